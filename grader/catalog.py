@@ -1,0 +1,74 @@
+"""The exercises of the course: what each is called, where its files live, and its limits.
+
+This table is the only place that lists exercises; the CLI, the batch grader, the release
+bundle and the tests all read it, so adding an exercise starts here (see ARCHITECTURE.md).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+CHECKS_ROOT = Path(__file__).resolve().parent / "checks"
+EXERCISES_ROOT = PROJECT_ROOT / "exercises"
+REFERENCE_ROOT = PROJECT_ROOT / "reference"
+
+
+@dataclass(frozen=True)
+class Exercise:
+    name: str
+    module: str
+    topic: str
+    uses_torch: bool = False
+    check_timeout: float = 10.0
+    """Seconds one check may spend in the student's code before it fails as a hang."""
+    submission_timeout: float = 120.0
+    """Seconds all checks of one submission may spend in the student's code together."""
+    memory_limit_mb: int = 4096
+    """Address-space limit of the student's process (torch reserves much more than it uses)."""
+
+    @property
+    def checks_dir(self) -> Path:
+        return CHECKS_ROOT / self.name
+
+    @property
+    def stub_path(self) -> Path:
+        return EXERCISES_ROOT / self.name / f"{self.module}.py"
+
+    @property
+    def reference_path(self) -> Path:
+        return REFERENCE_ROOT / self.name / f"{self.module}.py"
+
+    @property
+    def import_name(self) -> str:
+        """The name other exercises import it by (SPEC.md): exercises.exerciseN.<module>."""
+        return f"exercises.{self.name}.{self.module}"
+
+
+EXERCISES: dict[str, Exercise] = {
+    e.name: e
+    for e in [
+        Exercise("exercise1", "losses", "softmax, sum of squares error, cross-entropy error"),
+        Exercise("exercise2", "gradients", "numerical differentiation, numerical gradient, gradient descent"),
+        Exercise("exercise3", "two_layer_net", "TwoLayerNet: forward, loss, accuracy, numerical and backprop gradients"),
+        Exercise("exercise4", "train", "mini-batch SGD training loop, timed end to end on MNIST",
+                 check_timeout=60.0, submission_timeout=240.0),
+        Exercise("exercise5", "optimizers", "SGD, Momentum, AdaGrad, Adam"),
+        Exercise("exercise6", "batchnorm", "batch normalization (forward/backward), dropout, weight-init scales"),
+        Exercise("exercise7", "torch_training", "PyTorch loaders, training loop, evaluation, early stopping, timed on MNIST",
+                 uses_torch=True, check_timeout=60.0, submission_timeout=300.0, memory_limit_mb=16384),
+    ]
+}
+
+
+class UnknownExercise(ValueError):
+    pass
+
+
+def get_exercise(name: str) -> Exercise:
+    try:
+        return EXERCISES[name]
+    except KeyError:
+        valid = ", ".join(EXERCISES)
+        raise UnknownExercise(f"unknown exercise {name!r}; valid exercises: {valid}") from None

@@ -1,0 +1,142 @@
+"""What a check author writes with: point-carrying decorators, failures with hints, comparisons.
+
+A check is a pytest test function in grader/checks/exerciseN/ that takes the `student`
+fixture (the student's module, living in the sandbox) and compares what it returns with the
+reference, which is imported directly in the grader's own process:
+
+    @public(points=1)
+    def test_softmax_rows_sum_to_one(student):
+        x = np.array([[1.0, 2.0, 3.0], [1.0, 1.0, 1.0]])
+        expect_close(student.softmax(x), ref.softmax(x), call="softmax(x)", inputs={"x": x},
+                     hint="did you normalise over the right axis (axis=-1, keepdims=True)?")
+
+Errors raised by the student's code (crash, hang, exception) need no handling here: the
+runner turns them into a failed check with a message a student understands.
+"""
+
+from __future__ import annotations
+
+import contextvars
+from typing import Any, Callable, NoReturn
+
+import numpy as np
+
+PUBLIC, HIDDEN = "public", "hidden"
+
+_current_details: contextvars.ContextVar[dict | None] = contextvars.ContextVar("details", default=None)
+
+
+class CheckFailed(AssertionError):
+    """A wrong answer: the message says what was wrong, the hint what to look at."""
+
+    def __init__(self, message: str, hint: str = "", details: dict[str, Any] | None = None):
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+        self.details = details or {}
+
+
+def _mark(visibility: str, points: float, timeout: float | None) -> Callable:
+    if points <= 0:
+        raise ValueError("a check must be worth some points")
+
+    def decorate(func: Callable) -> Callable:
+        func.grader_check = {"points": float(points), "visibility": visibility, "timeout": timeout}
+        return func
+
+    return decorate
+
+
+def public(points: float, timeout: float | None = None) -> Callable:
+    """A check whose name, message and points the student sees (and can run at home)."""
+    return _mark(PUBLIC, points, timeout)
+
+
+def hidden(points: float, timeout: float | None = None) -> Callable:
+    """A check that runs only when the instructor grades; students see only its points."""
+    return _mark(HIDDEN, points, timeout)
+
+
+def attach(**details: Any) -> None:
+    """Add structured data (curves, timings, gradient tables) to the running check's result."""
+    store = _current_details.get()
+    if store is not None:
+        store.update(details)
+
+
+def fail(message: str, *, hint: str = "", **details: Any) -> NoReturn:
+    raise CheckFailed(message, hint=hint, details=details)
+
+
+def show(value: Any, limit: int = 300) -> str:
+    """A short, readable rendering of an input or output for a message."""
+    if isinstance(value, np.ndarray):
+        with np.printoptions(precision=6, suppress=True, threshold=20, edgeitems=3, linewidth=100):
+            text = np.array2string(value, separator=", ")
+        text = f"array(shape={value.shape}, dtype={value.dtype}) {text}" if value.size > 6 else f"array({text})"
+    else:
+        text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def describe_inputs(inputs: dict[str, Any] | None) -> str:
+    if not inputs:
+        return ""
+    return ", ".join(f"{k}={show(v, 160)}" for k, v in inputs.items())
+
+
+def as_array(value: Any, *, call: str, hint: str = "") -> np.ndarray:
+    """The student's result as a float array, or a failure that says what came back instead."""
+    if isinstance(value, (np.ndarray, list, tuple, float, int, np.number)) and not isinstance(value, bool):
+        try:
+            arr = np.asarray(value, dtype=float)
+            return arr
+        except (TypeError, ValueError):
+            pass
+    fail(f"{call} returned {type(value).__name__} {show(value, 80)}; expected a numpy array of numbers.",
+         hint=hint or "return the array you computed (check for a missing `return`).", call=call,
+         got=show(value))
+
+
+def as_float(value: Any, *, call: str, hint: str = "") -> float:
+    """Accepts a Python float, a numpy scalar or a 0-d/size-1 array, as SPEC.md allows."""
+    if value is None:
+        fail(f"{call} returned None; expected a number.", hint=hint or "did you forget `return`?", call=call)
+    try:
+        arr = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        arr = None
+    if arr is None or arr.size != 1:
+        fail(f"{call} returned {show(value, 120)}; expected a single number.",
+             hint=hint or "the result should be one number (the mean over the batch), not an array.",
+             call=call, got=show(value))
+    return float(arr.reshape(()))
+
+
+def expect_shape(got: np.ndarray, shape: tuple, *, call: str, inputs: dict | None = None, hint: str = "") -> None:
+    if tuple(got.shape) != tuple(shape):
+        fail(f"{call} returned shape {tuple(got.shape)}; expected {tuple(shape)}."
+             + (f" Input: {describe_inputs(inputs)}." if inputs else ""),
+             hint=hint, call=call, inputs=describe_inputs(inputs), expected=f"shape {tuple(shape)}",
+             got=f"shape {tuple(got.shape)}")
+
+
+def expect_close(got: Any, expected: Any, *, call: str, inputs: dict | None = None, hint: str = "",
+                 rtol: float = 1e-6, atol: float = 1e-8) -> np.ndarray:
+    """Compare a numeric result with the reference: shape first, then values within rtol/atol."""
+    expected_arr = np.asarray(expected, dtype=float)
+    got_arr = as_float(got, call=call, hint=hint) if expected_arr.ndim == 0 else as_array(got, call=call, hint=hint)
+    got_arr = np.asarray(got_arr, dtype=float)
+    if expected_arr.ndim:
+        expect_shape(got_arr, expected_arr.shape, call=call, inputs=inputs, hint=hint)
+    if not np.allclose(got_arr, expected_arr, rtol=rtol, atol=atol, equal_nan=False):
+        if expected_arr.ndim:
+            bad = ~np.isclose(got_arr, expected_arr, rtol=rtol, atol=atol)
+            idx = tuple(int(i) for i in np.argwhere(bad)[0])
+            where = f" First difference at index {idx}: expected {expected_arr[idx]:.6g}, got {got_arr[idx]:.6g}."
+        else:
+            where = ""
+        fail(f"{call} gave {show(got_arr)}; expected {show(expected_arr)}.{where}"
+             + (f" Input: {describe_inputs(inputs)}." if inputs else ""),
+             hint=hint, call=call, inputs=describe_inputs(inputs), expected=show(expected_arr), got=show(got_arr))
+    return got_arr

@@ -1,0 +1,82 @@
+"""The pipeline for one submission: find it -> run it isolated -> check -> score.
+
+`grade_submission` is what the CLI, the batch grader and the tests call. A `Launcher` may be
+passed in so a batch worker reuses one warm zygote for many students.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Callable
+
+from grader.catalog import Exercise, get_exercise
+from grader.results import ERROR, CheckResult, GradeResult
+from grader.runner import StudentProcess, check_files, run_checks
+from grader.sandbox.launcher import NUMPY_THREADS, SANDBOX_ENV, Launcher
+from grader.sandbox.session import Session
+from grader.submission import Submission, SubmissionError, load_submission
+
+
+def limits_for(exercise: Exercise) -> dict:
+    return {"memory_mb": exercise.memory_limit_mb, "cpu_s": exercise.submission_timeout + 10, "nofile": 256,
+            "fsize_mb": 64}
+
+
+def child_config(exercise: Exercise, launcher: Launcher, submission: Submission, folder: Path) -> dict:
+    entry = dict(submission.entry)
+    if entry["kind"] == "file":
+        entry["path"] = str(folder / "student" / entry["path"])
+    env = dict(SANDBOX_ENV, HOME=str(folder / "work"))
+    if not exercise.uses_torch:
+        env.update(NUMPY_THREADS)
+    return {"workdir": str(folder / "work"), "student_dir": str(folder / "student"),
+            "pkgs_dir": str(launcher.packages), "module": exercise.module, "import_name": exercise.import_name,
+            "entry": entry, "limits": limits_for(exercise), "env": env}
+
+
+def failed_result(exercise: Exercise, message: str, *, student: str = "", visibility: str | None = None) -> GradeResult:
+    """A submission that could not be graded at all still gets every check, each at zero."""
+    from grader.runner import list_checks
+
+    checks = [CheckResult(name=name, max_score=points, visibility=vis, status=ERROR, message=message, title=title)
+              for name, points, vis, title in list_checks(exercise, visibility)]
+    return GradeResult(exercise=exercise.name, checks=checks, student=student, error=message)
+
+
+def grade_submission(exercise_name: str, path: Path, *, student: str = "", launcher: Launcher | None = None,
+                     isolation: str = "auto", visibility: str | None = None,
+                     progress: Callable | None = None) -> GradeResult:
+    exercise = get_exercise(exercise_name)
+    start = time.perf_counter()
+    try:
+        submission = load_submission(Path(path), exercise)
+    except SubmissionError as exc:
+        result = failed_result(exercise, str(exc), student=student, visibility=visibility)
+        result.seconds = time.perf_counter() - start
+        return result
+    own = launcher is None
+    if own:
+        launcher = Launcher(exercise, isolation=isolation)
+        launcher.start()
+    folder = launcher.stage(submission.files)
+    try:
+        config = child_config(exercise, launcher, submission, folder)
+        process = StudentProcess(exercise, lambda: Session(launcher, config, memory_mb=exercise.memory_limit_mb))
+        try:
+            checks = run_checks(exercise, process, visibility=visibility, progress=progress)
+        finally:
+            output = process.close()
+    finally:
+        import shutil
+
+        shutil.rmtree(folder, ignore_errors=True)
+        if own:
+            launcher.close()
+    notes = "".join(f"[grader] {n}\n" for n in submission.notes)
+    return GradeResult(exercise=exercise.name, checks=checks, student=student, output=notes + output,
+                       isolation=launcher.isolation, seconds=time.perf_counter() - start,
+                       submission_hash=submission.content_hash)
+
+
+__all__ = ["grade_submission", "failed_result", "check_files"]

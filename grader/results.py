@@ -1,0 +1,132 @@
+"""The result model: plain data that every renderer (terminal, JSON, HTML, CSV, Gradescope) reads.
+
+`to_json`/`from_json` are the one place results are serialised. The fields named in
+SPEC.md (exercise, score, max_score, checks[name, score, max_score, passed, visibility,
+message]) keep their meaning; the rest are extras the reports use.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+PASSED, FAILED, ERROR = "passed", "failed", "error"
+"""A check's outcome: passed, failed (a wrong answer), or error (the student's code crashed,
+hung or broke the channel, or the check itself could not run)."""
+
+
+@dataclass
+class CheckResult:
+    name: str
+    max_score: float
+    visibility: str  # "public" | "hidden"
+    status: str = PASSED
+    score: float = 0.0
+    message: str = ""
+    hint: str = ""
+    title: str = ""
+    details: dict[str, Any] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    @property
+    def passed(self) -> bool:
+        return self.status == PASSED
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["passed"] = self.passed
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "CheckResult":
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
+@dataclass
+class GradeResult:
+    exercise: str
+    checks: list[CheckResult] = field(default_factory=list)
+    student: str = ""
+    output: str = ""
+    """What the student's code printed (stdout and stderr), already cut to a readable length."""
+    isolation: str = ""
+    seconds: float = 0.0
+    submission_hash: str = ""
+    error: str = ""
+    """Set when the submission could not be graded at all (e.g. no module found)."""
+
+    @property
+    def score(self) -> float:
+        return round(sum(c.score for c in self.checks), 6)
+
+    @property
+    def max_score(self) -> float:
+        return round(sum(c.max_score for c in self.checks), 6)
+
+    @property
+    def status(self) -> str:
+        if self.error:
+            return "error"
+        return "complete" if all(c.passed for c in self.checks) else "graded"
+
+    def visible_checks(self, audience: str) -> list[CheckResult]:
+        """Checks a reader may see in full: students see public ones, instructors all."""
+        if audience == "instructor":
+            return list(self.checks)
+        return [c for c in self.checks if c.visibility == "public"]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "exercise": self.exercise,
+            "score": self.score,
+            "max_score": self.max_score,
+            "checks": [c.to_dict() for c in self.checks],
+            "student": self.student,
+            "status": self.status,
+            "output": self.output,
+            "isolation": self.isolation,
+            "seconds": round(self.seconds, 3),
+            "submission_hash": self.submission_hash,
+            "error": self.error,
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, default=_json_default)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "GradeResult":
+        return cls(
+            exercise=data["exercise"],
+            checks=[CheckResult.from_dict(c) for c in data.get("checks", [])],
+            student=data.get("student", ""),
+            output=data.get("output", ""),
+            isolation=data.get("isolation", ""),
+            seconds=data.get("seconds", 0.0),
+            submission_hash=data.get("submission_hash", ""),
+            error=data.get("error", ""),
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> "GradeResult":
+        return cls.from_dict(json.loads(text))
+
+    def write_json(self, path: Path) -> None:
+        write_atomic(Path(path), self.to_json())
+
+
+def _json_default(value: Any) -> Any:
+    """Details may hold numpy scalars or arrays from a check; JSON gets plain numbers."""
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    return str(value)
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write so that a reader (or a killed batch) never sees half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)

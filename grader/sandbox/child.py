@@ -1,0 +1,258 @@
+"""The student's side of the sandbox: load the submission, then answer the grader's requests.
+
+Runs in a process forked from the zygote (zygote.py) after limits are applied. It only
+executes what the grader asks (call a function, read an attribute, ...) and sends back the
+*values* the student's code produced; it never decides anything about the score. Objects
+that are not plain data stay here and are sent as handles.
+
+Copied into the sandbox: imports only the standard library, numpy and codec.py.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import linecache
+import os
+import resource
+import socket
+import sys
+import traceback
+import types
+from typing import Any
+
+import codec
+
+# The grader talks to us through this socket; the student's code gets no reference to it.
+_sock: socket.socket | None = None
+
+
+def _read_exact(n: int) -> bytes:
+    chunks, got = [], 0
+    while got < n:
+        chunk = _sock.recv(min(n - got, 1 << 20))
+        if not chunk:
+            raise EOFError
+        chunks.append(chunk)
+        got += len(chunk)
+    return b"".join(chunks)
+
+
+class Handles:
+    """Objects of the student's process the grader refers to by number."""
+
+    def __init__(self):
+        self.objects: dict[int, Any] = {}
+
+    def add(self, obj: Any) -> dict:
+        key = len(self.objects) + 1
+        self.objects[key] = obj
+        return {"h": key}
+
+    def get(self, key: int) -> Any:
+        return self.objects[key]
+
+
+HANDLES = Handles()
+
+
+class GraderObject:
+    """Stands in for an object of the grader's (e.g. a recording network).
+
+    Attributes listed in its state (such as `params`) are real local data the student's code
+    can mutate in place; every method call sends that state along to the grader.
+    """
+
+    def __init__(self, key: int, state: dict):
+        object.__setattr__(self, "_key", key)
+        object.__setattr__(self, "_state", state)
+
+    def __getattr__(self, name: str) -> Any:
+        state = object.__getattribute__(self, "_state")
+        if name in state:
+            return state[name]
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return lambda *args, **kwargs: _callback(self._key, name, args, kwargs, state)
+
+    def __call__(self, *args, **kwargs):
+        return _callback(self._key, None, args, kwargs, self._state)
+
+
+def _send(message: Any) -> None:
+    _sock.sendall(codec.encode(message, _as_reference))
+
+
+def _as_reference(obj: Any) -> dict:
+    return HANDLES.add(obj)
+
+
+def _resolve(tag: str, value: Any) -> Any:
+    if tag == "h":
+        return HANDLES.get(value)
+    key, state = value
+    return GraderObject(key, state if isinstance(state, dict) else {})
+
+
+def _make_tensor(arr):
+    import torch
+    return torch.from_numpy(arr)
+
+
+def _receive() -> Any:
+    return codec.decode(codec.read_frame(_read_exact), _resolve, _make_tensor)
+
+
+def _callback(key: int, method: str | None, args: tuple, kwargs: dict, state: dict) -> Any:
+    _send(("callback", key, method, list(args), kwargs, state))
+    reply = _receive()
+    if reply[0] == "ok":
+        return reply[1]
+    raise RuntimeError(reply[1])
+
+
+def describe_exception(exc: BaseException, student_dirs: tuple[str, ...]) -> dict:
+    """The exception as data, with the traceback cut to the student's own lines."""
+    frames = []
+    for frame in traceback.extract_tb(exc.__traceback__):
+        if frame.filename.startswith(student_dirs) or frame.filename.startswith("<cell"):
+            frames.append([os.path.basename(frame.filename), frame.lineno, frame.name, (frame.line or "").strip()])
+    try:
+        message = str(exc)
+    except Exception:  # a student's exception whose __str__ itself fails
+        message = "(the exception's message could not be shown)"
+    return {"type": type(exc).__name__, "message": message[:2000], "frames": frames[-8:],
+            "not_implemented": isinstance(exc, NotImplementedError)}
+
+
+def _perform(request: tuple) -> Any:
+    op = request[0]
+    if op == "call":
+        _, key, name, args, kwargs = request
+        target = HANDLES.get(key)
+        return (getattr(target, name) if name else target)(*args, **kwargs)
+    if op == "getattr":
+        return getattr(HANDLES.get(request[1]), request[2])
+    if op == "ref":
+        return _HandleOnly(getattr(HANDLES.get(request[1]), request[2]))
+    if op == "setattr":
+        setattr(HANDLES.get(request[1]), request[2], request[3])
+        return None
+    if op == "getitem":
+        return HANDLES.get(request[1])[request[2]]
+    if op == "setitem":
+        HANDLES.get(request[1])[request[2]] = request[3]
+        return None
+    if op == "len":
+        return len(HANDLES.get(request[1]))
+    if op == "list":
+        return list(HANDLES.get(request[1]))
+    if op == "import":
+        return _HandleOnly(importlib.import_module(request[1]))
+    raise ValueError(f"unknown request {op!r}")
+
+
+class _HandleOnly:
+    """Marks a result that must go back as a handle even if it is plain data (e.g. a dict to mutate)."""
+
+    def __init__(self, obj):
+        self.obj = obj
+
+
+def serve(student_dirs: tuple[str, ...]) -> None:
+    while True:
+        try:
+            request = _receive()
+        except EOFError:
+            os._exit(0)
+        try:
+            result = _perform(request)
+        except BaseException as exc:  # noqa: B902 - everything the student raises is reported, even SystemExit
+            _send(("raised", describe_exception(exc, student_dirs)))
+            continue
+        if isinstance(result, _HandleOnly):
+            result = HANDLES.add(result.obj)
+            _send(("ok-handle", result["h"]))
+            continue
+        try:
+            payload = codec.encode(("ok", result), _as_reference)
+        except (TypeError, ValueError, RecursionError) as exc:
+            _send(("raised", {"type": "UnsendableResult", "message": str(exc), "frames": [], "not_implemented": False}))
+            continue
+        _sock.sendall(payload)
+
+
+def load_student_module(config: dict) -> types.ModuleType:
+    """Import the submission as `exercises.exerciseN.<module>` (and as `<module>`)."""
+    name = config["import_name"]
+    entry = config["entry"]
+    if entry["kind"] == "file":
+        spec = importlib.util.spec_from_file_location(name, entry["path"])
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = sys.modules[config["module"]] = module
+        spec.loader.exec_module(module)
+        return module
+    module = types.ModuleType(name)
+    module.__file__ = entry.get("path", "<notebook>")
+    sys.modules[name] = sys.modules[config["module"]] = module
+    for index, source in enumerate(entry["cells"], start=1):
+        filename = f"<cell {index}>"
+        linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+        try:
+            exec(compile(source, filename, "exec"), module.__dict__)
+        except BaseException as exc:  # noqa: B902 - one broken exploratory cell must not hide the others
+            print(f"[grader] notebook cell {index} raised {type(exc).__name__}: {exc}", file=sys.stderr)
+    return module
+
+
+def apply_limits(limits: dict) -> None:
+    def cap(which: int, value: int) -> None:
+        try:
+            resource.setrlimit(which, (value, value))
+        except (ValueError, OSError):
+            pass  # a limit the machine does not allow lowering further is left as it is
+
+    cap(resource.RLIMIT_CORE, 0)
+    if limits.get("memory_mb"):
+        cap(resource.RLIMIT_AS, limits["memory_mb"] << 20)
+    if limits.get("cpu_s"):
+        cap(resource.RLIMIT_CPU, int(limits["cpu_s"]))
+    if limits.get("nofile"):
+        cap(resource.RLIMIT_NOFILE, limits["nofile"])
+    if limits.get("fsize_mb"):
+        cap(resource.RLIMIT_FSIZE, limits["fsize_mb"] << 20)
+    if limits.get("nproc"):
+        cap(resource.RLIMIT_NPROC, limits["nproc"])
+
+
+def bootstrap(config: dict, rpc_fd: int, out_fd: int) -> None:
+    """Entry point of a freshly forked child; never returns."""
+    global _sock
+    try:
+        os.setsid()
+        devnull = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(devnull, 0)
+        os.dup2(out_fd, 1)
+        os.dup2(out_fd, 2)
+        for fd in (devnull, out_fd):
+            if fd > 2:
+                os.close(fd)
+        _sock = socket.socket(fileno=rpc_fd)
+        os.chdir(config["workdir"])
+        os.environ.clear()
+        os.environ.update(config.get("env", {}))
+        sys.path[:0] = [config["student_dir"], config["pkgs_dir"]]
+        apply_limits(config.get("limits", {}))
+        student_dirs = (config["student_dir"],)
+        try:
+            module = load_student_module(config)
+        except BaseException as exc:  # noqa: B902 - an import failure of any kind is reported
+            _send(("import-failed", describe_exception(exc, student_dirs)))
+            os._exit(0)
+        key = HANDLES.add(module)["h"]
+        sys.stdout.flush()
+        _send(("ready", key))
+        serve(student_dirs)
+    except BaseException:  # noqa: B902 - the harness itself failed: say so on the student's stderr
+        traceback.print_exc()
+    finally:
+        os._exit(70)

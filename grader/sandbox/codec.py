@@ -1,0 +1,179 @@
+"""The wire format between the grader and the sandboxed student process.
+
+Only plain data crosses: None, bool, int, float, str, bytes, lists, tuples, dicts, numpy
+arrays and scalars of numeric dtypes, and torch tensors (sent as arrays). Anything else
+travels as a reference: a *handle* to an object that stays in the student's process, or a
+*callback* to an object that stays in the grader's. Decoding never runs code (no pickle),
+and every frame from the student's side is validated, so a tampered channel is an error,
+never a way into the grader.
+
+A frame is: 8-byte length, 4-byte header length, a JSON header, then the raw array bytes.
+
+This file is copied into the sandbox and must import nothing but the standard library and
+numpy (torch only when a tensor is actually sent).
+"""
+
+from __future__ import annotations
+
+import json
+import struct
+from typing import Any, Callable
+
+import numpy as np
+
+MAX_FRAME_BYTES = 1 << 31
+MAX_DEPTH = 64
+ALLOWED_DTYPES = {
+    "bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
+    "float16", "float32", "float64", "complex64", "complex128",
+}
+
+
+class CodecError(Exception):
+    """A frame that does not follow the format: the channel was broken or tampered with."""
+
+
+class Tensor:
+    """Wraps an array the grader wants to arrive in the sandbox as a torch tensor."""
+
+    def __init__(self, array):
+        self.array = np.asarray(array)
+
+
+def _is_torch_tensor(obj: Any) -> bool:
+    return type(obj).__module__.startswith("torch") and type(obj).__name__ in {"Tensor", "Parameter"}
+
+
+def encode(obj: Any, as_reference: Callable[[Any], dict]) -> bytes:
+    """Serialise `obj`; objects that are not plain data go through `as_reference`."""
+    buffers: list[bytes] = []
+
+    def array_entry(arr: np.ndarray) -> list:
+        arr = np.ascontiguousarray(arr)
+        if arr.dtype.name not in ALLOWED_DTYPES:
+            raise TypeError(f"cannot send an array of dtype {arr.dtype}")
+        buffers.append(arr.tobytes())
+        return [len(buffers) - 1, arr.dtype.name, list(arr.shape)]
+
+    def walk(x: Any, depth: int) -> Any:
+        if depth > MAX_DEPTH:
+            raise TypeError("data nested too deeply to send")
+        if x is None or isinstance(x, (bool, int, str)):
+            return x
+        if isinstance(x, float):
+            return {"f": repr(x)}
+        if isinstance(x, (bytes, bytearray)):
+            buffers.append(bytes(x))
+            return {"b": len(buffers) - 1}
+        if isinstance(x, np.ndarray) and x.dtype.name in ALLOWED_DTYPES:
+            return {"a": array_entry(x)}
+        if isinstance(x, np.generic) and x.dtype.name in ALLOWED_DTYPES:
+            return {"s": array_entry(np.asarray(x))}
+        if isinstance(x, Tensor) and x.array.dtype.name in ALLOWED_DTYPES:
+            return {"T": array_entry(x.array)}
+        if _is_torch_tensor(x) and not x.is_sparse:
+            return {"T": array_entry(x.detach().cpu().numpy())}
+        if type(x) is list:
+            return {"l": [walk(i, depth + 1) for i in x]}
+        if type(x) is tuple:
+            return {"t": [walk(i, depth + 1) for i in x]}
+        if type(x) is dict:
+            return {"d": [[walk(k, depth + 1), walk(v, depth + 1)] for k, v in x.items()]}
+        ref = as_reference(x)
+        if "c" in ref:  # a callback carries its state (e.g. a network's params) as data
+            ref = {"c": [ref["c"][0], walk(ref["c"][1], depth + 1)]}
+        return ref
+
+    header = json.dumps(walk(obj, 0), allow_nan=False).encode()
+    body = b"".join(buffers)
+    sizes = json.dumps([len(b) for b in buffers]).encode()
+    payload = struct.pack("<II", len(header), len(sizes)) + header + sizes + body
+    return struct.pack("<Q", len(payload)) + payload
+
+
+def decode(payload: bytes, resolve: Callable[[str, int], Any], make_tensor: Callable | None = None) -> Any:
+    """Rebuild the data of one frame's payload; references go through `resolve(kind, id)`."""
+    try:
+        header_len, sizes_len = struct.unpack_from("<II", payload, 0)
+        start = 8
+        header = json.loads(payload[start:start + header_len])
+        sizes = json.loads(payload[start + header_len:start + header_len + sizes_len])
+    except (struct.error, ValueError, RecursionError) as exc:
+        raise CodecError(f"unreadable frame header ({exc})") from None
+    if not isinstance(sizes, list) or not all(isinstance(s, int) and s >= 0 for s in sizes):
+        raise CodecError("bad buffer table")
+    offsets = []
+    pos = start + header_len + sizes_len
+    for size in sizes:
+        offsets.append(pos)
+        pos += size
+    if pos != len(payload):
+        raise CodecError("frame length does not match its buffers")
+
+    def buffer(index: Any) -> memoryview:
+        if not isinstance(index, int) or not 0 <= index < len(sizes):
+            raise CodecError("bad buffer index")
+        return memoryview(payload)[offsets[index]:offsets[index] + sizes[index]]
+
+    def array(entry: Any) -> np.ndarray:
+        if not (isinstance(entry, list) and len(entry) == 3 and entry[1] in ALLOWED_DTYPES
+                and isinstance(entry[2], list) and all(isinstance(d, int) and d >= 0 for d in entry[2])):
+            raise CodecError("bad array entry")
+        data = buffer(entry[0])
+        dtype = np.dtype(entry[1])
+        shape = tuple(entry[2])
+        if int(np.prod(shape, dtype=np.int64)) * dtype.itemsize != len(data):
+            raise CodecError("array size does not match its shape")
+        return np.frombuffer(data, dtype=dtype).reshape(shape).copy()
+
+    def walk(x: Any, depth: int) -> Any:
+        if depth > MAX_DEPTH:
+            raise CodecError("data nested too deeply")
+        if x is None or isinstance(x, (bool, int, str)):
+            return x
+        if not (isinstance(x, dict) and len(x) == 1):
+            raise CodecError(f"unexpected item {type(x).__name__}")
+        (tag, value), = x.items()
+        if tag == "f" and isinstance(value, str):
+            try:
+                return float(value)
+            except ValueError:
+                raise CodecError("bad float") from None
+        if tag == "b":
+            return bytes(buffer(value))
+        if tag == "a":
+            return array(value)
+        if tag == "s":
+            return array(value)[()]
+        if tag == "T":
+            arr = array(value)
+            return make_tensor(arr) if make_tensor else arr
+        if tag in ("l", "t") and isinstance(value, list):
+            items = [walk(i, depth + 1) for i in value]
+            return items if tag == "l" else tuple(items)
+        if tag == "d" and isinstance(value, list):
+            out = {}
+            for pair in value:
+                if not (isinstance(pair, list) and len(pair) == 2):
+                    raise CodecError("bad dict entry")
+                key = walk(pair[0], depth + 1)
+                try:
+                    out[key] = walk(pair[1], depth + 1)
+                except TypeError:
+                    raise CodecError("unhashable dict key") from None
+            return out
+        if tag == "h" and isinstance(value, int):
+            return resolve(tag, value)
+        if tag == "c" and isinstance(value, list) and len(value) == 2 and isinstance(value[0], int):
+            return resolve(tag, (value[0], walk(value[1], depth + 1)))
+        raise CodecError(f"unknown tag {tag!r}")
+
+    return walk(header, 0)
+
+
+def read_frame(read_exact: Callable[[int], bytes]) -> bytes:
+    """Read one frame's payload with `read_exact(n)` (which raises EOFError at end of stream)."""
+    (length,) = struct.unpack("<Q", read_exact(8))
+    if length > MAX_FRAME_BYTES or length < 8:
+        raise CodecError(f"frame of {length} bytes refused")
+    return read_exact(length)

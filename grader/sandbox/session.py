@@ -1,0 +1,254 @@
+"""One submission's live process, seen from the grader: requests, replies, callbacks, output.
+
+Every reply is decoded as data (codec.py) and checked for shape; a reply that breaks the
+format, an EOF, a timeout or a crash becomes a StudentCodeError that names what happened.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from typing import Any
+
+from grader.sandbox import codec
+from grader.sandbox.errors import (ChannelBroken, ImportFailed, StudentCodeError, StudentCrashed, StudentRaised,
+                                   StudentTimeout)
+
+OUTPUT_LIMIT = 20_000
+"""Characters of the student's printed output kept for the report; the rest is counted, not stored."""
+
+
+class OutputCollector(threading.Thread):
+    """Drains the student's stdout/stderr so it never blocks, keeping only the first part."""
+
+    def __init__(self, fd: int):
+        super().__init__(daemon=True)
+        self.fd = fd
+        self.kept = bytearray()
+        self.dropped = 0
+
+    def run(self) -> None:
+        import os
+        try:
+            while True:
+                chunk = os.read(self.fd, 65536)
+                if not chunk:
+                    break
+                room = OUTPUT_LIMIT - len(self.kept)
+                self.kept += chunk[:max(room, 0)]
+                self.dropped += max(len(chunk) - max(room, 0), 0)
+        finally:
+            os.close(self.fd)
+
+    def text(self) -> str:
+        text = self.kept.decode("utf-8", errors="replace")
+        if self.dropped:
+            text += f"\n… [{self.dropped} more bytes of output cut]"
+        return text
+
+
+class RemoteObject:
+    """An object living in the student's process. Attribute access, calls and item access are
+    requests; plain-data results come back as values, everything else as another RemoteObject."""
+
+    __slots__ = ("_session", "_key", "_label")
+
+    def __init__(self, session: "Session", key: int, label: str):
+        object.__setattr__(self, "_session", session)
+        object.__setattr__(self, "_key", key)
+        object.__setattr__(self, "_label", label)
+
+    def _sub(self, name: str) -> str:
+        return f"{self._label}.{name}" if self._label else name
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return self._session.request(("getattr", self._key, name), label=self._sub(name))
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        self._session.request(("setattr", self._key, name, value), label=self._sub(name))
+
+    def __call__(self, *args, **kwargs) -> Any:
+        return self._session.request(("call", self._key, None, list(args), kwargs), label=self._label)
+
+    def call(self, method: str, *args, **kwargs) -> Any:
+        """Call a method in one round trip (same as `obj.method(...)`)."""
+        return self._session.request(("call", self._key, method, list(args), kwargs), label=self._sub(method))
+
+    def ref(self, name: str) -> "RemoteObject":
+        """The attribute as a RemoteObject even if it is plain data, e.g. `net.ref("params")` to
+        assign into the student's own dict."""
+        return self._session.request(("ref", self._key, name), label=self._sub(name))
+
+    def import_module(self, name: str) -> "RemoteObject":
+        """A module imported in the student's process, e.g. `student.import_module("torch")` or
+        the reference TwoLayerNet as `student.import_module("exercises.exercise3.two_layer_net")`."""
+        return self._session.request(("import", name), label=name)
+
+    def __getitem__(self, key: Any) -> Any:
+        return self._session.request(("getitem", self._key, key), label=f"{self._label}[{key!r}]")
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        self._session.request(("setitem", self._key, key, value), label=f"{self._label}[{key!r}]")
+
+    def __len__(self) -> int:
+        return self._session.request(("len", self._key), label=f"len({self._label})")
+
+    def __iter__(self):
+        return iter(self._session.request(("list", self._key), label=f"list({self._label})"))
+
+    def __repr__(self) -> str:
+        return f"<student object {self._label or 'module'}>"
+
+
+class Session:
+    """The process of one submission: start it, ask it things, end it."""
+
+    def __init__(self, launcher, config: dict, *, memory_mb: int | None = None):
+        self.launcher = launcher
+        self.config = config
+        self.memory_mb = memory_mb
+        self.pid: int | None = None
+        self.sock: socket.socket | None = None
+        self.output: OutputCollector | None = None
+        self.callbacks: dict[int, Any] = {}
+        self.deadline = float("inf")
+        self.budget_kind = "check"
+        self.budget_seconds = 0.0
+        self.ended: dict | None = None
+
+    # -- lifetime --------------------------------------------------------------------------
+    def start(self, import_timeout: float) -> RemoteObject:
+        import os
+        parent_end, child_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        out_read, out_write = os.pipe()
+        try:
+            self.pid = self.launcher.spawn(self.config, child_end.fileno(), out_write)
+        finally:
+            child_end.close()
+            os.close(out_write)
+        self.sock = parent_end
+        self.output = OutputCollector(out_read)
+        self.output.start()
+        self.set_deadline(import_timeout, "check")
+        try:
+            reply = self._receive("importing your module")
+        except StudentCodeError as exc:
+            raise ImportFailed(exc) from None
+        if reply[0] == "import-failed" and isinstance(reply[1], dict):
+            raise ImportFailed(StudentRaised(reply[1], ""))
+        if reply[0] != "ready" or not isinstance(reply[1], int):
+            raise ImportFailed(ChannelBroken("unexpected first message", ""))
+        return RemoteObject(self, reply[1], "")
+
+    @property
+    def alive(self) -> bool:
+        return self.ended is None and self.sock is not None
+
+    def close(self, grace: float = 0.0) -> dict:
+        if self.ended is None:
+            if self.sock is not None:
+                self.sock.close()
+            self.ended = self.launcher.finish(self.pid, grace) if self.pid else {"state": "never started"}
+            if self.output is not None:
+                self.output.join(timeout=2)
+        return self.ended
+
+    def set_deadline(self, seconds: float, kind: str) -> None:
+        self.deadline = time.monotonic() + seconds
+        self.budget_seconds = seconds
+        self.budget_kind = kind
+
+    # -- requests --------------------------------------------------------------------------
+    def request(self, message: tuple, label: str) -> Any:
+        if not self.alive:
+            raise StudentCrashed(self.ended or {}, label, self.memory_mb)
+        try:
+            self.sock.sendall(codec.encode(message, self._as_reference))
+        except OSError:
+            self._died(label)
+        while True:
+            reply = self._receive(label)
+            kind = reply[0] if isinstance(reply, tuple) and reply else None
+            if kind == "ok" and len(reply) == 2:
+                return reply[1]
+            if kind == "ok-handle" and len(reply) == 2 and isinstance(reply[1], int):
+                return RemoteObject(self, reply[1], label)
+            if kind == "raised" and len(reply) == 2 and isinstance(reply[1], dict):
+                raise StudentRaised(reply[1], label)
+            if kind == "callback" and len(reply) == 6:
+                self._answer_callback(reply)
+                continue
+            self._broken("a reply that does not follow the protocol", label)
+
+    def _answer_callback(self, reply: tuple) -> None:
+        _, key, method, args, kwargs, state = reply
+        target = self.callbacks.get(key)
+        try:
+            if target is None or not isinstance(args, list) or not isinstance(kwargs, dict):
+                raise ValueError("unknown grader object")
+            for name in getattr(target, "sandbox_state", ()):
+                if isinstance(state, dict) and name in state:
+                    setattr(target, name, state[name])
+            func = getattr(target, method) if method else target
+            answer = ("ok", func(*args, **kwargs))
+        except Exception as exc:  # the grader's object rejected what the student's code passed it
+            answer = ("error", f"{type(exc).__name__}: {exc}")
+        self.sock.sendall(codec.encode(answer, self._as_reference))
+
+    def _as_reference(self, obj: Any) -> dict:
+        if isinstance(obj, RemoteObject):
+            if obj._session is not self:
+                raise TypeError("a student object from another process cannot be sent")
+            return {"h": obj._key}
+        if callable(obj) or hasattr(obj, "sandbox_state"):
+            key = len(self.callbacks) + 1
+            self.callbacks[key] = obj
+            state = {name: getattr(obj, name) for name in getattr(obj, "sandbox_state", ())}
+            return {"c": [key, state]}
+        raise TypeError(f"cannot send {type(obj).__name__} to the student's code")
+
+    def _resolve(self, tag: str, value: Any) -> Any:
+        if tag == "h":
+            return RemoteObject(self, value, "")
+        raise codec.CodecError("the student's process may not send grader objects")
+
+    def _receive(self, label: str) -> Any:
+        try:
+            payload = codec.read_frame(lambda n: self._read_exact(n, label))
+            return codec.decode(payload, self._resolve)
+        except codec.CodecError as exc:
+            self._broken(str(exc), label)
+
+    def _read_exact(self, n: int, label: str) -> bytes:
+        chunks, got = [], 0
+        while got < n:
+            remaining = self.deadline - time.monotonic()
+            if remaining <= 0:
+                self._timed_out(label)
+            self.sock.settimeout(remaining)
+            try:
+                chunk = self.sock.recv(min(n - got, 1 << 22))
+            except socket.timeout:
+                self._timed_out(label)
+            except OSError:
+                chunk = b""
+            if not chunk:
+                self._died(label)
+            chunks.append(chunk)
+            got += len(chunk)
+        return b"".join(chunks)
+
+    def _timed_out(self, label: str):
+        self.close()
+        raise StudentTimeout(self.budget_seconds, label, self.budget_kind)
+
+    def _died(self, label: str):
+        status = self.close(grace=0.5)
+        raise StudentCrashed(status, label, self.memory_mb)
+
+    def _broken(self, detail: str, label: str):
+        self.close()
+        raise ChannelBroken(detail, label)

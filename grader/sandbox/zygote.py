@@ -1,0 +1,149 @@
+"""The zygote: a process that has already imported numpy (and torch when asked) and forks one
+child per submission, so a student's process starts in milliseconds instead of a second.
+
+It is the *subreaper* of everything a child starts: processes the student's code spawns,
+even ones that start their own session or ignore SIGTERM, stay its descendants, and
+`finish` kills all of them. It talks to the grader over a Unix socket; requests are JSON,
+and the spawn request carries the child's two file descriptors (its RPC socket and the
+write end of its output pipe).
+
+Copied into the sandbox with child.py and codec.py.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import os
+import signal
+import socket
+import sys
+import time
+
+PR_SET_CHILD_SUBREAPER = 36
+
+
+def become_subreaper() -> None:
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass  # not Linux: children that detach themselves may outlive the grading (documented)
+
+
+def descendants(root: int) -> list[int]:
+    parents: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        ppid = int(stat[stat.rindex(b")") + 2:].split()[1])
+        parents.setdefault(ppid, []).append(int(entry))
+    found, stack = [], [root]
+    while stack:
+        for child in parents.get(stack.pop(), []):
+            found.append(child)
+            stack.append(child)
+    return found
+
+
+def reap_all() -> dict[int, int]:
+    statuses = {}
+    while True:
+        try:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return statuses
+        if pid == 0:
+            return statuses
+        statuses[pid] = status
+
+
+def kill_everything() -> dict[int, int]:
+    """SIGKILL every descendant until none is left; returns the exit statuses reaped."""
+    statuses = {}
+    for _ in range(200):
+        pids = descendants(os.getpid())
+        statuses.update(reap_all())
+        if not pids:
+            return statuses
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        time.sleep(0.005)
+    return statuses
+
+
+def describe_status(status: int | None) -> dict:
+    if status is None:
+        return {"state": "killed"}
+    if os.WIFSIGNALED(status):
+        return {"state": "signal", "signal": os.WTERMSIG(status)}
+    return {"state": "exited", "code": os.WEXITSTATUS(status)}
+
+
+def wait_for(pid: int, grace: float) -> int | None:
+    deadline = time.monotonic() + grace
+    while True:
+        try:
+            done, status = os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            return None
+        if done:
+            return status
+        if time.monotonic() >= deadline:
+            return None
+        time.sleep(0.002)
+
+
+def serve(control: socket.socket) -> None:
+    import child  # noqa: F401 - imported before forking so every child starts with it loaded
+
+    while True:
+        try:
+            data, fds, _, _ = socket.recv_fds(control, 1 << 20, 4)
+        except (ConnectionError, OSError):
+            data, fds = b"", []
+        if not data:
+            kill_everything()
+            os._exit(0)
+        request = json.loads(data)
+        if request["op"] == "spawn":
+            pid = os.fork()
+            if pid == 0:
+                control.close()
+                signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+                child.bootstrap(request["config"], fds[0], fds[1])
+            for fd in fds:
+                os.close(fd)
+            reply = {"pid": pid}
+        elif request["op"] == "finish":
+            status = wait_for(request["pid"], request.get("grace", 0.0))
+            statuses = kill_everything()
+            reply = describe_status(status if status is not None else statuses.get(request["pid"]))
+            if status is None and request["pid"] in statuses and reply["state"] == "signal" and reply["signal"] == signal.SIGKILL:
+                reply = {"state": "killed"}
+        else:
+            reply = {"error": f"unknown op {request['op']}"}
+        control.sendall(json.dumps(reply).encode() + b"\n")
+
+
+def main() -> None:
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # -I leaves the script's folder out
+    control_fd = int(sys.argv[1])
+    preload = sys.argv[2].split(",") if len(sys.argv) > 2 and sys.argv[2] else []
+    become_subreaper()
+    for name in preload:
+        __import__(name)
+    control = socket.socket(fileno=control_fd)
+    control.sendall(b'{"ready": true}\n')
+    serve(control)
+
+
+if __name__ == "__main__":
+    main()
