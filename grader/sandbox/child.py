@@ -146,6 +146,8 @@ def _perform(request: tuple) -> Any:
         return len(HANDLES.get(request[1]))
     if op == "list":
         return list(HANDLES.get(request[1]))
+    if op == "keep":
+        return _HandleOnly(request[1])
     if op == "import":
         return _HandleOnly(importlib.import_module(request[1]))
     raise ValueError(f"unknown request {op!r}")

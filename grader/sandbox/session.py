@@ -87,6 +87,12 @@ class RemoteObject:
         the reference TwoLayerNet as `student.import_module("exercises.exercise3.two_layer_net")`."""
         return self._session.request(("import", name), label=name)
 
+    def keep(self, value: Any) -> "RemoteObject":
+        """Store `value` (e.g. a params dict) in the student's process and return it as a
+        RemoteObject, so in-place changes the student's code makes to it stay visible:
+        `params = student.keep({"W": W}); opt.update(params, grads); params["W"]`."""
+        return self._session.request(("keep", value), label="value")
+
     def __getitem__(self, key: Any) -> Any:
         return self._session.request(("getitem", self._key, key), label=f"{self._label}[{key!r}]")
 
