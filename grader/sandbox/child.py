@@ -24,6 +24,7 @@ import codec
 
 # The grader talks to us through this socket; the student's code gets no reference to it.
 _sock: socket.socket | None = None
+_student_dirs: tuple[str, ...] = ()
 
 
 def _read_exact(n: int) -> bytes:
@@ -103,11 +104,16 @@ def _receive() -> Any:
 
 
 def _callback(key: int, method: str | None, args: tuple, kwargs: dict, state: dict) -> Any:
+    """Run a method of a grader object; while it runs, the grader may ask us things in turn
+    (e.g. read the array the student is perturbing), which we answer before its reply."""
     _send(("callback", key, method, list(args), kwargs, state))
-    reply = _receive()
-    if reply[0] == "ok":
-        return reply[1]
-    raise RuntimeError(reply[1])
+    while True:
+        reply = _receive()
+        if reply[0] == "ok":
+            return reply[1]
+        if reply[0] == "error":
+            raise RuntimeError(reply[1])
+        _answer(reply)
 
 
 def describe_exception(exc: BaseException, student_dirs: tuple[str, ...]) -> dict:
@@ -161,26 +167,33 @@ class _HandleOnly:
 
 
 def serve(student_dirs: tuple[str, ...]) -> None:
+    global _student_dirs
+    _student_dirs = student_dirs
     while True:
         try:
             request = _receive()
         except EOFError:
             os._exit(0)
-        try:
-            result = _perform(request)
-        except BaseException as exc:  # noqa: B902 - everything the student raises is reported, even SystemExit
-            _send(("raised", describe_exception(exc, student_dirs)))
-            continue
-        if isinstance(result, _HandleOnly):
-            result = HANDLES.add(result.obj)
-            _send(("ok-handle", result["h"]))
-            continue
-        try:
-            payload = codec.encode(("ok", result), _as_reference)
-        except (TypeError, ValueError, RecursionError) as exc:
-            _send(("raised", {"type": "UnsendableResult", "message": str(exc), "frames": [], "not_implemented": False}))
-            continue
-        _sock.sendall(payload)
+        _answer(request)
+
+
+def _answer(request: tuple) -> None:
+    """Perform one request of the grader's and send the outcome back."""
+    try:
+        result = _perform(request)
+    except BaseException as exc:  # noqa: B902 - everything the student raises is reported, even SystemExit
+        _send(("raised", describe_exception(exc, _student_dirs)))
+        return
+    if isinstance(result, _HandleOnly):
+        result = HANDLES.add(result.obj)
+        _send(("ok-handle", result["h"]))
+        return
+    try:
+        payload = codec.encode(("ok", result), _as_reference)
+    except (TypeError, ValueError, RecursionError) as exc:
+        _send(("raised", {"type": "UnsendableResult", "message": str(exc), "frames": [], "not_implemented": False}))
+        return
+    _sock.sendall(payload)
 
 
 def load_student_module(config: dict) -> types.ModuleType:
