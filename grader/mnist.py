@@ -245,9 +245,15 @@ def _verify_md5(path: Path, raw: bytes) -> str:
 def _download_all(folder: Path, progress: Progress | None) -> None:
     """Fetch every missing official file into `folder`; MnistUnavailable when offline."""
     folder.mkdir(parents=True, exist_ok=True)
+    failures = []
     for name in ALL_FILES:
         if not (folder / name).is_file():
-            _download_one(folder / name, progress)
+            try:
+                _download_one(folder / name, progress)
+            except MnistUnavailable as exc:
+                failures.append(str(exc))
+    if failures:
+        raise MnistUnavailable(failures[0])
 
 
 def _download_one(target: Path, progress: Progress | None) -> None:
