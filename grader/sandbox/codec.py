@@ -58,17 +58,24 @@ def encode(obj: Any, as_reference: Callable[[Any], dict]) -> bytes:
     def walk(x: Any, depth: int) -> Any:
         if depth > MAX_DEPTH:
             raise TypeError("data nested too deeply to send")
-        if x is None or isinstance(x, (bool, int, str)):
-            return x
+        if isinstance(x, np.generic) and x.dtype.name in ALLOWED_DTYPES:
+            return {"s": array_entry(np.asarray(x))}
+        # Subclasses of the plain types (a student's int with a lying __eq__, say) are sent as
+        # their plain value, read through the base type so no overridden method runs.
+        if x is None or isinstance(x, bool):
+            return None if x is None else bool(x)
+        if isinstance(x, int):
+            return int.__index__(x)
+        if isinstance(x, str):
+            return str.__str__(x)
         if isinstance(x, float):
-            return {"f": repr(x)}
+            return {"f": float.__repr__(x)}
         if isinstance(x, (bytes, bytearray)):
             buffers.append(bytes(x))
             return {"b": len(buffers) - 1}
         if isinstance(x, np.ndarray) and x.dtype.name in ALLOWED_DTYPES:
             return {"a": array_entry(x)}
-        if isinstance(x, np.generic) and x.dtype.name in ALLOWED_DTYPES:
-            return {"s": array_entry(np.asarray(x))}
+
         if isinstance(x, Tensor) and x.array.dtype.name in ALLOWED_DTYPES:
             return {"T": array_entry(x.array)}
         if _is_torch_tensor(x) and not x.is_sparse:

@@ -124,6 +124,7 @@ class Session:
         self.budget_kind = "check"
         self.budget_seconds = 0.0
         self.ended: dict | None = None
+        self._label = ""  # names handles that arrive in the reply being read
 
     # -- lifetime --------------------------------------------------------------------------
     def start(self, import_timeout: float) -> RemoteObject:
@@ -218,10 +219,11 @@ class Session:
 
     def _resolve(self, tag: str, value: Any) -> Any:
         if tag == "h":
-            return RemoteObject(self, value, "")
+            return RemoteObject(self, value, self._label)
         raise codec.CodecError("the student's process may not send grader objects")
 
     def _receive(self, label: str) -> Any:
+        self._label = label
         try:
             payload = codec.read_frame(lambda n: self._read_exact(n, label))
             return codec.decode(payload, self._resolve)
