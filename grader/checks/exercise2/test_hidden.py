@@ -1,0 +1,72 @@
+"""Hidden checks of exercise 2: other functions and shapes, closures, hyper-parameters."""
+
+import numpy as np
+
+from grader.checking import as_array, expect_close, fail, hidden, show
+from grader.checks.exercise2.test_public import check_diff
+from reference.exercise2 import gradients as ref
+
+WEIGHTS = np.array([[1.0, -2.0, 0.5], [3.0, 0.25, -1.0]])
+
+
+def exponential(x):
+    """f(x) = exp(x)"""
+    return float(np.exp(x))
+
+
+def weighted_squares(x):
+    """f(x) = sum of w_ij * x_ij^2 + sum of x_ij, w a fixed (2, 3) matrix"""
+    x = np.asarray(x, dtype=float)
+    return float(np.sum(WEIGHTS * x ** 2) + np.sum(x))
+
+
+@hidden(points=1)
+def test_numerical_diff_exponential(student):
+    """numerical_diff of exp at x = 1 is a central difference"""
+    check_diff(student, exponential, 1.0)
+
+
+@hidden(points=1)
+def test_numerical_gradient_matrix(student):
+    """numerical_gradient works for a 2-D x of shape (2, 3)"""
+    x = np.array([[0.5, -1.0, 2.0], [1.5, 0.0, -0.25]])
+    got = as_array(student.numerical_gradient(weighted_squares, x.copy()), call="numerical_gradient(f, x)")
+    expect_close(got, ref.numerical_gradient(weighted_squares, x.copy()), call="numerical_gradient(f, x)",
+                 inputs={"x": x}, rtol=1e-6, atol=1e-8,
+                 hint="for a 2-D x, loop over every element: np.nditer(x, flags=['multi_index']) or "
+                      "np.ndindex(x.shape); range(x.size) with x[i] indexes whole rows.")
+
+
+@hidden(points=1)
+def test_numerical_gradient_through_closure(student):
+    """numerical_gradient changes x in place, so f may read x through a closure"""
+    start = np.array([[1.0, -2.0, 0.5], [0.25, 3.0, -1.5]])
+    x = student.keep(start.copy())
+
+    def reads_x_through_closure(_ignored):
+        """f(W) = sum of w_ij * x_ij^2 + sum of x_ij, reading x itself (like lambda W: net.loss(x, t))"""
+        return weighted_squares(x.call("copy"))
+
+    got = as_array(student.numerical_gradient(reads_x_through_closure, x), call="numerical_gradient(f, x)")
+    expected = 2 * WEIGHTS * start + 1
+    if got.shape == expected.shape and np.allclose(got, 0.0):
+        fail("numerical_gradient(f, x) returned all zeros for an f that reads x through a closure "
+             "(as in lambda W: net.loss(x, t)).",
+             hint="change x itself (x[i] = old + h), not a copy of it, before calling f(x).")
+    expect_close(got, expected, call="numerical_gradient(f, x)", inputs={"x": start}, rtol=1e-6, atol=1e-7,
+                 hint="perturb x in place, one element at a time, and call f(x).")
+
+
+@hidden(points=1)
+def test_gradient_descent_uses_lr_and_steps(student):
+    """gradient_descent honours lr and step_num"""
+    start = np.array([[2.0, -1.0, 0.5], [1.0, 1.0, -3.0]]) / 4
+    got = student.gradient_descent(weighted_squares, start.copy(), lr=0.05, step_num=7)
+    expected = ref.gradient_descent(weighted_squares, start.copy(), lr=0.05, step_num=7)
+    defaults = ref.gradient_descent(weighted_squares, start.copy())
+    hint = "take exactly step_num steps of x -= lr * numerical_gradient(f, x)."
+    arr = np.asarray(got, dtype=float) if isinstance(got, np.ndarray) else None
+    if arr is not None and arr.shape == defaults.shape and np.allclose(arr, defaults, rtol=1e-5):
+        hint = "you returned the result for lr=0.01, step_num=100: use the lr and step_num arguments."
+    expect_close(got, expected, call="gradient_descent(f, init_x, lr=0.05, step_num=7)",
+                 inputs={"init_x": start}, rtol=1e-5, atol=1e-8, hint=hint)

@@ -1,0 +1,86 @@
+"""Public checks of exercise 2: the book's examples of chapter 4.
+
+The functions f given to the student's code are the grader's own: each call the student's
+code makes runs here, in the grader's process, on the values it was given.
+"""
+
+import numpy as np
+
+from grader.checking import as_array, expect_close, fail, public, show
+from reference.exercise2 import gradients as ref
+
+H = 1e-4
+
+
+def book_function(x):
+    """f(x) = 0.01 x^2 + 0.1 x (book, 4.3.2)."""
+    return 0.01 * x ** 2 + 0.1 * x
+
+
+def sum_of_squares(x):
+    """f(x) = sum of x_i^2 (book, 4.3.3)."""
+    return float(np.sum(np.asarray(x, dtype=float) ** 2))
+
+
+def diff_hint(f, x, got) -> str:
+    """Name the likely mistake behind a wrong numerical_diff."""
+    value = float(np.asarray(got, dtype=float).reshape(-1)[0]) if np.size(got) == 1 else None
+    if value is None:
+        return "numerical_diff returns one number."
+    if np.isclose(value, (f(x + H) - f(x)) / H, rtol=1e-9):
+        return "that is the forward difference (f(x+h) - f(x)) / h; use the central difference (f(x+h) - f(x-h)) / (2h)."
+    if np.isclose(value, (f(x + H) - f(x - H)) / H, rtol=1e-9):
+        return "the central difference divides by 2h, not h."
+    if value == 0.0:
+        return "a result of 0 usually means h is so small it is lost to rounding; use h = 1e-4."
+    return "use (f(x + h) - f(x - h)) / (2 * h) with h = 1e-4."
+
+
+def check_diff(student, f, x) -> None:
+    got = student.numerical_diff(f, x)
+    expect_close(got, ref.numerical_diff(f, x), call=f"numerical_diff(f, {x})",
+                 inputs={"f": f.__doc__, "x": x}, hint=diff_hint(f, x, got), rtol=1e-7, atol=1e-12)
+
+
+@public(points=1)
+def test_numerical_diff_book_example(student):
+    """numerical_diff of 0.01x² + 0.1x at x = 5 and x = 10 (book 4.3.2)"""
+    check_diff(student, book_function, 5.0)
+    check_diff(student, book_function, 10.0)
+
+
+@public(points=1)
+def test_numerical_gradient_vector(student):
+    """numerical_gradient of x0² + x1² at (3, 4), (0, 2) and (3, 0) (book 4.4)"""
+    for point in ([3.0, 4.0], [0.0, 2.0], [3.0, 0.0]):
+        x = np.array(point)
+        got = as_array(student.numerical_gradient(sum_of_squares, x.copy()), call="numerical_gradient(f, x)")
+        expect_close(got, ref.numerical_gradient(sum_of_squares, x.copy()), call="numerical_gradient(f, x)",
+                     inputs={"f": "x0**2 + x1**2", "x": x}, rtol=1e-6, atol=1e-8,
+                     hint="one central difference per element, with h = 1e-4, each divided by 2h.")
+
+
+@public(points=1)
+def test_numerical_gradient_restores_x(student):
+    """numerical_gradient leaves x holding exactly its old values"""
+    original = np.array([0.1, 0.7, 3.3, -1.9])
+    x = student.keep(original.copy())
+    student.numerical_gradient(sum_of_squares, x)
+    after = np.asarray(x.call("copy"), dtype=float)
+    if after.shape != original.shape or not np.array_equal(after, original):
+        changed = np.flatnonzero(after != original) if after.shape == original.shape else []
+        fail(f"after numerical_gradient(f, x) with x={show(original)}, x holds {show(after)}"
+             + (f" (changed at index {list(changed)[:5]})" if len(changed) else "") + ".",
+             hint="save the element first (old = x[i]) and put it back with x[i] = old; adding h and "
+                  "subtracting it again does not always give the same float.")
+
+
+@public(points=1)
+def test_gradient_descent_book_example(student):
+    """gradient_descent of x0² + x1² from (-3, 4), lr = 0.1, 100 steps ends near (0, 0)"""
+    start = np.array([-3.0, 4.0])
+    got = student.gradient_descent(sum_of_squares, start.copy(), lr=0.1, step_num=100)
+    expected = ref.gradient_descent(sum_of_squares, start.copy(), lr=0.1, step_num=100)
+    expect_close(got, expected, call="gradient_descent(f, init_x=[-3, 4], lr=0.1, step_num=100)",
+                 inputs={"f": "x0**2 + x1**2"}, rtol=1e-5, atol=1e-8,
+                 hint="each of the step_num steps does x -= lr * numerical_gradient(f, x); return the final x.")
