@@ -70,7 +70,9 @@ def fail(message: str, *, hint: str = "", **details: Any) -> NoReturn:
 
 def show(value: Any, limit: int = 300) -> str:
     """A short, readable rendering of an input or output for a message."""
-    if isinstance(value, np.ndarray):
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        text = repr(value.item())
+    elif isinstance(value, np.ndarray):
         with np.printoptions(precision=6, suppress=True, threshold=20, edgeitems=3, linewidth=100):
             text = np.array2string(value, separator=", ")
         text = f"array(shape={value.shape}, dtype={value.dtype}) {text}" if value.size > 6 else f"array({text})"
@@ -87,6 +89,8 @@ def describe_inputs(inputs: dict[str, Any] | None) -> str:
 
 def as_array(value: Any, *, call: str, hint: str = "") -> np.ndarray:
     """The student's result as a float array, or a failure that says what came back instead."""
+    if value is None:
+        fail(f"{call} returned None; expected a numpy array.", hint="did you forget `return`?", call=call)
     if isinstance(value, (np.ndarray, list, tuple, float, int, np.number)) and not isinstance(value, bool):
         try:
             arr = np.asarray(value, dtype=float)
@@ -101,7 +105,7 @@ def as_array(value: Any, *, call: str, hint: str = "") -> np.ndarray:
 def as_float(value: Any, *, call: str, hint: str = "") -> float:
     """Accepts a Python float, a numpy scalar or a 0-d/size-1 array, as SPEC.md allows."""
     if value is None:
-        fail(f"{call} returned None; expected a number.", hint=hint or "did you forget `return`?", call=call)
+        fail(f"{call} returned None; expected a number.", hint="did you forget `return`?", call=call)
     try:
         arr = np.asarray(value, dtype=float)
     except (TypeError, ValueError):

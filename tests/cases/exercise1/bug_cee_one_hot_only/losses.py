@@ -1,0 +1,22 @@
+# Bug: cross-entropy only handles one-hot targets (t * log y), not integer labels.
+import numpy as np
+
+
+def softmax(x):
+    x = x - np.max(x, axis=-1, keepdims=True)
+    e = np.exp(x)
+    return e / np.sum(e, axis=-1, keepdims=True)
+
+
+def sum_squares_error(y, t):
+    if y.ndim == 1:
+        return 0.5 * np.sum((y - t) ** 2)
+    return 0.5 * np.sum((y - t) ** 2) / y.shape[0]
+
+
+def cross_entropy_error(y, t):
+    if y.ndim == 1:
+        t = t.reshape(1, t.size)
+        y = y.reshape(1, y.size)
+    batch_size = y.shape[0]
+    return -np.sum(t * np.log(y + 1e-7)) / batch_size
