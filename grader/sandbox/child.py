@@ -215,7 +215,7 @@ def load_student_module(config: dict) -> types.ModuleType:
         try:
             exec(compile(source, filename, "exec"), module.__dict__)
         except BaseException as exc:  # noqa: B902 - one broken exploratory cell must not hide the others
-            print(f"[grader] notebook cell {index} raised {type(exc).__name__}: {exc}", file=sys.stderr)
+            print(f"[grader] notebook code cell {index} raised {type(exc).__name__}: {exc}", file=sys.stderr)
     return module
 
 
