@@ -70,8 +70,9 @@ def fail(message: str, *, hint: str = "", **details: Any) -> NoReturn:
 
 def show(value: Any, limit: int = 300) -> str:
     """A short, readable rendering of an input or output for a message."""
-    if isinstance(value, np.ndarray) and value.ndim == 0:
-        text = repr(value.item())
+    if isinstance(value, (np.ndarray, np.floating, float)) and np.ndim(value) == 0 and not isinstance(value, bool):
+        number = np.asarray(value).item()
+        text = f"{number:.6g}" if isinstance(number, float) else repr(number)
     elif isinstance(value, np.ndarray):
         with np.printoptions(precision=6, suppress=True, threshold=20, edgeitems=3, linewidth=100):
             text = np.array2string(value, separator=", ")

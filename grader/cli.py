@@ -68,10 +68,9 @@ def grade_one(name, submission, json_path, html_path, isolation, device, data_di
     import os
 
     from grader.grading import grade_submission
-    from grader.report_terminal import check_line, render
+    from grader.report_terminal import render_check, render_header, render_total
     from grader.sandbox.launcher import SandboxUnavailable
 
-    exercise = get_exercise(name)
     path = submission if submission is not None else Path("exercises") / name
     if not path.exists():
         raise click.UsageError(f"{path} does not exist; run `grade {name}` in your course folder "
@@ -79,27 +78,49 @@ def grade_one(name, submission, json_path, html_path, isolation, device, data_di
     if data_dir is not None:
         os.environ["MNIST_DATA_DIR"] = str(data_dir)
     os.environ["GRADER_DEVICE"] = device
-    click.echo(f"Grading {name} from {path} …", err=True)
+    click.echo(click.style(f"{name}: grading {path}", bold=True))
     try:
         result = grade_submission(name, path, isolation=isolation,
-                                  progress=lambda check: click.echo(check_line(check), err=True))
+                                  progress=lambda check: click.echo(render_check(check)))
     except SandboxUnavailable as exc:
         raise click.ClickException(str(exc)) from None
-    click.echo(render(result))
+    if result.error:
+        click.echo(render_header(result))
+    click.echo(render_total(result))
     if json_path:
         result.write_json(json_path)
-        click.echo(f"Wrote {json_path}", err=True)
+        click.echo(f"Wrote {json_path}")
     if html_path:
         from grader.report_html import write_report
 
-        write_report(result, html_path, audience="student" if not any(
-            c.visibility == "hidden" for c in result.checks) else "instructor")
-        click.echo(f"Wrote {html_path}", err=True)
+        audience = "instructor" if any(c.visibility == "hidden" for c in result.checks) else "student"
+        write_report(result, html_path, audience=audience)
+        click.echo(f"Wrote {html_path}")
 
 
 for _name in EXERCISES:
     main.add_command(_exercise_command(_name))
 
 
+def run() -> None:
+    """Console entry point: user errors become one line on stderr (exit 2 for usage errors)."""
+    try:
+        main.main(standalone_mode=False)
+    except click.UsageError as exc:
+        click.echo(f"grade: {exc.format_message()}", err=True)
+        sys.exit(2)
+    except click.ClickException as exc:
+        click.echo(f"grade: {exc.format_message()}", err=True)
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        click.echo("grade: aborted", err=True)
+        sys.exit(130)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except BrokenPipeError:  # output piped into `head` and closed early
+        sys.stderr.close()
+        sys.exit(0)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

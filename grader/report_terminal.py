@@ -23,22 +23,35 @@ def check_line(check: CheckResult) -> str:
     return f"  {click.style(mark, fg=colour)} {points:>7}  {title}{tag}"
 
 
-def render(result: GradeResult, width: int = 100) -> str:
-    lines = [click.style(f"{result.exercise}" + (f" — {result.student}" if result.student else ""), bold=True)]
+def render_check(check: CheckResult, width: int = 100, repeat_message: bool = True) -> str:
+    """One check: its line, then (if it did not pass) the message and hint, wrapped."""
+    lines = [check_line(check)]
+    if not check.passed and check.message and repeat_message:
+        body = check.message + (f"\n  Hint: {check.hint}" if check.hint else "")
+        for para in body.splitlines():
+            lines.extend(textwrap.wrap(para, width=width - 14, initial_indent=" " * 13,
+                                       subsequent_indent=" " * 13) or [""])
+    return "\n".join(lines)
+
+
+def render_header(result: GradeResult) -> str:
+    lines = [click.style(result.exercise + (f" — {result.student}" if result.student else ""), bold=True)]
     if result.error:
         lines.append(click.style(f"  could not grade: {result.error}", fg="red"))
-    for check in result.checks:
-        lines.append(check_line(check))
-        if not check.passed and check.message and not (result.error and check.message == result.error):
-            body = check.message + (f"\n  Hint: {check.hint}" if check.hint else "")
-            for para in body.splitlines():
-                lines.extend(textwrap.wrap(para, width=width - 14, initial_indent=" " * 13,
-                                           subsequent_indent=" " * 13) or [""])
+    return "\n".join(lines)
+
+
+def render_total(result: GradeResult) -> str:
     total = f"Total: {_points(result.score)} / {_points(result.max_score)}"
     colour = "green" if result.max_score and result.score == result.max_score else "yellow"
-    lines.append(click.style(total, bold=True, fg=colour) + f"   ({result.seconds:.2f} s, isolation: {result.isolation or '-'})")
-    hidden = [c for c in result.checks if c.visibility == "hidden"]
-    if not hidden:
+    lines = [click.style(total, bold=True, fg=colour)
+             + f"   ({result.seconds:.2f} s, isolation: {result.isolation or '-'})"]
+    if not any(c.visibility == "hidden" for c in result.checks):
         lines.append("Hidden checks run when your instructor grades; passing every public check does not "
                      "guarantee full marks.")
     return "\n".join(lines)
+
+
+def render(result: GradeResult, width: int = 100) -> str:
+    checks = [render_check(c, width, repeat_message=not result.error) for c in result.checks]
+    return "\n".join([render_header(result), *checks, render_total(result)])

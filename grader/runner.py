@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import sys
 import time
 from pathlib import Path
 from typing import Callable
@@ -79,6 +80,7 @@ class CheckPlugin:
         self.process = process
         self.results: dict[str, CheckResult] = {}
         self.progress = progress
+        self.real_stdout = sys.stdout
 
     @pytest.fixture
     def student(self, request):
@@ -106,7 +108,11 @@ class CheckPlugin:
             checking._current_details.reset(token)
             result.seconds = round(time.perf_counter() - start, 4)
             if self.progress:
-                self.progress(result)
+                try:
+                    with contextlib.redirect_stdout(self.real_stdout):  # pytest's own output is muted
+                        self.progress(result)
+                except OSError:  # e.g. the terminal's pipe closed: stop reporting, keep grading
+                    self.progress = None
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_makereport(self, item, call):

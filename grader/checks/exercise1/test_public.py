@@ -42,6 +42,24 @@ def check_softmax(student, x: np.ndarray, *, call: str = "softmax(x)") -> None:
         raise
 
 
+def loss_hint(got, expected: float, batch: int, default: str) -> str:
+    """Name the likely mistake behind a wrong loss value from how it relates to the right one."""
+    try:
+        value = float(np.asarray(got, dtype=float).reshape(-1)[0]) if np.size(got) == 1 else None
+    except (TypeError, ValueError):
+        value = None
+    if value is None or expected == 0:
+        return default
+    ratio = value / expected
+    if batch > 1 and np.isclose(ratio, batch, rtol=1e-6):
+        return f"you returned the sum over the batch; divide by the batch size N = {batch}."
+    if np.isclose(ratio, 1 / np.log(10), rtol=1e-4):
+        return "that is log base 10: use the natural logarithm np.log."
+    if np.isclose(ratio, 2.0, rtol=1e-6):
+        return "the value is twice the expected one: did you forget the factor 0.5?"
+    return default
+
+
 @public(points=1)
 def test_softmax_vector(student):
     """softmax of one score vector matches the book's example"""
@@ -65,14 +83,18 @@ def test_softmax_large_scores(student):
 @public(points=1)
 def test_sum_squares_error_book_example(student):
     """sum_squares_error of the book's example is 0.0975"""
-    expect_close(student.sum_squares_error(BOOK_Y, BOOK_T), ref.sum_squares_error(BOOK_Y, BOOK_T),
-                 call="sum_squares_error(y, t)", inputs={"y": BOOK_Y, "t": BOOK_T},
-                 hint="the formula is 0.5 * np.sum((y - t)**2): check the 0.5 and the square.")
+    got = student.sum_squares_error(BOOK_Y, BOOK_T)
+    expected = ref.sum_squares_error(BOOK_Y, BOOK_T)
+    expect_close(got, expected, call="sum_squares_error(y, t)", inputs={"y": BOOK_Y, "t": BOOK_T},
+                 hint=loss_hint(got, expected, 1, "the formula is 0.5 * np.sum((y - t)**2): check the 0.5 "
+                                                  "and the square."))
 
 
 @public(points=1)
 def test_cross_entropy_book_example(student):
     """cross_entropy_error of the book's example is 0.5108 (one-hot t)"""
-    expect_close(student.cross_entropy_error(BOOK_Y, BOOK_T), ref.cross_entropy_error(BOOK_Y, BOOK_T),
-                 call="cross_entropy_error(y, t)", inputs={"y": BOOK_Y, "t": BOOK_T},
-                 hint="the result is -log(y[label] + 1e-7); only the correct class's probability counts.")
+    got = student.cross_entropy_error(BOOK_Y, BOOK_T)
+    expected = ref.cross_entropy_error(BOOK_Y, BOOK_T)
+    expect_close(got, expected, call="cross_entropy_error(y, t)", inputs={"y": BOOK_Y, "t": BOOK_T},
+                 hint=loss_hint(got, expected, 1, "the result is -log(y[label] + 1e-7); only the correct "
+                                                  "class's probability counts."))
