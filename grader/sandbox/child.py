@@ -14,6 +14,7 @@ import importlib.util
 import linecache
 import os
 import resource
+import signal
 import socket
 import sys
 import traceback
@@ -75,6 +76,14 @@ class GraderObject:
             raise AttributeError(name)
         return lambda *args, **kwargs: _callback(self._key, name, args, kwargs, state)
 
+    def __setattr__(self, name: str, value: Any) -> None:
+        # `network.params = {...}` replaces the state the grader sees, as on a real object.
+        state = object.__getattribute__(self, "_state")
+        if name in state:
+            state[name] = value
+        else:
+            object.__setattr__(self, name, value)
+
     def __call__(self, *args, **kwargs):
         return _callback(self._key, None, args, kwargs, self._state)
 
@@ -84,12 +93,21 @@ def _send(message: Any) -> None:
 
 
 def _as_reference(obj: Any) -> dict:
-    return HANDLES.add(obj)
+    """Objects that are not plain data stay here; the grader gets a handle and the class name
+    (for its messages: "softmax(x) returned a generator object")."""
+    return {"h": [HANDLES.add(obj)["h"], _type_name(obj)]}
+
+
+def _type_name(obj: Any) -> str:
+    try:
+        return str(type(obj).__name__)[:codec.MAX_TYPE_NAME]
+    except Exception:  # noqa: BLE001 - a metaclass can make even this fail
+        return "object"
 
 
 def _resolve(tag: str, value: Any) -> Any:
     if tag == "h":
-        return HANDLES.get(value)
+        return HANDLES.get(value[0])
     key, state = value
     return GraderObject(key, state if isinstance(state, dict) else {})
 
@@ -116,16 +134,26 @@ def _callback(key: int, method: str | None, args: tuple, kwargs: dict, state: di
         _answer(reply)
 
 
+def _is_students(filename: str, student_dirs: tuple[str, ...]) -> bool:
+    return filename.startswith(student_dirs) or filename.startswith("<cell")
+
+
 def describe_exception(exc: BaseException, student_dirs: tuple[str, ...]) -> dict:
-    """The exception as data, with the traceback cut to the student's own lines."""
+    """The exception as data, with the traceback cut to the student's own lines.
+
+    A SyntaxError happens before any of the student's lines runs, so its traceback holds only
+    the importer's frames; the file, line and text it carries itself become the last frame."""
     frames = []
     for frame in traceback.extract_tb(exc.__traceback__):
-        if frame.filename.startswith(student_dirs) or frame.filename.startswith("<cell"):
+        if _is_students(frame.filename, student_dirs):
             frames.append([os.path.basename(frame.filename), frame.lineno, frame.name, (frame.line or "").strip()])
     try:
         message = str(exc)
     except Exception:  # a student's exception whose __str__ itself fails
         message = "(the exception's message could not be shown)"
+    if isinstance(exc, SyntaxError) and isinstance(exc.filename, str) and _is_students(exc.filename, student_dirs):
+        frames.append([os.path.basename(exc.filename), exc.lineno, "<module>", (exc.text or "").strip()])
+        message = str(exc.msg)
     return {"type": type(exc).__name__, "message": message[:2000], "frames": frames[-8:],
             "not_implemented": isinstance(exc, NotImplementedError)}
 
@@ -185,15 +213,25 @@ def _answer(request: tuple) -> None:
         _send(("raised", describe_exception(exc, _student_dirs)))
         return
     if isinstance(result, _HandleOnly):
-        result = HANDLES.add(result.obj)
-        _send(("ok-handle", result["h"]))
+        _send(("ok-handle", HANDLES.add(result.obj)["h"], _type_name(result.obj)))
         return
     try:
         payload = codec.encode(("ok", result), _as_reference)
-    except (TypeError, ValueError, RecursionError) as exc:
-        _send(("raised", {"type": "UnsendableResult", "message": str(exc), "frames": [], "not_implemented": False}))
+    except MemoryError as exc:
+        _send(("raised", describe_exception(exc, _student_dirs)))
+        return
+    except BaseException as exc:  # noqa: B902 - e.g. a result whose own methods raise while it is read
+        _send(("raised", {"type": "UnsendableResult", "message": _unsendable(exc), "frames": [],
+                          "not_implemented": False}))
         return
     _sock.sendall(payload)
+
+
+def _unsendable(exc: BaseException) -> str:
+    try:
+        return f"{type(exc).__name__}: {exc}"[:500]
+    except Exception:  # noqa: BLE001
+        return type(exc).__name__
 
 
 def load_student_module(config: dict) -> types.ModuleType:
@@ -219,7 +257,43 @@ def load_student_module(config: dict) -> types.ModuleType:
     return module
 
 
-def apply_limits(limits: dict) -> None:
+PR_SET_PDEATHSIG = 1
+PR_SET_NO_NEW_PRIVS = 38
+
+
+def _prctl(option: int, value: int) -> None:
+    import ctypes
+    ctypes.CDLL(None, use_errno=True).prctl(option, value, 0, 0, 0)
+
+
+def drop_privileges(user: list | None) -> bool:
+    """Become the unprivileged sandbox user when the grader runs as root; True if we did.
+
+    setuid from root to another user clears every capability for good, so the student's code
+    cannot remount, unmount or write root's files; no_new_privs stops setuid programs (su,
+    sudo, mount) from giving any of it back. Raises if the switch fails: student code never
+    runs as root when a sandbox user was asked for."""
+    dropped = False
+    if user and os.getuid() == 0:
+        uid, gid = int(user[0]), int(user[1])
+        os.setgroups([])
+        os.setgid(gid)
+        os.setuid(uid)
+        if os.getuid() != uid or os.geteuid() != uid:
+            raise OSError("could not switch to the sandbox user")
+        dropped = True
+    try:
+        _prctl(PR_SET_NO_NEW_PRIVS, 1)
+        _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)  # the zygote gone (killed) -> this process goes too
+    except (OSError, AttributeError):
+        pass  # not Linux
+    return dropped
+
+
+def apply_limits(limits: dict, *, own_user: bool = False) -> None:
+    """rlimits of the student's process. The process count (RLIMIT_NPROC) is per user and
+    counts all of that user's processes and threads on the machine, so it is only set when
+    the code runs as the sandbox's own user (own_user), never against a real person's account."""
     def cap(which: int, value: int) -> None:
         try:
             resource.setrlimit(which, (value, value))
@@ -235,7 +309,7 @@ def apply_limits(limits: dict) -> None:
         cap(resource.RLIMIT_NOFILE, limits["nofile"])
     if limits.get("fsize_mb"):
         cap(resource.RLIMIT_FSIZE, limits["fsize_mb"] << 20)
-    if limits.get("nproc"):
+    if limits.get("nproc") and own_user:
         cap(resource.RLIMIT_NPROC, limits["nproc"])
 
 
@@ -255,8 +329,10 @@ def bootstrap(config: dict, rpc_fd: int, out_fd: int) -> None:
         os.chdir(config["workdir"])
         os.environ.clear()
         os.environ.update(config.get("env", {}))
+        os.environ.setdefault("TMPDIR", config["workdir"])  # temporary files stay in this submission's folder
         sys.path[:0] = [config["student_dir"], config["pkgs_dir"]]
-        apply_limits(config.get("limits", {}))
+        own_user = drop_privileges(config.get("user"))
+        apply_limits(config.get("limits", {}), own_user=own_user)
         student_dirs = (config["student_dir"],)
         try:
             module = load_student_module(config)
@@ -264,7 +340,10 @@ def bootstrap(config: dict, rpc_fd: int, out_fd: int) -> None:
             _send(("import-failed", describe_exception(exc, student_dirs)))
             os._exit(0)
         key = HANDLES.add(module)["h"]
-        sys.stdout.flush()
+        try:
+            sys.stdout.flush()
+        except Exception:  # noqa: BLE001 - the student's code replaced or closed sys.stdout
+            pass
         _send(("ready", key))
         serve(student_dirs)
     except BaseException:  # noqa: B902 - the harness itself failed: say so on the student's stderr
