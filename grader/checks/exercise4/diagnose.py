@@ -1,0 +1,354 @@
+"""Run the student's `train_network` on a RecordingNetwork and check each rule of SPEC.md.
+
+Each `expect_*` function reads the call log of one run and fails with a message that says
+the call used, what was expected, what happened, and the likely mistake. They are shared by
+the public and the hidden checks, which differ only in the scenarios they run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from grader.checking import fail, show
+from grader.gradcheck import ratio_if_uniform
+from grader.sandbox.errors import StudentRaised
+
+from grader.checks.exercise4.recording import KEYS, Call, RecordingNetwork, make_data
+
+UPDATE_RTOL, UPDATE_ATOL = 1e-9, 1e-12
+"""Parameters must equal `params - learning_rate * grads` to float64 rounding: every correct
+way of writing the update (-=, reassignment, a loop over any key order) stays far inside."""
+HISTORY_KEYS = ("train_loss", "train_acc", "test_acc")
+DEFAULT_LR = 0.1
+
+
+@dataclass(frozen=True)
+class Scenario:
+    train_size: int = 50
+    batch_size: int = 10
+    iters_num: int = 12
+    learning_rate: float = 0.25
+    seed: int | None = 3
+    test_scale: float = 1.0
+    value_offset: int = 0
+
+    @property
+    def iter_per_epoch(self) -> int:
+        return max(self.train_size // self.batch_size, 1)
+
+    @property
+    def accuracy_iterations(self) -> list[int]:
+        return [i for i in range(self.iters_num) if i % self.iter_per_epoch == 0]
+
+    def call_text(self) -> str:
+        seed = "" if self.seed is None else f", seed={self.seed}"
+        return (f"train_network(network, x_train ({self.train_size} rows), t_train, x_test, t_test, "
+                f"iters_num={self.iters_num}, batch_size={self.batch_size}, "
+                f"learning_rate={self.learning_rate:g}{seed})")
+
+
+@dataclass
+class Run:
+    scenario: Scenario
+    network: RecordingNetwork
+    history: Any
+    histories: dict[str, list[float]] = field(default_factory=dict)
+
+    @property
+    def gradient_calls(self) -> list[Call]:
+        return self.network.of("gradient")
+
+
+def run(student, scenario: Scenario) -> Run:
+    """Call the student's train_network once on a fresh recording network."""
+    data = make_data(scenario.train_size, test_scale=scenario.test_scale)
+    network = RecordingNetwork(data, value_offset=scenario.value_offset)
+    kwargs = dict(iters_num=scenario.iters_num, batch_size=scenario.batch_size,
+                  learning_rate=scenario.learning_rate)
+    if scenario.seed is not None:
+        kwargs["seed"] = scenario.seed
+    try:
+        history = student.train_network(network, data.x_train, data.t_train, data.x_test, data.t_test, **kwargs)
+    except StudentRaised as exc:
+        if "object has no attribute" in exc.text:
+            name = exc.text.rsplit("attribute", 1)[-1].strip(" '\"")
+            fail(f"{scenario.call_text()} used `network.{name}`, which the network passed to train_network "
+                 f"does not have: only params, gradient, loss and accuracy may be used.",
+                 hint="use grads = network.gradient(x_batch, t_batch) (backpropagation); "
+                      "numerical_gradient is far too slow for training and not part of the interface.",
+                 call=scenario.call_text())
+        if exc.type_name == "TypeError" and "argument" in exc.text:
+            fail(f"{scenario.call_text()} raised TypeError: {exc.text}.",
+                 hint="keep the handout's signature: train_network(network, x_train, t_train, x_test, t_test, "
+                      "iters_num=10000, batch_size=100, learning_rate=0.1, seed=None); the grader passes "
+                      "iters_num, batch_size, learning_rate and seed by name.", call=scenario.call_text())
+        raise
+    return Run(scenario, network, history)
+
+
+# -- the returned dict ------------------------------------------------------------------------
+def expect_histories(r: Run) -> dict[str, list[float]]:
+    """The returned dict as three lists of floats (lists, tuples or 1-D arrays accepted)."""
+    call, h = r.scenario.call_text(), r.history
+    shape_hint = 'return {"train_loss": train_loss_list, "train_acc": train_acc_list, "test_acc": test_acc_list}'
+    if h is None:
+        fail(f"{call} returned None; expected a dict with the lists 'train_loss', 'train_acc' and 'test_acc'.",
+             hint=f"end train_network with `{shape_hint}`.", call=call)
+    if not isinstance(h, dict):
+        fail(f"{call} returned {type(h).__name__} {show(h, 80)}; expected a dict of three lists.",
+             hint=shape_hint, call=call)
+    missing = [k for k in HISTORY_KEYS if k not in h]
+    if missing:
+        fail(f"the dict returned by {call} lacks {', '.join(map(repr, missing))}; it has "
+             f"{', '.join(map(repr, h)) or 'no keys'}.", hint=f"use exactly these keys: {shape_hint}", call=call)
+    out = {}
+    for key in HISTORY_KEYS:
+        value = h[key]
+        arr = None
+        if isinstance(value, (list, tuple, np.ndarray)):
+            try:
+                arr = np.asarray(value, dtype=float)
+            except (TypeError, ValueError):
+                arr = None
+        if arr is None or arr.ndim != 1:
+            fail(f"history[{key!r}] returned by {call} is {show(value, 100)}; expected a list of floats.",
+                 hint="append one float per entry, e.g. train_loss_list.append(float(loss)).", call=call)
+        out[key] = [float(v) for v in arr]
+    r.histories = out
+    return out
+
+
+# -- mini-batches -----------------------------------------------------------------------------
+def expect_batches(r: Run) -> None:
+    s, calls, call = r.scenario, r.gradient_calls, r.scenario.call_text()
+    if len(calls) != s.iters_num:
+        fail(f"{call} called network.gradient {len(calls)} times; expected once per iteration, "
+             f"{s.iters_num} times.",
+             hint="each iteration computes grads = network.gradient(x_batch, t_batch) exactly once.", call=call)
+    for i, c in enumerate(calls):
+        _expect_batch(s, i, c, call)
+    batches = [tuple(c.row_numbers()) for c in calls]
+    if s.iters_num > 1 and len(set(batches)) == 1:
+        fail(f"{call} passed the same rows {list(batches[0])} to network.gradient in all {s.iters_num} "
+             f"iterations; expected a new random batch each iteration.",
+             hint="draw batch_mask inside the loop, not once before it.", call=call)
+    if all(b == tuple((i * s.batch_size + k) % s.train_size for k in range(s.batch_size))
+           for i, b in enumerate(batches)):
+        fail(f"{call} used consecutive slices of x_train in order (rows 0-{s.batch_size - 1}, "
+             f"{s.batch_size}-{2 * s.batch_size - 1}, ...); expected {s.batch_size} random rows each iteration.",
+             hint="pick random indices, e.g. batch_mask = np.random.choice(train_size, batch_size), "
+                  "or slice a new random permutation each epoch.", call=call)
+
+
+def _expect_batch(s: Scenario, i: int, c: Call, call: str) -> None:
+    where = f"in iteration {i}, network.gradient got"
+    if "test" in c.sets:
+        fail(f"{call}: {where} rows of the test set (x_test). Test data must never influence the parameters.",
+             hint="draw every batch from x_train/t_train only; use x_test/t_test only in network.accuracy.",
+             call=call)
+    if "unknown" in c.sets:
+        fail(f"{call}: {where} rows that are not rows of x_train (changed, reordered within a row, or "
+             f"of a different shape).",
+             hint="pass the selected rows unchanged: x_batch = x_train[batch_mask].", call=call)
+    n = len(c.rows)
+    if n == s.train_size and n != s.batch_size and sorted(c.row_numbers()) == list(range(s.train_size)):
+        fail(f"{call}: {where} all {n} training rows; expected a mini-batch of batch_size={s.batch_size} "
+             f"random rows.",
+             hint="select batch_mask = np.random.choice(train_size, batch_size) each iteration and pass "
+                  "x_train[batch_mask], t_train[batch_mask].", call=call)
+    if n != s.batch_size:
+        fail(f"{call}: {where} {n} rows; expected batch_size={s.batch_size}.",
+             hint="every batch holds exactly batch_size rows (SPEC.md); with a shuffled order, "
+                  "start a new permutation when fewer than batch_size rows are left.", call=call)
+    if not c.targets_match:
+        fail(f"{call}: {where} target rows t_batch that do not belong to its rows x_batch.",
+             hint="index x_train and t_train with the same indices: x_train[batch_mask], t_train[batch_mask].",
+             call=call)
+
+
+# -- the update -------------------------------------------------------------------------------
+def expect_updates(r: Run) -> None:
+    s, calls, call = r.scenario, r.gradient_calls, r.scenario.call_text()
+    if len(calls) < 2:
+        fail(f"{call} called network.gradient {len(calls)} times; the update cannot be checked.",
+             hint="each iteration computes grads = network.gradient(x_batch, t_batch).", call=call)
+    for i in range(len(calls) - 1):
+        before, after, grads = calls[i].params, calls[i + 1].params, calls[i].returned
+        missing = [k for k in KEYS if k not in after]
+        if missing:
+            fail(f"{call}: after iteration {i}, network.params lacks {', '.join(missing)}.",
+                 hint="update the entries of network.params; keep all four keys.", call=call)
+        wrong = [k for k in KEYS if not _updated(before[k], after[k], grads[k], s.learning_rate)]
+        if wrong:
+            _explain_update(s, i, before, after, grads, wrong, call)
+
+
+def _updated(before, after, grad, lr) -> bool:
+    after = np.asarray(after, dtype=float)
+    return after.shape == before.shape and np.allclose(after, before - lr * grad,
+                                                       rtol=UPDATE_RTOL, atol=UPDATE_ATOL)
+
+
+def _explain_update(s: Scenario, i: int, before, after, grads, wrong: list[str], call: str) -> None:
+    lr = s.learning_rate
+    rule = f"params[key] -= learning_rate * grads[key] with learning_rate={lr:g}"
+    unchanged = [k for k in KEYS if np.shape(after[k]) == before[k].shape and np.array_equal(after[k], before[k])]
+    if len(unchanged) == len(KEYS):
+        fail(f"{call}: network.params did not change in iteration {i}; expected {rule}.",
+             hint="update network.params itself (in place, or by assigning network.params[key] = ...); "
+                  "changing a copy of the dict or of its arrays leaves the network as it was.", call=call)
+    if unchanged:
+        fail(f"{call}: {', '.join(unchanged)} did not change in iteration {i}, while "
+             f"{', '.join(k for k in KEYS if k not in unchanged)} did; expected {rule} for every key.",
+             hint="loop over all four keys ('W1', 'b1', 'W2', 'b2').", call=call)
+    key = wrong[0]
+    if np.shape(after[key]) != before[key].shape:
+        fail(f"{call}: after iteration {i}, network.params[{key!r}] has shape {np.shape(after[key])}; "
+             f"expected {before[key].shape}.", hint="the update must keep each array's shape.", call=call)
+    step = before[key] - np.asarray(after[key], dtype=float)
+    factor = ratio_if_uniform(step, grads[key])
+    expected = before[key] - lr * grads[key]
+    detail = f"expected {rule}, i.e. {show(expected, 120)}, got {show(np.asarray(after[key]), 120)}"
+    if factor is not None and np.isclose(factor, -lr):
+        fail(f"{call}: in iteration {i} {key} moved by +learning_rate * grad, uphill; {detail}.",
+             hint="gradient descent subtracts: params[key] -= learning_rate * grads[key].", call=call)
+    if factor is not None and np.isclose(factor, 1.0) and not np.isclose(lr, 1.0):
+        fail(f"{call}: in iteration {i} {key} moved by the whole gradient, without learning_rate; {detail}.",
+             hint="multiply the gradient by learning_rate before subtracting it.", call=call)
+    if factor is not None and np.isclose(factor, DEFAULT_LR) and not np.isclose(lr, DEFAULT_LR):
+        fail(f"{call}: in iteration {i} {key} moved by 0.1 * grad although learning_rate={lr:g} was passed; "
+             f"{detail}.", hint="use the learning_rate argument, not a fixed 0.1.", call=call)
+    if factor is not None:
+        fail(f"{call}: in iteration {i} {key} moved by {factor:.4g} * grad; {detail}.",
+             hint="the step is exactly learning_rate * grads[key], nothing else (no extra scaling).",
+             call=call)
+    fail(f"{call}: in iteration {i} {key} was not updated as expected: {detail}.",
+         hint="subtract learning_rate * grads[key] of this iteration's gradient, once per iteration.",
+         call=call)
+
+
+# -- the loss history -------------------------------------------------------------------------
+def expect_losses(r: Run) -> None:
+    s, calls, call = r.scenario, r.gradient_calls, r.scenario.call_text()
+    losses = expect_histories(r)["train_loss"]
+    if len(losses) != s.iters_num:
+        per_epoch = len(losses) == len(s.accuracy_iterations) and len(losses) != s.iters_num
+        fail(f"{call} returned {len(losses)} entries in train_loss; expected {s.iters_num}, one per iteration."
+             + (" It looks like one per epoch." if per_epoch else ""),
+             hint="append network.loss(x_batch, t_batch) in every iteration, after the update.", call=call)
+    for j, value in enumerate(losses):
+        c = r.network.find_value(value)
+        if c is None or c.method != "loss":
+            what = "a value of network.accuracy" if c is not None else "not a value network.loss returned"
+            fail(f"{call}: train_loss[{j}] = {value:g} is {what}; expected the loss network.loss(x_batch, "
+                 f"t_batch) of iteration {j}.",
+                 hint="append exactly what network.loss returns (as a float) once per iteration.", call=call)
+        if j < len(calls) and c.row_numbers() != calls[j].row_numbers():
+            on = ("the full training set" if c.sets == {"train"} and len(c.rows) == s.train_size
+                  else "the test set" if "test" in c.sets else "rows that are not this iteration's batch")
+            fail(f"{call}: train_loss[{j}] was computed on {on}; expected on iteration {j}'s mini-batch "
+                 f"(the rows passed to network.gradient).",
+                 hint="compute loss = network.loss(x_batch, t_batch) with the same batch as the gradient.",
+                 call=call)
+        if _changed_by_update(r, j) and _same_params(c.params, calls[j].params):
+            fail(f"{call}: train_loss[{j}] was computed before iteration {j}'s update; expected after it.",
+                 hint="call network.loss(x_batch, t_batch) after updating network.params.", call=call)
+        if c.iteration != j:
+            fail(f"{call}: train_loss[{j}] was computed in iteration {c.iteration}; expected in iteration {j}.",
+                 hint="append one loss per iteration, after that iteration's update.", call=call)
+
+
+def _changed_by_update(r: Run, i: int) -> bool:
+    """Whether iteration i's update visibly changed the params (else "before the update" is
+    undecidable, and the update check already names the mistake)."""
+    calls = r.gradient_calls
+    return 0 <= i < len(calls) - 1 and not _same_params(calls[i + 1].params, calls[i].params)
+
+
+def _same_params(a: dict, b: dict) -> bool:
+    return all(k in a and np.shape(a[k]) == np.shape(b[k]) and np.array_equal(a[k], b[k]) for k in b)
+
+
+# -- the accuracy histories -------------------------------------------------------------------
+def expect_accuracies(r: Run) -> None:
+    s, call = r.scenario, r.scenario.call_text()
+    histories = expect_histories(r)
+    data = r.network.data
+    for name, side, other in (("train_acc", "train", "test"), ("test_acc", "test", "train")):
+        size = {"train": data.train_size, "test": len(data.x_test)}
+        for k, value in enumerate(histories[name]):
+            c = r.network.find_value(value)
+            if c is None or c.method != "accuracy":
+                fail(f"{call}: {name}[{k}] = {value:g} is not a value network.accuracy returned.",
+                     hint=f"append network.accuracy(x_{side}, t_{side}) as it is returned.", call=call)
+            if c.sets == {other} and len(c.rows) == size[other]:
+                fail(f"{call}: {name}[{k}] is the accuracy on the {other} set; expected on the {side} set "
+                     f"(train_acc and test_acc swapped?).",
+                     hint=f"{name} gets network.accuracy(x_{side}, t_{side}).", call=call)
+            if c.sets != {side} or sorted(c.row_numbers()) != list(range(size[side])):
+                fail(f"{call}: {name}[{k}] was computed on {len(c.rows)} rows that are not the full {side} set; "
+                     f"expected network.accuracy on all of x_{side}.",
+                     hint=f"pass the whole x_{side}, t_{side} to network.accuracy, not a mini-batch.",
+                     call=call)
+        _expect_epoch_iterations(r, name, [r.network.find_value(v) for v in histories[name]], call)
+
+
+def _expect_epoch_iterations(r: Run, name: str, calls: list[Call], call: str) -> None:
+    s = r.scenario
+    got = [c.iteration for c in calls]
+    expected = s.accuracy_iterations
+    rule = (f"at every iteration i with i % iter_per_epoch == 0, where iter_per_epoch = "
+            f"max({s.train_size} // {s.batch_size}, 1) = {s.iter_per_epoch}: iterations {expected}")
+    if got != expected:
+        float_epoch = max(s.train_size / s.batch_size, 1)
+        if len(got) == s.iters_num and len(expected) != s.iters_num:
+            why, hint = "at every iteration", "compute the accuracies only when i % iter_per_epoch == 0."
+        elif got == [i for i in range(s.iters_num) if (i + 1) % s.iter_per_epoch == 0]:
+            why, hint = ("at the end of each epoch", "test i % iter_per_epoch == 0 (iteration 0 included), "
+                         "not (i + 1) % iter_per_epoch == 0.")
+        elif float_epoch != s.iter_per_epoch and got == [i for i in range(s.iters_num) if i % float_epoch == 0]:
+            why, hint = (f"with an epoch of {float_epoch:g} iterations",
+                         "use integer division: iter_per_epoch = max(len(x_train) // batch_size, 1); "
+                         "with / the epoch length is fractional when batch_size does not divide the "
+                         "training set size, and i % iter_per_epoch is rarely 0.")
+        else:
+            why, hint = (f"at iterations {got}",
+                         "record both accuracies once per epoch, right after that iteration's update.")
+        fail(f"{call}: {name} was recorded {why}; expected {rule}.", hint=hint, call=call)
+    grads = r.gradient_calls
+    for k, c in enumerate(calls):
+        if _changed_by_update(r, c.iteration) and _same_params(c.params, grads[c.iteration].params):
+            fail(f"{call}: {name}[{k}] was computed before iteration {c.iteration}'s update; expected after it.",
+                 hint="compute the accuracies after updating network.params.", call=call)
+
+
+# -- runs compared ------------------------------------------------------------------------------
+def first_batch_difference(a: Run, b: Run) -> int | None:
+    rows_a = [c.row_numbers() for c in a.gradient_calls]
+    rows_b = [c.row_numbers() for c in b.gradient_calls]
+    for i, (x, y) in enumerate(zip(rows_a, rows_b)):
+        if x != y:
+            return i
+    return None if len(rows_a) == len(rows_b) else min(len(rows_a), len(rows_b))
+
+
+def expect_reproducible(a: Run, b: Run) -> None:
+    i = first_batch_difference(a, b)
+    if i is not None:
+        s = a.scenario
+        got_a = a.gradient_calls[i].row_numbers() if i < len(a.gradient_calls) else "none"
+        got_b = b.gradient_calls[i].row_numbers() if i < len(b.gradient_calls) else "none"
+        fail(f"two calls of {s.call_text()} drew different batches: in iteration {i}, rows {got_a} the first "
+             f"time and {got_b} the second. The same seed must give the same batches.",
+             hint="use the seed argument: rng = np.random.default_rng(seed) at the start of train_network "
+                  "(draw every batch from rng), or np.random.seed(seed) there.", call=s.call_text())
+
+
+def first_param_difference(a: Run, b: Run) -> int | None:
+    for i, (x, y) in enumerate(zip(a.gradient_calls, b.gradient_calls)):
+        if not _same_params(x.params, y.params):
+            return i
+    return None
