@@ -1,0 +1,108 @@
+"""Hidden checks of exercise 5: defaults, non-default hyper-parameters, state per key and per
+object. Same machinery and tolerance as the public checks (see test_public.py).
+
+The checks of defaults, per-key state and per-object state compare the student's optimizer
+with ITSELF (no arguments vs the defaults spelled out; one key alone vs all keys together;
+one object alone vs two objects taking turns), so a wrong formula, already costing points in
+the public step checks, does not cost them again here: each of these fails only for its own
+mistake.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from grader.checking import fail, hidden, show
+from grader.checks.exercise5.test_public import (ADAM_HINT, MOMENTUM_HINT, OWN_STATE_HINT, adam_mistakes,
+                                                 expect_steps, first_difference, gradient_sequence, initial_params,
+                                                 label, leak_hint, momentum_mistakes, read_params, run_student)
+
+DEFAULTS = {"SGD": {"lr": 0.01}, "Momentum": {"lr": 0.01, "momentum": 0.9}, "AdaGrad": {"lr": 0.01},
+            "Adam": {"lr": 0.001, "beta1": 0.9, "beta2": 0.999}}
+HYPER = {"SGD": {"lr": 0.1}, "Momentum": {"lr": 0.1, "momentum": 0.9}, "AdaGrad": {"lr": 0.1}, "Adam": {"lr": 0.01}}
+
+
+def describe_difference(difference) -> str:
+    step, key, got, expected = difference
+    return f"update call {step} changed params[{key!r}] by {show(got)} instead of {show(expected)}"
+
+
+@hidden(points=1)
+def test_default_hyperparameters(student):
+    """SGD(), Momentum(), AdaGrad() and Adam() step exactly like the handout's defaults spelled out"""
+    shapes = {"W": (2, 3), "b": (3,)}
+    params0, grads_seq = initial_params(shapes), gradient_sequence(shapes, 3, seed=41)
+    for name, defaults in DEFAULTS.items():
+        implicit, _ = run_student(student, name, {}, params0, grads_seq)
+        explicit, _ = run_student(student, name, defaults, params0, grads_seq)
+        difference = first_difference(implicit, explicit)
+        if difference:
+            fail(f"{name}() and {label(name, defaults)} should take the same steps, but with {name}() "
+                 f"{describe_difference(difference)}.",
+                 hint=leak_hint(student, name, defaults, params0, grads_seq, explicit)
+                 or f"give the constructor the handout's defaults: def __init__(self, "
+                    f"{', '.join(f'{k}={v}' for k, v in defaults.items())}).")
+
+
+@hidden(points=1)
+def test_momentum_honours_lr_and_momentum(student):
+    """Momentum(lr=0.05, momentum=0.5) uses both values it was given"""
+    expect_steps(student, "Momentum", {"lr": 0.05, "momentum": 0.5}, mistakes=momentum_mistakes(0.05, 0.5),
+                 hint=MOMENTUM_HINT, seed=21)
+
+
+@hidden(points=1)
+def test_adam_honours_betas(student):
+    """Adam(lr=0.02, beta1=0.7, beta2=0.9) uses all three values it was given"""
+    expect_steps(student, "Adam", {"lr": 0.02, "beta1": 0.7, "beta2": 0.9},
+                 mistakes=adam_mistakes(0.02, 0.7, 0.9), hint=ADAM_HINT, seed=22)
+
+
+SAME_SHAPES = {"W1": (2, 3), "W2": (2, 3), "W3": (2, 3)}
+
+
+@hidden(points=1)
+def test_state_is_kept_per_key(student):
+    """Momentum, AdaGrad and Adam move each of three same-shaped parameters as if it were alone"""
+    params0 = initial_params(SAME_SHAPES)
+    grads_seq = gradient_sequence(SAME_SHAPES, 3, seed=23)
+    for name in ("Momentum", "AdaGrad", "Adam"):
+        together, _ = run_student(student, name, HYPER[name], params0, grads_seq)
+        for key in SAME_SHAPES:
+            # The same call sequence, but only `key` gets its gradient; the other keys get zeros.
+            alone_grads = [{k: g[k] if k == key else np.zeros_like(g[k]) for k in g} for g in grads_seq]
+            alone, _ = run_student(student, name, HYPER[name], params0, alone_grads)
+            difference = first_difference([{key: s[key]} for s in together], [{key: s[key]} for s in alone])
+            if difference:
+                fail(f"{label(name, HYPER[name])} on params {{W1, W2, W3}} (all of shape (2, 3)): params[{key!r}] "
+                     f"moved differently when the other keys had gradients than when their gradients were 0: "
+                     f"with them, {describe_difference(difference)}.",
+                     hint=leak_hint(student, name, HYPER[name], params0, grads_seq, together)
+                     or "one state array was shared by all keys: keep the state in a dict with one entry per key "
+                        "(self.v[key] = np.zeros_like(params[key]) for every key on the first call).")
+
+
+@hidden(points=1)
+def test_each_optimizer_object_has_its_own_state(student):
+    """two Momentum objects (and two Adam objects) updating two networks in turn move each as if alone"""
+    shapes = {"W": (2, 3), "b": (3,)}
+    nets = [initial_params(shapes, seed=31), initial_params(shapes, seed=32)]
+    grads = [gradient_sequence(shapes, 3, seed=33), gradient_sequence(shapes, 3, seed=34)]
+    for name in ("Momentum", "Adam"):
+        hyper = HYPER[name]
+        alone = [run_student(student, name, hyper, nets[i], grads[i])[0] for i in (0, 1)]
+        optimizers = [student.call(name, **hyper), student.call(name, **hyper)]
+        params = [student.keep({k: v.copy() for k, v in net.items()}) for net in nets]
+        in_turn = [[nets[0]], [nets[1]]]
+        for step in range(3):
+            for i in (0, 1):
+                optimizers[i].call("update", params[i], grads[i][step])
+                in_turn[i].append(read_params(params[i], list(shapes), shapes,
+                                              f"update call {step + 1} of {name} object {i + 1}"))
+        for i in (0, 1):
+            difference = first_difference(in_turn[i], alone[i])
+            if difference:
+                fail(f"two {label(name, hyper)} objects updated two different params dicts in turn, and object "
+                     f"{i + 1} moved its params differently than a single object does alone: in turn, "
+                     f"{describe_difference(difference)}.",
+                     hint=OWN_STATE_HINT)
