@@ -16,12 +16,16 @@ numpy (torch only when a tensor is actually sent).
 from __future__ import annotations
 
 import json
+import math
 import struct
 from typing import Any, Callable
 
 import numpy as np
 
-MAX_FRAME_BYTES = 1 << 31
+MAX_FRAME_BYTES = 1 << 29
+"""512 MiB: the most one message may carry, so a student's process cannot make the grader
+allocate without bound (the largest real result, a network's parameters, is a few MB)."""
+MAX_TYPE_NAME = 80
 MAX_DEPTH = 64
 ALLOWED_DTYPES = {
     "bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
@@ -75,17 +79,18 @@ def encode(obj: Any, as_reference: Callable[[Any], dict]) -> bytes:
             return {"b": len(buffers) - 1}
         if isinstance(x, np.ndarray) and x.dtype.name in ALLOWED_DTYPES:
             return {"a": array_entry(x)}
-
         if isinstance(x, Tensor) and x.array.dtype.name in ALLOWED_DTYPES:
             return {"T": array_entry(x.array)}
         if _is_torch_tensor(x) and not x.is_sparse:
             return {"T": array_entry(x.detach().cpu().numpy())}
-        if type(x) is list:
-            return {"l": [walk(i, depth + 1) for i in x]}
-        if type(x) is tuple:
-            return {"t": [walk(i, depth + 1) for i in x]}
-        if type(x) is dict:
-            return {"d": [[walk(k, depth + 1), walk(v, depth + 1)] for k, v in x.items()]}
+        # Containers too: a namedtuple, OrderedDict or defaultdict arrives as a tuple or dict,
+        # its items read through the base type's own iterator.
+        if isinstance(x, list):
+            return {"l": [walk(i, depth + 1) for i in list.__iter__(x)]}
+        if isinstance(x, tuple):
+            return {"t": [walk(i, depth + 1) for i in tuple.__iter__(x)]}
+        if isinstance(x, dict):
+            return {"d": [[walk(k, depth + 1), walk(v, depth + 1)] for k, v in dict.items(x)]}
         ref = as_reference(x)
         if "c" in ref:  # a callback carries its state (e.g. a network's params) as data
             ref = {"c": [ref["c"][0], walk(ref["c"][1], depth + 1)]}
@@ -98,8 +103,21 @@ def encode(obj: Any, as_reference: Callable[[Any], dict]) -> bytes:
     return struct.pack("<Q", len(payload)) + payload
 
 
-def decode(payload: bytes, resolve: Callable[[str, int], Any], make_tensor: Callable | None = None) -> Any:
-    """Rebuild the data of one frame's payload; references go through `resolve(kind, id)`."""
+def decode(payload: bytes, resolve: Callable[[str, Any], Any], make_tensor: Callable | None = None) -> Any:
+    """Rebuild the data of one frame's payload; references go through `resolve(kind, value)`:
+    `("h", (key, type_name))` for a handle, `("c", (key, state))` for a callback.
+
+    Whatever the bytes, this returns plain data or raises CodecError: it never runs code
+    named by the frame and allocates no more than the frame's own size (plus its parsing)."""
+    try:
+        return _decode(payload, resolve, make_tensor)
+    except CodecError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any other failure on hostile bytes is a broken frame too
+        raise CodecError(f"unreadable frame ({type(exc).__name__})") from None
+
+
+def _decode(payload: bytes, resolve: Callable[[str, Any], Any], make_tensor: Callable | None) -> Any:
     try:
         header_len, sizes_len = struct.unpack_from("<II", payload, 0)
         start = 8
@@ -129,7 +147,7 @@ def decode(payload: bytes, resolve: Callable[[str, int], Any], make_tensor: Call
         data = buffer(entry[0])
         dtype = np.dtype(entry[1])
         shape = tuple(entry[2])
-        if int(np.prod(shape, dtype=np.int64)) * dtype.itemsize != len(data):
+        if math.prod(shape) * dtype.itemsize != len(data):  # exact: no int64 wrap-around
             raise CodecError("array size does not match its shape")
         return np.frombuffer(data, dtype=dtype).reshape(shape).copy()
 
@@ -169,8 +187,11 @@ def decode(payload: bytes, resolve: Callable[[str, int], Any], make_tensor: Call
                 except TypeError:
                     raise CodecError("unhashable dict key") from None
             return out
-        if tag == "h" and isinstance(value, int):
-            return resolve(tag, value)
+        if tag == "h" and isinstance(value, int) and not isinstance(value, bool):
+            return resolve(tag, (value, ""))
+        if (tag == "h" and isinstance(value, list) and len(value) == 2 and isinstance(value[0], int)
+                and isinstance(value[1], str)):
+            return resolve(tag, (value[0], value[1][:MAX_TYPE_NAME]))
         if tag == "c" and isinstance(value, list) and len(value) == 2 and isinstance(value[0], int):
             return resolve(tag, (value[0], walk(value[1], depth + 1)))
         raise CodecError(f"unknown tag {tag!r}")

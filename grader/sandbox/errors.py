@@ -1,11 +1,26 @@
 """What can go wrong in the student's process, as exceptions the grader raises on its own side.
 
-Each carries a message written for the student; the runner turns them into failed checks.
+Each carries a message written for the student: what happened, where (file and line of the
+student's own code when known), and what to do about it. The runner turns them into failed
+checks. Every text that comes from the student's process (exception messages, type names,
+source lines) is cleaned of control characters before it is shown.
 """
 
 from __future__ import annotations
 
+import re
 import signal
+
+IMPORTING = "importing your module"
+"""The label of the first request: loading the student's file."""
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def clean(text: object, limit: int = 2000) -> str:
+    """A student-provided text, safe to print: no terminal escapes, bounded length."""
+    text = _CONTROL.sub("�", str(text))
+    return text if len(text) <= limit else text[:limit] + "…"
 
 
 class StudentCodeError(Exception):
@@ -18,44 +33,70 @@ class StudentCodeError(Exception):
 
 
 def _where(frames: list) -> str:
-    if not frames:
+    """" (losses.py, line 12: `return x / s`)" from the last frame of the student's own code."""
+    if not frames or not isinstance(frames[-1], (list, tuple)) or len(frames[-1]) != 4:
         return ""
-    name, line, func, text = frames[-1]
-    return f" ({name}, line {line}" + (f": `{text}`" if text else "") + ")"
+    name, line, _func, text = frames[-1]
+    text = clean(text, 160)
+    return f" ({clean(name, 100)}, line {line}" + (f": `{text}`" if text else "") + ")"
+
+
+def _call(label: str) -> str:
+    return f"`{label}`" if label else "your code"
 
 
 class StudentRaised(StudentCodeError):
-    def __init__(self, info: dict, label: str):
+    """The student's code raised an exception (sent back as data: type, message, frames)."""
+
+    def __init__(self, info: dict, label: str, memory_mb: int | None = None):
         self.info = info
         self.label = label
-        self.type_name = str(info.get("type", "Exception"))
-        self.text = str(info.get("message", ""))
+        self.memory_mb = memory_mb
+        self.type_name = clean(info.get("type", "Exception"), 100)
+        self.text = clean(info.get("message", ""))
         super().__init__(self.student_message())
 
     @property
     def not_implemented(self) -> bool:
         return bool(self.info.get("not_implemented"))
 
+    @property
+    def where(self) -> str:
+        return _where(self.info.get("frames") or [])
+
     def student_message(self) -> str:
-        where = _where(self.info.get("frames") or [])
-        call = f"`{self.label}`" if self.label else "your code"
+        call, where, kind = _call(self.label), self.where, self.type_name
         if self.not_implemented:
             return f"not implemented yet: {call} raises NotImplementedError{where}."
-        if self.type_name == "SystemExit":
-            return f"{call} called sys.exit({self.text}){where}; return a value instead of exiting."
-        if self.type_name == "KeyboardInterrupt":
-            return f"{call} raised KeyboardInterrupt{where}; it must return normally."
-        if self.type_name == "RecursionError":
-            return f"{call} recursed too deeply{where}: is a recursive call missing its base case?"
-        if self.type_name == "MemoryError":
-            return f"{call} ran out of memory{where}: is an array much larger than it should be?"
-        if self.type_name == "UnsendableResult":
-            return f"{call} returned something the grader cannot read ({self.text}); return numbers or arrays."
+        if kind == "SystemExit":
+            code = f"({self.text})" if self.text and self.text != "None" else "()"
+            return (f"{call} called sys.exit{code}{where}: that stops Python instead of returning a result. "
+                    "Return the value instead of exiting.")
+        if kind == "KeyboardInterrupt":
+            return (f"{call} raised KeyboardInterrupt{where} (as if Ctrl+C had been pressed); "
+                    "a graded function must finish and return its result.")
+        if kind == "RecursionError":
+            return (f"{call} called itself too many times (Python's recursion limit){where}: "
+                    "is a base case missing, or does a function call itself by mistake?")
+        if kind == "MemoryError":
+            limit = f" than the {self.memory_mb} MB your code may use" if self.memory_mb else ""
+            return (f"{call} ran out of memory{where}: it tried to allocate more{limit}. "
+                    "Is an array much larger than it should be, e.g. (N, N) where (N,) was meant?")
+        if kind == "UnsendableResult":
+            return (f"{call} returned something the grader cannot read ({self.text}); "
+                    "return numbers, numpy arrays, or lists, tuples and dicts of them.")
+        missing = re.fullmatch(r"module '[\w.]+' has no attribute '(\w+)'", self.text)
+        if kind == "AttributeError" and missing and not where:
+            name = missing.group(1)
+            return (f"your module has no `{name}`: define a function or class with exactly this name "
+                    "(see the handout for the names the grader calls).")
         text = f": {self.text}" if self.text else ""
-        return f"{call} raised {self.type_name}{text}{where}."
+        return f"{call} raised {kind}{text}{where}."
 
 
 class StudentTimeout(StudentCodeError):
+    """The student's code did not answer within its time budget; its process was killed."""
+
     def __init__(self, seconds: float, label: str, budget: str = "check"):
         self.seconds = seconds
         self.label = label
@@ -63,14 +104,32 @@ class StudentTimeout(StudentCodeError):
         super().__init__(self.student_message())
 
     def student_message(self) -> str:
-        where = f" in `{self.label}`" if self.label else ""
         if self.budget == "submission":
-            return (f"grading stopped: your code used the {self.seconds:g} s this whole exercise may take{where}. "
-                    "Is something much slower than it needs to be, or an infinite loop?")
+            where = f" (it was running `{self.label}`)" if self.label else ""
+            return (f"grading stopped: your code used up the {self.seconds:g} s this whole exercise may take{where}. "
+                    "Is something much slower than it needs to be, or is there an infinite loop?")
+        if self.label == IMPORTING:
+            return (f"importing your module took longer than {self.seconds:g} s — is there an infinite loop, or "
+                    "a long computation at the top level of your file? Put experiments under "
+                    "`if __name__ == \"__main__\":` so they do not run on import.")
+        where = f" in `{self.label}`" if self.label else ""
         return f"your code ran longer than {self.seconds:g} s{where} — is there an infinite loop?"
 
 
+_SIGNALS = {
+    "SIGSEGV": "crashed the Python process with a segmentation fault (an invalid memory access, "
+               "e.g. through ctypes or a native library)",
+    "SIGBUS": "crashed the Python process with a bus error (an invalid memory access)",
+    "SIGFPE": "crashed the Python process with a floating-point exception in native code",
+    "SIGILL": "crashed the Python process with an illegal instruction in native code",
+    "SIGABRT": "aborted the Python process (SIGABRT, often a failed check inside a native library)",
+    "SIGXFSZ": "was stopped for writing a file larger than the grader allows",
+}
+
+
 class StudentCrashed(StudentCodeError):
+    """The student's process ended while the grader was waiting for an answer."""
+
     def __init__(self, status: dict, label: str, memory_mb: int | None = None):
         self.exit_status = status
         self.label = label
@@ -78,43 +137,72 @@ class StudentCrashed(StudentCodeError):
         super().__init__(self.student_message())
 
     def student_message(self) -> str:
-        where = f" while running `{self.label}`" if self.label else ""
+        importing = self.label == IMPORTING
+        subject = "your module, while it was being imported," if importing else "your code"
+        where = "" if importing or not self.label else f" while running `{self.label}`"
         state = self.exit_status.get("state")
         if state == "exited":
-            return (f"your code ended the Python process (exit code {self.exit_status.get('code')}){where}; "
-                    "do not call os._exit or exit the interpreter — return a value instead.")
+            code = self.exit_status.get("code")
+            return (f"{subject} ended the Python process (exit code {code}){where}: do not call os._exit(), "
+                    "exit() or quit() in graded code — return the result instead.")
         if state == "signal":
-            sig = self.exit_status.get("signal")
-            try:
-                name = signal.Signals(sig).name
-            except ValueError:
-                name = f"signal {sig}"
-            if name == "SIGSEGV":
-                return f"your code crashed the Python process with a segmentation fault{where}."
-            if name in ("SIGKILL", "SIGXCPU"):
-                return (f"your code's process was killed ({name}){where}; it may have used too much memory"
-                        f"{f' (limit {self.memory_mb} MB)' if self.memory_mb else ''} or CPU time.")
-            return f"your code's process died from {name}{where}."
-        return f"your code's process stopped unexpectedly{where}."
+            name = _signal_name(self.exit_status.get("signal"))
+            if name in _SIGNALS:
+                return f"{subject} {_SIGNALS[name]}{where}."
+            if name == "SIGXCPU":
+                return f"{subject} used more CPU time than the grader allows{where}: is there an infinite loop?"
+            if name == "SIGKILL":
+                memory = f" (the limit is {self.memory_mb} MB)" if self.memory_mb else ""
+                return (f"{subject} was killed{where}, most likely for using too much memory{memory}. "
+                        "Is an array much larger than it should be?")
+            return f"{subject} was ended by the signal {name}{where}; graded code must not send signals."
+        if state == "killed":
+            return (f"{subject} stopped answering the grader{where} (it closed or broke its connection) "
+                    "and was stopped.")
+        return f"{subject} stopped unexpectedly{where}."
+
+
+def _signal_name(number) -> str:
+    try:
+        return signal.Signals(number).name
+    except (ValueError, TypeError):
+        return f"signal {number}"
 
 
 class ChannelBroken(StudentCodeError):
+    """The reply could not be trusted: the connection was written to, closed or garbled."""
+
     def __init__(self, detail: str, label: str):
         self.label = label
-        super().__init__(f"the grader could not read what your code returned{f' from `{label}`' if label else ''}: "
-                         f"{detail}. Do not write to or close file descriptors you did not open.")
+        self.detail = detail
+        source = f" from `{label}`" if label else ""
+        super().__init__(
+            f"the grader could not trust what came back{source}: the connection to your code's process was "
+            f"tampered with or broken ({clean(detail, 200)}). This happens when code writes to, reads from or "
+            "closes file descriptors it did not open (e.g. found through /proc/self/fd); the check counts as failed.")
 
 
 class ImportFailed(StudentCodeError):
+    """The student's module could not be loaded; every check fails with this message."""
+
     def __init__(self, cause: StudentCodeError):
         self.cause = cause
-        text = cause.student_message()
-        if isinstance(cause, StudentRaised):
-            text = f"your module could not be imported: it raised {cause.type_name}"
-            text += f": {cause.text}" if cause.text else ""
-            text += _where(cause.info.get("frames") or []) + "."
-            if cause.type_name == "SyntaxError":
-                text += " Fix the syntax error first; no check can run until the file imports."
-        else:
-            text = f"importing your module failed: {text}"
-        super().__init__(text)
+        super().__init__(_import_message(cause) + " No check can run until the file imports.")
+
+
+def _import_message(cause: StudentCodeError) -> str:
+    if not isinstance(cause, StudentRaised):
+        return cause.student_message()
+    kind, text, where = cause.type_name, cause.text, cause.where
+    if kind in ("SyntaxError", "IndentationError", "TabError"):
+        return f"your module has a {kind}: {text}{where}. Fix it first."
+    if kind in ("ModuleNotFoundError", "ImportError"):
+        return (f"your module could not be imported: {text}{where}. When grading, only numpy (torch in "
+                "exercise 7), the standard library and `exercises.exerciseK.<module>` can be imported.")
+    if kind == "SystemExit":
+        return (f"your module called sys.exit() while being imported{where}: remove top-level code that exits; "
+                "the grader imports your file and then calls its functions.")
+    if kind == "KeyboardInterrupt":
+        return f"your module raised KeyboardInterrupt while being imported{where}."
+    detail = f": {text}" if text else ""
+    return f"your module could not be imported: it raised {kind}{detail}{where}."

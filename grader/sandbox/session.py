@@ -6,14 +6,15 @@ format, an EOF, a timeout or a crash becomes a StudentCodeError that names what 
 
 from __future__ import annotations
 
+import re
 import socket
 import threading
 import time
 from typing import Any
 
 from grader.sandbox import codec
-from grader.sandbox.errors import (ChannelBroken, ImportFailed, StudentCodeError, StudentCrashed, StudentRaised,
-                                   StudentTimeout)
+from grader.sandbox.errors import (IMPORTING, ChannelBroken, ImportFailed, StudentCodeError, StudentCrashed,
+                                   StudentRaised, StudentTimeout)
 
 OUTPUT_LIMIT = 20_000
 """Characters of the student's printed output kept for the report; the rest is counted, not stored."""
@@ -42,22 +43,35 @@ class OutputCollector(threading.Thread):
             os.close(self.fd)
 
     def text(self) -> str:
-        text = self.kept.decode("utf-8", errors="replace")
+        """The kept output as text: bytes that are not UTF-8 become �, and control characters
+        (terminal escape sequences that could clear or rewrite the grader's screen) are shown
+        as � too, so printed output can never pass itself off as the grader's own lines."""
+        text = _CONTROL_CHARS.sub("\ufffd", self.kept.decode("utf-8", errors="replace"))
         if self.dropped:
-            text += f"\n… [{self.dropped} more bytes of output cut]"
+            text += f"\n… [{self.dropped:,} more bytes of output were cut; only the first {OUTPUT_LIMIT:,} are kept]"
         return text
+
+
+_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def student_type(obj: "RemoteObject") -> str:
+    """The class name of the student's object behind a RemoteObject ("generator", "function",
+    "TwoLayerNet", ...), for messages; "" when the student's process did not say."""
+    return object.__getattribute__(obj, "_type")
 
 
 class RemoteObject:
     """An object living in the student's process. Attribute access, calls and item access are
     requests; plain-data results come back as values, everything else as another RemoteObject."""
 
-    __slots__ = ("_session", "_key", "_label")
+    __slots__ = ("_session", "_key", "_label", "_type")
 
-    def __init__(self, session: "Session", key: int, label: str):
+    def __init__(self, session: "Session", key: int, label: str, type_name: str = ""):
         object.__setattr__(self, "_session", session)
         object.__setattr__(self, "_key", key)
         object.__setattr__(self, "_label", label)
+        object.__setattr__(self, "_type", _CONTROL_CHARS.sub("", type_name))
 
     def _sub(self, name: str) -> str:
         return f"{self._label}.{name}" if self._label else name
@@ -106,7 +120,14 @@ class RemoteObject:
         return iter(self._session.request(("list", self._key), label=f"list({self._label})"))
 
     def __repr__(self) -> str:
-        return f"<student object {self._label or 'module'}>"
+        kind = f"{self._type} object" if self._type else "object"
+        return f"<student {kind} from {self._label}>" if self._label else f"<student {kind}>"
+
+    # Comparisons never reach the student's process: a student object is equal only to itself,
+    # whatever its own __eq__ says, so a returned object cannot fake a match with the reference.
+    __eq__ = object.__eq__
+    __ne__ = object.__ne__
+    __hash__ = object.__hash__
 
 
 class Session:
@@ -141,14 +162,16 @@ class Session:
         self.output.start()
         self.set_deadline(import_timeout, "check")
         try:
-            reply = self._receive("importing your module")
+            reply = self._receive(IMPORTING)
         except StudentCodeError as exc:
             raise ImportFailed(exc) from None
-        if reply[0] == "import-failed" and isinstance(reply[1], dict):
-            raise ImportFailed(StudentRaised(reply[1], ""))
-        if reply[0] != "ready" or not isinstance(reply[1], int):
-            raise ImportFailed(ChannelBroken("unexpected first message", ""))
-        return RemoteObject(self, reply[1], "")
+        kind = reply[0] if isinstance(reply, tuple) and len(reply) == 2 else None
+        if kind == "import-failed" and isinstance(reply[1], dict):
+            raise ImportFailed(StudentRaised(reply[1], "", self.memory_mb))
+        if kind != "ready" or not isinstance(reply[1], int):
+            self.close()
+            raise ImportFailed(ChannelBroken("its first message was not the one expected", IMPORTING))
+        return RemoteObject(self, reply[1], "", "module")
 
     @property
     def alive(self) -> bool:
@@ -172,19 +195,17 @@ class Session:
     def request(self, message: tuple, label: str) -> Any:
         if not self.alive:
             raise StudentCrashed(self.ended or {}, label, self.memory_mb)
-        try:
-            self.sock.sendall(codec.encode(message, self._as_reference))
-        except OSError:
-            self._died(label)
+        self._send(codec.encode(message, self._as_reference), label)
         while True:
             reply = self._receive(label)
             kind = reply[0] if isinstance(reply, tuple) and reply else None
             if kind == "ok" and len(reply) == 2:
                 return reply[1]
-            if kind == "ok-handle" and len(reply) == 2 and isinstance(reply[1], int):
-                return RemoteObject(self, reply[1], label)
+            if kind == "ok-handle" and len(reply) in (2, 3) and isinstance(reply[1], int):
+                type_name = reply[2] if len(reply) == 3 and isinstance(reply[2], str) else ""
+                return RemoteObject(self, reply[1], label, type_name[:codec.MAX_TYPE_NAME])
             if kind == "raised" and len(reply) == 2 and isinstance(reply[1], dict):
-                raise StudentRaised(reply[1], label)
+                raise StudentRaised(reply[1], label, self.memory_mb)
             if kind == "callback" and len(reply) == 6:
                 self._answer_callback(reply)
                 continue
@@ -203,7 +224,21 @@ class Session:
             answer = ("ok", func(*args, **kwargs))
         except Exception as exc:  # the grader's object rejected what the student's code passed it
             answer = ("error", f"{type(exc).__name__}: {exc}")
-        self.sock.sendall(codec.encode(answer, self._as_reference))
+        self._send(codec.encode(answer, self._as_reference), self._label)
+
+    def _send(self, payload: bytes, label: str) -> None:
+        """Send within the current deadline: a student's process that stops reading cannot
+        block the grader, and a stale timeout from an earlier read cannot cut a send short."""
+        remaining = self.deadline - time.monotonic()
+        if remaining <= 0:
+            self._timed_out(label)
+        self.sock.settimeout(remaining)
+        try:
+            self.sock.sendall(payload)
+        except socket.timeout:
+            self._timed_out(label)
+        except OSError:
+            self._died(label)
 
     def _as_reference(self, obj: Any) -> dict:
         if isinstance(obj, RemoteObject):
@@ -219,7 +254,8 @@ class Session:
 
     def _resolve(self, tag: str, value: Any) -> Any:
         if tag == "h":
-            return RemoteObject(self, value, self._label)
+            key, type_name = value
+            return RemoteObject(self, key, self._label, type_name)
         raise codec.CodecError("the student's process may not send grader objects")
 
     def _receive(self, label: str) -> Any:
