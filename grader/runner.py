@@ -171,7 +171,11 @@ def run_checks(exercise: Exercise, process: StudentProcess, *, visibility: str |
     plugin = CheckPlugin(exercise, process, progress)
     args = [*map(str, files), "-c", str(CHECKS_ROOT / "pytest.ini"), "--rootdir", str(CHECKS_ROOT.parent.parent),
             "-q", "--capture=no", "-p", "no:cacheprovider", "-p", "no:randomly", "-W", "ignore", "--tb=no", "--assert=plain",
-            "--no-header"]
+            "--no-header",
+            # plugins that cost time per run and add nothing here (unraisableexception runs gc.collect 5 times)
+            "-p", "no:unraisableexception", "-p", "no:threadexception", "-p", "no:faulthandler",
+            "-p", "no:logging", "-p", "no:junitxml", "-p", "no:doctest", "-p", "no:pastebin", "-p", "no:nose",
+            "-p", "no:stepwise", "-p", "no:warnings"]
     with contextlib.redirect_stdout(io.StringIO()) as out, _no_plugin_autoload():
         code = pytest.main(args, plugins=[plugin])
     if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
