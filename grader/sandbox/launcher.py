@@ -1,19 +1,26 @@
 """Starts the zygote that forks the students' processes, at the strongest isolation available.
 
 Isolation levels (the report names the one used):
-- "bwrap": the zygote runs under bubblewrap: the file system is read-only, the grader's own
-  folder (references, hidden checks) and any paths the caller names (other students'
-  submissions, the output folder) are hidden behind empty folders, /tmp is private, and there
-  is no network and a private process-ID space.
+- "bwrap": the zygote runs under bubblewrap: the file system is read-only except the
+  submission's own folder, the grader's own folder (references, hidden checks) and any paths
+  the caller names (other students' submissions, the output folder) are hidden behind empty
+  folders, /tmp and /dev/shm are private (and emptied between submissions), and there is no
+  network and a private process-ID space.
 - "process": a plain child process with a clean environment and resource limits. It cannot
   hide files from the student's code or stop it writing where the user running the grader
   may write; the score is still decided outside it.
+
+At both levels, when the grader runs as root the student's code runs as the unprivileged user
+`nobody` (SANDBOX_USER): it cannot write root's files, signal the grader or the zygote, or
+regain privileges. See docs/security.md for what each level does and does not prevent.
 """
 
 from __future__ import annotations
 
+import glob
 import json
 import os
+import pwd
 import shutil
 import socket
 import subprocess
@@ -36,8 +43,35 @@ SANDBOX_ENV = {
 NUMPY_THREADS = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 
+SANDBOX_USER = "nobody"
+"""Who the student's code runs as when the grader is root (a user that owns nothing)."""
+PRIVATE_TMP_MB = 512
+"""Size of the private /tmp and /dev/shm under bwrap (memory-backed)."""
+
+
 class SandboxUnavailable(RuntimeError):
     pass
+
+
+def sandbox_user() -> tuple[int, int] | None:
+    """(uid, gid) the student's code switches to, or None when the grader is not root (then
+    it cannot switch users and the code runs as the person grading)."""
+    if os.geteuid() != 0:
+        return None
+    try:
+        entry = pwd.getpwnam(SANDBOX_USER)
+    except KeyError:
+        return None
+    return entry.pw_uid, entry.pw_gid
+
+
+def secret_folders() -> list[Path]:
+    """What the student's process must not see: the grader's project folder (references,
+    hidden checks, tests) in a source checkout; in an installed copy, the grader and reference
+    packages inside site-packages (hiding all of site-packages would hide numpy)."""
+    if (PROJECT_ROOT / "pyproject.toml").exists():
+        return [PROJECT_ROOT]
+    return [PROJECT_ROOT / "grader", PROJECT_ROOT / "reference"]
 
 
 @lru_cache(maxsize=1)
@@ -64,6 +98,31 @@ def choose_isolation(requested: str) -> str:
     return requested
 
 
+def _home() -> list[Path]:
+    """The grading user's home (ssh keys, other courses, downloads), hidden under bwrap; a
+    Python installed there (pyenv, a venv) is bound back in read-only."""
+    home = Path.home()
+    return [home] if home.is_dir() and home.resolve() != Path("/") else []
+
+
+def _bind_back(path: Path, hidden: Path) -> list[str]:
+    """bwrap arguments that show `path` (read-only) inside the hidden folder `hidden`, through
+    folders any user may cross (bwrap would make them 0700, closing them to the sandbox user)."""
+    between = [a for a in reversed(path.parents) if a != hidden and _inside(a, hidden)]
+    return [*(arg for a in between for arg in ("--perms", "0755", "--dir", str(a))),
+            "--ro-bind", str(path), str(path)]
+
+
+def _make_readable(folder: Path) -> None:
+    """Folders 755 and files 644, whatever the grader's umask: the sandbox user must read them."""
+    os.chmod(folder, 0o755)
+    for base, dirs, files in os.walk(folder):
+        for name in dirs:
+            os.chmod(os.path.join(base, name), 0o755)
+        for name in files:
+            os.chmod(os.path.join(base, name), 0o644)
+
+
 def _inside(path: Path, folder: Path) -> bool:
     try:
         path.resolve().relative_to(folder.resolve())
@@ -78,18 +137,22 @@ class Launcher:
     def __init__(self, exercise: Exercise, *, isolation: str = "auto", hide: tuple[Path, ...] = ()):
         self.exercise = exercise
         self.isolation = choose_isolation(isolation)
-        self.hide = (PROJECT_ROOT, *[Path(p) for p in hide])
+        self.hide = (*secret_folders(), *[Path(p) for p in hide])
+        self.user = sandbox_user()
         self.root = Path(tempfile.mkdtemp(prefix="grader-sandbox-"))
         os.chmod(self.root, 0o755)
         self.harness = self.root / "_harness"
-        self.harness.mkdir()
+        self.harness.mkdir(mode=0o755)
         for name in HARNESS_FILES:
             shutil.copy(Path(__file__).with_name(name), self.harness / name)
+            os.chmod(self.harness / name, 0o644)
         self.packages = self._stage_other_references()
+        self.jobs = self.root / "jobs"
+        """The only folder the sandbox may write (under bwrap): one fresh folder per submission."""
+        self.jobs.mkdir(mode=0o755)
         self.process: subprocess.Popen | None = None
         self.control: socket.socket | None = None
         self._reader = None
-        self._counter = 0
 
     def _stage_other_references(self) -> Path:
         """exercises.exerciseK.<module> for every exercise but this one: the reference (SPEC.md)."""
@@ -105,24 +168,40 @@ class Launcher:
             (folder / "__init__.py").write_text("")
             if other.name != self.exercise.name and other.reference_path.exists():
                 shutil.copy(other.reference_path, folder / f"{other.module}.py")
+        _make_readable(pkgs)
         return pkgs
 
     # -- the zygote ---------------------------------------------------------------------
     def _command(self, fd: int) -> list[str]:
         preload = "numpy,torch" if self.exercise.uses_torch else "numpy"
-        python = [sys.executable, "-I", str(self.harness / "zygote.py"), str(fd), preload]
+        private = "/tmp,/dev/shm" if self.isolation == "bwrap" else ""
+        user = ",".join(map(str, self.user)) if self.user else ""
+        python = [sys.executable, "-I", str(self.harness / "zygote.py"), str(fd), preload, private, user]
         if self.isolation != "bwrap":
             return python
-        cmd = ["bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"]
-        prefixes = {Path(sys.prefix), Path(sys.base_prefix), Path(sys.executable).parent}
-        for hidden in self.hide:
+        size = str(PRIVATE_TMP_MB << 20)
+        cmd = ["bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
+               "--perms", "1777", "--size", size, "--tmpfs", "/tmp",
+               "--perms", "1777", "--size", size, "--tmpfs", "/dev/shm"]
+        for device in sorted(glob.glob("/dev/nvidia*")):  # the GPU, for timed training (exercise 7)
+            cmd += ["--dev-bind", device, device]
+        prefixes = {Path(p).resolve() for p in (sys.prefix, sys.base_prefix, Path(sys.executable).parent)}
+        prefixes = {p for p in prefixes if not any(q != p and _inside(p, q) for q in prefixes)}
+        for hidden in sorted({*self.hide, *_home()}, key=lambda p: len(p.resolve().parts)):
             if hidden.exists() and hidden.is_dir():
                 cmd += ["--tmpfs", str(hidden.resolve())]
-                cmd += [arg for p in prefixes if _inside(p, hidden) for arg in ("--ro-bind", str(p), str(p))]
-        cmd += ["--bind", str(self.root), str(self.root),
+                for prefix in sorted(p for p in prefixes if _inside(p, hidden)):
+                    cmd += _bind_back(prefix, hidden.resolve())
+        cmd += ["--ro-bind", str(self.root), str(self.root), "--bind", str(self.jobs), str(self.jobs),
                 "--unshare-net", "--unshare-ipc", "--unshare-pid", "--unshare-uts",
-                "--die-with-parent", "--new-session", "--chdir", str(self.root), "--"]
-        return cmd + python
+                "--die-with-parent", "--new-session", "--chdir", str(self.root)]
+        if os.geteuid() == 0:
+            # bwrap started by root keeps every capability (it could unmount the tmpfs that hides
+            # the references, or remount / writable). The zygote keeps only what it needs: switch
+            # the child to the sandbox user, and kill that user's processes.
+            cmd += ["--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID",
+                    "--cap-add", "CAP_KILL"]
+        return cmd + ["--"] + python
 
     def start(self) -> None:
         parent_end, child_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -145,6 +224,8 @@ class Launcher:
             err = (self.root / "zygote.log").read_text(errors="replace")[-500:]
             self.close()
             raise SandboxUnavailable(f"the sandbox process did not start: {err.strip() or 'no output'}")
+        if not json.loads(reply).get("user"):
+            self.user = None  # the sandbox user cannot reach Python here: the code runs as we do
 
     def _ask(self, request: dict, fds: list[int] | None = None) -> dict:
         if self.process is None or self.process.poll() is not None:
@@ -162,15 +243,19 @@ class Launcher:
 
     # -- per submission -----------------------------------------------------------------
     def stage(self, files: dict[str, bytes]) -> Path:
-        """A fresh folder with the student's files (`student/`) and a writable `work/`."""
-        self._counter += 1
-        folder = self.root / f"s{self._counter}"
-        (folder / "student").mkdir(parents=True)
+        """A fresh folder with the student's files (`student/`, read-only to the student's code
+        when it runs as the sandbox user) and a writable `work/`. The name is random, so no
+        submission can prepare the folder of the next one."""
+        folder = Path(tempfile.mkdtemp(prefix="s", dir=self.jobs))
+        (folder / "student").mkdir()
         (folder / "work").mkdir()
         for rel, data in files.items():
             target = folder / "student" / rel
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(data)
+        _make_readable(folder)
+        if self.user:
+            os.chown(folder / "work", *self.user)
         return folder
 
     def spawn(self, config: dict, rpc_fd: int, out_fd: int) -> int:

@@ -101,7 +101,73 @@ def wait_for(pid: int, grace: float) -> int | None:
         time.sleep(0.002)
 
 
-def serve(control: socket.socket) -> None:
+def empty_private_folders(folders: list[str], user: list[int] | None) -> None:
+    """Remove what the last submission left in the sandbox's private /tmp and /dev/shm, so
+    the next one (e.g. a student who caches data in /tmp) never reads it. Done by a child
+    that becomes the sandbox user, the owner of those files."""
+    leftovers = [os.path.join(f, name) for f in folders if os.path.isdir(f) for name in os.listdir(f)]
+    leftovers = [path for path in leftovers if not os.path.ismount(path)]  # the sandbox's own folder
+    if not leftovers:
+        return
+    pid = os.fork()
+    if pid == 0:
+        try:
+            if user and os.getuid() == 0:
+                os.setgroups([])
+                os.setgid(user[1])
+                os.setuid(user[0])
+            for path in leftovers:
+                remove(path)
+        finally:
+            os._exit(0)
+    os.waitpid(pid, 0)
+
+
+def remove(path: str) -> None:
+    """Delete a file or a whole tree, even folders the student made unreadable (chmod 000)."""
+    import shutil
+
+    if not os.path.isdir(path) or os.path.islink(path):
+        try:
+            os.unlink(path)
+        except OSError:
+            pass
+        return
+
+    def unlock(folder: str) -> None:
+        try:
+            os.chmod(folder, 0o700)
+        except OSError:
+            pass
+
+    unlock(path)
+    for base, dirs, _ in os.walk(path, onerror=lambda exc: None):  # top-down: unlocked before entered
+        for name in dirs:
+            unlock(os.path.join(base, name))
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def user_can_run_python(user: list[int], preload: list[str]) -> bool:
+    """Can the sandbox user read Python, the preloaded packages and this harness? (Not when
+    Python lives in root's private home, e.g. pyenv in /root, at the "process" level.)"""
+    paths = [os.__file__, os.path.dirname(os.__file__), os.path.dirname(os.path.abspath(__file__))]
+    paths += [os.path.dirname(sys.modules[name].__file__) for name in preload if name in sys.modules]
+    pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            os.setgroups([])
+            os.setgid(user[1])
+            os.setuid(user[0])
+            readable = all(os.access(p, os.R_OK) for p in paths) and os.access(sys.executable, os.X_OK)
+            code = 0 if readable else 1
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    return os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
+
+
+def serve(control: socket.socket, private: list[str], user: list[int] | None) -> None:
     import child  # noqa: F401 - imported before forking so every child starts with it loaded
 
     while True:
@@ -114,6 +180,7 @@ def serve(control: socket.socket) -> None:
             os._exit(0)
         request = json.loads(data)
         if request["op"] == "spawn":
+            request["config"]["user"] = user
             pid = os.fork()
             if pid == 0:
                 control.close()
@@ -128,6 +195,7 @@ def serve(control: socket.socket) -> None:
             reply = describe_status(status if status is not None else statuses.get(request["pid"]))
             if status is None and request["pid"] in statuses and reply["state"] == "signal" and reply["signal"] == signal.SIGKILL:
                 reply = {"state": "killed"}
+            empty_private_folders(private, user)
         else:
             reply = {"error": f"unknown op {request['op']}"}
         control.sendall(json.dumps(reply).encode() + b"\n")
@@ -137,12 +205,16 @@ def main() -> None:
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # -I leaves the script's folder out
     control_fd = int(sys.argv[1])
     preload = sys.argv[2].split(",") if len(sys.argv) > 2 and sys.argv[2] else []
+    private = sys.argv[3].split(",") if len(sys.argv) > 3 and sys.argv[3] else []
+    user = [int(n) for n in sys.argv[4].split(",")] if len(sys.argv) > 4 and sys.argv[4] else None
     become_subreaper()
     for name in preload:
         __import__(name)
+    if user and not user_can_run_python(user, preload):
+        user = None  # the student's code runs as the grader's own user (docs/security.md)
     control = socket.socket(fileno=control_fd)
-    control.sendall(b'{"ready": true}\n')
-    serve(control)
+    control.sendall(json.dumps({"ready": True, "user": user}).encode() + b"\n")
+    serve(control, private, user)
 
 
 if __name__ == "__main__":
