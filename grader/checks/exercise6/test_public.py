@@ -169,8 +169,7 @@ def expect_running_statistics(student, momentum: float | None, seed: int) -> Non
         got_mean = read_attribute(bn, "running_mean", (D,), call, hint)
         got_var = read_attribute(bn, "running_var", (D,), call, hint)
         want_mean, want_var = expected[i]
-        if np.allclose(got_mean, want_mean, rtol=BN_RTOL, atol=BN_ATOL) and np.allclose(got_var, want_var, rtol=BN_RTOL,
-                                                                                       atol=BN_ATOL):
+        if statistics_agree((got_mean, got_var), expected[i]):
             continue
         fail(f"{call}: running_mean = {show(got_mean)}, running_var = {show(got_var)}; expected "
              f"{show(want_mean)} and {show(want_var)} (the batch mean of x{i + 1} was {show(x.mean(axis=0))}, "
@@ -180,13 +179,16 @@ def expect_running_statistics(student, momentum: float | None, seed: int) -> Non
              f"batch variance; both start at zeros.")
 
 
+def statistics_agree(got: tuple, expected: tuple) -> bool:
+    return all(np.allclose(g, e, rtol=BN_RTOL, atol=BN_ATOL) for g, e in zip(got, expected))
+
+
 def running_hint(got_mean, got_var, batches, momentum) -> str | None:
     if np.allclose(got_mean, 0) and np.allclose(got_var, 0):
         return "the running statistics never changed: update them in every training forward call."
     for variant, model_momentum, hint in running_mistakes(momentum):
         mean, var = running_statistics(batches, model_momentum, **variant)[-1]
-        if np.allclose(got_mean, mean, rtol=BN_RTOL, atol=BN_ATOL) and np.allclose(got_var, var, rtol=BN_RTOL,
-                                                                                   atol=BN_ATOL):
+        if statistics_agree((got_mean, got_var), (mean, var)):
             return hint
     return None
 
