@@ -1,0 +1,193 @@
+"""The timed end-to-end check: the student's build_model() trained by the student's fit on MNIST.
+
+- Data: grader.mnist.load_mnist (the official split, or the fixed 8,000/2,000 split of the
+  test set on machines that only have it), standardized with the reference's normalize,
+  at most TRAIN_LIMIT training rows so grading stays quick when the full set is present.
+- The loaders are built here, inside the student's process, from torch's own classes, and
+  torch is seeded there first, so the run is the same every time.
+- Device: CUDA when --device (GRADER_DEVICE) allows it AND a tensor can actually be put on
+  the GPU inside the sandbox (bubblewrap may hide the GPU, a memory limit may stop CUDA from
+  starting); otherwise the CPU. The reference always runs on the same device as the student,
+  with the same number of CPU threads, right after the student, so the times compare.
+- The accuracy is never taken from the student's history: the trained weights are copied
+  out of the student's process and measured here with the reference's evaluate.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch.utils.data import DataLoader, TensorDataset
+
+from grader.checking import CheckFailed, attach, fail
+from grader.checks.exercise7.common import read_history, rounded
+from grader.checks.exercise7.remote import Remote, state_arrays
+from grader.mnist import MnistError, load_mnist
+from grader.sandbox.codec import Tensor
+from grader.sandbox.errors import StudentRaised
+from reference.exercise7 import torch_training as ref
+
+SEED = 0
+EPOCHS = 2
+BATCH_SIZE = 64
+VAL_BATCH_SIZE = 1000
+LR = 1e-3
+TRAIN_LIMIT = 10_000
+"""Rows of the training set used; the 8,000-row fallback split uses all of its rows."""
+TARGET_ACCURACY = 0.92
+"""The reference reaches about 0.94 after 2 epochs on the 8,000-row split (0.95+ on more data)."""
+REFERENCE_MARGIN = 0.02
+"""On other data (e.g. Fashion-MNIST in MNIST_DATA_DIR) the target becomes the reference's
+accuracy minus this margin, so a right answer never fails because the data is harder."""
+TIME_FACTOR, TIME_SLACK = 5.0, 10.0
+"""Budget: max(TIME_FACTOR x the reference's time, the reference's time + TIME_SLACK seconds).
+Both are wall-clock times on a machine that may be busy; the slack absorbs short bursts."""
+
+
+@dataclass(frozen=True)
+class Task:
+    x_train: np.ndarray
+    t_train: np.ndarray
+    x_val: np.ndarray
+    t_val: np.ndarray
+    source: str
+
+
+@dataclass
+class Run:
+    seconds: float
+    accuracy: float | None
+    history: dict | None
+
+
+def load_task() -> Task:
+    try:
+        data = load_mnist()
+    except MnistError as exc:
+        fail(f"the grader could not load MNIST, so this check could not run (not a problem with your code): {exc}",
+             hint="the instructor can pass --data-dir or set MNIST_DATA_DIR to a folder with the MNIST files.")
+    x_train, x_val = ref.normalize(data.x_train[:TRAIN_LIMIT], data.x_test)
+    return Task(x_train.astype(np.float32), data.t_train[:TRAIN_LIMIT].astype(np.int64), x_val.astype(np.float32),
+                data.t_test.astype(np.int64), data.source)
+
+
+def choose_device(remote: Remote) -> tuple[str, str]:
+    """(device for both runs, a sentence for the report)."""
+    requested = os.environ.get("GRADER_DEVICE", "auto")
+    if requested == "cpu":
+        return "cpu", "CPU (--device cpu)"
+    if not bool(remote.torch.cuda.is_available()):
+        return "cpu", "CPU" + (" (CUDA was requested but is not visible in the sandbox)" if requested == "cuda" else "")
+    try:
+        remote.torch.zeros(1, device="cuda")  # starts CUDA in the student's process before the clock does
+    except StudentRaised as exc:
+        return "cpu", f"CPU (CUDA is present but could not start in the sandbox: {exc.text[:120]})"
+    if not torch.cuda.is_available():
+        return "cpu", "CPU (the grader's own process cannot use CUDA, so both run on the CPU to compare times)"
+    return "cuda", f"CUDA ({torch.cuda.get_device_name(0)})"
+
+
+def accuracy_of(state: dict, task: Task) -> float | None:
+    """The weights' validation accuracy, measured here: mapped by shape onto the reference's
+    build_model(), or None when they do not fit it (then the student's forward is used)."""
+    model = ref.build_model()
+    by_shape = {tuple(v.shape): k for k, v in model.state_dict().items()}
+    shapes = [tuple(np.shape(v)) for v in state.values()]
+    if len(state) != len(by_shape) or sorted(shapes) != sorted(by_shape):
+        return None
+    model.load_state_dict({by_shape[tuple(np.shape(v))]: torch.as_tensor(np.asarray(v, np.float32))
+                           for v in state.values()})
+    loader = DataLoader(TensorDataset(torch.from_numpy(task.x_val), torch.from_numpy(task.t_val)),
+                        batch_size=VAL_BATCH_SIZE)
+    return float(ref.evaluate(model, loader, torch.nn.CrossEntropyLoss(), "cpu")[1])
+
+
+def forward_accuracy(model, task: Task) -> float:
+    """Fallback for models whose weights do not map onto the reference's: run the student's
+    own forward pass on the validation set, in eval mode on the CPU."""
+    model.to("cpu")
+    model.eval()
+    logits = np.asarray(model(Tensor(task.x_val)))
+    return float(np.mean(logits.argmax(axis=1) == task.t_val))
+
+
+def train_student(student, remote: Remote, task: Task, device: str) -> Run:
+    remote.torch.manual_seed(SEED)
+    train_set = remote.data.TensorDataset(Tensor(task.x_train), Tensor(task.t_train))
+    val_set = remote.data.TensorDataset(Tensor(task.x_val), Tensor(task.t_val))
+    train_loader = remote.data.DataLoader(train_set, batch_size=BATCH_SIZE, shuffle=True)
+    val_loader = remote.data.DataLoader(val_set, batch_size=VAL_BATCH_SIZE)
+    model = student.build_model()
+    start = time.perf_counter()
+    value = student.fit(model, train_loader, val_loader, epochs=EPOCHS, lr=LR, device=device)
+    seconds = time.perf_counter() - start
+    try:
+        history = read_history(value, call="fit(...)")
+    except CheckFailed:  # the fit checks say what is wrong with it; here it only draws the curves
+        history = None
+    accuracy = accuracy_of(remote.read_state(model), task)
+    if accuracy is None:
+        accuracy = forward_accuracy(model, task)
+    return Run(seconds, accuracy, history)
+
+
+def train_reference(task: Task, device: str, threads: int) -> Run:
+    previous = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(SEED)
+            train_loader = DataLoader(TensorDataset(torch.from_numpy(task.x_train), torch.from_numpy(task.t_train)),
+                                      batch_size=BATCH_SIZE, shuffle=True)
+            val_loader = DataLoader(TensorDataset(torch.from_numpy(task.x_val), torch.from_numpy(task.t_val)),
+                                    batch_size=VAL_BATCH_SIZE)
+            model = ref.build_model()
+            if device == "cuda":
+                torch.zeros(1, device="cuda")
+                torch.cuda.synchronize()
+            start = time.perf_counter()
+            history = ref.fit(model, train_loader, val_loader, epochs=EPOCHS, lr=LR, device=device)
+            if device == "cuda":
+                torch.cuda.synchronize()
+            seconds = time.perf_counter() - start
+    finally:
+        torch.set_num_threads(previous)
+    return Run(seconds, accuracy_of(state_arrays(model), task), history)
+
+
+def check(student) -> None:
+    task = load_task()
+    remote = Remote(student)
+    device, device_note = choose_device(remote)
+    threads = int(remote.torch.get_num_threads())
+    mine = train_student(student, remote, task, device)
+    reference = train_reference(task, device, threads)
+    budget = max(TIME_FACTOR * reference.seconds, reference.seconds + TIME_SLACK)
+    if mine.seconds > budget:  # the machine may have been busier during one run: time the reference again
+        reference.seconds = max(reference.seconds, train_reference(task, device, threads).seconds)
+        budget = max(TIME_FACTOR * reference.seconds, reference.seconds + TIME_SLACK)
+    target = min(TARGET_ACCURACY, reference.accuracy - REFERENCE_MARGIN)
+    ratio = mine.seconds / max(reference.seconds, 1e-9)
+    attach(device=device, device_note=device_note, dataset=task.source, threads=threads, epochs=EPOCHS,
+           batch_size=BATCH_SIZE, lr=LR, train_rows=len(task.x_train), val_rows=len(task.x_val),
+           seconds=round(mine.seconds, 3), reference_seconds=round(reference.seconds, 3), ratio=round(ratio, 2),
+           budget_seconds=round(budget, 3), accuracy=mine.accuracy, reference_accuracy=reference.accuracy,
+           target_accuracy=target, curves=mine.history, reference_curves=reference.history)
+    setting = (f"build_model() trained by fit(model, train_loader, val_loader, epochs={EPOCHS}, lr={LR}, "
+               f"device='{device}') on {len(task.x_train)} MNIST images in batches of {BATCH_SIZE}")
+    if mine.accuracy < target:
+        curve = f" (your history's val_acc: {rounded(mine.history['val_acc'])})" if mine.history else ""
+        fail(f"{setting} reached {mine.accuracy:.1%} accuracy on the {len(task.x_val)} validation images (measured by "
+             f"the grader from your model's final weights){curve}; the target is {target:.1%}. The reference reached "
+             f"{reference.accuracy:.1%} in the same setting.",
+             hint="the checks above name the likely cause; the usual ones are a missing optimizer.zero_grad(), "
+                  "a softmax at the end of the model, Adam without lr=lr, or best weights not loaded back.")
+    if mine.seconds > budget:
+        fail(f"{setting} took {mine.seconds:.2f} s on the {device_note}: {ratio:.1f} times the reference's "
+             f"{reference.seconds:.2f} s (allowed: {budget:.1f} s).",
+             hint="look for per-sample Python loops, moving or converting the whole dataset inside the batch loop, "
+                  "evaluating without torch.no_grad(), or printing every batch.")

@@ -1,0 +1,121 @@
+"""Hidden checks of exercise 7: a simulated GPU, constant features, other layer sizes, float64
+inputs, ties in the validation loss, and restoring the best weights without patience."""
+
+import numpy as np
+
+from grader.checking import fail, hidden, show
+from grader.checks.exercise7 import scenarios
+from grader.checks.exercise7.remote import Remote
+from grader.checks.exercise7.test_public import (NORMALIZE_ATOL, NORMALIZE_RTOL, check_architecture, check_restored,
+                                                 device_type, loader_data, normalize_data, normalized_arrays,
+                                                 read_batches, run_fit, student_loaders)
+from grader.sandbox.errors import StudentRaised
+from reference.exercise7 import torch_training as ref
+
+
+class SimulatedCuda:
+    """Makes torch in the student's process report one CUDA device (on a machine without one),
+    and puts everything back afterwards. Creating torch.device("cuda") needs no GPU."""
+
+    def __init__(self, remote: Remote):
+        self.remote = remote
+        self.patched: list[tuple] = []
+
+    def __enter__(self) -> "SimulatedCuda":
+        cuda_device = self.remote.torch.device("cuda")
+        self._patch("torch.cuda", "is_available", lambda *a, **k: True)
+        self._patch("torch.cuda", "device_count", lambda *a, **k: 1)
+        self._patch("torch.accelerator", "is_available", lambda *a, **k: True)
+        self._patch("torch.accelerator", "current_accelerator", lambda *a, **k: cuda_device)
+        return self
+
+    def _patch(self, module_name: str, name: str, replacement) -> None:
+        module = self.remote.student.import_module(module_name)
+        self.patched.append((module, name, getattr(module, name)))
+        setattr(module, name, replacement)
+
+    def __exit__(self, *exc) -> None:
+        for module, name, original in reversed(self.patched):
+            setattr(module, name, original)
+
+
+@hidden(points=0.5)
+def test_get_device_auto_prefers_cuda(student):
+    """get_device("auto") picks CUDA when torch.cuda.is_available() says there is a GPU"""
+    remote = Remote(student)
+    simulated = not bool(remote.torch.cuda.is_available())
+    try:
+        if simulated:
+            with SimulatedCuda(remote):
+                value = student.get_device("auto")
+        else:
+            value = student.get_device("auto")
+    except StudentRaised:
+        return  # it went on to use the (simulated) GPU: it did pick CUDA
+    got = device_type(remote, value, 'get_device("auto")')
+    if got != "cuda":
+        fail(f'with torch.cuda.is_available() returning True{" (simulated by the grader)" * simulated}, '
+             f'get_device("auto") returned torch.device("{got}"); expected torch.device("cuda").',
+             hint="call torch.cuda.is_available() inside get_device, each time it is called, and return "
+                  "torch.device('cuda') when it is True.")
+
+
+@hidden(points=0.5)
+def test_normalize_constant_features_stay_finite(student):
+    """normalize keeps a feature that is constant in x_train finite (std 0, like MNIST's border pixels)"""
+    x_train, x_val, _ = normalize_data()
+    x_train[:, 2] = 0.0
+    x_val[:, 2] = 0.0
+    x_val[1, 2] = 1.0
+    call = "normalize(x_train, x_val) with column 2 of x_train all zeros"
+    got = normalized_arrays(student.normalize(x_train, x_val), 2, call)
+    if not all(np.all(np.isfinite(g)) for g in got):
+        fail(f"{call} gave non-finite values: {show(got[0], 160)} and {show(got[1], 160)}.",
+             hint="add a small eps (at most 1e-5) to the standard deviation: (x - mean) / (std + eps).")
+    expected = ref.normalize(x_train, x_val)
+    comparable = [np.ones(x_train.shape, bool), np.ones(x_val.shape, bool)]
+    comparable[1][1, 2] = False  # 1 / eps depends on the eps chosen; finite is all that is asked
+    for name, g, e, mask in zip(("x_train", "x_val"), got, expected, comparable):
+        if g.shape != e.shape or not np.allclose(g[mask], e[mask], rtol=NORMALIZE_RTOL, atol=NORMALIZE_ATOL):
+            fail(f"{call} gave {show(g, 160)} for {name}; expected {show(e, 160)}.",
+                 hint="a constant feature normalizes to 0 in x_train; the other features are unaffected.")
+
+
+@hidden(points=0.5)
+def test_build_model_honours_other_sizes(student):
+    """build_model builds one hidden layer, or three, from hidden_sizes given as a tuple or a list"""
+    check_architecture(student, 6, (9,), 2)
+    check_architecture(student, 6, [9, 8, 7], 2)
+
+
+@hidden(points=0.5)
+def test_make_loaders_converts_float64_inputs(student):
+    """make_loaders gives float32 batches even when x arrives as float64 (numpy's default)"""
+    arrays = loader_data(np.float64)
+    for loader, name in zip(student_loaders(student, arrays), ("training", "validation")):
+        batches = read_batches(loader, name)
+        if not batches:
+            fail(f"the {name} loader gave no batches.", hint="build each loader on all its rows.")
+
+
+@hidden(points=0.5)
+def test_fit_improvement_is_strict(student):
+    """an epoch whose validation loss only equals the best is not an improvement"""
+    problem = scenarios.FROZEN
+    run = run_fit(student, problem)
+    losses = run.history["val_loss"]
+    rule = scenarios.early_stop(losses, problem.patience)
+    if rule.epochs == len(losses) and (rule.early or len(losses) == problem.epochs):
+        return
+    hint = ("a tie is not an improvement: count an epoch as better only when val_loss < best_loss (strictly), "
+            "otherwise add 1 to the epochs without improvement."
+            if len(losses) == problem.epochs else
+            "keep best_loss and a counter: on val_loss < best_loss reset it, else add 1; stop when it reaches patience.")
+    fail(f"{problem.describe()}: with lr=0 every epoch's validation loss is the same ({losses[0]:.4f}), so only epoch 1 "
+         f"improves and training stops after epoch {1 + problem.patience}; yours ran {len(losses)} epochs.", hint=hint)
+
+
+@hidden(points=0.5)
+def test_fit_restores_best_without_patience(student):
+    """with patience=None, fit still leaves the model with its best epoch's weights"""
+    check_restored(student, scenarios.BUMPY_NO_PATIENCE)
