@@ -1,0 +1,384 @@
+"""Batch grading: same scores as grading one by one, resumable, lossless, robust to bad students.
+
+A class of at least 30 submissions per exercise is generated from the reference, the stub,
+the buggy case folders and hostile variants (notebook, zip, hang, crash, garbage, flood of
+output). Hanging submissions cost their time limit, so these tests shorten the limits
+through the batch's `timeouts` (the catalog is left alone).
+"""
+
+from __future__ import annotations
+
+import ast
+import csv
+import io
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from grader import batch
+from grader.catalog import EXERCISES, get_exercise
+from grader.grading import grade_submission
+from grader.sandbox.launcher import Launcher
+
+TESTS = Path(__file__).resolve().parent
+CASES = TESTS / "cases"
+TIMEOUTS = (1.5, 3.0)
+"""(per check, per submission) seconds while testing: a hang costs this, not the catalog's 10 s."""
+CLASS_SIZE = 30
+EXERCISES_UNDER_TEST = ["exercise1", "exercise2"]
+
+
+# -- a generated class ---------------------------------------------------------------------------
+def _functions(source: str) -> list[ast.FunctionDef]:
+    return [n for n in ast.parse(source).body if isinstance(n, ast.FunctionDef) and not n.name.startswith("_")]
+
+
+def without_body(source: str, func: ast.FunctionDef, body: str) -> str:
+    """The module with one function's body (after its docstring) replaced by `body`."""
+    lines = source.splitlines()
+    statements = func.body[1:] if isinstance(func.body[0], ast.Expr) and isinstance(
+        getattr(func.body[0], "value", None), ast.Constant) and len(func.body) > 1 else func.body
+    first, last = statements[0].lineno - 1, func.end_lineno
+    indent = lines[first][: len(lines[first]) - len(lines[first].lstrip())]
+    return "\n".join(lines[:first] + [indent + line for line in body.splitlines()] + lines[last:]) + "\n"
+
+
+def notebook_of(source: str) -> str:
+    """The module as a notebook: a markdown cell, a magic, then one code cell per top-level block."""
+    import nbformat
+
+    tree = ast.parse(source)
+    lines = source.splitlines()
+    starts = [(n.decorator_list[0].lineno if getattr(n, "decorator_list", None) else n.lineno) - 1
+              for n in tree.body] + [len(lines)]
+    cells = [nbformat.v4.new_markdown_cell("# My solution"), nbformat.v4.new_code_cell("%matplotlib inline")]
+    cells += [nbformat.v4.new_code_cell("\n".join(lines[a:b]).strip()) for a, b in zip(starts, starts[1:])
+              if "\n".join(lines[a:b]).strip()]
+    return nbformat.writes(nbformat.v4.new_notebook(cells=cells))
+
+
+def make_submissions(exercise_name: str, folder: Path, size: int = CLASS_SIZE, *, hostile: bool = True) -> dict:
+    """Write a class of submissions; returns {student id: what it is}."""
+    exercise = get_exercise(exercise_name)
+    ref, stub = exercise.reference_path.read_text(), exercise.stub_path.read_text()
+    module = f"{exercise.module}.py"
+    folder.mkdir(parents=True, exist_ok=True)
+    kinds: dict[str, str] = {}
+
+    def put(name: str, text: str, what: str, where: str = "") -> None:
+        target = folder / name / where / module
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text)
+        kinds[name] = what
+
+    put("ref_folder", ref, "reference")
+    put("ref_nested", ref, "reference in exerciseN/", where=exercise.name)
+    (folder / "ref_nested" / "README.txt").write_text("my notes")
+    (folder / "ref_file.py").write_text(ref)
+    kinds["ref_file"] = "reference as .py"
+    (folder / "ref_notebook.ipynb").write_text(notebook_of(ref))
+    kinds["ref_notebook"] = "reference as notebook"
+    with zipfile.ZipFile(folder / "ref_zip.zip", "w") as archive:
+        archive.writestr(f"{exercise.name}/{module}", ref)
+        archive.writestr("__MACOSX/._junk", b"\0\1")
+    kinds["ref_zip"] = "reference zipped"
+    put("stub", stub, "the handout stub")
+    for func in _functions(ref):
+        put(f"partial_{func.name}", without_body(ref, func, "raise NotImplementedError"), f"{func.name} missing")
+    for case in sorted((CASES / exercise.name).glob("*")) if (CASES / exercise.name).is_dir() else []:
+        if (case / module).is_file():
+            shutil.copytree(case, folder / f"case_{case.name}")
+            kinds[f"case_{case.name}"] = f"test case {case.name}"
+    if hostile:
+        first = _functions(ref)[0]
+        put("hostile_print", "print(\"<script>alert('pwned')</script><img src=x onerror=alert(1)>\")\n" + ref,
+            "prints HTML")
+        put("flood", "for _i in range(50_000):\n    print('spam', _i)\n" + ref, "prints 50,000 lines")
+        put("hang_import", "while True:\n    pass\n" + ref, "hangs at import")
+        put("hang_call", without_body(ref, first, "while True:\n    pass"), f"{first.name} hangs")
+        put("crash_import", "import os\nos._exit(3)\n" + ref, "exits at import")
+        put("crash_call", without_body(ref, first, "import os\nos._exit(7)"), f"{first.name} exits")
+        put("syntax_error", ref.replace("def ", "def def ", 1), "syntax error")
+        (folder / "garbage.zip").write_bytes(b"this is not a zip file")
+        kinds["garbage"] = "not a zip"
+        (folder / "empty").mkdir()
+        kinds["empty"] = "empty folder"
+    (folder / "notes.txt").write_text("not a submission")
+    copy = 0
+    while len(kinds) < size:
+        copy += 1
+        put(f"ref_copy{copy:02d}", f"# student copy {copy}\n" + ref, "reference (another student)")
+    return kinds
+
+
+def _skip_unless_ready(exercise_name: str) -> None:
+    exercise = get_exercise(exercise_name)
+    if not (exercise.reference_path.is_file() and exercise.stub_path.is_file()
+            and (exercise.checks_dir / "test_public.py").is_file()):
+        pytest.skip(f"{exercise_name} has no reference, stub or checks yet")
+
+
+def single_grades(exercise_name: str, folder: Path) -> dict[str, dict]:
+    """Each student graded alone with grade_submission (same time limits as the batch)."""
+    patched = batch.with_timeouts(get_exercise(exercise_name), TIMEOUTS)
+    students, _ = batch.discover(folder)
+    grades = {}
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setitem(EXERCISES, exercise_name, patched)
+        with Launcher(patched) as launcher:
+            for s in students:
+                result = grade_submission(exercise_name, s.path, student=s.id, launcher=launcher)
+                grades[s.id] = {"score": result.score, "checks": {c.name: c.status for c in result.checks}}
+    return grades
+
+
+@pytest.fixture(scope="module", params=EXERCISES_UNDER_TEST)
+def graded_class(request, tmp_path_factory):
+    """A generated class, its single-graded scores, and one complete batch of it (jobs=2)."""
+    _skip_unless_ready(request.param)
+    root = tmp_path_factory.mktemp(request.param)
+    kinds = make_submissions(request.param, root / "subs")
+    expected = single_grades(request.param, root / "subs")
+    report = batch.run_batch(root / "subs", request.param, root / "out", jobs=2, timeouts=TIMEOUTS)
+    return {"exercise": request.param, "root": root, "kinds": kinds, "expected": expected, "report": report}
+
+
+def copy_class(graded_class, tmp_path: Path) -> tuple[Path, Path]:
+    subs, out = tmp_path / "subs", tmp_path / "out"
+    shutil.copytree(graded_class["root"] / "subs", subs)
+    shutil.copytree(graded_class["root"] / "out", out)
+    return subs, out
+
+
+def read_rows(out: Path) -> list[dict]:
+    with (out / "gradebook.csv").open(newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def stored(out: Path, student: str) -> dict:
+    return json.loads((out / student / "result.json").read_text())
+
+
+def assert_gradebook_matches(out: Path, expected: dict[str, dict]) -> None:
+    rows = read_rows(out)
+    assert sorted(r["student"] for r in rows) == sorted(expected), "one row per student, no duplicates"
+    for row in rows:
+        want = expected[row["student"]]
+        assert float(row["score"]) == pytest.approx(want["score"]), row["student"]
+        assert row["status"] != "pending", row["student"]
+        got = stored(out, row["student"])
+        assert {c["name"]: c["status"] for c in got["checks"]} == want["checks"], row["student"]
+
+
+# -- the tests ----------------------------------------------------------------------------------
+def test_batch_gives_the_scores_single_grading_gives(graded_class):
+    """Does a parallel batch (jobs=2) of 30+ mixed submissions score every student exactly as
+    grading them one by one does, and write every output file?"""
+    out, report = graded_class["root"] / "out", graded_class["report"]
+    assert len(graded_class["expected"]) >= CLASS_SIZE
+    assert report.graded == len(graded_class["expected"]) and report.skipped == 0 and not report.interrupted
+    assert_gradebook_matches(out, graded_class["expected"])
+    for student in graded_class["expected"]:
+        for name in ("result.json", "report.html", "instructor.html"):
+            assert (out / student / name).is_file(), f"{student}/{name}"
+    assert (out / "summary.html").is_file()
+    header = read_rows(out)[0].keys()
+    assert list(header)[:5] == ["student", "exercise", "score", "max_score", "percent"]
+    assert list(header)[-2:] == ["status", "seconds"]
+    assert any("ignored notes.txt" in w for w in report.warnings)
+
+
+def test_bad_students_get_zero_with_a_reason(graded_class):
+    """Do the hanging, crashing and garbage submissions end as failed results with messages,
+    while the references next to them get full marks?"""
+    out = graded_class["root"] / "out"
+    full = stored(out, "ref_notebook")
+    assert full["score"] == full["max_score"] > 0
+    assert stored(out, "ref_zip")["score"] == full["max_score"]
+    expected_words = {"hang_import": "longer than", "crash_import": "exit", "garbage": "zip",
+                      "syntax_error": "SyntaxError", "empty": "could not find"}
+    for student, words in expected_words.items():
+        result = stored(out, student)
+        assert result["score"] == 0, student
+        text = result["error"] + " ".join(c["message"] for c in result["checks"])
+        assert words.lower() in text.lower(), f"{student}: {text[:300]}"
+    flood = stored(out, "flood")
+    assert flood["score"] == full["max_score"] and len(flood["output"]) < 30_000
+
+
+def test_rerun_skips_every_unchanged_student(graded_class, tmp_path):
+    """Does running the same batch again grade nobody and leave every result file as it was?"""
+    subs, out = copy_class(graded_class, tmp_path)
+    before = {p: p.read_bytes() for p in out.glob("*/result.json")}
+    report = batch.run_batch(subs, graded_class["exercise"], out, jobs=2, timeouts=TIMEOUTS)
+    assert report.graded == 0 and report.skipped == len(graded_class["expected"])
+    assert {p: p.read_bytes() for p in out.glob("*/result.json")} == before
+    assert_gradebook_matches(out, graded_class["expected"])
+
+
+def test_changed_submission_is_regraded(graded_class, tmp_path):
+    """When one student hands in again, is only that student regraded, with the new score?"""
+    subs, out = copy_class(graded_class, tmp_path)
+    exercise = get_exercise(graded_class["exercise"])
+    (subs / "stub" / f"{exercise.module}.py").write_text(exercise.reference_path.read_text())
+    report = batch.run_batch(subs, graded_class["exercise"], out, jobs=2, timeouts=TIMEOUTS)
+    assert report.graded == 1
+    expected = dict(graded_class["expected"], stub=graded_class["expected"]["ref_folder"])
+    assert_gradebook_matches(out, expected)
+
+
+def test_force_regrades_everyone(graded_class, tmp_path):
+    """Does --force grade every student again (and agree with the first run)?"""
+    if graded_class["exercise"] != "exercise1":
+        pytest.skip("one exercise is enough")
+    subs, out = copy_class(graded_class, tmp_path)
+    report = batch.run_batch(subs, graded_class["exercise"], out, jobs=2, force=True, timeouts=TIMEOUTS)
+    assert report.graded == len(graded_class["expected"]) and report.skipped == 0
+    assert_gradebook_matches(out, graded_class["expected"])
+
+
+def _start_cli(command: list[str]) -> subprocess.Popen:
+    return subprocess.Popen(command, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def _kill_when(process: subprocess.Popen, out: Path, results: int, sig: int) -> tuple[int, bytes]:
+    """Send `sig` to the batch's process group once `results` students are graded."""
+    deadline = time.monotonic() + 120
+    while len(list(out.glob("*/result.json"))) < results and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.02)
+    os.killpg(process.pid, sig)
+    _, err = process.communicate(timeout=60)
+    return len(list(out.glob("*/result.json"))), err
+
+
+def test_killed_batch_resumes_without_loss_or_duplicates(graded_class, tmp_path):
+    """If `grade batch` is interrupted midway by Ctrl-C (SIGINT to its process group), then
+    killed midway by SIGKILL, does the same command afterwards finish with a complete,
+    correct gradebook, regrading only what was missing?"""
+    if graded_class["exercise"] != "exercise1":
+        pytest.skip("one exercise is enough to test interruption")
+    total = len(graded_class["expected"])
+    subs, out = tmp_path / "subs", tmp_path / "out"
+    shutil.copytree(graded_class["root"] / "subs", subs)
+    command = [sys.executable, "-m", "grader.cli", "batch", str(subs), "--exercise", "exercise1", "--out", str(out),
+               "--jobs", "2", "--check-timeout", str(TIMEOUTS[0])]
+
+    interrupted = _start_cli(command)
+    after_sigint, err = _kill_when(interrupted, out, 4, signal.SIGINT)
+    assert interrupted.returncode == 130, err.decode()[-2000:]
+    assert b"rerun" in err.lower()
+    assert 4 <= after_sigint < total, "the interruption should land midway"
+    assert "pending" in {r["status"] for r in read_rows(out)}, "the partial gradebook marks who is missing"
+
+    killed = _start_cli(command)
+    after_sigkill, _ = _kill_when(killed, out, after_sigint + 4, signal.SIGKILL)
+    assert after_sigint + 4 <= after_sigkill < total, "the kill should land midway"
+
+    rerun = subprocess.run(command, capture_output=True, timeout=300)
+    assert rerun.returncode == 0, rerun.stderr.decode()[-2000:]
+    assert f"{total - after_sigkill} graded, {after_sigkill} unchanged".encode() in rerun.stdout, rerun.stdout
+    assert_gradebook_matches(out, graded_class["expected"])
+
+
+def test_worker_that_dies_is_replaced_and_its_student_regraded(graded_class, tmp_path, monkeypatch):
+    """If a worker process dies while grading, is the student graded again by a new worker,
+    and one that kills its worker every time recorded as an error (retried next run)?"""
+    if graded_class["exercise"] != "exercise1":
+        pytest.skip("one exercise is enough")
+    subs = tmp_path / "subs"
+    for name in ("ref_folder", "stub", "ref_copy01", "partial_softmax"):
+        if (graded_class["root"] / "subs" / name).exists():
+            shutil.copytree(graded_class["root"] / "subs" / name, subs / name)
+    once = tmp_path / "died-once"
+    real = batch.grade_student
+
+    def dying(student, launcher, settings):  # runs in the forked worker
+        if student.id == "stub" or (student.id == "ref_folder" and not once.exists()):
+            once.touch()
+            os._exit(9)
+        return real(student, launcher, settings)
+
+    monkeypatch.setattr(batch, "grade_student", dying)
+    out = tmp_path / "out"
+    report = batch.run_batch(subs, "exercise1", out, jobs=2, timeouts=TIMEOUTS)
+    assert report.worker_restarts >= 2
+    assert stored(out, "ref_folder")["score"] == graded_class["expected"]["ref_folder"]["score"]
+    lost = stored(out, "stub")
+    assert lost["status"] == "error" and "stopped unexpectedly" in lost["error"] and lost["batch"]["retry"]
+    monkeypatch.setattr(batch, "grade_student", real)
+    again = batch.run_batch(subs, "exercise1", out, jobs=2, timeouts=TIMEOUTS)
+    assert again.graded == 1, "only the student recorded as a grader error is retried"
+    assert stored(out, "stub")["score"] == graded_class["expected"]["stub"]["score"]
+
+
+def test_gradebooks_of_several_exercises_merge_with_a_total(graded_class, tmp_path):
+    """Does `grade gradebook OUT1 OUT2 --out FILE` give one row per student with a total?"""
+    if graded_class["exercise"] != "exercise1":
+        pytest.skip("merging is tested once")
+    ex2 = tmp_path / "ex2.csv"
+    ex2.write_text("student,exercise,score,max_score,percent,status,seconds\n"
+                   "ref_folder,exercise2,8,8,100,complete,0.1\nnewcomer,exercise2,3,8,37.5,graded,0.1\n")
+    merged_path = tmp_path / "all.csv"
+    run = subprocess.run([sys.executable, "-m", "grader.cli", "gradebook", str(graded_class["root"] / "out"), str(ex2),
+                          "--out", str(merged_path)], capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr
+    rows = {r["student"]: r for r in csv.DictReader(io.StringIO(merged_path.read_text()))}
+    max1 = graded_class["report"] and float(read_rows(graded_class["root"] / "out")[0]["max_score"])
+    assert rows["ref_folder"]["total"] == f"{max1 + 8:g}" and rows["ref_folder"]["max_total"] == f"{max1 + 8:g}"
+    assert rows["newcomer"]["exercise1"] == "" and rows["newcomer"]["total"] == "3"
+    assert rows["stub"]["exercise2"] == "" and float(rows["stub"]["total"]) == 0
+    clash = subprocess.run([sys.executable, "-m", "grader.cli", "gradebook", str(ex2), str(ex2), "--out",
+                            str(tmp_path / "x.csv")], capture_output=True, text=True, timeout=60)
+    assert clash.returncode == 2 and "two exercise2 results" in clash.stderr
+
+
+def test_discover_names_students_and_skips_what_is_not_a_submission(tmp_path):
+    """Is each entry's name without its suffix the student id, are clashing names kept apart,
+    and are hidden files and other files left out with a warning?"""
+    for name in ("ana.py", "ana.zip", "bo.ipynb", ".DS_Store", "list.csv", "__MACOSX"):
+        (tmp_path / name).write_text("x") if "." in name else (tmp_path / name).mkdir()
+    (tmp_path / "carl").mkdir()
+    students, warnings = batch.discover(tmp_path)
+    assert sorted(s.id for s in students) == ["ana.py", "ana.zip", "bo", "carl"]
+    assert any("list.csv" in w for w in warnings) and any("ana.zip" in w for w in warnings)
+
+
+def test_batch_usage_errors_exit_2_with_one_line(tmp_path):
+    """Do a missing submissions folder and an unknown exercise give a one-line error, exit 2?"""
+    missing = subprocess.run([sys.executable, "-m", "grader.cli", "batch", str(tmp_path / "nope"), "--exercise",
+                              "exercise1", "--out", str(tmp_path / "o")], capture_output=True, text=True, timeout=60)
+    assert missing.returncode == 2 and "not a folder" in missing.stderr and "Traceback" not in missing.stderr
+    unknown = subprocess.run([sys.executable, "-m", "grader.cli", "batch", str(tmp_path), "--exercise", "exercise99",
+                              "--out", str(tmp_path / "o")], capture_output=True, text=True, timeout=60)
+    assert unknown.returncode == 2 and "exercise99" in unknown.stderr
+
+
+def test_second_batch_on_the_same_folder_is_refused(tmp_path):
+    """While one batch writes to OUT, is a second one refused instead of grading twice?"""
+    (tmp_path / "subs").mkdir()
+    (tmp_path / "subs" / "a.py").write_text("x = 1\n")
+    out = tmp_path / "out"
+    out.mkdir()
+    with batch._locked(out):
+        with pytest.raises(batch.BatchError, match="another `grade batch`"):
+            batch.run_batch(tmp_path / "subs", "exercise1", out, jobs=1)
+
+
+def test_progress_line_shows_counts_and_eta():
+    """Does the progress display (not a terminal here) print counts, rate and an ETA?"""
+    stream = io.StringIO()
+    line = batch.ProgressLine(stream, label="exercise1")
+    progress = batch.Progress(total=10, skipped=2)
+    line(progress)
+    progress.done, progress.first_done = 4, time.monotonic()
+    line(progress)
+    text = stream.getvalue()
+    assert "2/10" in text and "2 unchanged" in text and "6/10" in text and "ETA" in text and "/s" in text
