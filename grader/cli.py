@@ -98,6 +98,69 @@ def grade_one(name, submission, json_path, html_path, isolation, device, data_di
         click.echo(f"Wrote {html_path}")
 
 
+@main.command("batch")
+@click.argument("submissions", type=click.Path(path_type=Path))
+@click.option("--exercise", "exercise_name", required=True, help="The exercise every submission is graded as.")
+@click.option("--out", type=click.Path(path_type=Path), required=True,
+              help="Folder for gradebook.csv, summary.html and one folder per student.")
+@click.option("--jobs", type=click.IntRange(min=1), default=None, help="Parallel workers (default: one per core).")
+@click.option("--force", is_flag=True, help="Regrade every student, even those whose submission did not change.")
+@click.option("--format", "formats", type=click.Choice(["gradescope"]), multiple=True,
+              help="Also write each student's result in this format (gradescope: OUT/<student>/gradescope.json).")
+@click.option("--isolation", type=click.Choice(["auto", "bwrap", "process"]), default="auto", show_default=True,
+              help="How strongly to isolate the students' code.")
+@click.option("--check-timeout", type=float, default=None, hidden=True,
+              help="Tests only: seconds per check (the submission gets three times as long).")
+def batch(submissions, exercise_name, out, jobs, force, formats, isolation, check_timeout) -> None:
+    """Grade every student in SUBMISSIONS (one folder, .py, .ipynb or .zip each).
+
+    Writes OUT/gradebook.csv, OUT/summary.html and per student OUT/<student>/result.json,
+    report.html (the student's copy) and instructor.html. A rerun skips students whose
+    submission is unchanged, so an interrupted batch continues where it stopped.
+    """
+    from grader.batch import BatchError, ProgressLine, run_batch
+
+    if exercise_name not in EXERCISES:
+        raise click.UsageError(f"unknown exercise {exercise_name!r}; exercises: {', '.join(EXERCISES)}")
+    if not submissions.is_dir():
+        raise click.UsageError(f"{submissions} is not a folder; pass the folder that holds one entry per student")
+    line = ProgressLine(sys.stderr, label=exercise_name)
+    timeouts = (check_timeout, 3 * check_timeout) if check_timeout else None
+    try:
+        report = run_batch(submissions, exercise_name, out, jobs=jobs, force=force, formats=tuple(formats),
+                           isolation=isolation, timeouts=timeouts, progress=line)
+    except BatchError as exc:
+        line.close()
+        raise click.ClickException(str(exc)) from None
+    line.close()
+    for warning in report.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    click.echo(f"{report.exercise}: {report.students} students — {report.graded} graded, {report.skipped} unchanged"
+               + (f", {report.errors} could not be graded" if report.errors else "")
+               + (f", {report.pending} not graded yet" if report.interrupted else "")
+               + f" ({report.seconds:.1f} s)")
+    click.echo(f"Wrote {out / 'gradebook.csv'} and {out / 'summary.html'}")
+    if report.interrupted:
+        click.echo("Interrupted: rerun the same command to grade the rest.", err=True)
+        sys.exit(130)
+
+
+@main.command("gradebook")
+@click.argument("outs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--out", "out_file", type=click.Path(path_type=Path), required=True, help="The merged CSV to write.")
+def gradebook(outs, out_file) -> None:
+    """Merge the gradebooks of several batch outputs (OUT folders) into one, with a total per student."""
+    from grader.gradebook import GradebookError, merge_gradebooks
+    from grader.results import write_atomic
+
+    try:
+        merged = merge_gradebooks(list(outs))
+    except GradebookError as exc:
+        raise click.UsageError(str(exc)) from None
+    write_atomic(out_file, merged.csv())
+    click.echo(f"Wrote {out_file}: {len(merged.students)} students, {', '.join(merged.exercises)}")
+
+
 for _name in EXERCISES:
     main.add_command(_exercise_command(_name))
 
