@@ -88,8 +88,31 @@ def describe_inputs(inputs: dict[str, Any] | None) -> str:
     return ", ".join(f"{k}={show(v, 160)}" for k, v in inputs.items())
 
 
+def student_object(value: Any, depth: int = 0) -> str:
+    """"a generator object" when `value` is (or, in a list/tuple, holds) an object that stayed
+    in the student's process (a RemoteObject); "" for plain data. Such an object is never
+    compared or converted: its own __eq__/__float__/__len__ cannot fake a match."""
+    from grader.sandbox.session import RemoteObject, student_type
+
+    if isinstance(value, RemoteObject):
+        kind = student_type(value)
+        return f"a {kind} object" if kind else "an object"
+    if isinstance(value, (list, tuple)) and depth < 3:
+        return next((found for item in value[:1000] if (found := student_object(item, depth + 1))), "")
+    return ""
+
+
+def _reject_student_object(value: Any, call: str, expected: str) -> None:
+    found = student_object(value)
+    if found:
+        fail(f"{call} returned {found}, not {expected}; the grader can only compare numbers and arrays.",
+             hint="return the values themselves (a numpy array or a float), not a generator, lambda, "
+                  "function or object of your own.", call=call, got=found)
+
+
 def as_array(value: Any, *, call: str, hint: str = "") -> np.ndarray:
     """The student's result as a float array, or a failure that says what came back instead."""
+    _reject_student_object(value, call, "a numpy array")
     if value is None:
         fail(f"{call} returned None; expected a numpy array.", hint="did you forget `return`?", call=call)
     if isinstance(value, (np.ndarray, list, tuple, float, int, np.number)) and not isinstance(value, bool):
@@ -105,6 +128,7 @@ def as_array(value: Any, *, call: str, hint: str = "") -> np.ndarray:
 
 def as_float(value: Any, *, call: str, hint: str = "") -> float:
     """Accepts a Python float, a numpy scalar or a 0-d/size-1 array, as SPEC.md allows."""
+    _reject_student_object(value, call, "a number")
     if value is None:
         fail(f"{call} returned None; expected a number.", hint="did you forget `return`?", call=call)
     try:

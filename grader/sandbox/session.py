@@ -123,11 +123,19 @@ class RemoteObject:
         kind = f"{self._type} object" if self._type else "object"
         return f"<student {kind} from {self._label}>" if self._label else f"<student {kind}>"
 
-    # Comparisons never reach the student's process: a student object is equal only to itself,
-    # whatever its own __eq__ says, so a returned object cannot fake a match with the reference.
+    # Comparisons and conversions never reach the student's process: a student object is equal
+    # only to itself and truthy, whatever its own __eq__/__bool__ say, and numpy refuses it as an
+    # array (instead of reading it item by item through __len__/__getitem__), so an object
+    # returned in place of a result cannot fake a match with the reference.
     __eq__ = object.__eq__
     __ne__ = object.__ne__
     __hash__ = object.__hash__
+
+    def __bool__(self) -> bool:
+        return True
+
+    def __array__(self, dtype=None, copy=None):
+        raise TypeError(f"{self!r} is an object of the student's, not an array")
 
 
 class Session:
