@@ -169,3 +169,14 @@ def expect_close(got: Any, expected: Any, *, call: str, inputs: dict | None = No
              + (f" Input: {describe_inputs(inputs)}." if inputs else ""),
              hint=hint, call=call, inputs=describe_inputs(inputs), expected=show(expected_arr), got=show(got_arr))
     return got_arr
+
+
+def limit_time(student: Any, seconds: float) -> None:
+    """Give the student's code at most `seconds` more in this check (never more than it had),
+    e.g. a timed run allowed a few times the reference's time: a far too slow submission is
+    then stopped early (StudentTimeout) instead of using the check's whole timeout."""
+    import time
+
+    session = object.__getattribute__(student, "_session")
+    if seconds < session.deadline - time.monotonic():
+        session.set_deadline(seconds, session.budget_kind)
