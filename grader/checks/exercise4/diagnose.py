@@ -104,20 +104,30 @@ def expect_histories(r: Run) -> dict[str, list[float]]:
     if missing:
         fail(f"the dict returned by {call} lacks {', '.join(map(repr, missing))}; it has "
              f"{', '.join(map(repr, h)) or 'no keys'}.", hint=f"use exactly these keys: {shape_hint}", call=call)
-    out = {}
-    for key in HISTORY_KEYS:
-        value = h[key]
-        arr = None
-        if isinstance(value, (list, tuple, np.ndarray)):
-            try:
-                arr = np.asarray(value, dtype=float)
-            except (TypeError, ValueError):
-                arr = None
-        if arr is None or arr.ndim != 1:
-            fail(f"history[{key!r}] returned by {call} is {show(value, 100)}; expected a list of floats.",
+    out = {key: _floats(h[key]) for key in HISTORY_KEYS}
+    for key, values in out.items():
+        if values is None:
+            fail(f"history[{key!r}] returned by {call} is {show(h[key], 100)}; expected a list of floats.",
                  hint="append one float per entry, e.g. train_loss_list.append(float(loss)).", call=call)
-        out[key] = [float(v) for v in arr]
     r.histories = out
+    return out
+
+
+def _floats(value: Any) -> list[float] | None:
+    """A list, tuple or 1-D array of numbers (each a float, numpy scalar or size-1 array)."""
+    if isinstance(value, np.ndarray):
+        value = list(value) if value.ndim == 1 else None
+    if not isinstance(value, (list, tuple)):
+        return None
+    out = []
+    for item in value:
+        try:
+            arr = np.asarray(item, dtype=float)
+        except (TypeError, ValueError):
+            return None
+        if arr.size != 1:
+            return None
+        out.append(float(arr.reshape(())))
     return out
 
 

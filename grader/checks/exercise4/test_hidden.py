@@ -46,6 +46,7 @@ def test_epoch_length_uses_integer_division(student):
 @hidden(points=1)
 def test_default_arguments_follow_the_handout(student):
     """train_network has the handout's parameters and defaults (iters_num=10000, batch_size=100, learning_rate=0.1, seed=None)"""
+    run(student, Scenario(iters_num=2))  # the signature earns its point once the function runs
     spec = student.import_module("inspect").getfullargspec(student.train_network)
     names, defaults = list(spec[0]), list(spec[3] or ())
     if names != SPEC_SIGNATURE:
