@@ -15,6 +15,8 @@ from reference.exercise3 import two_layer_net as ref
 
 EXERCISE = get_exercise("exercise3")
 GRADIENT_ALSO = frozenset({"gradient_backprop_other_sizes"})
+CRASH_ALSO = GRADIENT_ALSO | {"gradient_backprop_labels"}
+"""A backprop that raises earns nothing with labels either: there is nothing to compare."""
 STALE_ALSO = frozenset({"gradient_backprop", "predict_other_sizes", "gradient_backprop_other_sizes",
                         "methods_read_params_at_call_time"})
 
@@ -37,9 +39,9 @@ VERDICTS = {
     "bug_db_summed_over_wrong_axis": Caught("gradient_backprop", "sum over the batch axis, axis=0", GRADIENT_ALSO),
     "bug_default_weight_init_std_wrong": Caught("default_weight_init_std", "the default is 0.01"),
     "bug_dw2_uses_x": Caught("gradient_backprop", "hidden activation z1, not x", GRADIENT_ALSO),
-    "bug_dz1_without_transpose": Caught("gradient_backprop", "dz1 = dy @ W2.T", GRADIENT_ALSO),
+    "bug_dz1_without_transpose": Caught("gradient_backprop", "dz1 = dy @ W2.T", CRASH_ALSO),
     "bug_gradient_one_hot_only": Caught("gradient_backprop_labels", "integer labels"),
-    "bug_gradient_reuses_predict_state": Caught("gradient_backprop", "run the forward pass inside it", GRADIENT_ALSO),
+    "bug_gradient_reuses_predict_state": Caught("gradient_backprop", "run the forward pass inside it", CRASH_ALSO),
     "bug_gradient_wrong_sign": Caught("gradient_backprop", "wrong sign", GRADIENT_ALSO),
     "bug_loss_one_hot_only": Caught("loss_labels", "integer labels"),
     "bug_loss_sum_not_mean": Caught("loss_one_hot", "divide by N = 7"),
@@ -48,10 +50,14 @@ VERDICTS = {
     "bug_numerical_gradient_forward_difference": Caught("numerical_gradient", "not the central difference"),
     "bug_numerical_gradient_not_restored": Caught("numerical_gradient", "put its saved value back"),
     "bug_numerical_gradient_on_copy": Caught("numerical_gradient", "in place (not a copy)"),
+    "bug_only_init_and_predict": Caught("loss_one_hot", "not implemented yet", {
+        "accuracy_one_hot", "numerical_gradient", "gradient_backprop", "loss_labels", "accuracy_labels",
+        "gradient_backprop_labels", "gradient_backprop_other_sizes"}),  # no points for methods that raise
     "bug_params_cached_on_first_call": Caught("methods_read_params_at_call_time", "read self.params['w1']"),
     "bug_predict_without_softmax": Caught("predict", "apply softmax", {"predict_other_sizes"}),
     "bug_second_layer_fed_x": Caught("predict", "hidden activation z1", {
-        "loss_one_hot", "accuracy_one_hot", "numerical_gradient", "predict_other_sizes"}),  # all crash in predict
+        "loss_one_hot", "accuracy_one_hot", "numerical_gradient", "predict_other_sizes", "loss_labels",
+        "accuracy_labels"}),  # all crash in predict
     "bug_sigmoid_derivative_of_output": Caught("gradient_backprop", "applied the sigmoid twice", GRADIENT_ALSO),
     "bug_sigmoid_derivative_of_preactivation": Caught("gradient_backprop", "a1 * (1 - a1)", GRADIENT_ALSO),
     "bug_weight_init_std_ignored": Caught("weights_scale_with_weight_init_std", "weight_init_std argument"),

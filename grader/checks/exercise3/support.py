@@ -50,11 +50,8 @@ class Case:
         i, h, o = self.sizes
         return {"W1": (i, h), "b1": (h,), "W2": (h, o), "b2": (o,)}
 
-    def reference(self, params: dict | None = None) -> ref.TwoLayerNet:
-        """The reference net holding these params (built without touching numpy's global RNG)."""
-        net = ref.TwoLayerNet.__new__(ref.TwoLayerNet)
-        net.params = {k: np.array(v, dtype=float) for k, v in (params or self.params).items()}
-        return net
+    def reference(self) -> ref.TwoLayerNet:
+        return ref_with(self.params)
 
     def expect_gradient_dict(self, got, call: str) -> dict:
         """The four gradient arrays, or a failure naming a missing key or a wrong shape."""
@@ -182,8 +179,9 @@ def same(a, b) -> bool:
 
 
 def ref_with(params: dict) -> ref.TwoLayerNet:
+    """The reference net holding copies of these params (built without touching numpy's global RNG)."""
     net = ref.TwoLayerNet.__new__(ref.TwoLayerNet)
-    net.params = {k: np.asarray(params[k], dtype=float) for k in KEYS}
+    net.params = {k: np.array(params[k], dtype=float) for k in KEYS}
     return net
 
 
@@ -234,7 +232,7 @@ def check_weights(student, sizes: tuple, std: float) -> None:
         if abs(spread - std) > rel * std or abs(mean) > rel * std:
             fail(f"{call}['{key}'] has mean {mean:.4g} and standard deviation {spread:.4g}; expected mean about 0 "
                  f"and standard deviation about {std:g} (within {rel:.0%}) for weight_init_std={std:g}.",
-                 hint=weight_hint(w, std), mean=mean, std=spread)
+                 hint=weight_hint(w), mean=mean, std=spread)
 
 
 def check_default_scale(student, sizes: tuple) -> None:
@@ -249,7 +247,7 @@ def check_default_scale(student, sizes: tuple) -> None:
              hint="the default is 0.01: def __init__(self, input_size, hidden_size, output_size, weight_init_std=0.01).")
 
 
-def weight_hint(w: np.ndarray, std: float) -> str:
+def weight_hint(w: np.ndarray) -> str:
     spread = float(w.std())
     if spread == 0:
         return (f"every weight is {w.flat[0]:g}: weights must start random and different, or all hidden "
@@ -264,8 +262,9 @@ def weight_hint(w: np.ndarray, std: float) -> str:
 
 
 # -- hints for wrong results ----------------------------------------------------------------------
-def forward(case: Case, params: dict | None = None):
-    p = params or case.params
+def forward(case: Case):
+    """a1, z1 and y of the reference's forward pass, for the hints' what-if computations."""
+    p = case.params
     a1 = case.x @ p["W1"] + p["b1"]
     z1 = ref.sigmoid(a1)
     return a1, z1, ref.softmax(z1 @ p["W2"] + p["b2"])
@@ -392,7 +391,8 @@ def gradient_hint(grads: dict, case: Case, kind: str, initial, method: str, bad:
     if kind == "labels":
         return LABELS_HINT
     return ("all layers inherit dy, so start there: dy = (softmax output - one-hot t) / N; then follow the "
-            "handout's backward formulas one by one, checking each shape.")
+            "handout's backward formulas one by one, checking each shape (and if the predict check fails, fix "
+            "the forward pass first).")
 
 
 def ratio_hint(ratio: float, n: int, bad: list[str], method: str) -> str:

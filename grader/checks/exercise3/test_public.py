@@ -46,32 +46,17 @@ WEIGHT_SIZES = (400, 100, 10)
 """Large enough to measure a standard deviation: W1 holds 40,000 numbers, W2 1,000."""
 
 
-SAME_AS_ONE_HOT = object()
-"""What call_student returns when a call with labels raises just as it does with one-hot
-targets: the labels are not the problem, and the one-hot check charges the error."""
-
-
 def call_student(net, method: str, case: Case, *args, kind: str = ""):
     """net.method(*args); a shape error or a crash gets a hint that names the likely cause."""
     try:
         return net.call(method, *args)
     except StudentRaised as exc:
-        if kind == "labels" and raises_alike(net, method, case, exc):
-            return SAME_AS_ONE_HOT
         hint = raised_hint(exc, method, kind)
         if hint:
             names = ", ".join(("x", "t")[:len(args)])
             fail(f"net.{method}({names}) raised {exc.type_name}: {exc.text} ({case.describe()}).", hint=hint,
                  error=exc.student_message())
         raise
-
-
-def raises_alike(net, method: str, case: Case, error: StudentRaised) -> bool:
-    try:
-        net.call(method, case.x, case.target("one-hot"))
-    except StudentRaised as exc:
-        return (exc.type_name, exc.text) == (error.type_name, error.text)
-    return False
 
 
 def check_predict(student, case: Case) -> None:
@@ -87,10 +72,7 @@ def check_loss(student, case: Case, kind: str) -> None:
     With labels, also right if it equals the student's own loss with the same targets one-hot."""
     net, initial = student_net(student, case)
     t = case.target(kind)
-    got = call_student(net, "loss", case, case.x, t, kind=kind)
-    if got is SAME_AS_ONE_HOT:
-        return
-    value = as_float(got, call="net.loss(x, t)")
+    value = as_float(call_student(net, "loss", case, case.x, t, kind=kind), call="net.loss(x, t)")
     expected = case.reference().loss(case.x, t)
     if np.isclose(value, expected, rtol=LOSS_RTOL, atol=1e-10) or same_as_one_hot(net, "loss", case, kind, value):
         return
@@ -108,10 +90,7 @@ def check_accuracy(student, kind: str) -> None:
     case, right = accuracy_case(kind)
     net, initial = student_net(student, case)
     t = case.target(kind)
-    got = call_student(net, "accuracy", case, case.x, t, kind=kind)
-    if got is SAME_AS_ONE_HOT:
-        return
-    got = as_float(got, call="net.accuracy(x, t)")
+    got = as_float(call_student(net, "accuracy", case, case.x, t, kind=kind), call="net.accuracy(x, t)")
     expected = case.reference().accuracy(case.x, t)
     n = len(case.x)
     if np.isclose(got, expected, rtol=1e-6) or same_as_one_hot(net, "accuracy", case, kind, got):
@@ -157,7 +136,7 @@ def check_gradient(student, case: Case, kind: str, method: str = "gradient") -> 
     net, initial = student_net(student, case)
     t = case.target(kind)
     got = call_student(net, method, case, case.x, t, kind=kind)
-    if got is SAME_AS_ONE_HOT or same_as_one_hot(net, method, case, kind, got):
+    if same_as_one_hot(net, method, case, kind, got):
         return
     grads = case.expect_gradient_dict(got, f"net.{method}(x, t)")
     tol = GRADIENT_TOL if method == "gradient" else NUMERICAL_TOL
@@ -250,8 +229,7 @@ def test_accuracy_one_hot(student):
 @public(points=1)
 def test_numerical_gradient(student):
     """numerical_gradient gives central differences (h = 1e-4) of the loss, and restores params"""
-    check_gradient(student, case_named("numerical"), "one-hot",
-                   method="numerical_gradient")
+    check_gradient(student, case_named("numerical"), "one-hot", method="numerical_gradient")
 
 
 @public(points=3)
