@@ -30,9 +30,10 @@ Where to start: __init__ and predict, then loss and accuracy, then numerical_gra
 but simple), and last gradient (backpropagation), which must agree with numerical_gradient.
 
 One rule for every method: read the weights from self.params every time the method runs.
-The grader (and the training loop of exercise 4) puts new arrays into net.params["W1"] etc.
-between calls, so weights copied elsewhere in __init__ (self.W1 = ..., or the book's Affine
-layers built once from self.params) would keep using the old arrays.
+The grader puts new arrays into net.params["W1"] etc. between calls, so weights kept elsewhere
+since __init__ (self.W1 = ..., or the book's Affine layers built once from self.params) would
+still be the old arrays. If you use the book's layers, build them from self.params inside the
+methods.
 
 Check your work at any time with:
 
