@@ -26,6 +26,7 @@ VERDICTS = {
     "bug_accuracy_every_iteration": (ACCURACY, "at every iteration"),
     "bug_loss_before_update": (LOSS, "before iteration 0's update"),
     "bug_seed_ignored": ("same_seed_gives_same_batches", "the same seed must give the same batches"),
+    "bug_seed_zero_ignored": ("seed_zero_is_a_seed_too", "if seed is not none"),
     "bug_gradient_ascent": (UPDATE, "gradient descent subtracts"),
     "bug_float_epoch_length": ("epoch_length_uses_integer_division", "use integer division"),
     "bug_targets_from_other_rows": (BATCHES, "do not belong to its rows x_batch"),

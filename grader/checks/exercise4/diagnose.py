@@ -73,20 +73,24 @@ def run(student, scenario: Scenario) -> Run:
     try:
         history = student.train_network(network, data.x_train, data.t_train, data.x_test, data.t_test, **kwargs)
     except StudentRaised as exc:
-        if "object has no attribute" in exc.text:
-            name = exc.text.rsplit("attribute", 1)[-1].strip(" '\"")
-            fail(f"{scenario.call_text()} used `network.{name}`, which the network passed to train_network "
-                 f"does not have: only params, gradient, loss and accuracy may be used.",
-                 hint="use grads = network.gradient(x_batch, t_batch) (backpropagation); "
-                      "numerical_gradient is far too slow for training and not part of the interface.",
-                 call=scenario.call_text())
-        if exc.type_name == "TypeError" and "argument" in exc.text:
-            fail(f"{scenario.call_text()} raised TypeError: {exc.text}.",
-                 hint="keep the handout's signature: train_network(network, x_train, t_train, x_test, t_test, "
-                      "iters_num=10000, batch_size=100, learning_rate=0.1, seed=None); the grader passes "
-                      "iters_num, batch_size, learning_rate and seed by name.", call=scenario.call_text())
+        explain_raised(exc, scenario.call_text())
         raise
     return Run(scenario, network, history)
+
+
+def explain_raised(exc: StudentRaised, call: str) -> None:
+    """Fail with a specific hint for the exceptions whose cause is clear; else return."""
+    if "object has no attribute" in exc.text and "RecordingNetwork" in exc.text:
+        name = exc.text.rsplit("attribute", 1)[-1].strip(" '\"")
+        fail(f"{call} used `network.{name}`, which the network passed to train_network does not have: "
+             f"only params, gradient, loss and accuracy may be used.",
+             hint="use grads = network.gradient(x_batch, t_batch) (backpropagation); "
+                  "numerical_gradient is far too slow for training and not part of the interface.", call=call)
+    if exc.type_name == "TypeError" and "argument" in exc.text:
+        fail(f"{call} raised TypeError: {exc.text}.",
+             hint="keep the handout's signature: train_network(network, x_train, t_train, x_test, t_test, "
+                  "iters_num=10000, batch_size=100, learning_rate=0.1, seed=None); the grader passes "
+                  "iters_num, batch_size, learning_rate and seed by name.", call=call)
 
 
 # -- the returned dict ------------------------------------------------------------------------
@@ -202,6 +206,12 @@ def _updated(before, after, grad, lr) -> bool:
                                                        rtol=UPDATE_RTOL, atol=UPDATE_ATOL)
 
 
+def _flat(values: np.ndarray) -> str:
+    """The first few values on one line, for a message."""
+    head = ", ".join(f"{v:.6g}" for v in values.ravel()[:4])
+    return f"[{head}{', ...' if values.size > 4 else ''}] (shape {values.shape})"
+
+
 def _explain_update(s: Scenario, i: int, before, after, grads, wrong: list[str], call: str) -> None:
     lr = s.learning_rate
     rule = f"params[key] -= learning_rate * grads[key] with learning_rate={lr:g}"
@@ -221,7 +231,7 @@ def _explain_update(s: Scenario, i: int, before, after, grads, wrong: list[str],
     step = before[key] - np.asarray(after[key], dtype=float)
     factor = ratio_if_uniform(step, grads[key])
     expected = before[key] - lr * grads[key]
-    detail = f"expected {rule}, i.e. {show(expected, 120)}, got {show(np.asarray(after[key]), 120)}"
+    detail = (f"expected {rule}, i.e. {_flat(expected)}, got {_flat(np.asarray(after[key], dtype=float))}")
     if factor is not None and np.isclose(factor, -lr):
         fail(f"{call}: in iteration {i} {key} moved by +learning_rate * grad, uphill; {detail}.",
              hint="gradient descent subtracts: params[key] -= learning_rate * grads[key].", call=call)
@@ -298,6 +308,10 @@ def expect_accuracies(r: Run) -> None:
                 fail(f"{call}: {name}[{k}] is the accuracy on the {other} set; expected on the {side} set "
                      f"(train_acc and test_acc swapped?).",
                      hint=f"{name} gets network.accuracy(x_{side}, t_{side}).", call=call)
+            if "unknown" in c.sets:
+                fail(f"{call}: {name}[{k}] was computed on rows that are not the rows of x_{side} as given "
+                     f"(changed or normalized?).",
+                     hint=f"pass x_{side} and t_{side} to network.accuracy unchanged.", call=call)
             if c.sets != {side} or sorted(c.row_numbers()) != list(range(size[side])):
                 fail(f"{call}: {name}[{k}] was computed on {len(c.rows)} rows that are not the full {side} set; "
                      f"expected network.accuracy on all of x_{side}.",
@@ -310,8 +324,8 @@ def _expect_epoch_iterations(r: Run, name: str, calls: list[Call], call: str) ->
     s = r.scenario
     got = [c.iteration for c in calls]
     expected = s.accuracy_iterations
-    rule = (f"at every iteration i with i % iter_per_epoch == 0, where iter_per_epoch = "
-            f"max({s.train_size} // {s.batch_size}, 1) = {s.iter_per_epoch}: iterations {expected}")
+    rule = (f"once per epoch, at the iterations i with i % iter_per_epoch == 0, where iter_per_epoch = "
+            f"max({s.train_size} // {s.batch_size}, 1) = {s.iter_per_epoch}: {expected}")
     if got != expected:
         float_epoch = max(s.train_size / s.batch_size, 1)
         if len(got) == s.iters_num and len(expected) != s.iters_num:
@@ -353,8 +367,9 @@ def expect_reproducible(a: Run, b: Run) -> None:
         got_b = b.gradient_calls[i].row_numbers() if i < len(b.gradient_calls) else "none"
         fail(f"two calls of {s.call_text()} drew different batches: in iteration {i}, rows {got_a} the first "
              f"time and {got_b} the second. The same seed must give the same batches.",
-             hint="use the seed argument: rng = np.random.default_rng(seed) at the start of train_network "
-                  "(draw every batch from rng), or np.random.seed(seed) there.", call=s.call_text())
+             hint=("seed=0 is a seed too: test `if seed is not None:`, not `if seed:`." if s.seed == 0 else
+                   "use the seed argument: rng = np.random.default_rng(seed) at the start of train_network "
+                   "(draw every batch from rng), or np.random.seed(seed) there."), call=s.call_text())
 
 
 def first_param_difference(a: Run, b: Run) -> int | None:

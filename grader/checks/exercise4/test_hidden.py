@@ -1,9 +1,10 @@
-"""Hidden checks of exercise 4: test data cannot steer training, epoch length with integer
+"""Hidden checks of exercise 4: test data cannot steer training, seed 0, epoch length with integer
 division, and the handout's default arguments."""
 
 from grader.checking import fail, hidden
 from grader.checks.exercise4.diagnose import (Scenario, expect_accuracies, expect_batches, expect_histories,
-                                              first_batch_difference, first_param_difference, run)
+                                              expect_reproducible, first_batch_difference, first_param_difference,
+                                              run)
 
 SPEC_SIGNATURE = ["network", "x_train", "t_train", "x_test", "t_test", "iters_num", "batch_size",
                   "learning_rate", "seed"]
@@ -31,6 +32,13 @@ def test_test_data_never_influences_parameters(student):
              hint="use x_test/t_test only to append network.accuracy(x_test, t_test) to test_acc; do not "
                   "use them (or the test accuracy) to choose batches, rescale data or adapt the learning rate.",
              call=base.call_text())
+
+
+@hidden(points=1)
+def test_seed_zero_is_a_seed_too(student):
+    """seed=0 makes the run reproducible like any other seed (`if seed:` would skip it)"""
+    scenario = Scenario(seed=0)
+    expect_reproducible(run(student, scenario), run(student, scenario))
 
 
 @hidden(points=1)

@@ -8,13 +8,14 @@ import time
 
 from grader.checking import attach, fail, limit_time, public
 from grader.mnist import MnistError, load_mnist
-from grader.sandbox.errors import StudentTimeout
+from grader.sandbox.errors import StudentRaised, StudentTimeout
 from reference.exercise3.two_layer_net import TwoLayerNet as ReferenceNet
 from reference.exercise4.train import train_network as reference_train_network
 
 from grader.checks.exercise4 import endtoend as e2e
-from grader.checks.exercise4.diagnose import (Scenario, expect_accuracies, expect_batches, expect_histories, expect_losses,
-                       expect_reproducible, expect_updates, run)
+from grader.checks.exercise4.diagnose import (Scenario, expect_accuracies, expect_batches, expect_histories,
+                                              expect_losses, expect_reproducible, expect_updates, explain_raised,
+                                              run)
 
 SLOW_HINT = ("compute the accuracies only once per epoch, use network.gradient (backpropagation, not "
              "numerical_gradient), and avoid copying or shuffling the whole training set in every iteration.")
@@ -113,6 +114,9 @@ def _student_run(student, data: e2e.Prepared, ref_seconds: float):
     try:
         history = student.train_network(network, *arrays, iters_num=e2e.ITERS, batch_size=e2e.BATCH,
                                         learning_rate=e2e.LEARNING_RATE, seed=e2e.SEED)
+    except StudentRaised as exc:
+        explain_raised(exc, data.settings_text())
+        raise
     except StudentTimeout:
         fail(f"{data.settings_text()} was stopped after {deadline:.1f} s; the reference took {ref_seconds:.2f} s "
              f"on this machine, and at most {e2e.time_limit(ref_seconds):.2f} s ({e2e.TIME_FACTOR:g} x + "
