@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import statistics
 from collections import Counter
 from dataclasses import dataclass, field
@@ -174,7 +175,10 @@ def score_bins(percents: list[float], width: int = 10) -> list[dict]:
 
 
 def check_stats(graded: list[tuple[str, GradeResult]], top: int) -> list[dict]:
-    """Pass rates over the submissions that could be graded (the others are listed apart)."""
+    """Pass rates over the submissions that could be graded (the others are listed apart).
+
+    Failures are grouped by hint and by message with its numbers masked, so the same mistake
+    made with different values counts once; each group shows one real message as example."""
     stats: dict[str, dict] = {}
     for _, result in graded:
         if result.error:
@@ -182,18 +186,26 @@ def check_stats(graded: list[tuple[str, GradeResult]], top: int) -> list[dict]:
         for check in result.checks:
             entry = stats.setdefault(check.name, {"name": check.name, "title": check.title or check.name,
                                                   "visibility": check.visibility, "points": check.max_score,
-                                                  "passed": 0, "total": 0, "messages": Counter()})
+                                                  "passed": 0, "total": 0, "groups": Counter(), "examples": {}})
             entry["total"] += 1
             if check.passed:
                 entry["passed"] += 1
             elif check.message:
-                entry["messages"][_first_sentence(check.message)] += 1
+                text = _first_sentence(check.message)
+                key = (NUMBER.sub("#", text), check.hint)
+                entry["groups"][key] += 1
+                entry["examples"].setdefault(key, {"text": text, "hint": check.hint})
     rows = []
     for entry in stats.values():
         entry["rate"] = 100 * entry["passed"] / entry["total"] if entry["total"] else 0.0
-        entry["messages"] = entry["messages"].most_common(top)
+        entry["messages"] = [dict(entry["examples"][key], count=count)
+                             for key, count in entry.pop("groups").most_common(top)]
+        del entry["examples"]
         rows.append(entry)
     return sorted(rows, key=lambda e: (e["rate"], e["name"]))
+
+
+NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?")
 
 
 def _first_sentence(message: str, limit: int = 220) -> str:

@@ -14,7 +14,7 @@ Check authors attach structured details (grader.checking.attach) that the report
   drawn dashed beside them;
 - `seconds`, `reference_seconds`, `device`, `dataset` -> the timing line;
 - `call`, `inputs`, `expected`, `got` (from expect_close) -> the failure's facts.
-Any other detail is listed as text in the instructor's copy.
+Any other detail (accuracies, settings, tolerances) is listed as text under "Other details".
 """
 
 from __future__ import annotations
@@ -106,7 +106,7 @@ def check_view(check, audience: str) -> dict:
         "gradients": gradient_rows(details.get("gradients")),
         "charts": charts(details.get("curves"), details.get("reference_curves")),
         "timing": timing(details),
-        "extra": extra_details(details) if audience == "instructor" else [],
+        "extra": extra_details(details),
     }
 
 
@@ -145,18 +145,22 @@ def extra_details(details: dict) -> list[tuple[str, str]]:
 
 
 def cut_output(text: str) -> dict:
-    """The student's output, cut by lines and characters; says how much was left out."""
+    """The student's output, cut by lines and characters; says how much was left out.
+
+    The engine already keeps only the start of a flood (and says so on the last line)."""
     lines = (text or "").splitlines()
-    shown = "\n".join(lines[:OUTPUT_MAX_LINES])
-    cut_lines = max(len(lines) - OUTPUT_MAX_LINES, 0)
-    if len(shown) > OUTPUT_MAX_CHARS:
-        shown = shown[:OUTPUT_MAX_CHARS]
-    cut_chars = len("\n".join(lines)) - len(shown)
-    note = ""
-    if cut_chars > 0:
-        note = f"… {cut_lines} more lines ({cut_chars} more characters) not shown" if cut_lines \
-            else f"… {cut_chars} more characters not shown"
-    return {"text": shown, "lines": len(lines), "note": note}
+    engine_cut = bool(lines) and lines[-1].endswith("of output cut]")
+    shown = "\n".join(lines[:OUTPUT_MAX_LINES])[:OUTPUT_MAX_CHARS]
+    left_out = len("\n".join(lines)) - len(shown)
+    shown_lines = len(shown.splitlines())
+    if left_out > 0:
+        note = f"… {len(lines) - shown_lines} more lines ({left_out} characters) not shown"
+        label = f"the first {shown_lines} lines"
+    elif engine_cut:
+        note, label = "", f"the first {shown_lines - 1} lines (the rest was cut)"
+    else:
+        note, label = "", f"{shown_lines} line{'s' if shown_lines != 1 else ''} printed"
+    return {"text": shown, "lines": shown_lines, "note": note, "label": label}
 
 
 # -- inline SVG line charts -------------------------------------------------------------------

@@ -24,6 +24,7 @@ from pathlib import Path
 import pytest
 
 from grader import batch
+from grader.batch import pool
 from grader.catalog import EXERCISES, get_exercise
 from grader.grading import grade_submission
 from grader.sandbox.launcher import Launcher
@@ -298,7 +299,7 @@ def test_worker_that_dies_is_replaced_and_its_student_regraded(graded_class, tmp
         if (graded_class["root"] / "subs" / name).exists():
             shutil.copytree(graded_class["root"] / "subs" / name, subs / name)
     once = tmp_path / "died-once"
-    real = batch.grade_student
+    real = pool.grade_student
 
     def dying(student, launcher, settings):  # runs in the forked worker
         if student.id == "stub" or (student.id == "ref_folder" and not once.exists()):
@@ -306,14 +307,14 @@ def test_worker_that_dies_is_replaced_and_its_student_regraded(graded_class, tmp
             os._exit(9)
         return real(student, launcher, settings)
 
-    monkeypatch.setattr(batch, "grade_student", dying)
+    monkeypatch.setattr(pool, "grade_student", dying)
     out = tmp_path / "out"
     report = batch.run_batch(subs, "exercise1", out, jobs=2, timeouts=TIMEOUTS)
     assert report.worker_restarts >= 2
     assert stored(out, "ref_folder")["score"] == graded_class["expected"]["ref_folder"]["score"]
     lost = stored(out, "stub")
     assert lost["status"] == "error" and "stopped unexpectedly" in lost["error"] and lost["batch"]["retry"]
-    monkeypatch.setattr(batch, "grade_student", real)
+    monkeypatch.setattr(pool, "grade_student", real)
     again = batch.run_batch(subs, "exercise1", out, jobs=2, timeouts=TIMEOUTS)
     assert again.graded == 1, "only the student recorded as a grader error is retried"
     assert stored(out, "stub")["score"] == graded_class["expected"]["stub"]["score"]
@@ -378,7 +379,7 @@ def test_progress_line_shows_counts_and_eta():
     line = batch.ProgressLine(stream, label="exercise1")
     progress = batch.Progress(total=10, skipped=2)
     line(progress)
-    progress.done, progress.first_done = 4, time.monotonic()
+    progress.done = 4
     line(progress)
     text = stream.getvalue()
     assert "2/10" in text and "2 unchanged" in text and "6/10" in text and "ETA" in text and "/s" in text

@@ -129,7 +129,9 @@ def test_student_output_is_cut_to_a_readable_length():
     flood = "\n".join(f"line {i}" for i in range(10_000))
     html = report_html.render_report(sample_result(output=flood))
     assert "line 199" in html and "line 200\n" not in html and "line 9999" not in html
-    assert "9800 more lines" in html
+    assert "9800 more lines" in html and "the first 200 lines" in html
+    engine_cut = report_html.render_report(sample_result(output="a\nb\n… [5000 more bytes of output cut]"))
+    assert "the first 2 lines (the rest was cut)" in engine_cut
 
 
 def test_nothing_from_the_student_can_inject_markup():

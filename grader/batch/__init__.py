@@ -1,0 +1,251 @@
+"""Batch grading for the instructor: every entry of a submissions folder is one student.
+
+    find the students -> skip the unchanged -> grade the rest in parallel workers (pool.py)
+    -> write each student's result as they finish (store.py)
+    -> rebuild gradebook.csv and summary.html from the result files
+
+Lossless and resumable: a student's files are written atomically, result.json last, as soon
+as that student is graded. A rerun skips students whose submission content hash and
+grading key (the check files, the reference and the time limits) are unchanged and grades
+the rest; `force` regrades everyone. Killing the batch at any moment loses at most the
+students being graded at that moment, and the gradebook is rebuilt from the result files
+of the current submissions, so it never holds a duplicate or a stale row.
+
+One student can never stop the batch: the sandbox turns crashes, hangs and garbage into
+failed checks, and pool.py replaces a worker that dies anyway. The library prints nothing:
+progress goes to a callback (progress.ProgressLine draws it for the CLI).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import fcntl
+import hashlib
+import os
+import signal
+import time
+from collections import Counter, deque
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from grader.batch.pool import Pool, WorkersFailed, WorkerSettings
+from grader.batch.progress import Progress, ProgressLine
+from grader.batch.store import (INSTRUCTOR_REPORT, RESULT_FILE, STUDENT_REPORT, Student, error_result,
+                                is_current, is_final, load_stored, save_student)
+from grader.catalog import Exercise, get_exercise
+from grader.results import GradeResult, write_atomic
+from grader.submission import SKIP_DIRS, content_hash
+
+SUBMISSION_SUFFIXES = (".py", ".ipynb", ".zip")
+FORMATS = ("gradescope",)
+
+__all__ = ["run_batch", "discover", "BatchError", "BatchReport", "Progress", "ProgressLine", "Student",
+           "with_timeouts"]
+
+
+class BatchError(RuntimeError):
+    """The batch cannot run at all (nothing to grade, sandbox unavailable, folder in use)."""
+
+
+@dataclass
+class BatchReport:
+    exercise: str
+    out: Path
+    students: int = 0
+    graded: int = 0
+    skipped: int = 0
+    errors: int = 0
+    worker_restarts: int = 0
+    interrupted: bool = False
+    warnings: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def pending(self) -> int:
+        return self.students - self.graded - self.skipped
+
+
+# -- finding the students -------------------------------------------------------------------
+def discover(submissions: Path, out: Path | None = None) -> tuple[list[Student], list[str]]:
+    """One Student per folder, .py, .ipynb or .zip; the id is the name without its suffix.
+
+    Hidden entries, __MACOSX and the output folder are passed over; other files are left
+    out with a warning; two entries with the same id keep their full names."""
+    submissions = Path(submissions)
+    if not submissions.is_dir():
+        raise BatchError(f"{submissions} is not a folder of submissions (one folder, .py, .ipynb or .zip per student)")
+    warnings, found = [], []
+    out_resolved = Path(out).resolve() if out else None
+    for entry in sorted(submissions.iterdir()):
+        if entry.name.startswith((".", "__")) or entry.name in SKIP_DIRS:
+            continue
+        if out_resolved is not None and entry.resolve() == out_resolved:
+            continue
+        if entry.is_dir():
+            found.append((entry.name, entry))
+        elif entry.suffix in SUBMISSION_SUFFIXES:
+            found.append((entry.stem, entry))
+        else:
+            warnings.append(f"ignored {entry.name}: a submission is a folder, .py, .ipynb or .zip")
+    counts = Counter(name for name, _ in found)
+    students = []
+    for name, entry in found:
+        if counts[name] > 1:
+            warnings.append(f"{entry.name}: another entry is also named {name!r}; graded as student {entry.name!r}")
+            name = entry.name
+        students.append(Student(name, entry, _hash(entry)))
+    return students, warnings
+
+
+def _hash(path: Path) -> str:
+    try:
+        return content_hash(path)
+    except OSError as exc:  # unreadable entry: graded (and failed) anyway, and again next time
+        return f"unreadable-{type(exc).__name__}"
+
+
+def grading_key(exercise: Exercise) -> str:
+    """Changes when anything that decides a grade changes: checks, reference, time limits."""
+    digest = hashlib.sha256(f"{exercise.check_timeout}/{exercise.submission_timeout}".encode())
+    for path in sorted(exercise.checks_dir.glob("*.py")) + [exercise.reference_path]:
+        if path.is_file():
+            digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def with_timeouts(exercise: Exercise, timeouts: tuple[float, float] | None) -> Exercise:
+    """The exercise with other (check, submission) time limits; tests use it to keep hangs short."""
+    if not timeouts:
+        return exercise
+    check, submission = timeouts
+    return dataclasses.replace(exercise, check_timeout=float(check), submission_timeout=float(submission))
+
+
+# -- the whole batch ---------------------------------------------------------------------------
+def run_batch(submissions: Path, exercise_name: str, out: Path, *, jobs: int | None = None, force: bool = False,
+              formats: tuple[str, ...] = (), isolation: str = "auto",
+              timeouts: tuple[float, float] | None = None,
+              progress: Callable[[Progress], None] | None = None) -> BatchReport:
+    """Grade every student in `submissions` into `out`; see the module docstring.
+
+    Ctrl-C (or SIGTERM) stops the workers, rebuilds the gradebook of what is graded and
+    returns a report with `interrupted` set; the same call later grades the rest."""
+    from grader.runner import list_checks  # imports the checks here, once, before the workers fork
+
+    exercise = with_timeouts(get_exercise(exercise_name), timeouts)
+    bad = [f for f in formats if f not in FORMATS]
+    if bad:
+        raise BatchError(f"unknown format {bad[0]!r}; formats: {', '.join(FORMATS)}")
+    out = Path(out)
+    students, warnings = discover(Path(submissions), out)
+    if not students:
+        raise BatchError(f"no submissions in {submissions}: expected one folder, .py, .ipynb or .zip per student")
+    out.mkdir(parents=True, exist_ok=True)
+    report = BatchReport(exercise=exercise.name, out=out, students=len(students), warnings=warnings)
+    start = time.monotonic()
+    known_checks = [name for name, *_ in list_checks(exercise)]
+    key = grading_key(exercise)
+    with _locked(out):
+        todo = deque(s for s in students if force or not is_final(load_stored(out, s.id), s, key))
+        report.skipped = len(students) - len(todo)
+        state = Progress(total=len(students), skipped=report.skipped)
+        tick = (lambda: progress(state)) if progress else (lambda: None)
+        tick()
+        try:
+            if todo:
+                settings = WorkerSettings(exercise=exercise, out=out.resolve(), key=key, isolation=isolation,
+                                          hide=(Path(submissions).resolve(), out.resolve()), formats=tuple(formats))
+                _grade(todo, settings, jobs or default_jobs(), report, state, tick)
+        except KeyboardInterrupt:
+            report.interrupted = True
+        except WorkersFailed as exc:
+            raise BatchError(str(exc)) from None
+        finally:
+            finish(out, exercise.name, students, key, known_checks)
+    report.seconds = time.monotonic() - start
+    return report
+
+
+def _grade(todo: deque[Student], settings: WorkerSettings, jobs: int, report: BatchReport, state: Progress,
+           tick: Callable[[], None]) -> None:
+    def done(student: Student, summary: dict) -> None:
+        report.graded += 1
+        state.done += 1
+        if summary.get("status") == "error":
+            report.errors += 1
+            state.errors += 1
+
+    def lost(student: Student, why: str) -> None:
+        result = error_result(settings.exercise, student, f"{why} twice while grading this submission; "
+                                                          "it was not graded — rerun the batch to try again")
+        save_student(settings.out, result, key=settings.key, formats=settings.formats, retry=True)
+        done(student, {"status": "error"})
+
+    pool = Pool(settings, max(1, jobs), done, lost)
+    with _terminate_as_interrupt():
+        try:
+            pool.run(todo, tick)
+        finally:
+            report.worker_restarts = pool.restarts
+
+
+def finish(out: Path, exercise: str, students: list[Student], key: str, known_checks: list[str]) -> None:
+    """Rebuild gradebook.csv and summary.html from the result files of the current submissions."""
+    from grader.gradebook import summarize, write_gradebook
+    from grader.report_html import render_summary
+
+    rows = []
+    for student in students:
+        stored = load_stored(out, student.id)
+        rows.append((student.id, GradeResult.from_dict(stored) if is_current(stored, student, key) else None))
+    write_gradebook(out / "gradebook.csv", exercise, rows, known_checks)
+    summary = summarize(exercise, rows)
+    summary["files"] = {"student": STUDENT_REPORT, "instructor": INSTRUCTOR_REPORT, "result": RESULT_FILE}
+    write_atomic(out / "summary.html", render_summary(summary))
+
+
+def default_jobs() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:
+        return max(1, os.cpu_count() or 1)
+
+
+class _locked:
+    """One batch at a time per output folder: two would grade the same students twice."""
+
+    def __init__(self, out: Path):
+        self.path = Path(out) / ".batch.lock"
+
+    def __enter__(self):
+        self.file = open(self.path, "a+")
+        try:
+            fcntl.flock(self.file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self.file.close()
+            raise BatchError(f"another `grade batch` is writing to {self.path.parent}; wait for it or stop it") from None
+        return self
+
+    def __exit__(self, *exc):
+        self.file.close()
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
+class _terminate_as_interrupt:
+    """SIGTERM stops the batch the way Ctrl-C does: workers stopped, gradebook rebuilt."""
+
+    def __enter__(self):
+        self.old = None
+        try:
+            self.old = signal.signal(signal.SIGTERM, _interrupt)
+        except ValueError:  # not the main thread: leave signals alone
+            pass
+        return self
+
+    def __exit__(self, *exc):
+        if self.old is not None:
+            signal.signal(signal.SIGTERM, self.old)
