@@ -92,7 +92,13 @@ def main(argv: list[str] | None = None) -> int:
         get_exercise(args.exercise)
     except UnknownExercise as exc:
         parser.error(str(exc))
-    result = grade_submission(args.exercise, args.submission, isolation=args.isolation)
+    from grader.sandbox.launcher import SandboxUnavailable
+
+    try:
+        result = grade_submission(args.exercise, args.submission, isolation=args.isolation)
+    except SandboxUnavailable as exc:  # the container's fault, not the student's: fail loudly, no zero
+        print(f"grader.gradescope: {exc}", file=sys.stderr)
+        return 1
     write_gradescope(result, args.results, hidden_visibility=args.hidden_visibility)
     if args.html:
         from grader.report_html import write_report

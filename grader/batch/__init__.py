@@ -38,6 +38,8 @@ from grader.results import GradeResult, write_atomic
 from grader.submission import SKIP_DIRS, content_hash
 
 SUBMISSION_SUFFIXES = (".py", ".ipynb", ".zip")
+RESERVED = {"gradebook.csv", "summary.html"}
+"""Names of the batch's own files in OUT: a student of that name gets a prefix."""
 FORMATS = ("gradescope",)
 
 __all__ = ["run_batch", "discover", "BatchError", "BatchReport", "Progress", "ProgressLine", "Student",
@@ -94,6 +96,9 @@ def discover(submissions: Path, out: Path | None = None) -> tuple[list[Student],
         if counts[name] > 1:
             warnings.append(f"{entry.name}: another entry is also named {name!r}; graded as student {entry.name!r}")
             name = entry.name
+        if name in RESERVED:
+            warnings.append(f"{entry.name}: {name} is the name of a batch file; graded as student 'student-{name}'")
+            name = f"student-{name}"
         students.append(Student(name, entry, _hash(entry)))
     return students, warnings
 
