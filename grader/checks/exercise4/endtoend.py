@@ -10,7 +10,7 @@ or busy machine slows both alike.
 Settings (calibrated on the course machines with the fixed 8,000/2,000 split of the MNIST
 test set): 600 iterations of batch 100 at learning rate 0.5 take the reference about 0.6 s
 and reach a test accuracy of 0.93-0.94 over seeds; 0.88 leaves a clear margin, while
-learning rate 0.1 for the same 600 iterations (a hard-coded default) stays near 0.80.
+learning rate 0.1 for the same 600 iterations (a hard-coded default) stays near 0.80-0.84.
 """
 
 from __future__ import annotations
@@ -27,6 +27,9 @@ from grader.mnist import MnistData, one_hot
 ITERS, BATCH, LEARNING_RATE, SEED = 600, 100, 0.5, 0
 INIT_SEED, INIT_STD, HIDDEN = 2024, 0.01, 50
 MIN_TEST_ACCURACY = 0.88
+REFERENCE_MARGIN = 0.05
+"""On other data (e.g. Fashion-MNIST, where the reference itself stays near 0.8) the bar is
+the reference's accuracy minus this margin, whichever of the two is lower."""
 TIME_FACTOR, TIME_SLACK_S = 3.0, 1.0
 """The student's run may take up to TIME_FACTOR x the reference's time + TIME_SLACK_S."""
 CLEARLY_SLOW = 10.0
@@ -95,6 +98,10 @@ def time_reference(data: Prepared, train_network, network_class) -> tuple[float,
                                 iters_num=ITERS, batch_size=BATCH, learning_rate=LEARNING_RATE, seed=SEED)
         seconds = time.perf_counter() - start
     return seconds, history, accuracy(network.params, data.x_test, data.labels_test)
+
+
+def required_accuracy(reference_accuracy: float) -> float:
+    return min(MIN_TEST_ACCURACY, reference_accuracy - REFERENCE_MARGIN)
 
 
 def time_limit(reference_seconds: float) -> float:
