@@ -2,13 +2,16 @@
 
 Where the data comes from, in this order (SPEC.md, "Data"):
 
-1. the folder passed as ``data_dir``;
-2. the folder named by the environment variable ``MNIST_DATA_DIR``;
-3. the cache folder ``~/.cache/dlgrader/mnist`` when it holds all four files;
-4. the course's shared copy ``<repo>/../shared/data/mnist`` when it exists (the offline
-   course machines and CI, where nothing else is there; checked before any download so an
-   offline machine never waits for a mirror);
-5. a download of the four official files from a public mirror into the cache folder, tried
+1. the folder passed as ``data_dir``, else the folder named by the environment variable
+   ``MNIST_DATA_DIR``. A folder the user names is the only place looked at: if it lacks the
+   files they are downloaded into it (when ``download=True``), else the error names it --
+   a mistyped path never silently falls back to other data;
+2. with no folder named: the cache folder ``~/.cache/dlgrader/mnist`` when it holds all
+   four files;
+3. the course's shared copy ``<repo>/../shared/data/mnist`` when it exists (the offline
+   course machines and CI; checked before any download so an offline machine never waits
+   for a mirror);
+4. a download of the four official files from a public mirror into the cache folder, tried
    only when ``download=True``; if that fails, whatever the cache folder holds.
 
 A folder is usable when it holds at least the two official test-set files. When it holds
@@ -127,36 +130,43 @@ def one_hot(labels: np.ndarray, num_classes: int = 10) -> np.ndarray:
 def load_mnist(data_dir: str | os.PathLike | None = None, *, download: bool = True,
                progress: Progress | None = None) -> MnistData:
     """Find, verify and parse MNIST (see the module docstring for the search order)."""
-    named = [Path(d).expanduser() for d in (data_dir, os.environ.get(ENV_VAR) or None) if d]
-    cache = CACHE_DIR.expanduser()
-    for folder in named:
+    named = data_dir or os.environ.get(ENV_VAR) or None
+    if named is not None:
+        folder = Path(named).expanduser()
         if _has(folder, TEST_FILES):
             return _load_folder(folder)
+        return _download_or_explain(folder, download, progress, searched=[folder])
+    cache = CACHE_DIR.expanduser()
     if _has(cache, ALL_FILES):
         return _load_folder(cache)
     if _has(SHARED_DIR, TEST_FILES):
         return _load_folder(SHARED_DIR)
+    return _download_or_explain(cache, download, progress, searched=[cache, SHARED_DIR])
+
+
+def _download_or_explain(folder: Path, download: bool, progress: Progress | None,
+                         searched: list[Path]) -> MnistData:
+    """Download into `folder`; else use its test set if it has one; else MnistUnavailable."""
     why = "downloading was switched off"
     if download:
         try:
-            _download_all(cache, progress)
-            return _load_folder(cache)
+            _download_all(folder, progress)
+            return _load_folder(folder)
         except MnistUnavailable as exc:
             why = str(exc)
-    if _has(cache, TEST_FILES):
-        return _load_folder(cache)
-    raise MnistUnavailable(_missing_message([*named, cache, SHARED_DIR], why))
+    if _has(folder, TEST_FILES):
+        return _load_folder(folder)
+    raise MnistUnavailable(_missing_message(folder, searched, why))
 
 
 def _has(folder: Path, names: tuple[str, ...]) -> bool:
     return all((folder / name).is_file() for name in names)
 
 
-def _missing_message(folders: list[Path], why: str) -> str:
-    searched = ", ".join(str(f) for f in folders)
-    return (f"MNIST not found: put {', '.join(ALL_FILES)} (or at least the two t10k files) in "
-            f"{CACHE_DIR.expanduser()} or in a folder named by {ENV_VAR}; searched {searched}, "
-            f"and {why}")
+def _missing_message(target: Path, searched: list[Path], why: str) -> str:
+    where = str(target) if target != CACHE_DIR.expanduser() else f"{target} or in a folder named by {ENV_VAR}"
+    return (f"MNIST not found: put {', '.join(ALL_FILES)} (or at least the two t10k files) in {where}; "
+            f"searched {', '.join(map(str, searched))}, and {why}")
 
 
 def _load_folder(folder: Path) -> MnistData:

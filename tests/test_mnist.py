@@ -132,12 +132,24 @@ def test_does_a_file_shorter_than_its_header_says_say_so(tmp_path):
 
 def test_does_offline_without_data_name_the_four_files_and_where_to_put_them(offline, tmp_path):
     with pytest.raises(MnistUnavailable) as error:
-        load_mnist(tmp_path / "empty")
+        load_mnist()
     message = str(error.value)
     assert "\n" not in message
     for name in mnist.ALL_FILES:
         assert name in message
     assert str(tmp_path / "cache") in message and mnist.ENV_VAR in message and "offline" in message
+
+
+@needs_shared
+def test_does_a_named_folder_without_the_files_fail_rather_than_fall_back(offline, monkeypatch, tmp_path):
+    """A mistyped data folder must not silently give other data (here: the shared copy)."""
+    monkeypatch.setattr(mnist, "SHARED_DIR", SHARED)
+    with pytest.raises(MnistUnavailable) as error:
+        load_mnist(tmp_path / "typo")
+    assert f"in {tmp_path / 'typo'};" in str(error.value)
+    monkeypatch.setenv(mnist.ENV_VAR, str(tmp_path / "typo-too"))
+    with pytest.raises(MnistUnavailable, match="typo-too"):
+        load_mnist()
 
 
 def test_does_download_false_never_touch_the_network(offline, monkeypatch):
