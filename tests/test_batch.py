@@ -236,6 +236,18 @@ def test_changed_submission_is_regraded(graded_class, tmp_path):
     assert_gradebook_matches(out, expected)
 
 
+def test_student_removed_from_the_folder_leaves_the_gradebook(graded_class, tmp_path):
+    """When a submission is taken out of the folder, does the rerun drop its row (keeping its
+    files on disk) and say so?"""
+    subs, out = copy_class(graded_class, tmp_path)
+    shutil.rmtree(subs / "stub")
+    report = batch.run_batch(subs, graded_class["exercise"], out, jobs=2, timeouts=TIMEOUTS)
+    assert report.graded == 0 and any("no longer in" in w for w in report.warnings)
+    expected = {k: v for k, v in graded_class["expected"].items() if k != "stub"}
+    assert_gradebook_matches(out, expected)
+    assert (out / "stub" / "result.json").is_file()
+
+
 def test_force_regrades_everyone(graded_class, tmp_path):
     """Does --force grade every student again (and agree with the first run)?"""
     if graded_class["exercise"] != "exercise1":

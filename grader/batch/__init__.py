@@ -147,6 +147,10 @@ def run_batch(submissions: Path, exercise_name: str, out: Path, *, jobs: int | N
     if not students:
         raise BatchError(f"no submissions in {submissions}: expected one folder, .py, .ipynb or .zip per student")
     out.mkdir(parents=True, exist_ok=True)
+    gone = {p.parent.name for p in out.glob(f"*/{RESULT_FILE}")} - {s.id for s in students}
+    if gone:
+        warnings.append(f"{out} holds results of {len(gone)} students no longer in {submissions} "
+                        f"(e.g. {sorted(gone)[0]}): kept on disk, left out of the gradebook")
     report = BatchReport(exercise=exercise.name, out=out, students=len(students), warnings=warnings)
     start = time.monotonic()
     known_checks = [name for name, *_ in list_checks(exercise)]
@@ -161,7 +165,7 @@ def run_batch(submissions: Path, exercise_name: str, out: Path, *, jobs: int | N
             if todo:
                 settings = WorkerSettings(exercise=exercise, out=out.resolve(), key=key, isolation=isolation,
                                           hide=(Path(submissions).resolve(), out.resolve()), formats=tuple(formats))
-                _grade(todo, settings, jobs or default_jobs(), report, state, tick)
+                _grade(todo, settings, jobs or default_jobs(exercise), report, state, tick)
         except KeyboardInterrupt:
             report.interrupted = True
         except WorkersFailed as exc:
@@ -210,7 +214,11 @@ def finish(out: Path, exercise: str, students: list[Student], key: str, known_ch
     write_atomic(out / "summary.html", render_summary(summary))
 
 
-def default_jobs() -> int:
+def default_jobs(exercise: Exercise) -> int:
+    """One worker per core; one in all for PyTorch exercises, whose training already uses
+    every core (two at once would slow each other and upset the timed checks)."""
+    if exercise.uses_torch:
+        return 1
     try:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:
