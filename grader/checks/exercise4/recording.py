@@ -142,8 +142,9 @@ class RecordingNetwork:
         return [c for c in self.calls if c.method == method]
 
     def find_value(self, value: float) -> Call | None:
-        """The loss or accuracy call that returned `value` (each returns a different number)."""
+        """The loss or accuracy call that returned `value` (each returns a different number,
+        VALUE_STEP apart, so a value stored as float32 or rounded to 4 decimals is still found)."""
         for call in self.calls:
-            if call.method != "gradient" and call.returned == value:
+            if call.method != "gradient" and abs(call.returned - value) < VALUE_STEP / 4:
                 return call
         return None
