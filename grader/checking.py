@@ -92,22 +92,34 @@ def student_object(value: Any, depth: int = 0) -> str:
     """"a generator object" when `value` is (or, in a list/tuple, holds) an object that stayed
     in the student's process (a RemoteObject); "" for plain data. Such an object is never
     compared or converted: its own __eq__/__float__/__len__ cannot fake a match."""
-    from grader.sandbox.session import RemoteObject, student_type
+    from grader.sandbox.session import RemoteObject, a_or_an, student_type
 
     if isinstance(value, RemoteObject):
         kind = student_type(value)
-        return f"a {kind} object" if kind else "an object"
+        return a_or_an(f"{kind} object") if kind else "an object"
     if isinstance(value, (list, tuple)) and depth < 3:
         return next((found for item in value[:1000] if (found := student_object(item, depth + 1))), "")
     return ""
 
 
+def _holds_text(value: Any, depth: int = 0) -> bool:
+    if isinstance(value, (str, bytes)):
+        return True
+    return isinstance(value, (list, tuple)) and depth < 3 and any(_holds_text(v, depth + 1) for v in value[:1000])
+
+
 def _reject_student_object(value: Any, call: str, expected: str) -> None:
+    """Refuse what is not numbers before numpy converts it: a student object, or text ("0.0975"
+    or a list of such strings, which np.asarray(..., dtype=float) would quietly parse)."""
     found = student_object(value)
     if found:
         fail(f"{call} returned {found}, not {expected}; the grader can only compare numbers and arrays.",
              hint="return the values themselves (a numpy array or a float), not a generator, lambda, "
                   "function or object of your own.", call=call, got=found)
+    if _holds_text(value):
+        fail(f"{call} returned text ({show(value, 120)}), not {expected}.",
+             hint="return the number or array itself, not a string made from it (no str(), f-strings or "
+                  "formatting).", call=call, got=show(value))
 
 
 def as_array(value: Any, *, call: str, hint: str = "") -> np.ndarray:

@@ -54,7 +54,7 @@ class StudentProcess:
                 self.import_error = exc
                 raise
         if left < timeout:
-            self.session.set_deadline(left, "submission")
+            self.session.set_deadline(left, "submission", self.exercise.submission_timeout)
         else:
             self.session.set_deadline(timeout, "check")
         return self.module

@@ -347,6 +347,18 @@ def bootstrap(config: dict, rpc_fd: int, out_fd: int) -> None:
         _send(("ready", key))
         serve(student_dirs)
     except BaseException:  # noqa: B902 - the harness itself failed: say so on the student's stderr
+        if _connection_lost():
+            os._exit(71)  # errors.CONNECTION_LOST
         traceback.print_exc()
     finally:
-        os._exit(70)
+        os._exit(70)  # errors.HARNESS_FAILED
+
+
+def _connection_lost() -> bool:
+    """Did the student's code close (or replace) the file descriptor of our socket?"""
+    import stat
+
+    try:
+        return not stat.S_ISSOCK(os.fstat(_sock.fileno()).st_mode)
+    except (OSError, AttributeError, ValueError):
+        return True

@@ -13,6 +13,10 @@ import signal
 
 IMPORTING = "importing your module"
 """The label of the first request: loading the student's file."""
+HARNESS_FAILED = 70
+"""Exit code of the grader's helper in the student's process when it can no longer work (child.py)."""
+CONNECTION_LOST = 71
+"""Exit code of that helper when the student's code closed or broke its connection to the grader."""
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
@@ -94,6 +98,12 @@ class StudentRaised(StudentCodeError):
         return f"{call} raised {kind}{text}{where}."
 
 
+class StudentAttributeError(StudentRaised, AttributeError):
+    """Reading an attribute of a student object raised AttributeError: also an AttributeError
+    here, so hasattr/getattr(obj, name, default) and numpy's own fallbacks behave as on a local
+    object instead of failing the check with the student's exception."""
+
+
 class StudentTimeout(StudentCodeError):
     """The student's code did not answer within its time budget; its process was killed."""
 
@@ -143,6 +153,13 @@ class StudentCrashed(StudentCodeError):
         state = self.exit_status.get("state")
         if state == "exited":
             code = self.exit_status.get("code")
+            if code == HARNESS_FAILED:
+                return (f"the grader's helper inside your code's process failed{where}: this happens when code "
+                        "replaces built-in functions or modules the grader relies on (builtins, numpy, sys). "
+                        "Its error is in your code's output.")
+            if code == CONNECTION_LOST:
+                return (f"{subject} closed or broke its connection to the grader{where}, e.g. by closing file "
+                        "descriptors it did not open (os.closerange); the grader cannot get its result.")
             return (f"{subject} ended the Python process (exit code {code}){where}: do not call os._exit(), "
                     "exit() or quit() in graded code — return the result instead.")
         if state == "signal":

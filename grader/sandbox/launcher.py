@@ -263,6 +263,13 @@ class Launcher:
     def spawn(self, config: dict, rpc_fd: int, out_fd: int) -> int:
         return int(self._ask({"op": "spawn", "config": config}, [rpc_fd, out_fd])["pid"])
 
+    def poll(self, pid: int) -> dict:
+        """{"state": "running"} while the submission's process lives, else how it ended."""
+        try:
+            return self._ask({"op": "poll", "pid": pid})
+        except (OSError, SandboxUnavailable, ValueError):
+            return {"state": "killed"}
+
     def finish(self, pid: int, grace: float = 0.0) -> dict:
         """Kill the submission's process and everything it started; how did it end?"""
         try:

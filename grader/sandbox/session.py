@@ -13,9 +13,12 @@ import time
 from typing import Any
 
 from grader.sandbox import codec
-from grader.sandbox.errors import (IMPORTING, ChannelBroken, ImportFailed, StudentCodeError, StudentCrashed,
-                                   StudentRaised, StudentTimeout)
+from grader.sandbox.errors import (IMPORTING, ChannelBroken, ImportFailed, StudentAttributeError, StudentCodeError,
+                                   StudentCrashed, StudentRaised, StudentTimeout)
 
+POLL_SECONDS = 0.25
+"""While waiting for a reply, ask this often whether the student's process still lives: a child
+it started may hold its end of the connection open after it died."""
 OUTPUT_LIMIT = 20_000
 """Characters of the student's printed output kept for the report; the rest is counted, not stored."""
 
@@ -33,7 +36,7 @@ class OutputCollector(threading.Thread):
         import os
         try:
             while True:
-                chunk = os.read(self.fd, 65536)
+                chunk = os.read(self.fd, 1 << 20)
                 if not chunk:
                     break
                 room = OUTPUT_LIMIT - len(self.kept)
@@ -55,10 +58,26 @@ class OutputCollector(threading.Thread):
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
+def a_or_an(word: str) -> str:
+    """"a generator" / "an AlwaysEqual": the article a message needs before `word`."""
+    return f"an {word}" if word[:1].lower() in "aeiou" and word else f"a {word}"
+
+
 def student_type(obj: "RemoteObject") -> str:
     """The class name of the student's object behind a RemoteObject ("generator", "function",
     "TwoLayerNet", ...), for messages; "" when the student's process did not say."""
     return object.__getattribute__(obj, "_type")
+
+
+def _widen_pipe(fd: int) -> None:
+    """A 1 MiB pipe (Linux allows that unprivileged): a student's code that prints a lot waits
+    less for the grader's reader thread."""
+    import fcntl
+
+    try:
+        fcntl.fcntl(fd, getattr(fcntl, "F_SETPIPE_SZ", 1031), 1 << 20)
+    except OSError:
+        pass
 
 
 class RemoteObject:
@@ -135,7 +154,9 @@ class RemoteObject:
         return True
 
     def __array__(self, dtype=None, copy=None):
-        raise TypeError(f"{self!r} is an object of the student's, not an array")
+        kind = a_or_an(f"{self._type} object") if self._type else "an object"
+        source = f"`{self._label}` returned {kind}" if self._label else f"this is {kind} of the student's code"
+        raise TypeError(f"{source}, not numbers or an array")
 
 
 class Session:
@@ -160,6 +181,7 @@ class Session:
         import os
         parent_end, child_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         out_read, out_write = os.pipe()
+        _widen_pipe(out_write)
         try:
             self.pid = self.launcher.spawn(self.config, child_end.fileno(), out_write)
         finally:
@@ -194,9 +216,11 @@ class Session:
                 self.output.join(timeout=2)
         return self.ended
 
-    def set_deadline(self, seconds: float, kind: str) -> None:
+    def set_deadline(self, seconds: float, kind: str, budget: float | None = None) -> None:
+        """Replies must come within `seconds`; a timeout message names `budget` (the whole
+        allowance, e.g. the submission's 120 s, of which `seconds` may be what is left)."""
         self.deadline = time.monotonic() + seconds
-        self.budget_seconds = seconds
+        self.budget_seconds = budget if budget is not None else seconds
         self.budget_kind = kind
 
     # -- requests --------------------------------------------------------------------------
@@ -213,7 +237,8 @@ class Session:
                 type_name = reply[2] if len(reply) == 3 and isinstance(reply[2], str) else ""
                 return RemoteObject(self, reply[1], label, type_name[:codec.MAX_TYPE_NAME])
             if kind == "raised" and len(reply) == 2 and isinstance(reply[1], dict):
-                raise StudentRaised(reply[1], label, self.memory_mb)
+                missing = message[0] == "getattr" and reply[1].get("type") == "AttributeError"
+                raise (StudentAttributeError if missing else StudentRaised)(reply[1], label, self.memory_mb)
             if kind == "callback" and len(reply) == 6:
                 self._answer_callback(reply)
                 continue
@@ -280,11 +305,13 @@ class Session:
             remaining = self.deadline - time.monotonic()
             if remaining <= 0:
                 self._timed_out(label)
-            self.sock.settimeout(remaining)
+            self.sock.settimeout(min(remaining, POLL_SECONDS))
             try:
                 chunk = self.sock.recv(min(n - got, 1 << 22))
             except socket.timeout:
-                self._timed_out(label)
+                if self.launcher.poll(self.pid).get("state") != "running":
+                    self._died(label)
+                continue
             except OSError:
                 chunk = b""
             if not chunk:

@@ -167,8 +167,24 @@ def user_can_run_python(user: list[int], preload: list[str]) -> bool:
     return os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
 
 
+def poll(pid: int, ended: dict[int, int]) -> dict:
+    """Has the submission's process ended? Its connection to the grader may stay open after it
+    died (a child it started holds a copy), so the grader asks while it waits."""
+    if pid not in ended:
+        try:
+            done, status = os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            return {"state": "killed"}
+        if not done:
+            return {"state": "running"}
+        ended[pid] = status
+    return describe_status(ended[pid])
+
+
 def serve(control: socket.socket, private: list[str], user: list[int] | None) -> None:
     import child  # noqa: F401 - imported before forking so every child starts with it loaded
+
+    ended: dict[int, int] = {}  # exit statuses that `poll` reaped, for `finish` to report
 
     while True:
         try:
@@ -179,7 +195,9 @@ def serve(control: socket.socket, private: list[str], user: list[int] | None) ->
             kill_everything()
             os._exit(0)
         request = json.loads(data)
-        if request["op"] == "spawn":
+        if request["op"] == "poll":
+            reply = poll(request["pid"], ended)
+        elif request["op"] == "spawn":
             request["config"]["user"] = user
             pid = os.fork()
             if pid == 0:
@@ -190,7 +208,9 @@ def serve(control: socket.socket, private: list[str], user: list[int] | None) ->
                 os.close(fd)
             reply = {"pid": pid}
         elif request["op"] == "finish":
-            status = wait_for(request["pid"], request.get("grace", 0.0))
+            status = ended.pop(request["pid"], None)
+            if status is None:
+                status = wait_for(request["pid"], request.get("grace", 0.0))
             statuses = kill_everything()
             reply = describe_status(status if status is not None else statuses.get(request["pid"]))
             if status is None and request["pid"] in statuses and reply["state"] == "signal" and reply["signal"] == signal.SIGKILL:
