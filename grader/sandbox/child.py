@@ -201,8 +201,17 @@ def serve(student_dirs: tuple[str, ...]) -> None:
         try:
             request = _receive()
         except EOFError:
+            _flush_output()
             os._exit(0)
         _answer(request)
+
+
+def _flush_output() -> None:
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except Exception:  # noqa: BLE001 - the student's code replaced or closed it
+            pass
 
 
 def _answer(request: tuple) -> None:
@@ -325,6 +334,8 @@ def bootstrap(config: dict, rpc_fd: int, out_fd: int) -> None:
         for fd in (devnull, out_fd):
             if fd > 2:
                 os.close(fd)
+        for stream in (sys.stdout, sys.stderr):  # the process may be killed: keep nothing in a buffer
+            stream.reconfigure(line_buffering=True, write_through=True)
         _sock = socket.socket(fileno=rpc_fd)
         os.chdir(config["workdir"])
         os.environ.clear()
@@ -340,10 +351,7 @@ def bootstrap(config: dict, rpc_fd: int, out_fd: int) -> None:
             _send(("import-failed", describe_exception(exc, student_dirs)))
             os._exit(0)
         key = HANDLES.add(module)["h"]
-        try:
-            sys.stdout.flush()
-        except Exception:  # noqa: BLE001 - the student's code replaced or closed sys.stdout
-            pass
+        _flush_output()
         _send(("ready", key))
         serve(student_dirs)
     except BaseException:  # noqa: B902 - the harness itself failed: say so on the student's stderr

@@ -1,0 +1,292 @@
+"""The sandbox seen through its public API (Launcher, Session, RemoteObject): what the
+student's process can and cannot do at each isolation level, how its objects behave in the
+grader, and the messages of errors.py."""
+
+from __future__ import annotations
+
+import os
+import socket
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from grader.catalog import PROJECT_ROOT, get_exercise
+from grader.checking import CheckFailed, as_array, as_float
+from grader.grading import child_config, with_limits
+from grader.sandbox.errors import (IMPORTING, ChannelBroken, ImportFailed, StudentAttributeError, StudentCrashed,
+                                   StudentRaised, StudentTimeout)
+from grader.sandbox.launcher import SANDBOX_ENV, Launcher, bwrap_works
+from grader.sandbox.session import OutputCollector, RemoteObject, Session, student_type
+from grader.submission import load_submission
+
+EXERCISE = get_exercise("exercise1")
+LEVELS = ["bwrap", "process"]
+
+PROBE = '''
+import os, socket, sys
+
+def identity(x):
+    return x
+
+def environment():
+    return dict(os.environ)
+
+def where():
+    return {"cwd": os.getcwd(), "tmpdir": os.environ.get("TMPDIR", "")}
+
+def credentials():
+    status = dict(line.split(":", 1) for line in open("/proc/self/status") if ":" in line)
+    return {"uid": os.getuid(), "caps": status["CapEff"].strip(), "no_new_privs": status["NoNewPrivs"].strip()}
+
+def listing(path):
+    return sorted(os.listdir(path))
+
+def write(path, text="owned"):
+    with open(path, "w") as f:
+        f.write(text)
+    return True
+
+def exists(path):
+    return os.path.exists(path)
+
+def connect(port):
+    with socket.create_connection(("127.0.0.1", port), timeout=1.0):
+        return True
+
+def generator():
+    return (i for i in range(3))
+
+class AlwaysEqual:
+    def __eq__(self, other):
+        return True
+    def __len__(self):
+        raise AssertionError("the grader must not ask")
+    def __getitem__(self, index):
+        raise AssertionError("the grader must not ask")
+
+def liar():
+    return AlwaysEqual()
+
+def shout():
+    print("\\x1b[2Jcleared")
+    sys.stdout.buffer.write(b"\\xff not utf-8\\n")
+    return None
+'''
+
+
+@pytest.fixture(scope="module")
+def sandboxes():
+    made: dict[str, Launcher] = {}
+    yield made
+    for launcher in made.values():
+        launcher.close()
+
+
+def sandbox_for(sandboxes: dict, level: str) -> Launcher:
+    if level == "bwrap" and not bwrap_works():
+        pytest.skip("bubblewrap is not usable on this machine")
+    if level not in sandboxes:
+        sandboxes[level] = Launcher(EXERCISE, isolation=level)
+        sandboxes[level].start()
+    return sandboxes[level]
+
+
+class Student:
+    """A probe module running in the sandbox, reached through a Session."""
+
+    def __init__(self, launcher: Launcher, tmp_path: Path, source: str = PROBE):
+        folder = tmp_path / "probe"
+        folder.mkdir(exist_ok=True)
+        (folder / "losses.py").write_text(textwrap.dedent(source))
+        submission = load_submission(folder, EXERCISE)
+        self.staged = launcher.stage(submission.files)
+        self.session = Session(launcher, child_config(EXERCISE, launcher, submission, self.staged),
+                               memory_mb=EXERCISE.memory_limit_mb)
+        self.module = self.session.start(import_timeout=10)
+        self.session.set_deadline(10, "check")
+
+    def close(self) -> None:
+        self.session.close()
+
+
+@pytest.fixture(params=LEVELS)
+def student(request, sandboxes, tmp_path):
+    launcher = sandbox_for(sandboxes, request.param)
+    probe = Student(launcher, tmp_path)
+    yield probe
+    probe.close()
+
+
+# -- what the student's process sees ----------------------------------------------------------
+def test_environment_is_clean(student):
+    """Does the student's code see only the sandbox's variables (no grader secrets, no PATH of ours)?"""
+    env = student.module.environment()
+    assert set(env) <= set(SANDBOX_ENV) | {"HOME", "TMPDIR", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS",
+                                           "MKL_NUM_THREADS"}
+    where = student.module.where()
+    assert where["cwd"] == str(student.staged / "work") and where["tmpdir"] == where["cwd"]
+
+
+def test_student_code_never_runs_as_root(student):
+    """When the grader is root and the sandbox user can run Python, does the student's code run
+    as that user with no capabilities and no way to regain privileges?"""
+    launcher = student.session.launcher
+    if launcher.user is None:
+        pytest.skip("no sandbox user here (grader not root, or the user cannot reach Python)")
+    creds = student.module.credentials()
+    assert creds["uid"] == launcher.user[0] != 0
+    assert int(creds["caps"], 16) == 0 and creds["no_new_privs"] == "1"
+
+
+def test_bwrap_hides_the_project_and_keeps_the_system_read_only(sandboxes, tmp_path):
+    """Under bwrap, is the grader's folder empty to the student's code, and are the system, the
+    sandbox's own files and everything but its work folder read-only?"""
+    launcher = sandbox_for(sandboxes, "bwrap")
+    probe = Student(launcher, tmp_path)
+    try:
+        assert probe.module.listing(str(PROJECT_ROOT)) == []
+        assert probe.module.write(str(probe.staged / "work" / "ok.txt"))
+        for target in (launcher.harness / "child.py", launcher.root / "new.txt", Path("/etc/new-file"),
+                       probe.staged / "student" / "losses.py"):
+            with pytest.raises(StudentRaised) as caught:
+                probe.module.write(str(target))
+            assert caught.value.type_name in ("PermissionError", "OSError"), caught.value.text
+    finally:
+        probe.close()
+
+
+def test_bwrap_empties_tmp_between_submissions(sandboxes, tmp_path):
+    """Under bwrap, is what one submission leaves in /tmp and /dev/shm gone for the next one?"""
+    launcher = sandbox_for(sandboxes, "bwrap")
+    first = Student(launcher, tmp_path)
+    assert first.module.write("/tmp/answers.txt") and first.module.write("/dev/shm/cache")
+    first.close()
+    second = Student(launcher, tmp_path)
+    try:
+        assert not second.module.exists("/tmp/answers.txt") and not second.module.exists("/dev/shm/cache")
+    finally:
+        second.close()
+
+
+def test_bwrap_has_no_network(sandboxes, tmp_path):
+    """Under bwrap, does connecting to a server on the grader's 127.0.0.1 fail?"""
+    launcher = sandbox_for(sandboxes, "bwrap")
+    server = socket.create_server(("127.0.0.1", 0))
+    probe = Student(launcher, tmp_path)
+    try:
+        with pytest.raises(StudentRaised) as caught:
+            probe.module.connect(server.getsockname()[1])
+        assert "Error" in caught.value.type_name
+    finally:
+        probe.close()
+        server.close()
+
+
+def test_staging_folders_are_fresh_and_unpredictable(sandboxes):
+    """Does every submission get a new folder with a random name, so none can prepare the next?"""
+    launcher = sandbox_for(sandboxes, "process")
+    first, second = launcher.stage({"losses.py": b""}), launcher.stage({"losses.py": b""})
+    assert first != second and first.parent == second.parent == launcher.jobs
+    assert not first.name[1:].isdigit()
+
+
+# -- how student objects behave in the grader -------------------------------------------------
+def test_returned_object_cannot_fake_a_match(student):
+    """Is an object whose __eq__ always says True equal only to itself in the grader, truthy,
+    refused by numpy without asking the student's process, and failed cleanly by as_float?"""
+    got = student.module.liar()
+    assert isinstance(got, RemoteObject) and student_type(got) == "AlwaysEqual"
+    assert got != 0.5108 and not (got == 0.5108) and got == got and bool(got)
+    with pytest.raises(TypeError, match="AlwaysEqual object"):
+        np.asarray(got, dtype=float)
+    with pytest.raises(CheckFailed, match="returned an AlwaysEqual object, not a number"):
+        as_float(got, call="liar()")
+
+
+def test_generator_fails_as_array_cleanly(student):
+    """Does a returned generator fail as_array with words a student understands?"""
+    with pytest.raises(CheckFailed, match=r"generator\(\) returned a generator object, not a numpy array"):
+        as_array(student.module.generator(), call="generator()")
+
+
+def test_missing_attribute_is_an_attribute_error(student):
+    """Is a missing name an AttributeError too (hasattr False), with the student's message?"""
+    assert not hasattr(student.module, "softmax")
+    with pytest.raises(StudentAttributeError) as caught:
+        student.module.softmax
+    assert "no `softmax`" in caught.value.student_message()
+
+
+def test_large_argument_after_a_nearly_expired_deadline(student):
+    """Can the grader send 40 MB right after a reply that came just before its deadline (the
+    socket must not keep the old, tiny timeout)?"""
+    student.session.set_deadline(0.5, "check")
+    assert student.module.identity(1) == 1
+    student.session.set_deadline(30, "check")
+    big = np.ones(5_000_000)
+    assert np.array_equal(student.module.identity(big), big)
+
+
+def test_printed_escapes_and_bad_bytes_are_neutralised(student):
+    """Is the student's output kept as text with terminal escapes and bad bytes shown as �?"""
+    student.module.shout()
+    student.close()
+    text = student.session.output.text()
+    assert "cleared" in text and "\x1b" not in text and "\ufffd" in text
+
+
+def test_output_collector_keeps_a_bounded_excerpt():
+    """Is output beyond the limit counted, not stored?"""
+    read, write = os.pipe()
+    collector = OutputCollector(read)
+    collector.start()
+    for _ in range(50):
+        os.write(write, b"y" * 10_000)
+    os.close(write)
+    collector.join(timeout=5)
+    assert len(collector.kept) == 20_000 and collector.dropped == 480_000
+    assert "480,000 more bytes" in collector.text()
+
+
+def test_limits_override_rejects_unknown_names():
+    """Does a misspelt limit fail loudly instead of being ignored?"""
+    assert with_limits(EXERCISE, {"check_timeout": 1}).check_timeout == 1
+    with pytest.raises(ValueError, match="check_timout"):
+        with_limits(EXERCISE, {"check_timout": 1})
+
+
+# -- the messages -----------------------------------------------------------------------------
+FRAME = [["losses.py", 12, "softmax", "while True: pass"]]
+MESSAGES = [
+    (StudentTimeout(10, "softmax(x)"), "your code ran longer than 10 s in `softmax(x)` — is there an infinite loop?"),
+    (StudentTimeout(10, IMPORTING), "importing your module took longer than 10 s"),
+    (StudentTimeout(120, "softmax", "submission"), "used up the 120 s this whole exercise may take"),
+    (StudentRaised({"type": "SystemExit", "message": "1", "frames": FRAME}, "softmax"),
+     "`softmax` called sys.exit(1) (losses.py, line 12"),
+    (StudentRaised({"type": "KeyboardInterrupt", "message": "", "frames": FRAME}, "softmax"), "as if Ctrl+C"),
+    (StudentRaised({"type": "RecursionError", "message": "x", "frames": FRAME}, "f"), "base case"),
+    (StudentRaised({"type": "MemoryError", "message": "", "frames": FRAME}, "f", 400), "more than the 400 MB"),
+    (StudentRaised({"type": "NotImplementedError", "message": "", "frames": FRAME, "not_implemented": True}, "f"),
+     "not implemented yet"),
+    (StudentRaised({"type": "ValueError", "message": "bad\x1b[2J", "frames": FRAME}, "f"),
+     "`f` raised ValueError: bad�[2J (losses.py, line 12: `while True: pass`)."),
+    (StudentCrashed({"state": "signal", "signal": 11}, "softmax"), "segmentation fault"),
+    (StudentCrashed({"state": "signal", "signal": 9}, "softmax", 4096), "too much memory (the limit is 4096 MB)"),
+    (StudentCrashed({"state": "signal", "signal": 24}, "softmax"), "more CPU time"),
+    (StudentCrashed({"state": "exited", "code": 3}, IMPORTING), "while it was being imported, ended the Python process"),
+    (StudentCrashed({"state": "exited", "code": 71}, "f"), "closed or broke its connection"),
+    (StudentCrashed({"state": "exited", "code": 70}, "f"), "replaces built-in functions"),
+    (ChannelBroken("frame of 5 bytes refused", "softmax"), "tampered with or broken"),
+    (ImportFailed(StudentRaised({"type": "SyntaxError", "message": "invalid syntax", "frames": FRAME}, "")),
+     "your module has a SyntaxError: invalid syntax (losses.py, line 12"),
+    (ImportFailed(StudentRaised({"type": "ModuleNotFoundError", "message": "No module named 'tf'", "frames": []}, "")),
+     "only numpy"),
+]
+
+
+@pytest.mark.parametrize("error, words", MESSAGES, ids=[w[:40] for _, w in MESSAGES])
+def test_messages_say_what_happened(error, words):
+    """Does each failure of the student's code come with a message that says what happened?"""
+    assert words in error.student_message()
