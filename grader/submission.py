@@ -60,7 +60,7 @@ def load_submission(path: Path, exercise: Exercise) -> Submission:
         tree = {path.name: path.read_bytes()}
     else:
         raise SubmissionError(f"{path.name}: hand in a folder, {exercise.module}.py, a .ipynb notebook or a .zip")
-    submission = _from_tree(tree, exercise, str(path))
+    submission = _from_tree(tree, exercise, path.name)
     submission.content_hash = content_hash(path)
     return submission
 
