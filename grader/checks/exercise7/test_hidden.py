@@ -6,11 +6,10 @@ import numpy as np
 from grader.checking import fail, hidden, show
 from grader.checks.exercise7 import scenarios
 from grader.checks.exercise7.remote import Remote
-from grader.checks.exercise7.test_public import (NORMALIZE_ATOL, NORMALIZE_RTOL, check_architecture, check_restored,
+from grader.checks.exercise7.test_public import (check_architecture, check_restored,
                                                  device_type, loader_data, normalize_data, normalized_arrays,
                                                  read_batches, run_fit, student_loaders)
 from grader.sandbox.errors import StudentRaised
-from reference.exercise7 import torch_training as ref
 
 
 class SimulatedCuda:
@@ -50,10 +49,13 @@ def test_get_device_auto_prefers_cuda(student):
                 value = student.get_device("auto")
         else:
             value = student.get_device("auto")
-    except StudentRaised:
-        return  # it went on to use the (simulated) GPU: it did pick CUDA
-    got = device_type(remote, value, 'get_device("auto")')
-    if got != "cuda":
+    except StudentRaised as exc:
+        if simulated and not exc.not_implemented and ("cuda" in exc.text.lower() or "nvidia" in exc.text.lower()):
+            return  # it went on to use the simulated GPU (e.g. get_device_name): it did pick CUDA
+        raise
+    # A string instead of a torch.device costs points in the public check; here only the choice counts.
+    got = value if isinstance(value, str) else device_type(remote, value, 'get_device("auto")')
+    if not got.startswith("cuda"):
         fail(f'with torch.cuda.is_available() returning True{" (simulated by the grader)" * simulated}, '
              f'get_device("auto") returned torch.device("{got}"); expected torch.device("cuda").',
              hint="call torch.cuda.is_available() inside get_device, each time it is called, and return "
@@ -69,23 +71,18 @@ def test_normalize_constant_features_stay_finite(student):
     x_val[1, 2] = 1.0
     call = "normalize(x_train, x_val) with column 2 of x_train all zeros"
     got = normalized_arrays(student.normalize(x_train, x_val), 2, call)
+    # Finite is all this check asks: the values are the public check's business (and x_val[1, 2]
+    # is 1 / eps, which depends on the eps chosen).
     if not all(np.all(np.isfinite(g)) for g in got):
         fail(f"{call} gave non-finite values: {show(got[0], 160)} and {show(got[1], 160)}.",
              hint="add a small eps (at most 1e-5) to the standard deviation: (x - mean) / (std + eps).")
-    expected = ref.normalize(x_train, x_val)
-    comparable = [np.ones(x_train.shape, bool), np.ones(x_val.shape, bool)]
-    comparable[1][1, 2] = False  # 1 / eps depends on the eps chosen; finite is all that is asked
-    for name, g, e, mask in zip(("x_train", "x_val"), got, expected, comparable):
-        if g.shape != e.shape or not np.allclose(g[mask], e[mask], rtol=NORMALIZE_RTOL, atol=NORMALIZE_ATOL):
-            fail(f"{call} gave {show(g, 160)} for {name}; expected {show(e, 160)}.",
-                 hint="a constant feature normalizes to 0 in x_train; the other features are unaffected.")
 
 
 @hidden(points=0.5)
 def test_build_model_honours_other_sizes(student):
     """build_model builds one hidden layer, or three, from hidden_sizes given as a tuple or a list"""
-    check_architecture(student, 6, (9,), 2)
-    check_architecture(student, 6, [9, 8, 7], 2)
+    check_architecture(student, 6, (9,), 2, forward=False)  # the layers' order and activations: the public check
+    check_architecture(student, 6, [9, 8, 7], 2, forward=False)
 
 
 @hidden(points=0.5)
@@ -93,7 +90,7 @@ def test_make_loaders_converts_float64_inputs(student):
     """make_loaders gives float32 batches even when x arrives as float64 (numpy's default)"""
     arrays = loader_data(np.float64)
     for loader, name in zip(student_loaders(student, arrays), ("training", "validation")):
-        batches = read_batches(loader, name)
+        batches = read_batches(loader, name, labels=False)
         if not batches:
             fail(f"the {name} loader gave no batches.", hint="build each loader on all its rows.")
 
@@ -104,13 +101,11 @@ def test_fit_improvement_is_strict(student):
     problem = scenarios.FROZEN
     run = run_fit(student, problem)
     losses = run.history["val_loss"]
-    rule = scenarios.early_stop(losses, problem.patience)
-    if rule.epochs == len(losses) and (rule.early or len(losses) == problem.epochs):
-        return
+    if len(set(losses)) > 1 or len(losses) < problem.epochs:
+        return  # no ties to judge (lr not honoured: the Adam check), or it stopped (when: the patience check)
     hint = ("a tie is not an improvement: count an epoch as better only when val_loss < best_loss (strictly), "
-            "otherwise add 1 to the epochs without improvement."
-            if len(losses) == problem.epochs else
-            "keep best_loss and a counter: on val_loss < best_loss reset it, else add 1; stop when it reaches patience.")
+            "otherwise add 1 to the epochs without improvement. (If your fit never stops early at all, the patience "
+            "check says more.)")
     fail(f"{problem.describe()}: with lr=0 every epoch's validation loss is the same ({losses[0]:.4f}), so only epoch 1 "
          f"improves and training stops after epoch {1 + problem.patience}; yours ran {len(losses)} epochs.", hint=hint)
 

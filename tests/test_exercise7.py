@@ -1,0 +1,222 @@
+"""Exercise 7 verdicts: reference, stub, buggy and correct-but-different submissions, repeatable
+verdicts for unseeded shuffling, the timed MNIST check's own pieces (accuracy measured from the
+weights, the time budget, the choice of device) and the claims the fixed problems rest on."""
+
+import types
+
+import numpy as np
+import pytest
+import torch
+
+from conftest import CASES, assert_caught, assert_full_marks, message_of
+from grader.catalog import get_exercise
+from grader.checks.exercise7 import mnist_run, scenarios
+from grader.checks.exercise7 import test_hidden as hidden_checks
+from grader.checks.exercise7.remote import state_arrays
+from grader.sandbox.errors import StudentRaised
+from reference.exercise7 import torch_training as ref
+
+EXERCISE = get_exercise("exercise7")
+SHARED_MNIST = EXERCISE.stub_path.parents[3] / "shared" / "data" / "mnist"
+E2E = "mnist_end_to_end"
+TRAIN_SGD, TRAIN_LOSS = "train_one_epoch_updates_like_sgd", "train_one_epoch_returns_mean_loss_per_sample"
+EVAL_MODES, EVAL_NUMBERS = "evaluate_in_eval_mode_without_gradients", "evaluate_returns_loss_and_accuracy"
+FIT_ADAM, FIT_PATIENCE, FIT_RESTORE = ("fit_trains_with_adam_and_cross_entropy", "fit_early_stopping_patience",
+                                       "fit_restores_best_weights")
+NORMALIZE, LOADERS, SHUFFLE = ("normalize_uses_training_statistics", "make_loaders_batches_and_dtypes",
+                               "make_loaders_shuffles_only_training")
+
+# case folder -> (check that must fail, words its message or hint must contain); None = full marks
+VERDICTS = {
+    "bug_no_zero_grad": (TRAIN_SGD, "call optimizer.zero_grad() at the start of every batch"),
+    "bug_zero_grad_once": (TRAIN_SGD, "gradients piled up"),
+    "bug_no_train_mode": (TRAIN_SGD, "call model.train()"),
+    "bug_no_eval_mode": (EVAL_MODES, "call model.eval()"),
+    "bug_no_no_grad": (EVAL_MODES, "torch.no_grad()"),
+    "bug_softmax_in_model": ("build_model_layers_and_logits", "remove the final softmax"),
+    "bug_sigmoid_activation": ("build_model_layers_and_logits", "not a sigmoid"),
+    "bug_per_batch_mean_train": (TRAIN_LOSS, "mean of the batch means"),
+    "bug_per_batch_mean_eval": (EVAL_NUMBERS, "mean of the batch means"),
+    "bug_accuracy_percent": (EVAL_NUMBERS, "not a percentage"),
+    "bug_test_statistics": (NORMALIZE, "from x_train only"),
+    "bug_sample_std": (NORMALIZE, "population standard deviation"),
+    "bug_no_eps": ("normalize_constant_features_stay_finite", "eps"),
+    "bug_best_not_restored": (FIT_RESTORE, "not those of its best epoch (epoch 2"),
+    "bug_state_dict_not_copied": (FIT_RESTORE, "copy.deepcopy(model.state_dict())"),
+    "bug_restore_only_when_stopped": ("fit_restores_best_without_patience", "also when patience never triggered"),
+    "bug_patience_off_by_one": (FIT_PATIENCE, "one epoch late"),
+    "bug_compare_with_previous": (FIT_PATIENCE, "compare with the best validation loss so far"),
+    "bug_improvement_not_strict": ("fit_improvement_is_strict", "a tie is not an improvement"),
+    "bug_shuffle_val_loader": (SHUFFLE, "shuffle=False"),
+    "bug_no_shuffle": (SHUFFLE, "pass shuffle=True"),
+    "bug_labels_float": (LOADERS, "int64"),
+    "bug_float64_inputs": ("make_loaders_converts_float64_inputs", "inputs are float64"),
+    "bug_batch_size_ignored": (LOADERS, "batch_size=batch_size"),
+    "bug_sgd_optimizer": (FIT_ADAM, "that is what SGD gives"),
+    "bug_lr_ignored": (FIT_ADAM, "pass lr=lr to Adam"),
+    "bug_evaluate_before_train": (FIT_ADAM, "evaluate after training"),
+    "bug_device_string": ("get_device", "expected a torch.device"),
+    "bug_auto_always_cpu": ("get_device_auto_prefers_cuda", "simulated by the grader"),
+    "ok_sum_reduction": None,
+    "ok_clone_state_best_epoch": None,
+    "ok_custom_module_and_dataset": None,
+    "ok_inference_mode_torch_normalize": None,
+    "ok_notebook": None,
+}
+HIDDEN = {name.removeprefix("test_") for name in vars(hidden_checks) if name.startswith("test_")}
+UNSEEDED = "ok_custom_module_and_dataset"
+"""Its training loader shuffles with a generator seeded from os.urandom: a new order every run."""
+REGRADES = 20
+
+
+@pytest.fixture(autouse=True)
+def shared_mnist(monkeypatch):
+    """Tests (and CI) train on the course's copy beside the repository, on the CPU."""
+    monkeypatch.setenv("MNIST_DATA_DIR", str(SHARED_MNIST))
+    monkeypatch.setenv("GRADER_DEVICE", "auto")
+
+
+@pytest.fixture
+def without_mnist_run(monkeypatch):
+    """The timed MNIST check passes at once: for runs that are about another check's verdict."""
+    monkeypatch.setattr(mnist_run, "check", lambda student: None)
+
+
+def test_reference_gets_full_marks(grade):
+    """Does the reference solution get every point, the timed MNIST run included, with its details?"""
+    result = grade("exercise7", EXERCISE.reference_path.parent)
+    assert_full_marks(result)
+    details = next(c.details for c in result.checks if c.name == E2E)
+    assert details["device"] == "cpu" and "MNIST" in details["dataset"]
+    assert details["accuracy"] >= details["target_accuracy"] >= 0.9
+    assert details["seconds"] > 0 and details["reference_seconds"] > 0 and details["ratio"] > 0
+    assert {k: len(v) for k, v in details["curves"].items()} == dict.fromkeys(
+        ("train_loss", "val_loss", "val_acc"), mnist_run.EPOCHS)
+
+
+def test_stub_scores_zero_with_not_implemented(grade):
+    """Does the untouched handout score zero, every check saying 'not implemented yet'?"""
+    result = grade("exercise7", EXERCISE.stub_path.parent)
+    assert result.score == 0 and result.max_score > 0
+    assert all("not implemented yet" in c.message for c in result.checks), [c.message for c in result.checks]
+
+
+@pytest.mark.parametrize("case", sorted(VERDICTS))
+def test_case_verdict(grade, monkeypatch, case):
+    """Does each buggy case lose points on the check naming its mistake, and each correct one pass
+    (the correct ones with the timed MNIST run, the buggy ones without it)?"""
+    expected = VERDICTS[case]
+    if expected is None:
+        assert_full_marks(grade("exercise7", CASES / "exercise7" / case))
+        return
+    monkeypatch.setattr(mnist_run, "check", lambda student: None)
+    visibility = "hidden" if expected[0] in HIDDEN else None
+    assert_caught(grade("exercise7", CASES / "exercise7" / case, visibility=visibility), *expected)
+
+
+def test_every_case_folder_is_in_the_table():
+    """Is every case folder on disk listed in the verdict table (and no stale entry left)?"""
+    on_disk = {p.name for p in (CASES / "exercise7").iterdir() if p.is_dir()}
+    assert on_disk == set(VERDICTS)
+
+
+def test_unseeded_shuffling_gets_the_same_verdict_every_run(grade, without_mnist_run):
+    """Does a training loader that shuffles with its own unseeded generator pass every check on every run?"""
+    verdicts = set()
+    for _ in range(REGRADES):
+        result = grade("exercise7", CASES / "exercise7" / UNSEEDED, visibility="public")
+        verdicts.add((result.score, tuple(sorted(c.name for c in result.checks if not c.passed))))
+    assert len(verdicts) == 1 and not next(iter(verdicts))[1], verdicts
+
+
+def test_mnist_run_gives_the_same_accuracy_every_run(grade):
+    """Is the timed MNIST run seeded: the same accuracy from the same submission, run after run?"""
+    accuracies = set()
+    for _ in range(3):
+        result = grade("exercise7", CASES / "exercise7" / UNSEEDED, visibility="public")
+        assert_full_marks(result)
+        accuracies.add(next(c.details["accuracy"] for c in result.checks if c.name == E2E))
+    assert len(accuracies) == 1, accuracies
+
+
+def test_does_an_untrained_model_fail_the_mnist_check_on_accuracy(grade, tmp_path):
+    """Does a fit that reports a perfect history without training fail on the accuracy the grader
+    measures from the weights itself?"""
+    source = (EXERCISE.reference_path.read_text()
+              + "\n\ndef fit(model, train_loader, val_loader, epochs=10, lr=1e-3, device='cpu', patience=None):\n"
+                "    return {'train_loss': [0.01] * epochs, 'val_loss': [0.01] * epochs, 'val_acc': [0.99] * epochs}\n")
+    (tmp_path / "torch_training.py").write_text(source)
+    message = message_of(grade("exercise7", tmp_path, visibility="public"), E2E)
+    assert "measured by the grader from your model's final weights" in message and "0.99" in message
+
+
+def test_is_a_run_over_the_time_budget_failed_for_its_time(grade, monkeypatch):
+    """With the budget squeezed to nothing, does the MNIST check fail on time, naming both times?"""
+    monkeypatch.setattr(mnist_run, "time_budget", lambda reference_seconds: 0.0)
+    message = message_of(grade("exercise7", EXERCISE.reference_path.parent, visibility="public"), E2E)
+    assert "times the reference's" in message and "allowed: 0.0 s" in message
+
+
+class FakeRemote:
+    """Just enough of remote.Remote for choose_device: torch in a 'student process' whose CUDA
+    availability and first CUDA allocation the test decides."""
+
+    def __init__(self, cuda: bool, starts: bool = True):
+        def zeros(*args, **kwargs):
+            if not starts:
+                raise StudentRaised({"type": "RuntimeError", "message": "CUDA error: out of memory"}, "zeros")
+
+        self.torch = types.SimpleNamespace(cuda=types.SimpleNamespace(is_available=lambda: cuda), zeros=zeros)
+
+
+@pytest.mark.parametrize("requested, remote, grader_cuda, device, words", [
+    ("cpu", FakeRemote(cuda=True), True, "cpu", "--device cpu"),
+    ("auto", FakeRemote(cuda=False), True, "cpu", "CPU"),
+    ("cuda", FakeRemote(cuda=False), True, "cpu", "not visible in the sandbox"),
+    ("auto", FakeRemote(cuda=True, starts=False), True, "cpu", "could not start in the sandbox"),
+    ("auto", FakeRemote(cuda=True), False, "cpu", "both run on the CPU"),
+    ("auto", FakeRemote(cuda=True), True, "cuda", "CUDA (Fake GPU)"),
+])
+def test_is_cuda_used_only_when_both_processes_can_use_it(monkeypatch, requested, remote, grader_cuda, device,
+                                                         words):
+    """Does the MNIST check train on CUDA only when asked or allowed, visible in the sandbox, able to
+    start there, and usable by the grader's reference too, and else fall back to the CPU?"""
+    monkeypatch.setenv("GRADER_DEVICE", requested)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: grader_cuda)
+    monkeypatch.setattr(torch.cuda, "get_device_name", lambda index=0: "Fake GPU")
+    chosen, note = mnist_run.choose_device(remote)
+    assert chosen == device and words in note
+
+
+def test_is_the_accuracy_measured_from_weights_whatever_their_names():
+    """Do weights under a custom module's names map onto the reference model by shape (and are
+    weights of other shapes refused, so the student's own forward pass is used instead)?"""
+    task = mnist_run.load_task()
+    model = ref.build_model()
+    state = state_arrays(model)
+    renamed = {f"hidden.{i}.{k.split('.')[1]}": v for i, (k, v) in enumerate(state.items())}
+    expected = mnist_run.accuracy_of(state, task)
+    assert mnist_run.accuracy_of(dict(reversed(list(renamed.items()))), task) == expected
+    assert mnist_run.accuracy_of({**renamed, "extra.weight": np.zeros((3, 3))}, task) is None
+
+
+def test_do_the_fixed_problems_tell_the_mistakes_apart():
+    """Do the fixed problems give each classic mistake a result of its own, far beyond the tolerances?"""
+    losses = scenarios.trace(scenarios.BUMPY).history["val_loss"]
+    runs = {name: scenarios.early_stop(losses, 2, **mistake).epochs for name, mistake in {
+        "right": {}, "late": {"extra_wait": 1}, "early": {"extra_wait": -1},
+        "previous": {"against_previous": True}}.items()}
+    assert runs["right"] == 4 and len(set(runs.values())) == 4, runs
+    assert scenarios.early_stop(scenarios.trace(scenarios.BUMPY_NO_PATIENCE).history["val_loss"], None).best == 4
+    frozen = scenarios.trace(scenarios.FROZEN).history["val_loss"]
+    assert len(set(frozen)) == 1 and scenarios.early_stop(frozen, 2).epochs == 3
+    assert scenarios.early_stop(frozen, 2, strict=False).epochs == 6
+    smooth = scenarios.trace(scenarios.SMOOTH).history["val_loss"]
+    assert smooth == sorted(smooth, reverse=True)
+    epoch = scenarios.reference_epoch()
+    assert abs(epoch.mean_loss / epoch.mean_of_batch_losses - 1) > 100 * 1e-4
+    frozen_batches = scenarios.initial_batch_losses()
+    per_sample = sum(l * n for l, n in frozen_batches) / sum(n for _, n in frozen_batches)
+    assert abs(per_sample / np.mean([l for l, _ in frozen_batches]) - 1) > 10 * 1e-4
+    accumulated = scenarios.accumulated_epoch().weights
+    assert max(np.abs(accumulated[k] - epoch.weights[k]).max() for k in accumulated) > 0.1
