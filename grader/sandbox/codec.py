@@ -53,11 +53,12 @@ def encode(obj: Any, as_reference: Callable[[Any], dict]) -> bytes:
     buffers: list[bytes] = []
 
     def array_entry(arr: np.ndarray) -> list:
+        shape = list(np.shape(arr))  # before ascontiguousarray, which turns 0-d into shape (1,)
         arr = np.ascontiguousarray(arr)
         if arr.dtype.name not in ALLOWED_DTYPES:
             raise TypeError(f"cannot send an array of dtype {arr.dtype}")
         buffers.append(arr.tobytes())
-        return [len(buffers) - 1, arr.dtype.name, list(arr.shape)]
+        return [len(buffers) - 1, arr.dtype.name, shape]
 
     def walk(x: Any, depth: int) -> Any:
         if depth > MAX_DEPTH:
