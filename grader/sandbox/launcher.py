@@ -131,6 +131,21 @@ def _inside(path: Path, folder: Path) -> bool:
         return False
 
 
+def other_exercise_source(other: Exercise) -> Path | None:
+    """The file `exercises.<other>.<module>` is in the sandbox: the reference (SPEC.md). The
+    students' bundle has no reference/ folder (grader/release.py); there it is the student's own
+    copy in the course folder they run `grade` in (else the installed stub), so a module that
+    imports an earlier exercise works at home, with the student's own code."""
+    from grader.catalog import REFERENCE_ROOT
+
+    if other.reference_path.exists():
+        return other.reference_path
+    if REFERENCE_ROOT.is_dir():  # the course repository, this reference not written yet
+        return None
+    own = Path.cwd() / "exercises" / other.name / f"{other.module}.py"
+    return next((p for p in (own, other.stub_path) if p.is_file()), None)
+
+
 class Launcher:
     """One zygote and its staging folder; grades one submission at a time."""
 
@@ -166,8 +181,9 @@ class Launcher:
             folder = top / other.name
             folder.mkdir()
             (folder / "__init__.py").write_text("")
-            if other.name != self.exercise.name and other.reference_path.exists():
-                shutil.copy(other.reference_path, folder / f"{other.module}.py")
+            source = other_exercise_source(other)
+            if other.name != self.exercise.name and source is not None:
+                shutil.copy(source, folder / f"{other.module}.py")
         _make_readable(pkgs)
         return pkgs
 
@@ -189,6 +205,8 @@ class Launcher:
             cmd += ["--dev-bind", device, device]
         prefixes = {Path(p).resolve() for p in (sys.prefix, sys.base_prefix, Path(sys.executable).parent)}
         prefixes = {p for p in prefixes if not any(q != p and _inside(p, q) for q in prefixes)}
+        for prefix in sorted(p for p in prefixes if _inside(p, Path("/tmp"))):  # a virtualenv in /tmp
+            cmd += _bind_back(prefix, Path("/tmp"))
         for hidden in sorted({*self.hide, *_home()}, key=lambda p: len(p.resolve().parts)):
             if hidden.exists() and hidden.is_dir():
                 cmd += ["--tmpfs", str(hidden.resolve())]
