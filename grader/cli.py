@@ -162,6 +162,77 @@ def gradebook(outs, out_file) -> None:
     click.echo(f"Wrote {out_file}: {len(merged.students)} students, {', '.join(merged.exercises)}")
 
 
+def _instructor_only() -> bool:
+    """The students' bundle has no reference/: its `grade` hides the instructor's commands."""
+    from grader.catalog import REFERENCE_ROOT
+
+    return not REFERENCE_ROOT.is_dir()
+
+
+def _require_course_repository(command: str) -> None:
+    if _instructor_only():
+        raise click.UsageError(f"`grade {command}` is for instructors: it needs the course repository "
+                               f"with its reference/ folder")
+
+
+def _exercise_names(names: tuple[str, ...]) -> list[str] | None:
+    unknown = [n for n in names if n not in EXERCISES]
+    if unknown:
+        raise click.UsageError(f"unknown exercise {unknown[0]!r}; exercises: {', '.join(EXERCISES)}")
+    return list(names) or None
+
+
+@main.command("release", hidden=_instructor_only())
+@click.option("--out", type=click.Path(path_type=Path), required=True,
+              help="Folder to write the bundle (OUT/dlcourse/) and its zip (OUT/dlcourse.zip) to.")
+@click.option("--exercise", "exercises", multiple=True,
+              help="Release only this exercise (repeat for several); default: every exercise that is ready.")
+@click.option("--no-cases", is_flag=True,
+              help="Record the reference's answers only, not the diagnoses the checks give tests/cases/ (quicker).")
+@click.option("--no-verify", is_flag=True, help="Skip grading the reference with the bundle's own grader.")
+@click.option("--isolation", type=click.Choice(["auto", "bwrap", "process"]), default="auto", show_default=True,
+              help="Sandbox used while recording and verifying.")
+def release(out, exercises, no_cases, no_verify, isolation) -> None:
+    """Write the students' bundle: stubs, notebooks, public checks and a `grade` without references
+    or hidden checks, plus a .zip of it."""
+    from grader.release import ReleaseError, build_release
+
+    _require_course_repository("release")
+    try:
+        made = build_release(out, _exercise_names(exercises), record_cases=not no_cases, verify=not no_verify,
+                             isolation=isolation, progress=lambda message: click.echo(message, err=True))
+    except ReleaseError as exc:
+        raise click.ClickException(str(exc)) from None
+    for entry in made.exercises:
+        if entry.skipped:
+            click.echo(f"  {entry.name:<10} not released: {entry.skipped}")
+            continue
+        click.echo(f"  {entry.name:<10} {len(entry.public_checks):>3} public checks")
+        for check, why in entry.kept_back.items():
+            click.echo(f"  {'':<10}     kept back {check}: {why}")
+    click.echo(f"Wrote {made.folder}" + (f" and {made.archive}" if made.archive else ""))
+
+
+@main.command("check-course", hidden=_instructor_only())
+@click.option("--exercise", "exercises", multiple=True, help="Check only this exercise (repeat for several).")
+@click.option("--no-cases", is_flag=True, help="Only the interface, the reference and the stub, not tests/cases.")
+@click.option("--isolation", type=click.Choice(["auto", "bwrap", "process"]), default="auto", show_default=True,
+              help="How strongly to isolate the code being graded.")
+def check_course_command(exercises, no_cases, isolation) -> None:
+    """After editing an exercise: the reference must get full marks, the stub zero, every buggy case in
+    tests/cases/ must lose points (and every ok_ case none); exit status 1 when something is off."""
+    from grader.course_check import check_course, format_table
+
+    _require_course_repository("check-course")
+    mark = {True: click.style("ok", fg="green"), False: click.style("OFF", fg="red", bold=True)}
+    rows = check_course(_exercise_names(exercises), cases=not no_cases, isolation=isolation,
+                        progress=lambda row: click.echo(f"  {mark[row.ok]} {row.exercise} {row.submission} "
+                                                        f"{row.got}", err=True))
+    click.echo(format_table(rows))
+    if not all(row.ok for row in rows):
+        sys.exit(1)
+
+
 for _name in EXERCISES:
     main.add_command(_exercise_command(_name))
 

@@ -1,0 +1,161 @@
+"""Each exercise as a Jupyter notebook, generated from its stub so the two never drift apart.
+
+The stub `exercises/exerciseN/<module>.py` is the one source: the notebook is rebuilt from it
+at every release (and a test rebuilds and compares). Layout, top to bottom:
+
+- the handout (the stub's module docstring) as a markdown cell, with how to use the notebook;
+- the stub's imports and module-level setup as one code cell;
+- for each top-level function or class: a short markdown heading, then one code cell holding
+  exactly the stub's code (signature, docstring, `raise NotImplementedError`) to complete;
+- module-level code after the last definition (e.g. an `if __name__ == "__main__":` demo);
+- a cell that runs the public checks on the saved notebook: `!grade exerciseN --submission
+  exerciseN.ipynb` (the grader skips `!` and `%` lines, so this cell never runs when graded).
+
+Joining the code cells gives back the stub's code without its docstring, statement for statement.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+from pathlib import Path
+
+from grader.catalog import Exercise
+
+KERNEL = {"name": "python3", "display_name": "Python 3", "language": "python"}
+
+
+@dataclass
+class Chunk:
+    """A piece of the stub that becomes one code cell; `name` is empty for setup code."""
+
+    name: str
+    kind: str  # "setup" | "function" | "class" | "code"
+    source: str
+    summary: str = ""
+
+
+def split_stub(source: str) -> tuple[str, list[Chunk]]:
+    """(module docstring, code chunks): one chunk per top-level def/class, setup code before them.
+
+    Statements between two definitions go with the definition that follows them (a constant a
+    class uses stays above it); comments directly above a definition stay with it.
+    """
+    tree = ast.parse(source)
+    lines = source.splitlines()
+    docstring = ast.get_docstring(tree, clean=True) or ""
+    body = tree.body[1:] if docstring and isinstance(tree.body[0], ast.Expr) else tree.body
+    start = tree.body[0].end_lineno if docstring and isinstance(tree.body[0], ast.Expr) else 0
+    chunks: list[Chunk] = []
+    definitions = [node for node in body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))]
+    for node in definitions:
+        first = _first_line(node, lines)
+        before = _text(lines, start, first - 1)
+        if before and not chunks:
+            chunks.append(Chunk("", "setup", before))
+            before = ""
+        text = _text(lines, first - 1, node.end_lineno)
+        kind = "class" if isinstance(node, ast.ClassDef) else "function"
+        summary = (ast.get_docstring(node) or "").strip().split("\n\n")[0].replace("\n", " ")
+        chunks.append(Chunk(node.name, kind, f"{before}\n\n\n{text}" if before else text, summary))
+        start = node.end_lineno
+    rest = _text(lines, start, len(lines))
+    if rest:
+        chunks.append(Chunk("", "setup" if not chunks else "code", rest))
+    return docstring, chunks
+
+
+def _first_line(node: ast.AST, lines: list[str]) -> int:
+    """1-based first line of a definition, counting its decorators and the comments just above."""
+    first = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
+    while first > 1 and lines[first - 2].lstrip().startswith("#"):
+        first -= 1
+    return first
+
+
+def _text(lines: list[str], begin: int, end: int) -> str:
+    """Lines begin+1 .. end (1-based, inclusive), without surrounding blank lines."""
+    return "\n".join(lines[begin:end]).strip("\n")
+
+
+def _signature(chunk: Chunk) -> str:
+    node = ast.parse(chunk.source).body[-1]
+    if isinstance(node, ast.ClassDef):
+        return f"class {chunk.name}"
+    args = ast.unparse(node.args)
+    return f"{chunk.name}({args})"
+
+
+def _intro(exercise: Exercise, docstring: str) -> str:
+    number = exercise.name.removeprefix("exercise")
+    return (f"# Exercise {number}: {exercise.topic}\n\n"
+            f"{docstring}\n\n"
+            f"---\n\n"
+            f"**How to work in this notebook.** Complete each code cell below that raises "
+            f"`NotImplementedError`, keeping the names and parameters as they are. Add your own cells to "
+            f"try things out: printing, plotting and `%timeit` are fine, the grader only keeps the "
+            f"definitions. This notebook is the same exercise as `exercises/{exercise.name}/{exercise.module}.py`: "
+            f"hand in either one.")
+
+
+def _check_cell_text(exercise: Exercise) -> str:
+    return ("## Check your work\n\n"
+            "**Save the notebook first** (Ctrl+S / Cmd+S): the check reads the saved file. "
+            "The cell below runs the public checks on this notebook. Hidden checks run when your "
+            "instructor grades, so passing every public check does not guarantee full marks.")
+
+
+def build_notebook(exercise: Exercise, stub_source: str | None = None):
+    """The notebook of `exercise` (an nbformat NotebookNode), from its stub's source."""
+    import nbformat
+
+    source = stub_source if stub_source is not None else exercise.stub_path.read_text(encoding="utf-8")
+    docstring, chunks = split_stub(source)
+    cells = [nbformat.v4.new_markdown_cell(_intro(exercise, docstring))]
+    for chunk in chunks:
+        if chunk.kind in ("function", "class"):
+            heading = f"## `{_signature(chunk)}`" + (f"\n\n{chunk.summary}" if chunk.summary else "")
+            cells.append(nbformat.v4.new_markdown_cell(heading))
+        cells.append(nbformat.v4.new_code_cell(chunk.source))
+    cells.append(nbformat.v4.new_markdown_cell(_check_cell_text(exercise)))
+    cells.append(nbformat.v4.new_code_cell(f"!grade {exercise.name} --submission {exercise.name}.ipynb"))
+    for index, cell in enumerate(cells):
+        cell["id"] = f"{exercise.name}-{index:02d}"  # stable ids: the same stub gives the same file
+    notebook = nbformat.v4.new_notebook(cells=cells, metadata={
+        "kernelspec": KERNEL, "language_info": {"name": "python"}})
+    nbformat.validate(notebook)
+    return notebook
+
+
+def notebook_text(exercise: Exercise, stub_source: str | None = None) -> str:
+    import nbformat
+
+    return nbformat.writes(build_notebook(exercise, stub_source)) + "\n"
+
+
+def write_notebook(exercise: Exercise, path: Path, stub_source: str | None = None) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(notebook_text(exercise, stub_source), encoding="utf-8")
+    return path
+
+
+def code_of(notebook_bytes: bytes, name: str = "notebook.ipynb") -> str:
+    """The notebook's code as the grader runs it (magics and `!` lines turned off), as one module."""
+    from grader.submission import notebook_cells
+
+    return "\n\n".join(cell.rstrip("\n") for cell in notebook_cells(notebook_bytes, name)) + "\n"
+
+
+def same_code(module_source: str, notebook_code: str) -> bool:
+    """Do the two define the same statements (ignoring docstring of the module, comments, layout)?"""
+    def statements(text: str) -> list[str]:
+        tree = ast.parse(text)
+        body = tree.body
+        if body and isinstance(body[0], ast.Expr) and isinstance(getattr(body[0], "value", None), ast.Constant) \
+                and isinstance(body[0].value.value, str):
+            body = body[1:]
+        return [ast.dump(node) for node in body
+                if not (isinstance(node, ast.Pass))]  # the grader's stand-in for a skipped `!` line
+
+    return statements(module_source) == statements(notebook_code)

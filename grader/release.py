@@ -1,0 +1,360 @@
+"""`grade release --out DIR`: the bundle students receive, and nothing they must not see.
+
+DIR/dlcourse/ (and DIR/dlcourse.zip of it) holds:
+
+    pyproject.toml        `pip install -e .` installs the `grade` command (offline:
+                          `pip install --no-build-isolation -e .` when numpy, torch, ... are there)
+    README.md             how to install, work, and check, for students
+    RELEASE.json          what was released: exercises, public checks, checks kept back
+    exercises/exerciseN/  the stubs, exactly as in the course repository
+    notebooks/exerciseN.ipynb   the same stubs as notebooks (grader/notebooks.py)
+    grader/               the grading engine, with each released exercise's public checks only:
+                          no test_hidden.py (nor any other file named *hidden*), no reference/,
+                          and the checks of exercises not released left out
+
+The public checks compare with the reference, which the bundle does not contain: release runs
+them once against the reference and records its answers (grader/oracle/); in the bundle,
+`reference.*` imports answer from those recordings. A public check that cannot be replayed
+(it calls the reference from inside the student's code, for instance) is left out of the
+bundle and listed in RELEASE.json and README.md: it runs when the instructor grades. Release
+then grades the reference with the bundle's own grader, as a student would, and leaves out any
+public check that does not pass there either.
+
+When a student grades exercise N at home, the other exercises its module imports
+(`from exercises.exercise1.losses import softmax`) resolve to the student's own
+exercises/exerciseK/ files (grader/sandbox/launcher.py), since there is no reference: one
+mistake may then cost points twice at home, never when the instructor grades.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from grader import __version__
+from grader.catalog import EXERCISES, PROJECT_ROOT, Exercise, get_exercise
+from grader.oracle import ORACLE_FILE
+
+BUNDLE_NAME = "dlcourse"
+GRADER_ROOT = PROJECT_ROOT / "grader"
+SKIP_NAMES = {"__pycache__", ".ipynb_checkpoints", ".pytest_cache", ".DS_Store"}
+DEPENDENCIES = ["numpy>=1.24", "torch>=2.0", "pytest>=7.4", "nbformat>=5.9", "jinja2>=3.1", "click>=8.1"]
+HOOK_MARK = "# -- student bundle --"
+
+
+class ReleaseError(RuntimeError):
+    """The bundle cannot be written (e.g. the output folder holds something else)."""
+
+
+@dataclass
+class ReleasedExercise:
+    name: str
+    public_checks: list[str] = field(default_factory=list)
+    kept_back: dict[str, str] = field(default_factory=dict)
+    """Public checks left out of the bundle -> why (they run when the instructor grades)."""
+    skipped: str = ""
+    """Why the whole exercise is not in the bundle (no stub, reference or public checks yet)."""
+
+
+@dataclass
+class Release:
+    folder: Path
+    archive: Path | None
+    exercises: list[ReleasedExercise]
+
+    @property
+    def released(self) -> list[ReleasedExercise]:
+        return [e for e in self.exercises if not e.skipped]
+
+
+def missing_parts(exercise: Exercise) -> str:
+    """Why `exercise` cannot be released yet, or "" when it can."""
+    missing = [what for what, path in (("stub", exercise.stub_path), ("reference", exercise.reference_path),
+                                       ("public checks", exercise.checks_dir / "test_public.py"))
+               if not path.exists()]
+    return f"no {', '.join(missing)} yet" if missing else ""
+
+
+def build_release(out: Path, exercises: list[str] | None = None, *, name: str = BUNDLE_NAME,
+                  record: bool = True, record_cases: bool = True, verify: bool = True, archive: bool = True,
+                  isolation: str = "auto",
+                  progress: Callable[[str], None] | None = None) -> Release:
+    """Write the students' bundle to out/name (and out/name.zip).
+
+    record=False skips recording the reference's answers (the public checks then cannot run
+    in the bundle): only for quick structural builds. record_cases also records the answers
+    failing checks get for the cases in tests/cases/exerciseN/ (the diagnoses of common
+    mistakes). verify grades the reference with the bundle's own grader and leaves out public
+    checks that fail there.
+    """
+    say = progress or (lambda message: None)
+    chosen = [get_exercise(n) for n in exercises] if exercises else list(EXERCISES.values())
+    folder = Path(out) / name
+    _clear(folder)
+    report = [ReleasedExercise(e.name, skipped=missing_parts(e)) for e in chosen]
+    released = [get_exercise(r.name) for r in report if not r.skipped]
+    _copy_grader(folder, {e.name for e in released})
+    _copy_exercises(folder, released)
+    for entry in report:
+        if entry.skipped:
+            say(f"{entry.name}: skipped ({entry.skipped})")
+            continue
+        exercise = get_exercise(entry.name)
+        entry.public_checks = _public_check_names(exercise)
+        if record:
+            say(f"{entry.name}: recording the reference's answers to {len(entry.public_checks)} public checks")
+            _record(exercise, folder, entry, isolation, record_cases)
+    if record and verify:
+        for entry in report:
+            if not entry.skipped:
+                say(f"{entry.name}: grading the reference with the bundle's grader")
+                _verify(get_exercise(entry.name), folder, entry, isolation)
+    _write_project_files(folder, report)
+    path = _zip(folder) if archive else None
+    return Release(folder, path, report)
+
+
+# -- copying ------------------------------------------------------------------------------------
+def _clear(folder: Path) -> None:
+    """Start from an empty folder; replace only a previous bundle, never other files."""
+    if folder.exists():
+        if not (folder / "RELEASE.json").exists():
+            raise ReleaseError(f"{folder} exists and is not a previous release; choose another --out")
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+
+
+def is_secret(path: Path) -> bool:
+    """Hidden checks and anything named like them never leave the instructor's machine."""
+    return "hidden" in path.name.lower()
+
+
+def _copy_grader(folder: Path, released: set[str]) -> None:
+    def ignore(directory: str, names: list[str]) -> set[str]:
+        here = Path(directory)
+        skip = {n for n in names if n in SKIP_NAMES or n.endswith((".pyc", ".pyo")) or is_secret(here / n)}
+        if here == GRADER_ROOT / "checks":
+            skip |= {n for n in names if n in EXERCISES and n not in released}
+        return skip
+
+    shutil.copytree(GRADER_ROOT, folder / "grader", ignore=ignore)
+    checks = folder / "grader" / "checks"
+    init = checks / "__init__.py"
+    init.write_text(init.read_text(encoding="utf-8") + f"\n\n{HOOK_MARK}\n"
+                    "# There is no reference/ folder here: `reference.*` imports answer from the recorded\n"
+                    "# answers of the reference (grader/oracle/, files _oracle.bin).\n"
+                    "from pathlib import Path as _Path\n\n"
+                    "from grader.oracle import install_replay as _install_replay\n\n"
+                    "_install_replay(_Path(__file__).resolve().parent)\n", encoding="utf-8")
+
+
+def _copy_exercises(folder: Path, exercises: list[Exercise]) -> None:
+    from grader.notebooks import write_notebook
+
+    top = folder / "exercises"
+    top.mkdir()
+    init = PROJECT_ROOT / "exercises" / "__init__.py"
+    (top / "__init__.py").write_text(init.read_text(encoding="utf-8") if init.exists() else "", encoding="utf-8")
+    for exercise in exercises:
+        shutil.copytree(exercise.stub_path.parent, top / exercise.name,
+                        ignore=lambda d, names: {n for n in names if n in SKIP_NAMES or n.endswith(".pyc")})
+        if not (top / exercise.name / "__init__.py").exists():
+            (top / exercise.name / "__init__.py").write_text("", encoding="utf-8")
+        write_notebook(exercise, folder / "notebooks" / f"{exercise.name}.ipynb")
+
+
+def _public_check_names(exercise: Exercise) -> list[str]:
+    from grader.runner import list_checks
+
+    return [name for name, _, visibility, _ in list_checks(exercise, "public")]
+
+
+# -- recording and verifying --------------------------------------------------------------------
+RECORD_SCRIPT = ("import json, sys\nfrom grader.oracle.record import record_exercise\n"
+                 "json.dump(record_exercise(sys.argv[1], sys.argv[2], sys.argv[3], json.loads(sys.argv[4])), "
+                 "sys.stdout)\n")
+VERIFY_SCRIPT = ("import json, sys\nfrom grader.grading import grade_submission\n"
+                 "result = grade_submission(sys.argv[1], sys.argv[2], isolation=sys.argv[3])\n"
+                 "json.dump({'error': result.error, 'failed': {c.name: c.message for c in result.checks "
+                 "if not c.passed}, 'hidden': [c.name for c in result.checks if c.visibility != 'public']}, "
+                 "sys.stdout)\n")
+
+
+def _run_python(script: str, args: list[str], cwd: Path) -> dict:
+    """Run `script` in a fresh interpreter whose `grader` is the one found in `cwd`."""
+    from grader import mnist
+
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTEST_CURRENT_TEST")}
+    env["PYTHONPATH"] = str(cwd)
+    if mnist.SHARED_DIR.is_dir():  # the bundle's grader does not sit beside the course's offline copy
+        env.setdefault(mnist.ENV_VAR, str(mnist.SHARED_DIR))
+    done = subprocess.run([sys.executable, "-c", script, *args], cwd=cwd, env=env, capture_output=True,
+                          text=True, timeout=1800)
+    if done.returncode != 0:
+        raise ReleaseError(f"{script.splitlines()[1]} failed in {cwd}:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout)
+
+
+def _record(exercise: Exercise, folder: Path, entry: ReleasedExercise, isolation: str, cases: bool) -> None:
+    from grader.course_check import case_folders
+
+    oracle = folder / "grader" / "checks" / exercise.name / ORACLE_FILE
+    also = [str(p) for p in case_folders(exercise)] if cases else []
+    outcome = _run_python(RECORD_SCRIPT, [exercise.name, str(oracle), isolation, json.dumps(also)], PROJECT_ROOT)
+    if outcome["error"]:
+        raise ReleaseError(f"{exercise.name}: the reference could not be graded: {outcome['error']}")
+    _keep_back(exercise, folder, entry, {k: v for k, v in outcome["checks"].items() if v})
+
+
+def _verify(exercise: Exercise, folder: Path, entry: ReleasedExercise, isolation: str) -> None:
+    """Grade the reference with the bundle's grader; keep back what does not pass there."""
+    for _ in range(3):  # leaving a check out cannot break another, but be sure it settles
+        if not entry.public_checks:
+            return
+        outcome = _run_python(VERIFY_SCRIPT, [exercise.name, str(exercise.reference_path), isolation], folder)
+        if outcome["hidden"]:
+            raise ReleaseError(f"{exercise.name}: the bundle ran hidden checks {outcome['hidden']}")
+        if outcome["error"]:
+            raise ReleaseError(f"{exercise.name}: the bundle could not grade the reference: {outcome['error']}")
+        failed = {name: f"it does not pass with the reference in the bundle ({message[:160]})"
+                  for name, message in outcome["failed"].items()}
+        if not failed:
+            return
+        _keep_back(exercise, folder, entry, failed)
+    raise ReleaseError(f"{exercise.name}: public checks still fail in the bundle: {sorted(failed)}")
+
+
+def _keep_back(exercise: Exercise, folder: Path, entry: ReleasedExercise, why: dict[str, str]) -> None:
+    if not why:
+        return
+    functions = {f"test_{name.split('[')[0]}" for name in why}
+    path = folder / "grader" / "checks" / exercise.name / "test_public.py"
+    path.write_text(remove_functions(path.read_text(encoding="utf-8"), functions), encoding="utf-8")
+    for name, reason in why.items():
+        entry.kept_back[name] = reason
+    entry.public_checks = [n for n in entry.public_checks if f"test_{n.split('[')[0]}" not in functions]
+
+
+def remove_functions(source: str, names: set[str]) -> str:
+    """`source` without the top-level functions `names` (decorators included), each replaced
+    by a comment saying it runs when the instructor grades."""
+    tree = ast.parse(source)
+    lines = source.splitlines(keepends=True)
+    spans = [(min([n.lineno] + [d.lineno for d in n.decorator_list]), n.end_lineno, n.name)
+             for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name in names]
+    for start, end, name in sorted(spans, reverse=True):
+        lines[start - 1:end] = [f"# {name}: runs only when your instructor grades (it needs the reference "
+                                f"solution, which this bundle does not contain).\n"]
+    return "".join(lines)
+
+
+# -- project files ------------------------------------------------------------------------------
+def _write_project_files(folder: Path, report: list[ReleasedExercise]) -> None:
+    (folder / "pyproject.toml").write_text(pyproject_text(), encoding="utf-8")
+    (folder / "README.md").write_text(readme_text(report), encoding="utf-8")
+    manifest = {"version": __version__, "exercises": [asdict(e) for e in report]}
+    (folder / "RELEASE.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    templates = PROJECT_ROOT / "templates"
+    if templates.is_dir():
+        shutil.copytree(templates, folder / "templates", ignore=lambda d, n: {x for x in n if x in SKIP_NAMES})
+
+
+def _dependencies() -> list[str]:
+    """The course project's own dependencies, so students get the same versions."""
+    try:
+        import tomllib
+
+        return tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    except (ImportError, OSError, KeyError, ValueError):
+        return DEPENDENCIES
+
+
+def pyproject_text() -> str:
+    deps = "".join(f'    "{d}",\n' for d in _dependencies())
+    return f'''[build-system]
+requires = ["setuptools>=61"]
+build-backend = "setuptools.build_meta"
+
+[project]
+name = "{BUNDLE_NAME}"
+version = "{__version__}"
+description = "Deep-learning course exercises and the `grade` command that checks them"
+readme = "README.md"
+requires-python = ">=3.10"
+dependencies = [
+{deps}]
+
+[project.optional-dependencies]
+notebooks = ["jupyter"]
+
+[project.scripts]
+grade = "grader.cli:main"
+
+[tool.setuptools.packages.find]
+include = ["grader*", "exercises*"]
+
+[tool.setuptools.package-data]
+"*" = ["*.ini", "*.html", "*.css", "*.bin"]
+'''
+
+
+def readme_text(report: list[ReleasedExercise]) -> str:
+    rows = []
+    for entry in report:
+        if entry.skipped:
+            continue
+        exercise = get_exercise(entry.name)
+        kept = f"; {len(entry.kept_back)} run only when your instructor grades" if entry.kept_back else ""
+        rows.append(f"| {entry.name} | `exercises/{entry.name}/{exercise.module}.py` or "
+                    f"`notebooks/{entry.name}.ipynb` | {exercise.topic} | {len(entry.public_checks)} public{kept} |")
+    table = "\n".join(rows) or "| (none yet) | | | |"
+    return f"""# Deep-learning exercises
+
+## Install (once)
+
+    pip install -e .
+
+in this folder (a virtual environment is a good idea). Without internet access, when numpy,
+torch, pytest, nbformat, jinja2 and click are already installed:
+
+    pip install --no-build-isolation -e .
+
+## Work and check
+
+Fill in the functions in `exercises/exerciseN/` (or, if you prefer notebooks, in
+`notebooks/exerciseN.ipynb`: the same exercise), then, in this folder:
+
+    grade exercise1                                    # checks exercises/exercise1/
+    grade exercise1 --submission notebooks/exercise1.ipynb
+
+`grade list` shows every exercise. You see the public checks' verdict and messages; hidden
+checks run when your instructor grades, so passing every public check does not guarantee full
+marks. When an exercise imports another one (`from exercises.exercise1.losses import softmax`),
+it uses your own `exercises/exercise1/`; when your instructor grades, it uses the model solution.
+
+| exercise | file | topic | checks here |
+|---|---|---|---|
+{table}
+
+## Hand in
+
+Hand in the module file, its folder, the notebook, or a .zip of one of them, as your
+instructor tells you.
+"""
+
+
+def _zip(folder: Path) -> Path:
+    base = folder.parent / folder.name
+    with tempfile.TemporaryDirectory() as tmp:  # never zip a half-written archive into itself
+        made = shutil.make_archive(str(Path(tmp) / folder.name), "zip", root_dir=folder.parent, base_dir=folder.name)
+        target = base.with_suffix(".zip")
+        shutil.move(made, target)
+    return target

@@ -1,0 +1,282 @@
+"""The students' bundle: what is in it, what is not, and that a student can install it and grade."""
+
+import ast
+import functools
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from grader.catalog import EXERCISES, PROJECT_ROOT, get_exercise
+from grader.cli import main
+from grader.notebooks import notebook_text
+from grader.release import ReleaseError, build_release, remove_functions
+
+READY = [e for e in EXERCISES.values() if e.stub_path.exists() and e.reference_path.exists()
+         and (e.checks_dir / "test_public.py").exists()]
+EXERCISE1 = get_exercise("exercise1")
+
+
+@pytest.fixture(scope="module")
+def course_bundle(tmp_path_factory):
+    """Every ready exercise, without recorded answers (quick): for what the bundle holds."""
+    return build_release(tmp_path_factory.mktemp("course"), record=False).folder
+
+
+@pytest.fixture(scope="module")
+def student_release(tmp_path_factory):
+    """Exercise 1 released as the instructor does, with the reference's own answers only."""
+    out = tmp_path_factory.mktemp("release")
+    result = CliRunner().invoke(main, ["release", "--out", str(out), "--exercise", "exercise1", "--no-cases"])
+    assert result.exit_code == 0, result.output
+    return out / "dlcourse"
+
+
+# -- what is in the bundle -------------------------------------------------------------------------
+def normalised(source: str, strings: bool = True) -> str:
+    """Code with formatting and comments gone (ast.unparse, each line stripped); without the
+    text of its string literals when `strings` is False."""
+    tree = ast.parse(source)
+    if not strings:
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                node.value = ""
+    return "\n".join(line.strip() for line in ast.unparse(tree).splitlines())
+
+
+def function_bodies(source: str) -> dict[str, str]:
+    """qualified name -> normalised body (docstring left out) of every function and method."""
+    bodies = {}
+    for node in ast.walk(ast.parse(source)):
+        if not isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef)):
+            continue
+        for child in node.body:
+            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                body = child.body[1:] if ast.get_docstring(child) is not None else child.body
+                if body:
+                    bodies[f"{getattr(node, 'name', '')}.{child.name}"] = normalised(
+                        "\n".join(ast.unparse(statement) for statement in body))
+    return bodies
+
+
+@functools.lru_cache(maxsize=4)
+def bundle_texts(folder: Path) -> dict[str, tuple[str, str]]:
+    """Every file of the bundle (and of its zip) as (all its text, its code alone) to search: code
+    normalised, notebooks by their code cells, binary files decoded leniently."""
+    texts = {}
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        texts[str(path)] = searchable(path.name, path.read_bytes())
+    archive = folder.with_suffix(".zip")
+    if archive.exists():
+        with zipfile.ZipFile(archive) as zf:
+            for name in zf.namelist():
+                texts[f"{archive}:{name}"] = searchable(name, zf.read(name))
+    return texts
+
+
+def searchable(name: str, data: bytes) -> tuple[str, str]:
+    text = data.decode("utf-8", errors="replace")
+    if name.endswith(".ipynb"):
+        cells = ["".join(c["source"]) for c in json.loads(text)["cells"] if c["cell_type"] == "code"]
+        name, text = "cells.py", "\n".join(c for c in cells if not c.startswith("!"))
+    if name.endswith(".py"):
+        code = normalised(text, strings=False)
+        return normalised(text) + "\n" + text, code
+    return text, text
+
+
+def is_short(body: str) -> bool:
+    """A one-line body (`return dout * self.mask`) that a check's hint may quote on purpose."""
+    return "\n" not in body and len(body) < 40
+
+
+def solution_bodies() -> dict[str, str]:
+    """Bodies of every reference function that differ from the stub's (what students must write)."""
+    found = {}
+    for exercise in READY:
+        stub = function_bodies(exercise.stub_path.read_text())
+        for name, body in function_bodies(exercise.reference_path.read_text()).items():
+            if stub.get(name) != body:
+                found[f"{exercise.name}:{name}"] = body
+    return found
+
+
+def hidden_check_names() -> set[str]:
+    public = set()
+    for exercise in EXERCISES.values():
+        for path in exercise.checks_dir.glob("test_public.py"):
+            public |= {n.name for n in ast.parse(path.read_text()).body if isinstance(n, ast.FunctionDef)}
+    hidden = set()
+    for exercise in EXERCISES.values():
+        for path in exercise.checks_dir.glob("test_hidden.py"):
+            hidden |= {n.name for n in ast.parse(path.read_text()).body
+                       if isinstance(n, ast.FunctionDef) and n.name.startswith("test_")}
+    return hidden - public
+
+
+@pytest.mark.parametrize("which", ["course_bundle", "student_release"])
+def test_no_reference_code_in_the_bundle(request, which):
+    """Is no reference solution's function body anywhere in the bundle or its zip, in any form?"""
+    texts = bundle_texts(request.getfixturevalue(which))
+    bodies = solution_bodies()
+    assert len(bodies) >= 3 * len(READY)  # the search below searches for something
+    leaks = [(name, path) for name, body in bodies.items() for path, (text, code) in texts.items()
+             if body in (code if is_short(body) else text)]
+    assert not leaks, leaks
+    assert not [p for p in texts if "/reference/" in p or p.endswith("/reference")]
+
+
+@pytest.mark.parametrize("which", ["course_bundle", "student_release"])
+def test_no_hidden_check_in_the_bundle(request, which):
+    """Does no file of the bundle name a hidden check (nor is any test_hidden.py there)?"""
+    texts = bundle_texts(request.getfixturevalue(which))
+    names = hidden_check_names()
+    assert names
+    pattern = re.compile(r"\b(" + "|".join(sorted(names)) + r")\b")
+    leaks = [(match.group(1), path) for path, (text, _) in texts.items() for match in [pattern.search(text)] if match]
+    assert not leaks, leaks
+    assert not [p for p in texts if "hidden" in Path(p.split(":")[-1]).name]
+
+
+def test_bundle_layout(course_bundle):
+    """Stubs as they are, notebooks as generated from them, public checks, and a project to install?"""
+    for exercise in READY:
+        stub = course_bundle / "exercises" / exercise.name / exercise.stub_path.name
+        assert stub.read_bytes() == exercise.stub_path.read_bytes()
+        notebook = course_bundle / "notebooks" / f"{exercise.name}.ipynb"
+        assert notebook.read_text() == notebook_text(exercise)
+        assert (course_bundle / "grader" / "checks" / exercise.name / "test_public.py").exists()
+    pyproject = (course_bundle / "pyproject.toml").read_text()
+    assert 'grade = "grader.cli:' in pyproject and '"exercises*"' in pyproject
+    manifest = json.loads((course_bundle / "RELEASE.json").read_text())
+    assert {e["name"] for e in manifest["exercises"] if not e["skipped"]} == {e.name for e in READY}
+    with zipfile.ZipFile(course_bundle.with_suffix(".zip")) as zf:
+        zipped = {n for n in zf.namelist() if not n.endswith("/")}
+    on_disk = {str(p.relative_to(course_bundle.parent)) for p in course_bundle.rglob("*") if p.is_file()}
+    assert zipped == on_disk
+
+
+def test_release_replaces_only_a_previous_bundle(tmp_path):
+    """Does release refuse to wipe a folder that is not one of its own bundles?"""
+    (tmp_path / "dlcourse").mkdir()
+    (tmp_path / "dlcourse" / "notes.txt").write_text("mine")
+    with pytest.raises(ReleaseError, match="not a previous release"):
+        build_release(tmp_path, ["exercise1"], record=False)
+    assert (tmp_path / "dlcourse" / "notes.txt").exists()
+
+
+def test_kept_back_checks_are_removed_whole():
+    """Are kept-back checks removed with their decorators, and nothing else?"""
+    source = ("import x\n\n\n@public(points=1)\ndef test_a(student):\n    pass\n\n\n"
+              "@public(points=2)\n@other\ndef test_b(student):\n    return 1\n\n\ndef helper():\n    pass\n")
+    kept = remove_functions(source, {"test_b"})
+    tree = ast.parse(kept)
+    assert [n.name for n in tree.body if isinstance(n, ast.FunctionDef)] == ["test_a", "helper"]
+    assert "@other" not in kept and "test_b: runs only when your instructor grades" in kept
+
+
+# -- as a student ----------------------------------------------------------------------------------
+def run(command: list, cwd: Path, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
+
+
+def test_student_installs_offline_and_grades(student_release, tmp_path):
+    """Unzip, `pip install --no-build-isolation -e .` offline in a fresh virtual environment, then
+    `grade exercise1`: the stub scores zero on the public checks only, the reference pasted in gets
+    them all, the student is told hidden checks run when the instructor grades, and the
+    instructor's commands are not offered."""
+    with zipfile.ZipFile(student_release.with_suffix(".zip")) as zf:
+        zf.extractall(tmp_path)
+    course = tmp_path / "dlcourse"
+    venv = tmp_path / "venv"
+    assert run([sys.executable, "-m", "venv", "--system-site-packages", "--without-pip", str(venv)], tmp_path).returncode == 0
+    python = venv / "bin" / "python"
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    env.update(PIP_NO_INDEX="1", PIP_FIND_LINKS="", PATH=f"{venv / 'bin'}:{env['PATH']}")
+    installed = run([sys.executable, "-m", "pip", "--python", str(python), "install", "--no-build-isolation",
+                     "--no-index", "-q", "-e", "."], course, env)
+    assert installed.returncode == 0, installed.stderr[-2000:]
+    grade = str(venv / "bin" / "grade")
+
+    stub = run([grade, "exercise1", "--json", "stub.json"], course, env)
+    assert stub.returncode == 0, stub.stderr[-2000:]
+    assert "Hidden checks run when your instructor grades" in stub.stdout
+    result = json.loads((course / "stub.json").read_text())
+    assert result["score"] == 0 and result["max_score"] > 0
+    assert {c["visibility"] for c in result["checks"]} == {"public"}
+    assert all("not implemented yet" in c["message"] for c in result["checks"])
+
+    shutil.copy(EXERCISE1.reference_path, course / "exercises" / "exercise1" / "losses.py")
+    solved = run([grade, "exercise1", "--json", "solved.json"], course, env)
+    result = json.loads((course / "solved.json").read_text())
+    assert result["score"] == result["max_score"] == len(result["checks"]) > 0, solved.stdout
+    assert "Hidden checks run when your instructor grades" in solved.stdout
+
+    helped = run([grade, "--help"], course, env)
+    assert "release" not in helped.stdout and "check-course" not in helped.stdout
+    refused = run([grade, "release", "--out", "x"], course, env)
+    assert refused.returncode == 2 and "for instructors" in refused.stderr
+
+
+GRADE_CASES = """
+import json, sys
+from pathlib import Path
+from grader.catalog import get_exercise
+from grader.grading import grade_submission
+from grader.sandbox.launcher import Launcher
+exercise = get_exercise(sys.argv[1])
+out = {}
+with Launcher(exercise) as launcher:
+    for path in sys.argv[2:]:
+        result = grade_submission(exercise.name, Path(path), launcher=launcher, visibility="public")
+        out[Path(path).name] = {c.name: [c.status, c.message] for c in result.checks}
+json.dump(out, sys.stdout)
+"""
+
+
+def test_bundle_never_passes_a_mistake_nor_fails_a_right_answer(student_release):
+    """Graded in the bundle (answers recorded from the reference alone), does every correct case
+    pass, and every public check that catches a buggy case in the course repository still not pass?"""
+    cases = sorted(p for p in (PROJECT_ROOT / "tests" / "cases" / "exercise1").iterdir() if p.is_dir())
+    verdicts = {}
+    for where in (PROJECT_ROOT, student_release):
+        env = dict(os.environ, PYTHONPATH=str(where))
+        done = run([sys.executable, "-c", GRADE_CASES, "exercise1", *map(str, cases)], where, env)
+        assert done.returncode == 0, done.stderr[-2000:]
+        verdicts[where] = json.loads(done.stdout)
+    repo, bundle = verdicts[PROJECT_ROOT], verdicts[student_release]
+    for case in repo:
+        for check, (status, _) in repo[case].items():
+            there = bundle[case][check]
+            if status == "passed":
+                assert there[0] == "passed" or "could not run here" in there[1], (case, check, there)
+            else:
+                assert there[0] != "passed", (case, check)
+        if case.startswith("ok_"):
+            assert all(v[0] == "passed" for v in bundle[case].values()), (case, bundle[case])
+
+
+def test_other_exercises_resolve_to_the_students_own(tmp_path, monkeypatch):
+    """Without references (the bundle), does `exercises.exercise1.losses` in the sandbox come from the
+    student's own exercises/ folder, and from the reference in the course repository?"""
+    from grader import catalog
+    from grader.sandbox.launcher import other_exercise_source
+
+    assert other_exercise_source(EXERCISE1) == EXERCISE1.reference_path
+    own = tmp_path / "exercises" / "exercise1" / "losses.py"
+    own.parent.mkdir(parents=True)
+    own.write_text("def softmax(x):\n    return x\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(catalog, "REFERENCE_ROOT", tmp_path / "no-reference")
+    monkeypatch.setattr(catalog, "EXERCISES_ROOT", tmp_path / "installed")
+    moved = get_exercise("exercise1")
+    assert other_exercise_source(moved).resolve() == own.resolve()
+    own.unlink()
+    assert other_exercise_source(moved) is None  # no stub installed there either: nothing to import
