@@ -36,6 +36,20 @@ class CheckFailed(AssertionError):
         self.details = details or {}
 
 
+class CheckCouldNotRun(Exception):
+    """The grader, not the student, could not run this check (e.g. MNIST is missing)."""
+
+    def __init__(self, message: str, hint: str = ""):
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+
+def could_not_run(message: str, *, hint: str = "") -> NoReturn:
+    """End the check as 'could not run' (status error, no points), blaming the machine, not the code."""
+    raise CheckCouldNotRun(message, hint)
+
+
 def _mark(visibility: str, points: float, timeout: float | None) -> Callable:
     if points <= 0:
         raise ValueError("a check must be worth some points")

@@ -130,6 +130,8 @@ class CheckPlugin:
         if isinstance(exc, checking.CheckFailed):
             result.status, result.message, result.hint = FAILED, exc.message, exc.hint
             result.details.update(exc.details)
+        elif isinstance(exc, checking.CheckCouldNotRun):
+            result.status, result.message, result.hint = ERROR, exc.message, exc.hint
         elif isinstance(exc, StudentCodeError):
             not_impl = getattr(exc, "not_implemented", False) or getattr(getattr(exc, "cause", None),
                                                                           "not_implemented", False)

@@ -6,7 +6,7 @@ that logs every call; the end-to-end check trains the exercise-3 reference TwoLa
 
 import time
 
-from grader.checking import attach, fail, limit_time, public
+from grader.checking import attach, could_not_run, fail, limit_time, public
 from grader.mnist import MnistError, load_mnist
 from grader.sandbox.errors import StudentRaised, StudentTimeout
 from reference.exercise3.two_layer_net import TwoLayerNet as ReferenceNet
@@ -95,7 +95,7 @@ def _mnist() -> e2e.Prepared:
     try:
         return e2e.Prepared.from_mnist(load_mnist())
     except MnistError as exc:
-        fail(f"the grader could not load MNIST, so this check could not run: {exc}",
+        could_not_run(f"the grader could not load MNIST, so this check could not run: {exc}",
              hint="this is about the grading machine, not your code: download the MNIST files as the message says, "
                   "or set MNIST_DATA_DIR to the folder that holds them.")
 
