@@ -22,10 +22,15 @@ class SimulatedCuda:
 
     def __enter__(self) -> "SimulatedCuda":
         cuda_device = self.remote.torch.device("cuda")
-        self._patch("torch.cuda", "is_available", lambda *a, **k: True)
-        self._patch("torch.cuda", "device_count", lambda *a, **k: 1)
-        self._patch("torch.accelerator", "is_available", lambda *a, **k: True)
-        self._patch("torch.accelerator", "current_accelerator", lambda *a, **k: cuda_device)
+        try:
+            self._patch("torch.cuda", "is_available", lambda *a, **k: True)
+            self._patch("torch.cuda", "device_count", lambda *a, **k: 1)
+            if self.remote.builtins.hasattr(self.remote.torch, "accelerator"):  # torch >= 2.6
+                self._patch("torch.accelerator", "is_available", lambda *a, **k: True)
+                self._patch("torch.accelerator", "current_accelerator", lambda *a, **k: cuda_device)
+        except BaseException:
+            self.__exit__()
+            raise
         return self
 
     def _patch(self, module_name: str, name: str, replacement) -> None:
