@@ -62,12 +62,15 @@ def reap_all() -> dict[int, int]:
         statuses[pid] = status
 
 
-def kill_everything() -> dict[int, int]:
-    """SIGKILL every descendant until none is left; returns the exit statuses reaped."""
-    statuses = {}
-    for _ in range(200):
+def kill_everything(limit_s: float = 10.0) -> dict[int, int]:
+    """SIGKILL every descendant until none is left; returns the exit statuses reaped.
+
+    Each round kills all it finds, then waits only until those are gone (usually well under
+    a millisecond) before looking again for children they started in the meantime."""
+    statuses = reap_all()
+    deadline = time.monotonic() + limit_s
+    while time.monotonic() < deadline:
         pids = descendants(os.getpid())
-        statuses.update(reap_all())
         if not pids:
             return statuses
         for pid in pids:
@@ -75,7 +78,12 @@ def kill_everything() -> dict[int, int]:
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
-        time.sleep(0.005)
+        settle = time.monotonic() + 0.05
+        while time.monotonic() < settle:
+            statuses.update(reap_all())
+            if not any(os.path.exists(f"/proc/{pid}") for pid in pids):
+                break
+            time.sleep(0.0005)
     return statuses
 
 
