@@ -25,7 +25,7 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, TensorDataset
 
-from grader.checking import CheckFailed, attach, fail
+from grader.checking import CheckFailed, attach, could_not_run, fail
 from grader.checks.exercise7.common import read_history, rounded
 from grader.checks.exercise7.remote import Remote, state_arrays
 from grader.mnist import MnistError, load_mnist
@@ -74,7 +74,7 @@ def load_task() -> Task:
     try:
         data = load_mnist()
     except MnistError as exc:
-        fail(f"the grader could not load MNIST, so this check could not run (not a problem with your code): {exc}",
+        could_not_run(f"the grader could not load MNIST, so this check could not run (not a problem with your code): {exc}",
              hint="the instructor can pass --data-dir or set MNIST_DATA_DIR to a folder with the MNIST files.")
     x_train, x_val = ref.normalize(data.x_train[:TRAIN_LIMIT], data.x_test)
     return Task(x_train.astype(np.float32), data.t_train[:TRAIN_LIMIT].astype(np.int64), x_val.astype(np.float32),
