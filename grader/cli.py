@@ -206,8 +206,8 @@ def release(out, exercises, no_cases, no_verify, isolation) -> None:
     for entry in made.exercises:
         if entry.skipped:
             click.echo(f"  {entry.name:<10} not released: {entry.skipped}")
-            continue
-        click.echo(f"  {entry.name:<10} {len(entry.public_checks):>3} public checks")
+        else:
+            click.echo(f"  {entry.name:<10} {len(entry.public_checks):>3} public checks")
         for check, why in entry.kept_back.items():
             click.echo(f"  {'':<10}     kept back {check}: {why}")
     click.echo(f"Wrote {made.folder}" + (f" and {made.archive}" if made.archive else ""))

@@ -57,6 +57,7 @@ def split_stub(source: str) -> tuple[str, list[Chunk]]:
         text = _text(lines, first - 1, node.end_lineno)
         kind = "class" if isinstance(node, ast.ClassDef) else "function"
         summary = (ast.get_docstring(node) or "").strip().split("\n\n")[0].replace("\n", " ")
+        summary = summary if summary.endswith(".") else ""  # a sentence, not the start of a formula
         chunks.append(Chunk(node.name, kind, f"{before}\n\n\n{text}" if before else text, summary))
         start = node.end_lineno
     rest = _text(lines, start, len(lines))
@@ -87,9 +88,14 @@ def _signature(chunk: Chunk) -> str:
 
 
 def _intro(exercise: Exercise, docstring: str) -> str:
-    number = exercise.name.removeprefix("exercise")
-    return (f"# Exercise {number}: {exercise.topic}\n\n"
-            f"{docstring}\n\n"
+    """The handout: the docstring's first line as the title when it names the exercise."""
+    first, _, rest = docstring.partition("\n")
+    if first.lower().startswith("exercise"):
+        title, body = first.rstrip("."), rest.strip("\n")
+    else:
+        title, body = f"Exercise {exercise.name.removeprefix('exercise')}: {exercise.topic}", docstring
+    return (f"# {title}\n\n"
+            f"{body}\n\n"
             f"---\n\n"
             f"**How to work in this notebook.** Complete each code cell below that raises "
             f"`NotImplementedError`, keeping the names and parameters as they are. Add your own cells to "

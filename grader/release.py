@@ -13,7 +13,8 @@ DIR/dlcourse/ (and DIR/dlcourse.zip of it) holds:
                           and the checks of exercises not released left out
 
 The public checks compare with the reference, which the bundle does not contain: release runs
-them once against the reference and records its answers (grader/oracle/); in the bundle,
+them against the reference, and against the cases of tests/cases/exerciseN/ (for the diagnoses
+failing checks ask for), recording the reference's answers (grader/oracle/); in the bundle,
 `reference.*` imports answer from those recordings. A public check that cannot be replayed
 (it calls the reference from inside the student's code, for instance) is left out of the
 bundle and listed in RELEASE.json and README.md: it runs when the instructor grades. Release
@@ -24,6 +25,9 @@ When a student grades exercise N at home, the other exercises its module imports
 (`from exercises.exercise1.losses import softmax`) resolve to the student's own
 exercises/exerciseK/ files (grader/sandbox/launcher.py), since there is no reference: one
 mistake may then cost points twice at home, never when the instructor grades.
+
+The bundle is built in DIR/.dlcourse.partial and renamed when complete, so a failed release
+leaves the previous bundle as it was.
 """
 
 from __future__ import annotations
@@ -98,7 +102,23 @@ def build_release(out: Path, exercises: list[str] | None = None, *, name: str = 
     say = progress or (lambda message: None)
     chosen = [get_exercise(n) for n in exercises] if exercises else list(EXERCISES.values())
     folder = Path(out) / name
-    _clear(folder)
+    _check_replaceable(folder)
+    work = Path(out) / f".{name}.partial"  # a failed release never leaves half a bundle behind
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    try:
+        report = _build(work, chosen, record, record_cases, verify, isolation, say)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    if folder.exists():
+        shutil.rmtree(folder)
+    work.rename(folder)
+    return Release(folder, _zip(folder) if archive else None, report)
+
+
+def _build(folder: Path, chosen: list[Exercise], record: bool, record_cases: bool, verify: bool, isolation: str,
+           say: Callable[[str], None]) -> list[ReleasedExercise]:
     report = [ReleasedExercise(e.name, skipped=missing_parts(e)) for e in chosen]
     released = [get_exercise(r.name) for r in report if not r.skipped]
     _copy_grader(folder, {e.name for e in released})
@@ -117,19 +137,18 @@ def build_release(out: Path, exercises: list[str] | None = None, *, name: str = 
             if not entry.skipped:
                 say(f"{entry.name}: grading the reference with the bundle's grader")
                 _verify(get_exercise(entry.name), folder, entry, isolation)
+    for entry in report:
+        if not entry.skipped and not entry.public_checks:
+            _withdraw(get_exercise(entry.name), folder, entry)
     _write_project_files(folder, report)
-    path = _zip(folder) if archive else None
-    return Release(folder, path, report)
+    return report
 
 
 # -- copying ------------------------------------------------------------------------------------
-def _clear(folder: Path) -> None:
-    """Start from an empty folder; replace only a previous bundle, never other files."""
-    if folder.exists():
-        if not (folder / "RELEASE.json").exists():
-            raise ReleaseError(f"{folder} exists and is not a previous release; choose another --out")
-        shutil.rmtree(folder)
-    folder.mkdir(parents=True)
+def _check_replaceable(folder: Path) -> None:
+    """A previous bundle may be replaced, never other files."""
+    if folder.exists() and not (folder / "RELEASE.json").exists():
+        raise ReleaseError(f"{folder} exists and is not a previous release; choose another --out")
 
 
 def is_secret(path: Path) -> bool:
@@ -243,6 +262,15 @@ def _keep_back(exercise: Exercise, folder: Path, entry: ReleasedExercise, why: d
     entry.public_checks = [n for n in entry.public_checks if f"test_{n.split('[')[0]}" not in functions]
 
 
+def _withdraw(exercise: Exercise, folder: Path, entry: ReleasedExercise) -> None:
+    """No public check of the exercise can run without the reference: `grade exerciseN` would have
+    nothing to run, so the exercise is not released (the instructor sees why)."""
+    entry.skipped = "none of its public checks can run without the reference (see kept_back)"
+    shutil.rmtree(folder / "exercises" / exercise.name, ignore_errors=True)
+    shutil.rmtree(folder / "grader" / "checks" / exercise.name, ignore_errors=True)
+    (folder / "notebooks" / f"{exercise.name}.ipynb").unlink(missing_ok=True)
+
+
 def remove_functions(source: str, names: set[str]) -> str:
     """`source` without the top-level functions `names` (decorators included), each replaced
     by a comment saying it runs when the instructor grades."""
@@ -267,18 +295,20 @@ def _write_project_files(folder: Path, report: list[ReleasedExercise]) -> None:
         shutil.copytree(templates, folder / "templates", ignore=lambda d, n: {x for x in n if x in SKIP_NAMES})
 
 
-def _dependencies() -> list[str]:
-    """The course project's own dependencies, so students get the same versions."""
+def _project() -> dict:
+    """The course project's own [project] table: students get the same dependencies and command."""
     try:
         import tomllib
 
-        return tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+        return tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text())["project"]
     except (ImportError, OSError, KeyError, ValueError):
-        return DEPENDENCIES
+        return {}
 
 
 def pyproject_text() -> str:
-    deps = "".join(f'    "{d}",\n' for d in _dependencies())
+    project = _project()
+    deps = "".join(f'    "{d}",\n' for d in project.get("dependencies", DEPENDENCIES))
+    entry = project.get("scripts", {}).get("grade", "grader.cli:main")
     return f'''[build-system]
 requires = ["setuptools>=61"]
 build-backend = "setuptools.build_meta"
@@ -296,7 +326,7 @@ dependencies = [
 notebooks = ["jupyter"]
 
 [project.scripts]
-grade = "grader.cli:main"
+grade = "{entry}"
 
 [tool.setuptools.packages.find]
 include = ["grader*", "exercises*"]
@@ -335,10 +365,12 @@ Fill in the functions in `exercises/exerciseN/` (or, if you prefer notebooks, in
     grade exercise1                                    # checks exercises/exercise1/
     grade exercise1 --submission notebooks/exercise1.ipynb
 
-`grade list` shows every exercise. You see the public checks' verdict and messages; hidden
-checks run when your instructor grades, so passing every public check does not guarantee full
-marks. When an exercise imports another one (`from exercises.exercise1.losses import softmax`),
-it uses your own `exercises/exercise1/`; when your instructor grades, it uses the model solution.
+`grade list` shows the exercises and their points. You see the public checks' verdict and
+messages; hidden checks run when your instructor grades, so passing every public check does not
+guarantee full marks. When an exercise imports another one (`from exercises.exercise1.losses
+import softmax`), it uses your own `exercises/exercise1/losses.py` here (if you work in
+notebooks, copy your finished functions there too); when your instructor grades, it uses the
+model solution, so a mistake in one exercise costs points only once.
 
 | exercise | file | topic | checks here |
 |---|---|---|---|

@@ -43,7 +43,7 @@ def test_notebook_layout(exercise):
     stub_tree = ast.parse(exercise.stub_path.read_text())
     top_level = [n.name for n in stub_tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))]
     assert definitions == top_level
-    assert notebook.cells[0].cell_type == "markdown" and docstring.splitlines()[0] in notebook.cells[0].source
+    assert notebook.cells[0].cell_type == "markdown" and docstring.splitlines()[0].rstrip(".") in notebook.cells[0].source
     cells = code_cells(notebook)
     assert cells[-1] == f"!grade {exercise.name} --submission {exercise.name}.ipynb"
     cells = cells[:-1]

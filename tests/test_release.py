@@ -280,3 +280,102 @@ def test_other_exercises_resolve_to_the_students_own(tmp_path, monkeypatch):
     assert other_exercise_source(moved).resolve() == own.resolve()
     own.unlink()
     assert other_exercise_source(moved) is None  # no stub installed there either: nothing to import
+
+
+# -- the recorded answers ----------------------------------------------------------------------------
+FAKE_REFERENCE = """
+import numpy as np
+
+SCALE = 2.0
+
+def double(x):
+    return SCALE * x
+
+def noise(n):
+    return np.random.randn(n)
+
+def step(params, grads):
+    for key in params:
+        params[key] -= grads[key]
+
+class Counter:
+    def __init__(self, start):
+        self.value = start
+
+    def add(self, x):
+        self.value = self.value + x
+        return self.value
+"""
+
+
+def test_recorded_answers_follow_each_objects_history(tmp_path):
+    """Replayed in another order, do objects answer by their own history, in-place updates and random
+    draws replay, values within float noise match, and an unrecorded question says so?"""
+    import types
+
+    import numpy as np
+
+    from grader.oracle import ORACLE_FILE, ReferenceUnavailable
+    from grader.oracle.data import save
+    from grader.oracle.record import RecordedModule, Recorder
+    from grader.oracle.replay import Replayer, ReplayModule
+
+    real = types.ModuleType("reference.fake.mod")
+    exec(FAKE_REFERENCE, real.__dict__)
+    recorder = Recorder()
+    ref = RecordedModule(recorder, "reference.fake.mod", real)
+    a = ref.Counter(1)
+    assert (a.add(2), a.add(3)) == (3, 6)
+    b = ref.Counter(10)
+    assert b.add(1) == 11
+    x = np.array([1.0, 2.0, 3.0])
+    ref.double(x)
+    np.random.seed(0)
+    drawn = ref.noise(3)
+    params = {"w": np.array([1.0, 1.0])}
+    ref.step(params, {"w": np.array([0.5, 0.25])})
+    assert ref.SCALE == 2.0
+    (tmp_path / "exercise0").mkdir()
+    save(recorder.data("exercise0"), tmp_path / "exercise0" / ORACLE_FILE)
+
+    replay = ReplayModule(Replayer(tmp_path), "reference.fake.mod")
+    b2, a2 = replay.Counter(10), replay.Counter(1)  # created, and asked, in another order
+    assert b2.add(1) == 11 and a2.add(2) == 3 and a2.add(3) == 6
+    assert np.allclose(replay.double(x * (1 + 1e-12)), 2 * x)
+    np.random.seed(0)
+    assert np.array_equal(replay.noise(3), drawn)
+    assert np.array_equal(np.random.rand(2), (np.random.seed(0), np.random.randn(3), np.random.rand(2))[2])
+    mine = {"w": np.array([1.0, 1.0])}
+    replay.step(mine, {"w": np.array([0.5, 0.25])})
+    assert np.array_equal(mine["w"], params["w"])
+    assert replay.SCALE == 2.0
+    other = replay.Counter(1)
+    with pytest.raises(ReferenceUnavailable, match="differ from the reference's own"):
+        other.add(5)  # never asked with 5 after Counter(1)
+    with pytest.raises(ValueError, match="could not run here"):
+        replay.double(x + 1.0)
+
+
+def test_a_check_that_times_the_reference_is_kept_back(monkeypatch):
+    """Is a check that reads the clock around a reference call marked as needing the reference (a
+    recorded answer takes no time), and one that only calls it not?"""
+    import time
+    import types
+
+    from grader.oracle.record import RecordedModule, Recorder
+
+    real = types.ModuleType("reference.fake.mod")
+    exec(FAKE_REFERENCE, real.__dict__)
+    recorder = Recorder()
+    ref = RecordedModule(recorder, "reference.fake.mod", real)
+    check = {"__name__": "grader.checks.exercise0.test_public", "ref": ref, "time": time}
+    recorder._watch_clocks()
+    try:
+        monkeypatch.setenv("PYTEST_CURRENT_TEST", "checks.py::test_untimed (call)")
+        exec("start = time.perf_counter()\nref.double(1.0)", check)
+        monkeypatch.setenv("PYTEST_CURRENT_TEST", "checks.py::test_timed (call)")
+        exec("start = time.perf_counter()\nref.double(2.0)\nseconds = time.perf_counter() - start", check)
+    finally:
+        recorder.restore_clocks()
+    assert "times the reference" in recorder.problems.get("checks.py::test_timed", "")
+    assert "checks.py::test_untimed" not in recorder.problems

@@ -16,8 +16,8 @@ from grader.oracle.data import (ADVANCING, CHILD, FORMAT_VERSION, OBJECT, change
                                 snapshot)
 
 
-LONG_CALL_S = 1.0
-"""A check that runs the reference this long is probably timing it: it keeps needing the reference."""
+CLOCKS = ("perf_counter", "monotonic", "time", "process_time")
+"""Clock readings watched in the check modules, to find checks that time the reference."""
 
 
 class Root:
@@ -38,9 +38,12 @@ class Recorder:
         self.entries: dict[tuple, dict] = {}
         self.constants: dict[str, Any] = {}
         self.problems: dict[str, str] = {}
+        self.asked_since_clock: dict[str, int] = {}
+        self.clocks: dict[str, Callable] = {}
         self.depth = 0
 
     def install(self, reference_root: Path) -> None:
+        self._watch_clocks()
         for path in sorted(reference_root.rglob("*.py")):
             if path.name == "__init__.py" or "__pycache__" in path.parts:
                 continue
@@ -50,11 +53,35 @@ class Recorder:
             parent, _, leaf = name.rpartition(".")
             setattr(sys.modules[parent], leaf, proxy)
 
+    @staticmethod
+    def _check() -> str:
+        current = os.environ.get("PYTEST_CURRENT_TEST", "")
+        return current.rsplit(" (", 1)[0] if current else "import"
+
     def problem(self, reason: str) -> None:
         """This check cannot be replayed (the first reason found is kept)."""
-        current = os.environ.get("PYTEST_CURRENT_TEST", "")
-        key = current.rsplit(" (", 1)[0] if current else "import"
-        self.problems.setdefault(key, reason)
+        self.problems.setdefault(self._check(), reason)
+
+    def _watch_clocks(self) -> None:
+        """A check that reads the clock, asks the reference, and reads the clock again is timing the
+        reference: a recorded answer takes no time, so that check needs the reference itself."""
+        for name in CLOCKS:
+            self.clocks.setdefault(name, getattr(time, name))
+
+            def read(real=self.clocks[name]):
+                if sys._getframe(1).f_globals.get("__name__", "").startswith("grader.checks.") and not self.depth:
+                    check = self._check()
+                    if self.asked_since_clock.get(check):
+                        self.problem("it times the reference: a recorded answer cannot stand in for the "
+                                     "reference's running time")
+                    self.asked_since_clock[check] = 0
+                return real()
+
+            setattr(time, name, read)
+
+    def restore_clocks(self) -> None:
+        for name, real in self.clocks.items():
+            setattr(time, name, real)
 
     def perform(self, proxy: "RecordedObject", op: str, step: str, func: Callable, args: tuple = (),
                 kwargs: dict | None = None) -> Any:
@@ -63,6 +90,9 @@ class Recorder:
             return func(*_unwrap(args), **_unwrap(kwargs))
         root, path = object.__getattribute__(proxy, "_root"), object.__getattribute__(proxy, "_path")
         self._note_problems(args, kwargs)
+        check = self._check()
+        if check in self.asked_since_clock:
+            self.asked_since_clock[check] += 1
         asked = fingerprint((list(args), kwargs))
         key = entry_key(root.version, op, path + ((step,) if step else ()))
         real_args, real_kwargs = _unwrap(args), _unwrap(kwargs)
@@ -70,7 +100,6 @@ class Recorder:
         before = rng_state()
         entry: dict = {"key": key, "args": asked}
         self.depth += 1
-        start = time.perf_counter()
         try:
             result = func(*real_args, **real_kwargs)
         except Exception as exc:
@@ -79,10 +108,6 @@ class Recorder:
             raise
         finally:
             self.depth -= 1
-            seconds = time.perf_counter() - start
-            if seconds > LONG_CALL_S:
-                self.problem(f"it runs the reference for {seconds:.1f} s (a timed training run): a recorded "
-                             f"answer cannot stand in for the reference's running time")
         self._file(entry, found, before, root, op, asked)
         if op in ("getattr", "getitem") and not is_plain(result):
             entry["result"] = {CHILD: step}
