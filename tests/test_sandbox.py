@@ -55,6 +55,13 @@ def connect(port):
     with socket.create_connection(("127.0.0.1", port), timeout=1.0):
         return True
 
+def pid():
+    return os.getpid()
+
+def signal(pid):
+    os.kill(pid, 0)
+    return True
+
 def generator():
     return (i for i in range(3))
 
@@ -98,7 +105,7 @@ class Student:
 
     def __init__(self, launcher: Launcher, tmp_path: Path, source: str = PROBE):
         folder = tmp_path / "probe"
-        folder.mkdir(exist_ok=True)
+        folder.mkdir(parents=True, exist_ok=True)
         (folder / "losses.py").write_text(textwrap.dedent(source))
         submission = load_submission(folder, EXERCISE)
         self.staged = launcher.stage(submission.files)
@@ -138,6 +145,29 @@ def test_student_code_never_runs_as_root(student):
     creds = student.module.credentials()
     assert creds["uid"] == launcher.user[0] != 0
     assert int(creds["caps"], 16) == 0 and creds["no_new_privs"] == "1"
+
+
+def test_parallel_sandboxes_cannot_signal_each_others_students(tmp_path):
+    """Do two launchers (two batch workers) run their students as different users, so that one
+    student's code cannot signal the other's process, even at the 'process' level?"""
+    first, second = Launcher(EXERCISE, isolation="process"), Launcher(EXERCISE, isolation="process")
+    try:
+        first.start()
+        second.start()
+        if first.user is None or second.user is None:
+            pytest.skip("no sandbox user here (grader not root, or the user cannot reach Python)")
+        assert first.user != second.user
+        a, b = Student(first, tmp_path / "a"), Student(second, tmp_path / "b")
+        try:
+            with pytest.raises(StudentRaised) as caught:
+                b.module.signal(a.module.pid())
+            assert caught.value.type_name == "PermissionError"
+        finally:
+            a.close()
+            b.close()
+    finally:
+        first.close()
+        second.close()
 
 
 def test_bwrap_hides_the_project_and_keeps_the_system_read_only(sandboxes, tmp_path):

@@ -10,9 +10,10 @@ Isolation levels (the report names the one used):
   hide files from the student's code or stop it writing where the user running the grader
   may write; the score is still decided outside it.
 
-At both levels, when the grader runs as root the student's code runs as the unprivileged user
-`nobody` (SANDBOX_USER): it cannot write root's files, signal the grader or the zygote, or
-regain privileges. See docs/security.md for what each level does and does not prevent.
+At both levels, when the grader runs as root the student's code runs as an unprivileged user
+id of this launcher's own (sandbox_user): it cannot write root's files, signal the grader, the
+zygote or the students of other launchers (parallel batch workers), or regain privileges.
+See docs/security.md for what each level does and does not prevent.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from __future__ import annotations
 import glob
 import json
 import os
-import pwd
+import secrets
 import shutil
 import socket
 import subprocess
@@ -39,12 +40,15 @@ SANDBOX_ENV = {
     "PYTHONDONTWRITEBYTECODE": "1",
     "PYTHONHASHSEED": "0",
     "MPLBACKEND": "Agg",
+    "USER": "student",  # getpass.getuser() reads these first: the sandbox's user id has no passwd entry
+    "LOGNAME": "student",
 }
 NUMPY_THREADS = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 
-SANDBOX_USER = "nobody"
-"""Who the student's code runs as when the grader is root (a user that owns nothing)."""
+SANDBOX_UIDS = range(1_500_000_000, 1_500_000_000 + (1 << 24))
+"""User ids the student's code runs as when the grader is root: far above real and system
+users, each launcher its own, so students graded in parallel cannot signal each other."""
 PRIVATE_TMP_MB = 512
 """Size of the private /tmp and /dev/shm under bwrap (memory-backed)."""
 
@@ -54,15 +58,12 @@ class SandboxUnavailable(RuntimeError):
 
 
 def sandbox_user() -> tuple[int, int] | None:
-    """(uid, gid) the student's code switches to, or None when the grader is not root (then
-    it cannot switch users and the code runs as the person grading)."""
+    """(uid, gid) the student's code switches to: a fresh id that owns nothing, or None when
+    the grader is not root (then it cannot switch users and the code runs as the person grading)."""
     if os.geteuid() != 0:
         return None
-    try:
-        entry = pwd.getpwnam(SANDBOX_USER)
-    except KeyError:
-        return None
-    return entry.pw_uid, entry.pw_gid
+    uid = secrets.choice(SANDBOX_UIDS)
+    return uid, uid
 
 
 def secret_folders() -> list[Path]:
