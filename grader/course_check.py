@@ -16,6 +16,7 @@ The library returns rows; the CLI prints them as a table and exits 1 when a row 
 from __future__ import annotations
 
 import ast
+import copy
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -186,25 +187,58 @@ def case_folders(exercise: Exercise, cases_root: Path | None = None) -> list[Pat
 
 def verdict_table(exercise: Exercise, tests_root: Path | None = None, cases_root: Path | None = None) -> dict:
     """{case: None (full marks) or (check, words)} from tests/test_exerciseN.py, read without running it:
-    the module-level dict literal whose keys name the most case folders."""
+    the module-level dict literal whose keys name the most case folders (check names may be
+    module-level string constants, `TRAIN_SGD = "train_one_epoch_updates_like_sgd"`, and an entry
+    may be a call, `Caught("predict", "add the bias b1", {...})`)."""
     path = (tests_root or TESTS_ROOT) / f"test_{exercise.name}.py"
     if not path.exists():
         return {}
     folders = {p.name for p in case_folders(exercise, cases_root)}
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    constants = _string_constants(tree)
     best: dict = {}
-    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+    for node in tree.body:
         value = node.value if isinstance(node, (ast.Assign, ast.AnnAssign)) else None
         if not isinstance(value, ast.Dict):
             continue
         table = {}
         for key, item in zip(value.keys, value.values):
             try:
-                table[ast.literal_eval(key)] = ast.literal_eval(item)
+                table[_literal(key, constants)] = _literal(item, constants)
             except (ValueError, TypeError, SyntaxError):
                 continue
         if len(set(table) & folders) > len(set(best) & folders):
             best = table
     return best
+
+
+def _string_constants(tree: ast.Module) -> dict[str, str]:
+    """Module-level `NAME = "text"` and `A, B = "x", "y"` assignments."""
+    found = {}
+    for node in tree.body:
+        if not isinstance(node, ast.Assign):
+            continue
+        for target in node.targets:
+            pairs = [(target, node.value)]
+            if isinstance(target, ast.Tuple) and isinstance(node.value, ast.Tuple):
+                pairs = list(zip(target.elts, node.value.elts))
+            for name, value in pairs:
+                if isinstance(name, ast.Name) and isinstance(value, ast.Constant) and isinstance(value.value, str):
+                    found[name.id] = value.value
+    return found
+
+
+def _literal(node: ast.AST, constants: dict[str, str]):
+    """A literal, with known string constants substituted; a call such as `Caught("check", "words",
+    ...)` reads as its first two arguments."""
+    if isinstance(node, ast.Call):
+        return tuple(_literal(arg, constants) for arg in node.args[:2])
+
+    class Substitute(ast.NodeTransformer):
+        def visit_Name(self, name: ast.Name) -> ast.AST:
+            return ast.Constant(constants[name.id]) if name.id in constants else name
+
+    return ast.literal_eval(Substitute().visit(copy.deepcopy(node)))
 
 
 def expected_verdict(case: str, table: dict) -> tuple | None:

@@ -43,10 +43,12 @@ def test_mislabelled_cases_are_reported(tmp_path):
 def test_verdict_table_is_read_from_the_test_module(tmp_path):
     """Is the case table of tests/test_exerciseN.py read as the other developers write it?"""
     (tmp_path / "test_exercise1.py").write_text(
-        "import pytest\nEXERCISE = 1\nOTHER = {'a': 1}\n"
-        "VERDICTS = {\n    'bug_softmax_axis1': ('softmax_vector', 'axis=-1'),\n    'ok_book_style': None,\n}\n")
+        "import pytest\nEXERCISE = 1\nOTHER = {'a': 1}\nVECTOR, BATCH = 'softmax_vector', 'softmax_batch_rows'\n"
+        "VERDICTS = {\n    'bug_softmax_axis1': (VECTOR, 'axis=-1'),\n    'ok_book_style': None,\n"
+        "    'bug_softmax_no_keepdims': Caught(BATCH, 'keepdims', frozenset({'x'})),\n}\n")
     table = verdict_table(EXERCISE, tests_root=tmp_path)
-    assert table == {"bug_softmax_axis1": ("softmax_vector", "axis=-1"), "ok_book_style": None}
+    assert table == {"bug_softmax_axis1": ("softmax_vector", "axis=-1"), "ok_book_style": None,
+                     "bug_softmax_no_keepdims": ("softmax_batch_rows", "keepdims")}
     assert expected_verdict("ok_book_style", table) is None
     assert expected_verdict("bug_softmax_axis1", table) == ("softmax_vector", "axis=-1")
     assert expected_verdict("ok_unlisted", {}) is None

@@ -6,6 +6,7 @@ import json
 import os
 import re
 import shutil
+import site
 import subprocess
 import sys
 import zipfile
@@ -196,14 +197,21 @@ def test_student_installs_offline_and_grades(student_release, tmp_path):
         zf.extractall(tmp_path)
     course = tmp_path / "dlcourse"
     venv = tmp_path / "venv"
-    assert run([sys.executable, "-m", "venv", "--system-site-packages", "--without-pip", str(venv)], tmp_path).returncode == 0
+    assert run([sys.executable, "-m", "venv", "--without-pip", str(venv)], tmp_path).returncode == 0
     python = venv / "bin" / "python"
+    # numpy, torch, click... come from this interpreter's site-packages (a venv or not), listed in a
+    # .pth file; this project's own editable install there is not loaded (its .pth is not read).
+    own_site = run([str(python), "-c", "import site; print(site.getsitepackages()[0])"], tmp_path).stdout.strip()
+    (Path(own_site) / "_course_dependencies.pth").write_text("\n".join(site.getsitepackages()) + "\n")
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
     env.update(PIP_NO_INDEX="1", PIP_FIND_LINKS="", PATH=f"{venv / 'bin'}:{env['PATH']}")
     installed = run([sys.executable, "-m", "pip", "--python", str(python), "install", "--no-build-isolation",
                      "--no-index", "-q", "-e", "."], course, env)
     assert installed.returncode == 0, installed.stderr[-2000:]
     grade = str(venv / "bin" / "grade")
+    where = run([str(python), "-c", "import grader, importlib.util as u; print(grader.__file__, u.find_spec('reference'))"],
+                tmp_path, env).stdout
+    assert where.startswith(str(course / "grader")) and where.rstrip().endswith("None"), where
 
     stub = run([grade, "exercise1", "--json", "stub.json"], course, env)
     assert stub.returncode == 0, stub.stderr[-2000:]
