@@ -109,12 +109,18 @@ def wait_for(pid: int, grace: float) -> int | None:
         time.sleep(0.002)
 
 
-def empty_private_folders(folders: list[str], user: list[int] | None) -> None:
+def private_entries(folders: list[str]) -> set[str]:
+    """What the private folders hold before any student runs: what bwrap put there (the sandbox's
+    own folder, a virtualenv bound back into /tmp), never to be walked or removed."""
+    return {os.path.join(f, name) for f in folders if os.path.isdir(f) for name in os.listdir(f)}
+
+
+def empty_private_folders(folders: list[str], user: list[int] | None, keep: set[str] = frozenset()) -> None:
     """Remove what the last submission left in the sandbox's private /tmp and /dev/shm, so
     the next one (e.g. a student who caches data in /tmp) never reads it. Done by a child
     that becomes the sandbox user, the owner of those files."""
     leftovers = [os.path.join(f, name) for f in folders if os.path.isdir(f) for name in os.listdir(f)]
-    leftovers = [path for path in leftovers if not os.path.ismount(path)]  # the sandbox's own folder
+    leftovers = [path for path in leftovers if path not in keep and not os.path.ismount(path)]
     if not leftovers:
         return
     pid = os.fork()
@@ -192,6 +198,7 @@ def poll(pid: int, ended: dict[int, int]) -> dict:
 def serve(control: socket.socket, private: list[str], user: list[int] | None) -> None:
     import child  # noqa: F401 - imported before forking so every child starts with it loaded
 
+    keep = private_entries(private)
     ended: dict[int, int] = {}  # exit statuses that `poll` reaped, for `finish` to report
 
     while True:
@@ -223,7 +230,7 @@ def serve(control: socket.socket, private: list[str], user: list[int] | None) ->
             reply = describe_status(status if status is not None else statuses.get(request["pid"]))
             if status is None and request["pid"] in statuses and reply["state"] == "signal" and reply["signal"] == signal.SIGKILL:
                 reply = {"state": "killed"}
-            empty_private_folders(private, user)
+            empty_private_folders(private, user, keep)
         else:
             reply = {"error": f"unknown op {request['op']}"}
         control.sendall(json.dumps(reply).encode() + b"\n")
