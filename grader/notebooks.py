@@ -80,11 +80,16 @@ def _text(lines: list[str], begin: int, end: int) -> str:
 
 
 def _signature(chunk: Chunk) -> str:
+    """`softmax(x)`, or for a class how it is built: `class SGD(lr=0.01)`."""
     node = ast.parse(chunk.source).body[-1]
     if isinstance(node, ast.ClassDef):
-        return f"class {chunk.name}"
-    args = ast.unparse(node.args)
-    return f"{chunk.name}({args})"
+        init = next((n for n in node.body if isinstance(n, ast.FunctionDef) and n.name == "__init__"), None)
+        if init is None:
+            return f"class {chunk.name}"
+        args = init.args
+        args.args = args.args[1:]  # without self
+        return f"class {chunk.name}({ast.unparse(args)})"
+    return f"{chunk.name}({ast.unparse(node.args)})"
 
 
 def _intro(exercise: Exercise, docstring: str) -> str:

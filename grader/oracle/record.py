@@ -12,10 +12,12 @@ from pathlib import Path
 from typing import Any, Callable
 
 from grader.oracle.data import (ADVANCING, CHILD, FORMAT_VERSION, OBJECT, changes_since, digest, entry_key,
-                                fingerprint, is_plain, plain_copy, rng_changes, rng_digest, rng_state, save,
-                                snapshot)
+                                fingerprint, is_plain, is_tensor, plain_copy, rng_changes, rng_digest, rng_state,
+                                save, snapshot)
 
 
+MAX_ANSWER_MB = 8
+"""A check whose single answer is larger (a normalised MNIST, say) is kept back: the bundle stays small."""
 CLOCKS = ("perf_counter", "monotonic", "time", "process_time")
 """Clock readings watched in the check modules, to find checks that time the reference."""
 
@@ -38,6 +40,7 @@ class Recorder:
         self.entries: dict[tuple, dict] = {}
         self.constants: dict[str, Any] = {}
         self.problems: dict[str, str] = {}
+        self.askers: dict[tuple, set[str]] = {}
         self.asked_since_clock: dict[str, int] = {}
         self.clocks: dict[str, Callable] = {}
         self.depth = 0
@@ -114,6 +117,7 @@ class Recorder:
             return RecordedObject(self, root, path + (step,), result)
         seed = digest(key, repr(asked), entry.get("rng_before", ""))
         wrapped, entry["result"] = self._wrap(result, seed, [0])
+        self._size_guard(entry)
         return wrapped
 
     def _file(self, entry: dict, found: list, before: dict, root: Root, op: str, asked: Any) -> None:
@@ -128,7 +132,14 @@ class Recorder:
         if op in ADVANCING and not root.pure:
             root.version = digest(root.version, entry["key"], repr(asked), entry.get("rng_before", ""))
         entry["version_after"] = root.version
-        self.entries.setdefault((entry["key"], repr(asked), entry.get("rng_before", "")), entry)
+        filed = (entry["key"], repr(asked), entry.get("rng_before", ""))
+        self.entries.setdefault(filed, entry)
+        self.askers.setdefault(filed, set()).add(self._check())
+
+    def _size_guard(self, entry: dict) -> None:
+        megabytes = _nbytes([entry.get("result"), entry.get("effects")]) / 2 ** 20
+        if megabytes > MAX_ANSWER_MB:
+            self.problem(f"one of its answers takes {megabytes:.0f} MB, too large to ship in the bundle")
 
     def _wrap(self, result: Any, seed: str, counter: list) -> tuple[Any, Any]:
         """(what the check gets, what is stored): new objects become proxies with fresh histories."""
@@ -155,9 +166,22 @@ class Recorder:
             elif not (is_plain(value) or isinstance(value, RecordedObject) or callable(value)):
                 self.problem(f"a {type(value).__name__} of the grader's is passed to the reference")
 
-    def data(self, exercise: str) -> dict:
-        return {"version": FORMAT_VERSION, "exercise": exercise, "constants": self.constants,
-                "entries": list(self.entries.values())}
+    def data(self, exercise: str, kept_back: set[str] = frozenset()) -> dict:
+        """What the bundle gets: the answers some shipped check (or a check module's import) asked for."""
+        entries = [entry for filed, entry in self.entries.items() if not self.askers[filed] <= set(kept_back)]
+        return {"version": FORMAT_VERSION, "exercise": exercise, "constants": self.constants, "entries": entries}
+
+
+def _nbytes(x: Any, depth: int = 0) -> int:
+    if hasattr(x, "nbytes"):
+        return int(x.nbytes)
+    if is_tensor(x):
+        return x.numel() * x.element_size()
+    if depth < 32 and isinstance(x, (list, tuple)):
+        return sum(_nbytes(i, depth + 1) for i in x)
+    if depth < 32 and isinstance(x, dict):
+        return sum(_nbytes(v, depth + 1) for v in x.values())
+    return 0
 
 
 def _on_stack(function_name: str, file_suffix: str) -> bool:
@@ -298,12 +322,14 @@ def record_exercise(exercise_name: str, out_path: str | Path, isolation: str = "
         problems = dict(recorder.problems)
         for path in also or []:
             grade_submission(exercise.name, Path(path), launcher=launcher, visibility="public")
-    checks = {}
+    checks, kept_back = {}, set()
     for check in result.checks:
         nodeid = f"grader/checks/{exercise.name}/test_public.py::test_{check.name}"
         why = problems.get(nodeid, "") or problems.get("import", "")
         if not why and not check.passed:
             why = f"it does not pass with the reference itself ({check.message[:160]})"
         checks[check.name] = why
-    save(recorder.data(exercise.name), Path(out_path))
+        if why:
+            kept_back.add(nodeid)
+    save(recorder.data(exercise.name, kept_back), Path(out_path))
     return {"checks": checks, "error": result.error}
