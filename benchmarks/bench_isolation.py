@@ -8,6 +8,9 @@ each in a fresh Python process, as a student's `grade exercise1` would (goal: un
 - bare:    the same checks through the same runner (grader.runner.run_checks: same pytest
            options), with the module imported in that process as the `student` fixture (no
            sandbox, no zygote, no RPC): the floor that isolation adds to.
+- pytest:  a plain `python -m pytest grader/checks/exercise1` with the module as the `student`
+           fixture (benchmarks/bare_student_fixture.py): what grading costs without this
+           grader at all — the baseline of issue 2's goal (at most 1.3x of it).
 
 and the same three warm, in one process (a kept launcher, as batch grading does; the bare run
 repeats `pytest.main`), which shows the per-submission cost without Python's start-up.
@@ -20,6 +23,7 @@ Run: python benchmarks/bench_isolation.py [--repeat 7]
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import subprocess
 import sys
@@ -54,8 +58,9 @@ def bare_checks() -> int:
 
 
 def fresh(command: list[str]) -> float:
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parent))
     start = time.perf_counter()
-    run = subprocess.run(command, cwd=ROOT, capture_output=True)
+    run = subprocess.run(command, cwd=ROOT, capture_output=True, env=env)
     seconds = time.perf_counter() - start
     if run.returncode != 0:
         raise SystemExit(f"{' '.join(command)} failed:\n{run.stderr.decode(errors='replace')[-1500:]}")
@@ -65,7 +70,9 @@ def fresh(command: list[str]) -> float:
 def fresh_commands() -> dict[str, list[str]]:
     grade = [sys.executable, "-m", "grader.cli", "exercise1", "--submission", str(SUBMISSION), "--isolation"]
     return {"bwrap": grade + ["bwrap"], "process": grade + ["process"],
-            "bare": [sys.executable, str(Path(__file__).resolve()), "--bare-once"]}
+            "bare": [sys.executable, str(Path(__file__).resolve()), "--bare-once"],
+            "pytest": [sys.executable, "-m", "pytest", "-q", "-p", "bare_student_fixture",
+                       str(ROOT / "grader" / "checks" / "exercise1")]}
 
 
 def warm_runs(repeat: int, levels: list[str]) -> dict[str, list[float]]:
@@ -93,11 +100,13 @@ def warm_runs(repeat: int, levels: list[str]) -> dict[str, list[float]]:
 
 def report(title: str, times: dict[str, list[float]]) -> None:
     bare = statistics.median(times["bare"])
+    plain = statistics.median(times["pytest"]) if "pytest" in times else None
     print(f"\n{title}")
-    print(f"  {'':8} {'median':>8} {'min':>8} {'max':>8} {'vs bare':>8}")
+    print(f"  {'':8} {'median':>8} {'min':>8} {'max':>8} {'vs bare':>8}" + (f" {'vs pytest':>9}" if plain else ""))
     for name, values in times.items():
         median = statistics.median(values)
-        print(f"  {name:8} {median:8.3f} {min(values):8.3f} {max(values):8.3f} {median / bare:7.2f}x")
+        print(f"  {name:8} {median:8.3f} {min(values):8.3f} {max(values):8.3f} {median / bare:7.2f}x"
+              + (f" {median / plain:8.2f}x" if plain else ""))
 
 
 def main() -> None:
@@ -112,7 +121,7 @@ def main() -> None:
 
     levels = ["bwrap", "process"] if bwrap_works() else ["process"]
     commands = fresh_commands()
-    times = {name: [] for name in ["bare", *levels]}
+    times = {name: [] for name in ["bare", "pytest", *levels]}
     for _ in range(args.repeat):  # interleaved, so a busy moment of the machine hits all alike
         for name in times:
             times[name].append(fresh(commands[name]))
