@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import socket
+import sys
 import textwrap
 from pathlib import Path
 
@@ -176,7 +177,13 @@ def test_bwrap_hides_the_project_and_keeps_the_system_read_only(sandboxes, tmp_p
     launcher = sandbox_for(sandboxes, "bwrap")
     probe = Student(launcher, tmp_path)
     try:
-        assert probe.module.listing(str(PROJECT_ROOT)) == []
+        # Only a Python environment inside the project (CI's .venv) is bound back, read-only.
+        visible = probe.module.listing(str(PROJECT_ROOT))
+        environments = {Path(p).resolve().relative_to(PROJECT_ROOT.resolve()).parts[0]
+                        for p in (sys.prefix, *sys.path) if p and Path(p).resolve().is_relative_to(PROJECT_ROOT.resolve())
+                        and (Path(p).name in ("site-packages", "dist-packages") or p == sys.prefix)}
+        assert set(visible) <= environments, visible
+        assert "reference" not in visible and "grader" not in visible
         assert probe.module.write(str(probe.staged / "work" / "ok.txt"))
         for target in (launcher.harness / "child.py", launcher.root / "new.txt", Path("/etc/new-file"),
                        probe.staged / "student" / "losses.py"):

@@ -204,7 +204,9 @@ class Launcher:
                "--perms", "1777", "--size", size, "--tmpfs", "/dev/shm"]
         for device in sorted(glob.glob("/dev/nvidia*")):  # the GPU, for timed training (exercise 7)
             cmd += ["--dev-bind", device, device]
-        prefixes = {Path(p).resolve() for p in (sys.prefix, sys.base_prefix, Path(sys.executable).parent)}
+        # Python itself, and every site-packages it reads (a .pth file may add another venv's).
+        libraries = [p for p in sys.path if Path(p).name in ("site-packages", "dist-packages") and Path(p).is_dir()]
+        prefixes = {Path(p).resolve() for p in (sys.prefix, sys.base_prefix, Path(sys.executable).parent, *libraries)}
         prefixes = {p for p in prefixes if not any(q != p and _inside(p, q) for q in prefixes)}
         for prefix in sorted(p for p in prefixes if _inside(p, Path("/tmp"))):  # a virtualenv in /tmp
             cmd += _bind_back(prefix, Path("/tmp"))
