@@ -68,7 +68,7 @@ def grade_one(name, submission, json_path, html_path, isolation, device, data_di
     import os
 
     from grader.grading import grade_submission
-    from grader.report_terminal import render_check, render_header, render_total
+    from grader.report_terminal import RunningCheck, render_check, render_header, render_total
     from grader.sandbox.launcher import SandboxUnavailable
 
     path = submission if submission is not None else Path("exercises") / name
@@ -80,8 +80,13 @@ def grade_one(name, submission, json_path, html_path, isolation, device, data_di
     os.environ["GRADER_DEVICE"] = device
     click.echo(click.style(f"{name}: grading {path}", bold=True))
     try:
-        result = grade_submission(name, path, isolation=isolation,
-                                  progress=lambda check: click.echo(render_check(check)))
+        running = RunningCheck(sys.stdout)
+
+        def finished(check) -> None:
+            running.finished()
+            click.echo(render_check(check))
+
+        result = grade_submission(name, path, isolation=isolation, progress=finished, started=running.started)
     except SandboxUnavailable as exc:
         raise click.ClickException(str(exc)) from None
     if result.error:

@@ -65,9 +65,11 @@ def failed_result(exercise: Exercise, message: str, *, student: str = "", visibi
 
 def grade_submission(exercise_name: str, path: Path, *, student: str = "", launcher: Launcher | None = None,
                      isolation: str = "auto", visibility: str | None = None,
-                     progress: Callable | None = None, limits: dict | None = None) -> GradeResult:
-    """Grade one submission. `limits` overrides the catalog's time and memory limits for this
-    call only (see with_limits); the CLI never passes it."""
+                     progress: Callable | None = None, started: Callable | None = None,
+                     limits: dict | None = None) -> GradeResult:
+    """Grade one submission. `progress(check)` is called as each check finishes and
+    `started(check)` as it begins. `limits` overrides the catalog's time and memory limits for
+    this call only (see with_limits); the CLI never passes it."""
     exercise = with_limits(get_exercise(exercise_name), limits)
     start = time.perf_counter()
     try:
@@ -85,7 +87,7 @@ def grade_submission(exercise_name: str, path: Path, *, student: str = "", launc
         config = child_config(exercise, launcher, submission, folder)
         process = StudentProcess(exercise, lambda: Session(launcher, config, memory_mb=exercise.memory_limit_mb))
         try:
-            checks = run_checks(exercise, process, visibility=visibility, progress=progress)
+            checks = run_checks(exercise, process, visibility=visibility, progress=progress, started=started)
         finally:
             output = process.close()
     finally:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import textwrap
+import threading
+import time
+from typing import TextIO
 
 import click
 
@@ -55,3 +58,42 @@ def render_total(result: GradeResult) -> str:
 def render(result: GradeResult, width: int = 100) -> str:
     checks = [render_check(c, width, repeat_message=not result.error) for c in result.checks]
     return "\n".join([render_header(result), *checks, render_total(result)])
+
+
+class RunningCheck:
+    """On a terminal, a line that names the check running now and counts its seconds, so a
+    long timed training run shows it is alive. Silent when output goes to a file or a pipe."""
+
+    DELAY = 1.0  # checks shorter than this never show the line
+
+    def __init__(self, stream: TextIO):
+        self.stream = stream
+        self.enabled = stream.isatty()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def started(self, check: CheckResult) -> None:
+        if not self.enabled:
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._tick, args=(check.title or check.name,), daemon=True)
+        self._thread.start()
+
+    def finished(self) -> None:
+        if self._thread is not None:
+            self._stop.set()
+            self._thread.join()
+            self._thread = None
+
+    def _tick(self, title: str) -> None:
+        start = time.monotonic()
+        shown = False
+        while not self._stop.wait(0.25):
+            elapsed = time.monotonic() - start
+            if elapsed >= self.DELAY:
+                self.stream.write(f"\r\x1b[K  … {elapsed:5.1f} s  {title}"[:120])
+                self.stream.flush()
+                shown = True
+        if shown:
+            self.stream.write("\r\x1b[K")
+            self.stream.flush()

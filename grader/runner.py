@@ -75,11 +75,13 @@ class StudentProcess:
 class CheckPlugin:
     """Gives checks their `student` fixture and turns each test outcome into a CheckResult."""
 
-    def __init__(self, exercise: Exercise, process: StudentProcess, progress: Callable | None = None):
+    def __init__(self, exercise: Exercise, process: StudentProcess, progress: Callable | None = None,
+                 started: Callable | None = None):
         self.exercise = exercise
         self.process = process
         self.results: dict[str, CheckResult] = {}
         self.progress = progress
+        self.started = started
         self.real_stdout = sys.stdout
 
     @pytest.fixture
@@ -102,6 +104,8 @@ class CheckPlugin:
         result = self.results[item.nodeid]
         token = checking._current_details.set(result.details)
         start = time.perf_counter()
+        if self.started:
+            self.started(result)
         try:
             yield
         finally:
@@ -166,11 +170,11 @@ def check_files(exercise: Exercise, visibility: str | None = None) -> list[Path]
 
 
 def run_checks(exercise: Exercise, process: StudentProcess, *, visibility: str | None = None,
-               progress: Callable | None = None) -> list[CheckResult]:
+               progress: Callable | None = None, started: Callable | None = None) -> list[CheckResult]:
     files = check_files(exercise, visibility)
     if not files:
         raise FileNotFoundError(f"no checks found for {exercise.name} in {exercise.checks_dir}")
-    plugin = CheckPlugin(exercise, process, progress)
+    plugin = CheckPlugin(exercise, process, progress, started)
     args = [*map(str, files), "-c", str(CHECKS_ROOT / "pytest.ini"), "--rootdir", str(CHECKS_ROOT.parent.parent),
             "-q", "--capture=no", "-p", "no:cacheprovider", "-p", "no:randomly", "-W", "ignore", "--tb=no", "--assert=plain",
             "--no-header",
