@@ -53,6 +53,10 @@ PRIVATE_TMP_MB = 512
 """Size of the private /tmp and /dev/shm under bwrap (memory-backed)."""
 
 
+SYSTEM_DIRS = ("usr", "bin", "sbin", "lib", "lib32", "lib64", "libx32", "etc")
+"""Top-level folders the student's process sees under bwrap (read-only), besides Python."""
+
+
 class SandboxUnavailable(RuntimeError):
     pass
 
@@ -199,19 +203,33 @@ class Launcher:
         if self.isolation != "bwrap":
             return python
         size = str(PRIVATE_TMP_MB << 20)
-        cmd = ["bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
-               "--perms", "1777", "--size", size, "--tmpfs", "/tmp",
-               "--perms", "1777", "--size", size, "--tmpfs", "/dev/shm"]
+        # An allow-list, not a deny-list: the student's process sees the system folders, Python
+        # and its libraries, and its own sandbox folder; no home, /work, /srv, /opt or /mnt, so no
+        # other copy of the course anywhere on the machine either.
+        cmd = ["bwrap"]
+        for name in SYSTEM_DIRS:
+            path = Path("/") / name
+            if path.is_symlink():
+                cmd += ["--symlink", os.readlink(path), str(path)]
+            elif path.is_dir():
+                cmd += ["--ro-bind", str(path), str(path)]
+        cmd += ["--dev", "/dev", "--proc", "/proc",
+                "--perms", "1777", "--size", size, "--tmpfs", "/tmp",
+                "--perms", "1777", "--size", size, "--tmpfs", "/dev/shm"]
         for device in sorted(glob.glob("/dev/nvidia*")):  # the GPU, for timed training (exercise 7)
             cmd += ["--dev-bind", device, device]
         # Python itself, and every site-packages it reads (a .pth file may add another venv's).
         libraries = [p for p in sys.path if Path(p).name in ("site-packages", "dist-packages") and Path(p).is_dir()]
         prefixes = {Path(p).resolve() for p in (sys.prefix, sys.base_prefix, Path(sys.executable).parent, *libraries)}
         prefixes = {p for p in prefixes if not any(q != p and _inside(p, q) for q in prefixes)}
-        for prefix in sorted(p for p in prefixes if _inside(p, Path("/tmp"))):  # a virtualenv in /tmp
-            cmd += _bind_back(prefix, Path("/tmp"))
+        for prefix in sorted(prefixes):
+            if not any(_inside(prefix, Path("/") / name) for name in SYSTEM_DIRS):
+                cmd += _bind_back(prefix, Path("/tmp") if _inside(prefix, Path("/tmp")) else Path("/"))
+        # Secrets that would still be visible: inside a system folder or a Python environment
+        # (a non-editable install keeps reference/ in site-packages).
+        visible = [Path("/") / name for name in SYSTEM_DIRS] + sorted(prefixes)
         for hidden in sorted({*self.hide, *_home()}, key=lambda p: len(p.resolve().parts)):
-            if hidden.exists() and hidden.is_dir():
+            if hidden.is_dir() and any(_inside(hidden, root) for root in visible):
                 cmd += ["--tmpfs", str(hidden.resolve())]
                 for prefix in sorted(p for p in prefixes if _inside(p, hidden)):
                     cmd += _bind_back(prefix, hidden.resolve())
