@@ -45,7 +45,7 @@ def gradebook_row(exercise: str, student: str, result: GradeResult | None, check
     by_name = {c.name: c for c in result.checks}
     row = {"student": _cell(student), "exercise": exercise, "score": _num(result.score),
            "max_score": _num(result.max_score),
-           "percent": _num(100 * result.score / result.max_score) if result.max_score else "0"}
+           "percent": _num(round(100 * result.score / result.max_score, 1)) if result.max_score else "0"}
     row.update({name: _num(by_name[name].score) if name in by_name else "" for name in checks})
     row.update(status=result.status, seconds=f"{result.seconds:.2f}")
     return row
