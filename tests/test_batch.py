@@ -25,7 +25,7 @@ import pytest
 
 from grader import batch
 from grader.batch import pool
-from grader.catalog import EXERCISES, get_exercise
+from grader.catalog import get_exercise
 from grader.grading import grade_submission
 from grader.sandbox.launcher import Launcher
 
@@ -129,15 +129,13 @@ def _skip_unless_ready(exercise_name: str) -> None:
 
 def single_grades(exercise_name: str, folder: Path) -> dict[str, dict]:
     """Each student graded alone with grade_submission (same time limits as the batch)."""
-    patched = batch.with_timeouts(get_exercise(exercise_name), TIMEOUTS)
+    limits = batch.timeout_limits(TIMEOUTS)
     students, _ = batch.discover(folder)
     grades = {}
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setitem(EXERCISES, exercise_name, patched)
-        with Launcher(patched) as launcher:
-            for s in students:
-                result = grade_submission(exercise_name, s.path, student=s.id, launcher=launcher)
-                grades[s.id] = {"score": result.score, "checks": {c.name: c.status for c in result.checks}}
+    with Launcher(get_exercise(exercise_name)) as launcher:
+        for s in students:
+            result = grade_submission(exercise_name, s.path, student=s.id, launcher=launcher, limits=limits)
+            grades[s.id] = {"score": result.score, "checks": {c.name: c.status for c in result.checks}}
     return grades
 
 

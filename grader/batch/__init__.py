@@ -18,7 +18,6 @@ progress goes to a callback (progress.ProgressLine draws it for the CLI).
 
 from __future__ import annotations
 
-import dataclasses
 import fcntl
 import hashlib
 import os
@@ -34,6 +33,7 @@ from grader.batch.progress import Progress, ProgressLine
 from grader.batch.store import (INSTRUCTOR_REPORT, RESULT_FILE, STUDENT_REPORT, Student, error_result,
                                 is_current, is_final, load_stored, save_student)
 from grader.catalog import Exercise, get_exercise
+from grader.grading import with_limits
 from grader.results import GradeResult, write_atomic
 from grader.submission import SKIP_DIRS, content_hash
 
@@ -43,7 +43,7 @@ RESERVED = {"gradebook.csv", "summary.html"}
 FORMATS = ("gradescope",)
 
 __all__ = ["run_batch", "discover", "BatchError", "BatchReport", "Progress", "ProgressLine", "Student",
-           "with_timeouts"]
+           "timeout_limits"]
 
 
 class BatchError(RuntimeError):
@@ -119,12 +119,12 @@ def grading_key(exercise: Exercise) -> str:
     return digest.hexdigest()[:16]
 
 
-def with_timeouts(exercise: Exercise, timeouts: tuple[float, float] | None) -> Exercise:
-    """The exercise with other (check, submission) time limits; tests use it to keep hangs short."""
+def timeout_limits(timeouts: tuple[float, float] | None) -> dict | None:
+    """(check, submission) seconds as grade_submission's `limits`; tests use it to keep hangs short."""
     if not timeouts:
-        return exercise
+        return None
     check, submission = timeouts
-    return dataclasses.replace(exercise, check_timeout=float(check), submission_timeout=float(submission))
+    return {"check_timeout": float(check), "submission_timeout": float(submission)}
 
 
 # -- the whole batch ---------------------------------------------------------------------------
@@ -138,7 +138,8 @@ def run_batch(submissions: Path, exercise_name: str, out: Path, *, jobs: int | N
     returns a report with `interrupted` set; the same call later grades the rest."""
     from grader.runner import list_checks  # imports the checks here, once, before the workers fork
 
-    exercise = with_timeouts(get_exercise(exercise_name), timeouts)
+    limits = timeout_limits(timeouts)
+    exercise = with_limits(get_exercise(exercise_name), limits)
     bad = [f for f in formats if f not in FORMATS]
     if bad:
         raise BatchError(f"unknown format {bad[0]!r}; formats: {', '.join(FORMATS)}")
@@ -163,7 +164,7 @@ def run_batch(submissions: Path, exercise_name: str, out: Path, *, jobs: int | N
         tick()
         try:
             if todo:
-                settings = WorkerSettings(exercise=exercise, out=out.resolve(), key=key, isolation=isolation,
+                settings = WorkerSettings(exercise=exercise, limits=limits, out=out.resolve(), key=key, isolation=isolation,
                                           hide=(Path(submissions).resolve(), out.resolve()), formats=tuple(formats))
                 _grade(todo, settings, jobs or default_jobs(exercise), report, state, tick)
         except KeyboardInterrupt:

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Callable
 
 from grader.batch.store import Student, error_result, save_student
-from grader.catalog import EXERCISES, Exercise
+from grader.catalog import Exercise
 
 WORKER_MARGIN_S = 60.0
 """A worker may spend this much longer than the submission's own time limit before it is
@@ -40,6 +40,8 @@ class WorkersFailed(RuntimeError):
 @dataclass(frozen=True)
 class WorkerSettings:
     exercise: Exercise
+    """The exercise with `limits` applied (grading.with_limits)."""
+    limits: dict | None
     out: Path
     key: str
     isolation: str
@@ -65,7 +67,6 @@ def worker_main(conn, settings: WorkerSettings) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group; the parent decides
     signal.signal(signal.SIGTERM, _stop)  # so `finally` closes the sandbox
     parent = os.getppid()
-    EXERCISES[settings.exercise.name] = settings.exercise  # this process only: the time limits in force
     launcher = None
     try:
         launcher = Launcher(settings.exercise, isolation=settings.isolation, hide=settings.hide)
@@ -100,7 +101,8 @@ def grade_student(student: Student, launcher, settings: WorkerSettings) -> dict:
 
     retry = False
     try:
-        result = grade_submission(settings.exercise.name, student.path, student=student.id, launcher=launcher)
+        result = grade_submission(settings.exercise.name, student.path, student=student.id, launcher=launcher,
+                                  limits=settings.limits)
     except Exception as exc:  # a fault of the grader, not of the student: recorded, retried next run
         result = error_result(settings.exercise, student, f"the grader failed on this submission "
                               f"({type(exc).__name__}: {str(exc)[:300]}); rerun the batch to try again")
