@@ -7,7 +7,6 @@ import math
 import re
 from html.parser import HTMLParser
 
-import pytest
 
 from grader import report_html
 from grader.results import CheckResult, GradeResult

@@ -294,7 +294,7 @@ def _same_params(a: dict, b: dict) -> bool:
 
 # -- the accuracy histories -------------------------------------------------------------------
 def expect_accuracies(r: Run) -> None:
-    s, call = r.scenario, r.scenario.call_text()
+    call = r.scenario.call_text()
     histories = expect_histories(r)
     data = r.network.data
     for name, side, other in (("train_acc", "train", "test"), ("test_acc", "test", "train")):

@@ -175,8 +175,8 @@ def expect_running_statistics(student, momentum: float | None, seed: int) -> Non
              f"{show(want_mean)} and {show(want_var)} (the batch mean of x{i + 1} was {show(x.mean(axis=0))}, "
              f"its variance {show(x.var(axis=0))}).",
              hint=running_hint(got_mean, got_var, batches[:i + 1], momentum) or
-             f"running_mean <- momentum * running_mean + (1 - momentum) * mu, and likewise running_var with the "
-             f"batch variance; both start at zeros.")
+             "running_mean <- momentum * running_mean + (1 - momentum) * mu, and likewise running_var with the "
+             "batch variance; both start at zeros.")
 
 
 def statistics_agree(got: tuple, expected: tuple) -> bool:
