@@ -70,8 +70,10 @@ class StudentRaised(StudentCodeError):
 
     def student_message(self) -> str:
         call, where, kind = _call(self.label), self.where, self.type_name
-        if self.not_implemented:
-            return f"not implemented yet: {call} raises NotImplementedError{where}."
+        if self.not_implemented:  # the line is the stub's own `raise`: its place is enough
+            frames = self.info.get("frames") or []
+            place = f" ({frames[-1][0]}, line {frames[-1][1]})" if frames else ""
+            return f"not implemented yet: {call} raises NotImplementedError{place}."
         if kind == "SystemExit":
             code = f"({self.text})" if self.text and self.text != "None" else "()"
             return (f"{call} called sys.exit{code}{where}: that stops Python instead of returning a result. "
