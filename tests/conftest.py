@@ -63,3 +63,22 @@ def assert_caught(result: GradeResult, check: str, words: str = "") -> None:
     if words:
         text = message_of(result, check).lower()
         assert words.lower() in text, f"message of {check} lacks {words!r}: {text}"
+
+
+def assert_stub_scores_zero(result: GradeResult) -> None:
+    """The untouched handout: zero points, every check saying 'not implemented yet'."""
+    assert result.score == 0 and result.max_score > 0
+    assert all("not implemented yet" in c.message for c in result.checks), [c.message for c in result.checks]
+
+
+def assert_verdict(result: GradeResult, expected) -> None:
+    """A verdict-table entry: None means full marks, else (check, words) that must fail."""
+    if expected is None:
+        assert_full_marks(result)
+    else:
+        assert_caught(result, *expected)
+
+
+def case_folders(exercise: str) -> set[str]:
+    """The case folders on disk for an exercise, to compare with its verdict table."""
+    return {p.name for p in (CASES / exercise).iterdir() if p.is_dir()}

@@ -2,7 +2,7 @@
 
 import pytest
 
-from conftest import CASES, assert_caught, assert_full_marks
+from conftest import CASES, assert_full_marks, assert_stub_scores_zero, assert_verdict, case_folders
 from grader.catalog import get_exercise
 
 EXERCISE = get_exercise("exercise2")
@@ -33,23 +33,15 @@ def test_reference_gets_full_marks(grade):
 
 def test_stub_scores_zero_with_not_implemented(grade):
     """Does the untouched handout score zero, every check saying 'not implemented yet'?"""
-    result = grade("exercise2", EXERCISE.stub_path.parent)
-    assert result.score == 0 and result.max_score > 0
-    assert all("not implemented yet" in c.message for c in result.checks), [c.message for c in result.checks]
+    assert_stub_scores_zero(grade("exercise2", EXERCISE.stub_path.parent))
 
 
 @pytest.mark.parametrize("case", sorted(VERDICTS))
 def test_case_verdict(grade, case):
     """Does each buggy case lose points on the check naming its mistake, and each correct one pass?"""
-    result = grade("exercise2", CASES / "exercise2" / case)
-    expected = VERDICTS[case]
-    if expected is None:
-        assert_full_marks(result)
-    else:
-        assert_caught(result, *expected)
+    assert_verdict(grade("exercise2", CASES / "exercise2" / case), VERDICTS[case])
 
 
 def test_every_case_folder_is_in_the_table():
     """Is every case folder on disk listed in the verdict table (and no stale entry left)?"""
-    on_disk = {p.name for p in (CASES / "exercise2").iterdir() if p.is_dir()}
-    assert on_disk == set(VERDICTS)
+    assert case_folders("exercise2") == set(VERDICTS)

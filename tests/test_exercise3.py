@@ -6,7 +6,7 @@ from typing import NamedTuple
 import numpy as np
 import pytest
 
-from conftest import CASES, assert_caught, assert_full_marks, failed_checks
+from conftest import CASES, assert_caught, assert_full_marks, assert_stub_scores_zero, case_folders, failed_checks
 from grader.catalog import get_exercise
 from grader.checks.exercise3 import support
 from grader.checks.exercise3 import test_public as checks
@@ -85,9 +85,7 @@ def test_reference_gets_full_marks(grade):
 
 def test_stub_scores_zero_with_not_implemented(grade):
     """Does the untouched handout score zero, every check saying 'not implemented yet'?"""
-    result = grade("exercise3", EXERCISE.stub_path.parent)
-    assert result.score == 0 and result.max_score > 0
-    assert all("not implemented yet" in c.message for c in result.checks), [c.message for c in result.checks]
+    assert_stub_scores_zero(grade("exercise3", EXERCISE.stub_path.parent))
 
 
 @pytest.mark.parametrize("case", sorted(VERDICTS))
@@ -105,8 +103,7 @@ def test_case_verdict(grade, case):
 
 def test_every_case_folder_is_in_the_table():
     """Is every case folder on disk listed in the verdict table (and no stale entry left)?"""
-    on_disk = {p.name for p in (CASES / "exercise3").iterdir() if p.is_dir()}
-    assert on_disk == set(VERDICTS)
+    assert case_folders("exercise3") == set(VERDICTS)
 
 
 def test_gradient_failure_names_worst_element_and_both_values(grade):

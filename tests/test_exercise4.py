@@ -4,7 +4,7 @@ recording network's bookkeeping, and the timed MNIST check's own pieces."""
 import numpy as np
 import pytest
 
-from conftest import CASES, assert_caught, assert_full_marks, message_of
+from conftest import CASES, assert_full_marks, assert_stub_scores_zero, assert_verdict, case_folders, message_of
 from grader.catalog import get_exercise
 from grader.checks.exercise4 import endtoend as e2e
 from grader.checks.exercise4.recording import RecordingNetwork, make_data
@@ -68,26 +68,18 @@ def test_reference_gets_full_marks(grade):
 
 def test_stub_scores_zero_with_not_implemented(grade):
     """Does the untouched handout score zero, every check saying 'not implemented yet'?"""
-    result = grade("exercise4", EXERCISE.stub_path.parent)
-    assert result.score == 0 and result.max_score > 0
-    assert all("not implemented yet" in c.message for c in result.checks), [c.message for c in result.checks]
+    assert_stub_scores_zero(grade("exercise4", EXERCISE.stub_path.parent))
 
 
 @pytest.mark.parametrize("case", sorted(VERDICTS))
 def test_case_verdict(grade, case):
     """Does each buggy case lose points on the check naming its mistake, and each correct one pass?"""
-    result = grade("exercise4", CASES / "exercise4" / case)
-    expected = VERDICTS[case]
-    if expected is None:
-        assert_full_marks(result)
-    else:
-        assert_caught(result, *expected)
+    assert_verdict(grade("exercise4", CASES / "exercise4" / case), VERDICTS[case])
 
 
 def test_every_case_folder_is_in_the_table():
     """Is every case folder on disk listed in the verdict table (and no stale entry left)?"""
-    on_disk = {p.name for p in (CASES / "exercise4").iterdir() if p.is_dir()}
-    assert on_disk == set(VERDICTS)
+    assert case_folders("exercise4") == set(VERDICTS)
 
 
 def test_does_an_untrained_network_fail_the_mnist_check_on_accuracy(grade, tmp_path):

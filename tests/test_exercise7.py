@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import CASES, assert_caught, assert_full_marks, message_of
+from conftest import CASES, assert_caught, assert_full_marks, assert_stub_scores_zero, case_folders, message_of
 from grader.catalog import get_exercise
 from grader.checks.exercise7 import mnist_run, scenarios
 from grader.checks.exercise7 import test_hidden as hidden_checks
@@ -96,9 +96,7 @@ def test_reference_gets_full_marks(grade):
 
 def test_stub_scores_zero_with_not_implemented(grade):
     """Does the untouched handout score zero, every check saying 'not implemented yet'?"""
-    result = grade("exercise7", EXERCISE.stub_path.parent)
-    assert result.score == 0 and result.max_score > 0
-    assert all("not implemented yet" in c.message for c in result.checks), [c.message for c in result.checks]
+    assert_stub_scores_zero(grade("exercise7", EXERCISE.stub_path.parent))
 
 
 @pytest.mark.parametrize("case", sorted(VERDICTS))
@@ -116,8 +114,7 @@ def test_case_verdict(grade, monkeypatch, case):
 
 def test_every_case_folder_is_in_the_table():
     """Is every case folder on disk listed in the verdict table (and no stale entry left)?"""
-    on_disk = {p.name for p in (CASES / "exercise7").iterdir() if p.is_dir()}
-    assert on_disk == set(VERDICTS)
+    assert case_folders("exercise7") == set(VERDICTS)
 
 
 def test_unseeded_shuffling_gets_the_same_verdict_every_run(grade, without_mnist_run):
