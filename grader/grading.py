@@ -13,7 +13,7 @@ from typing import Callable
 
 from grader.catalog import Exercise, get_exercise
 from grader.results import ERROR, CheckResult, GradeResult
-from grader.runner import StudentProcess, check_files, run_checks
+from grader.runner import StudentProcess, run_checks
 from grader.sandbox.launcher import NUMPY_THREADS, SANDBOX_ENV, Launcher
 from grader.sandbox.session import Session
 from grader.submission import Submission, SubmissionError, load_submission
@@ -101,5 +101,3 @@ def grade_submission(exercise_name: str, path: Path, *, student: str = "", launc
                        isolation=launcher.isolation, seconds=time.perf_counter() - start,
                        submission_hash=submission.content_hash)
 
-
-__all__ = ["grade_submission", "failed_result", "check_files"]
