@@ -7,6 +7,7 @@ passed in so a batch worker reuses one warm zygote for many students.
 from __future__ import annotations
 
 import dataclasses
+import shutil
 import time
 from pathlib import Path
 from typing import Callable
@@ -91,8 +92,6 @@ def grade_submission(exercise_name: str, path: Path, *, student: str = "", launc
         finally:
             output = process.close()
     finally:
-        import shutil
-
         shutil.rmtree(folder, ignore_errors=True)
         if own:
             launcher.close()
