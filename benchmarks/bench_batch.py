@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from grader.batch import run_batch  # noqa: E402
+from grader.batch.run import run_batch  # noqa: E402
 from test_batch import make_submissions  # noqa: E402  (the generator the batch tests use)
 
 GOAL_PER_SECOND = 10.0

@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from grader.catalog import get_exercise  # noqa: E402
-from grader.grading import grade_submission  # noqa: E402
+from grader.pipeline import grade_submission  # noqa: E402
 from grader.sandbox.launcher import Launcher  # noqa: E402
 
 GOAL_SECONDS = 3.0

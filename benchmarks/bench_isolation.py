@@ -5,7 +5,7 @@ each in a fresh Python process, as a student's `grade exercise1` would (goal: un
 
 - bwrap:   `grade exercise1 --submission reference/exercise1 --isolation bwrap`
 - process: the same with `--isolation process`
-- bare:    the same checks through the same runner (grader.runner.run_checks: same pytest
+- bare:    the same checks through the same runner (grader.checks.runner.run_checks: same pytest
            options), with the module imported in that process as the `student` fixture (no
            sandbox, no zygote, no RPC): the floor that isolation adds to.
 - pytest:  a plain `python -m pytest grader/checks/exercise1` with the module as the `student`
@@ -43,7 +43,7 @@ def bare_checks() -> int:
     import importlib.util
 
     from grader.catalog import get_exercise
-    from grader.runner import run_checks
+    from grader.checks.runner import run_checks
 
     spec = importlib.util.spec_from_file_location("bare_losses", SUBMISSION / "losses.py")
     module = importlib.util.module_from_spec(spec)
@@ -77,7 +77,7 @@ def fresh_commands() -> dict[str, list[str]]:
 
 def warm_runs(repeat: int, levels: list[str]) -> dict[str, list[float]]:
     from grader.catalog import get_exercise
-    from grader.grading import grade_submission
+    from grader.pipeline import grade_submission
     from grader.sandbox.launcher import Launcher
 
     times: dict[str, list[float]] = {"bare": []}

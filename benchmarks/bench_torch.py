@@ -73,7 +73,7 @@ def time_to_target(task: mnist_run.Task, device: str, target: float) -> tuple[fl
 def grading_wall_times(repeats: int) -> tuple[list[float], list[float]]:
     """(cold CLI seconds, warm grade_submission seconds) for the reference, full marks asserted."""
     from grader.catalog import get_exercise
-    from grader.grading import grade_submission
+    from grader.pipeline import grade_submission
     from grader.sandbox.launcher import Launcher
 
     cold = []

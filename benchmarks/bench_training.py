@@ -84,7 +84,7 @@ def bare_steps(data: e2e.Prepared, steps: int = 300) -> float:
 
 
 def grading_wall_time() -> float:
-    from grader.grading import grade_submission
+    from grader.pipeline import grade_submission
 
     start = time.perf_counter()
     result = grade_submission("exercise4", ROOT / "reference" / "exercise4")

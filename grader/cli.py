@@ -1,4 +1,4 @@
-"""The `grade` command: a thin click layer over grader.grading and friends.
+"""The `grade` command: a thin click layer over grader.pipeline and friends.
 
 It parses options, calls library functions, prints what they return, and turns user errors
 into one line and exit status 2. It holds no grading logic.
@@ -34,7 +34,7 @@ def main() -> None:
 @main.command("list")
 def list_exercises() -> None:
     """List the exercises with their topics and points."""
-    from grader.runner import list_checks
+    from grader.checks.runner import list_checks
 
     for exercise in EXERCISES.values():
         checks = list_checks(exercise)
@@ -67,8 +67,8 @@ def _exercise_command(name: str) -> click.Command:
 def grade_one(name, submission, json_path, html_path, isolation, device, data_dir) -> None:
     import os
 
-    from grader.grading import grade_submission
-    from grader.report_terminal import RunningCheck, render_check, render_header, render_total
+    from grader.pipeline import grade_submission
+    from grader.report.terminal import RunningCheck, render_check, render_header, render_total
     from grader.sandbox.launcher import SandboxUnavailable
 
     path = submission if submission is not None else Path("exercises") / name
@@ -96,7 +96,7 @@ def grade_one(name, submission, json_path, html_path, isolation, device, data_di
         result.write_json(json_path)
         click.echo(f"Wrote {json_path}")
     if html_path:
-        from grader.report_html import write_report
+        from grader.report.html import write_report
 
         audience = "instructor" if any(c.visibility == "hidden" for c in result.checks) else "student"
         write_report(result, html_path, audience=audience)
@@ -124,7 +124,7 @@ def batch(submissions, exercise_name, out, jobs, force, formats, isolation, chec
     report.html (the student's copy) and instructor.html. A rerun skips students whose
     submission is unchanged, so an interrupted batch continues where it stopped.
     """
-    from grader.batch import BatchError, ProgressLine, run_batch
+    from grader.batch.run import BatchError, ProgressLine, run_batch
 
     if exercise_name not in EXERCISES:
         raise click.UsageError(f"unknown exercise {exercise_name!r}; exercises: {', '.join(EXERCISES)}")
@@ -156,7 +156,7 @@ def batch(submissions, exercise_name, out, jobs, force, formats, isolation, chec
 @click.option("--out", "out_file", type=click.Path(path_type=Path), required=True, help="The merged CSV to write.")
 def gradebook(outs, out_file) -> None:
     """Merge the gradebooks of several batch outputs (OUT folders) into one, with a total per student."""
-    from grader.gradebook import GradebookError, merge_gradebooks
+    from grader.report.gradebook import GradebookError, merge_gradebooks
     from grader.results import write_atomic
 
     try:
@@ -200,7 +200,7 @@ def _exercise_names(names: tuple[str, ...]) -> list[str] | None:
 def release(out, exercises, no_cases, no_verify, isolation) -> None:
     """Write the students' bundle: stubs, notebooks, public checks and a `grade` without references
     or hidden checks, plus a .zip of it."""
-    from grader.release import ReleaseError, build_release
+    from grader.course.release import ReleaseError, build_release
 
     _require_course_repository("release")
     try:
@@ -226,7 +226,7 @@ def release(out, exercises, no_cases, no_verify, isolation) -> None:
 def check_course_command(exercises, no_cases, isolation) -> None:
     """After editing an exercise: the reference must get full marks, the stub zero, every buggy case in
     tests/cases/ must lose points (and every ok_ case none); exit status 1 when something is off."""
-    from grader.course_check import check_course, format_table
+    from grader.course.course_check import check_course, format_table
 
     _require_course_repository("check-course")
     mark = {True: click.style("ok", fg="green"), False: click.style("OFF", fg="red", bold=True)}

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from grader.catalog import get_exercise
-from grader.grading import grade_submission
+from grader.pipeline import grade_submission
 from grader.results import GradeResult
 from grader.sandbox.launcher import Launcher
 

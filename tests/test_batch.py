@@ -23,10 +23,10 @@ from pathlib import Path
 
 import pytest
 
-from grader import batch
+from grader.batch import run as batch
 from grader.batch import pool
 from grader.catalog import get_exercise
-from grader.grading import grade_submission
+from grader.pipeline import grade_submission
 from grader.sandbox.launcher import Launcher
 
 TESTS = Path(__file__).resolve().parent

@@ -7,7 +7,7 @@ import sys
 import time
 
 from grader.catalog import EXERCISES, get_exercise
-from grader.report_terminal import RunningCheck
+from grader.report.terminal import RunningCheck
 from grader.results import CheckResult
 
 GRADE = [sys.executable, "-c", "from grader.cli import run; run()"]

@@ -6,7 +6,7 @@ from click.testing import CliRunner
 
 from grader.catalog import get_exercise
 from grader.cli import main
-from grader.course_check import CASES_ROOT, Row, check_exercise, expected_verdict, format_table, verdict_table
+from grader.course.course_check import CASES_ROOT, Row, check_exercise, expected_verdict, format_table, verdict_table
 
 EXERCISE = get_exercise("exercise1")
 

@@ -10,7 +10,7 @@ from conftest import CASES, assert_caught, assert_full_marks, assert_stub_scores
 from grader.catalog import get_exercise
 from grader.checks.exercise3 import support
 from grader.checks.exercise3 import test_public as checks
-from grader.gradcheck import compare
+from grader.checks.gradcheck import compare
 from reference.exercise3 import two_layer_net as ref
 
 EXERCISE = get_exercise("exercise3")

@@ -25,8 +25,8 @@ import pytest
 
 from conftest import assert_full_marks
 from grader.catalog import get_exercise
-from grader.grading import grade_submission
-from grader.report_terminal import render
+from grader.pipeline import grade_submission
+from grader.report.terminal import render
 from grader.sandbox.launcher import Launcher, bwrap_works
 
 HOSTILE = Path(__file__).resolve().parent / "hostile"

@@ -7,7 +7,7 @@ import pytest
 
 from conftest import assert_full_marks
 from grader.catalog import EXERCISES
-from grader.notebooks import build_notebook, code_of, notebook_text, same_code, split_stub
+from grader.course.notebooks import build_notebook, code_of, notebook_text, same_code, split_stub
 
 WITH_STUB = [e for e in EXERCISES.values() if e.stub_path.exists()]
 WITH_REFERENCE = [e for e in WITH_STUB if e.reference_path.exists()]

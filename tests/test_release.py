@@ -17,8 +17,8 @@ from click.testing import CliRunner
 
 from grader.catalog import EXERCISES, PROJECT_ROOT, get_exercise
 from grader.cli import main
-from grader.notebooks import notebook_text
-from grader.release import ReleaseError, build_release, remove_functions
+from grader.course.notebooks import notebook_text
+from grader.course.release import ReleaseError, build_release, remove_functions
 
 READY = [e for e in EXERCISES.values() if e.stub_path.exists() and e.reference_path.exists()
          and (e.checks_dir / "test_public.py").exists()]
@@ -237,7 +237,7 @@ GRADE_CASES = """
 import json, sys
 from pathlib import Path
 from grader.catalog import get_exercise
-from grader.grading import grade_submission
+from grader.pipeline import grade_submission
 from grader.sandbox.launcher import Launcher
 exercise = get_exercise(sys.argv[1])
 out = {}
@@ -323,10 +323,10 @@ def test_recorded_answers_follow_each_objects_history(tmp_path):
 
     import numpy as np
 
-    from grader.oracle import ORACLE_FILE, ReferenceUnavailable
-    from grader.oracle.data import save
-    from grader.oracle.record import RecordedModule, Recorder
-    from grader.oracle.replay import Replayer, ReplayModule
+    from grader.course.oracle import ORACLE_FILE, ReferenceUnavailable
+    from grader.course.oracle.data import save
+    from grader.course.oracle.record import RecordedModule, Recorder
+    from grader.course.oracle.replay import Replayer, ReplayModule
 
     real = types.ModuleType("reference.fake.mod")
     exec(FAKE_REFERENCE, real.__dict__)
@@ -370,7 +370,7 @@ def test_a_check_that_times_the_reference_is_kept_back(monkeypatch):
     import time
     import types
 
-    from grader.oracle.record import RecordedModule, Recorder
+    from grader.course.oracle.record import RecordedModule, Recorder
 
     real = types.ModuleType("reference.fake.mod")
     exec(FAKE_REFERENCE, real.__dict__)

@@ -8,7 +8,7 @@ import re
 from html.parser import HTMLParser
 
 
-from grader import report_html
+from grader.report import html as report_html
 from grader.results import CheckResult, GradeResult
 
 HOSTILE = "<script>alert('pwned')</script><img src=x onerror=alert(1)>"
@@ -190,7 +190,7 @@ def test_report_of_a_real_submission_that_prints_html(grade, tmp_path):
 def test_summary_page_has_histogram_pass_rates_and_links():
     """Does the class summary show the score histogram, the hardest checks with their commonest
     messages, the slowest submissions and a link to every report?"""
-    from grader.gradebook import summarize
+    from grader.report.gradebook import summarize
 
     students = [("ana", sample_result()), (HOSTILE, sample_result(student=HOSTILE)), ("bo", None)]
     summary = summarize("exercise1", students)

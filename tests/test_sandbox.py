@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 
 from grader.catalog import PROJECT_ROOT, get_exercise
-from grader.checking import CheckFailed, as_array, as_float
-from grader.grading import child_config, with_limits
+from grader.checks.api import CheckFailed, as_array, as_float
+from grader.pipeline import child_config, with_limits
 from grader.sandbox.errors import (IMPORTING, ChannelBroken, ImportFailed, StudentAttributeError, StudentCrashed,
                                    StudentRaised, StudentTimeout)
 from grader.sandbox.launcher import SANDBOX_ENV, Launcher, bwrap_works

@@ -4,7 +4,7 @@ as shipped, scores zero without crashing the grader."""
 import pytest
 
 from grader.catalog import EXERCISES
-from grader.course_check import compare_sources, documented_parameters, interface_differences
+from grader.course.course_check import compare_sources, documented_parameters, interface_differences
 
 PAIRS = [e for e in EXERCISES.values() if e.stub_path.exists() and e.reference_path.exists()]
 

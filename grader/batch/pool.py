@@ -97,7 +97,7 @@ def worker_main(conn, settings: WorkerSettings) -> None:
 
 
 def grade_student(student: Student, launcher, settings: WorkerSettings) -> dict:
-    from grader.grading import grade_submission
+    from grader.pipeline import grade_submission
 
     retry = False
     try:

@@ -52,13 +52,13 @@ def is_final(stored: dict | None, student: Student, key: str) -> bool:
 
 def save_student(out: Path, result: GradeResult, *, key: str, formats: tuple[str, ...] = (),
                  retry: bool = False) -> None:
-    from grader.report_html import write_report
+    from grader.report.html import write_report
 
     folder = student_dir(out, result.student)
     write_report(result, folder / STUDENT_REPORT, audience="student")
     write_report(result, folder / INSTRUCTOR_REPORT, audience="instructor")
     if "gradescope" in formats:
-        from grader.gradescope import write_gradescope
+        from grader.report.gradescope import write_gradescope
 
         write_gradescope(result, folder / GRADESCOPE_FILE)
     data = result.to_dict()
@@ -68,7 +68,7 @@ def save_student(out: Path, result: GradeResult, *, key: str, formats: tuple[str
 
 def error_result(exercise: Exercise, student: Student, message: str) -> GradeResult:
     """Every check at zero with `message`: for a student the grader itself could not grade."""
-    from grader.grading import failed_result
+    from grader.pipeline import failed_result
 
     result = failed_result(exercise, message, student=student.id)
     result.submission_hash = student.hash

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.report_html import write_report
+from grader.report.html import write_report
 from grader.results import CheckResult, GradeResult
 
 CASES = Path(__file__).resolve().parent.parent / "cases"

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from grader.checking import expect_close, fail, hidden, show
+from grader.checks.api import expect_close, fail, hidden, show
 from grader.checks.exercise1.test_public import check_softmax, loss_hint
 from reference.exercise1 import losses as ref
 

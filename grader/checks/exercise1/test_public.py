@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from grader.checking import expect_close, fail, public, show
+from grader.checks.api import expect_close, fail, public, show
 from grader.sandbox.errors import StudentRaised
 from reference.exercise1 import losses as ref
 

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from grader.checking import as_array, expect_close, fail, hidden
+from grader.checks.api import as_array, expect_close, fail, hidden
 from grader.checks.exercise2.test_public import check_diff
 from grader.sandbox.errors import StudentRaised
 from reference.exercise2 import gradients as ref

@@ -6,7 +6,7 @@ code makes runs here, in the grader's process, on the values it was given.
 
 import numpy as np
 
-from grader.checking import as_array, expect_close, fail, public, show
+from grader.checks.api import as_array, expect_close, fail, public, show
 from reference.exercise2 import gradients as ref
 
 H = 1e-4

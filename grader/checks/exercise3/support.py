@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from grader.checking import as_array, fail, show
-from grader.gradcheck import ratio_if_uniform
+from grader.checks.api import as_array, fail, show
+from grader.checks.gradcheck import ratio_if_uniform
 from grader.sandbox.errors import StudentRaised
 from grader.sandbox.session import RemoteObject
 from reference.exercise3 import two_layer_net as ref

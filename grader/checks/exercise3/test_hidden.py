@@ -6,7 +6,7 @@ Tolerances as in test_public.py.
 
 from __future__ import annotations
 
-from grader.checking import fail, hidden
+from grader.checks.api import fail, hidden
 from grader.checks.exercise3.support import (STALE_HINT, assign_params, case_named, check_default_scale, read_params,
                                              same)
 from grader.checks.exercise3.test_public import (WEIGHT_SIZES, check_accuracy, check_gradient, check_loss,

@@ -30,11 +30,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from grader.checking import as_float, attach, expect_close, fail, public, show
+from grader.checks.api import as_float, attach, expect_close, fail, public, show
 from grader.checks.exercise3.support import (KEYS, LABELS_HINT, STALE_HINT, Case, accuracy_case, check_weights,
                                              expect_param_layout, gradient_hint, loss_hint, case_named, predict_hint,
                                              raised_hint, read_params, same, student_net, uses_initial)
-from grader.gradcheck import Comparison, compare
+from grader.checks.gradcheck import Comparison, compare
 from grader.sandbox.errors import StudentRaised
 from reference.exercise3 import two_layer_net as ref
 

@@ -12,8 +12,8 @@ from typing import Any
 
 import numpy as np
 
-from grader.checking import fail, show
-from grader.gradcheck import ratio_if_uniform
+from grader.checks.api import fail, show
+from grader.checks.gradcheck import ratio_if_uniform
 from grader.sandbox.errors import StudentRaised
 
 from grader.checks.exercise4.recording import KEYS, Call, RecordingNetwork, make_data

@@ -1,7 +1,7 @@
 """Hidden checks of exercise 4: test data cannot steer training, seed 0, epoch length with integer
 division, and the handout's default arguments."""
 
-from grader.checking import fail, hidden
+from grader.checks.api import fail, hidden
 from grader.checks.exercise4.diagnose import (Scenario, expect_accuracies, expect_batches, expect_histories,
                                               expect_reproducible, first_batch_difference, first_param_difference,
                                               run)

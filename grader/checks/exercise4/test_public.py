@@ -6,7 +6,7 @@ that logs every call; the end-to-end check trains the exercise-3 reference TwoLa
 
 import time
 
-from grader.checking import attach, could_not_run, fail, limit_time, public
+from grader.checks.api import attach, could_not_run, fail, limit_time, public
 from grader.mnist import MnistError, load_mnist
 from grader.sandbox.errors import StudentRaised, StudentTimeout
 from reference.exercise3.two_layer_net import TwoLayerNet as ReferenceNet

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from grader.checking import fail, hidden, show
+from grader.checks.api import fail, hidden, show
 from grader.checks.exercise5.test_public import (ADAM_HINT, MOMENTUM_HINT, OWN_STATE_HINT, adam_mistakes,
                                                  expect_steps, first_difference, gradient_sequence, initial_params,
                                                  label, leak_hint, momentum_mistakes, read_params, run_student)

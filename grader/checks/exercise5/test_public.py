@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from grader.checking import as_array, attach, fail, public, show
+from grader.checks.api import as_array, attach, fail, public, show
 from grader.sandbox.errors import StudentRaised
 from reference.exercise5 import optimizers as ref
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from grader.checking import as_array, attach, expect_close, fail, hidden, show
+from grader.checks.api import as_array, attach, expect_close, fail, hidden, show
 from grader.checks.exercise6.test_public import (BETA, BN_ATOL, BN_RTOL, GAMMA, GRAD_TOL, batch, bn_forward,
                                                  expect_dropped_fraction, expect_running_statistics, new_bn)
-from grader.gradcheck import compare
+from grader.checks.gradcheck import compare
 from reference.exercise6 import batchnorm as ref
 
 LOC_GIVEN = np.array([4.0, -38.0, 97.0, 5.0])

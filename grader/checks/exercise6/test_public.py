@@ -23,8 +23,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from grader.checking import as_array, as_float, attach, expect_close, expect_shape, fail, public, show
-from grader.gradcheck import compare, ratio_if_uniform
+from grader.checks.api import as_array, as_float, attach, expect_close, expect_shape, fail, public, show
+from grader.checks.gradcheck import compare, ratio_if_uniform
 from grader.sandbox.errors import StudentRaised
 from reference.exercise6 import batchnorm as ref
 

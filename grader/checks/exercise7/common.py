@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from grader.checking import as_float, fail, show
+from grader.checks.api import as_float, fail, show
 from grader.checks.exercise7 import scenarios
 from grader.checks.exercise7.remote import Remote, local_loader, local_model
 from reference.exercise7 import torch_training as ref

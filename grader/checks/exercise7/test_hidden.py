@@ -3,7 +3,7 @@ inputs, ties in the validation loss, and restoring the best weights without pati
 
 import numpy as np
 
-from grader.checking import fail, hidden, show
+from grader.checks.api import fail, hidden, show
 from grader.checks.exercise7 import scenarios
 from grader.checks.exercise7.remote import Remote
 from grader.checks.exercise7.test_public import (check_architecture, check_restored,

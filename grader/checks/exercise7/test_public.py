@@ -11,7 +11,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from grader.checking import as_array, as_float, expect_shape, fail, public, show
+from grader.checks.api import as_array, as_float, expect_shape, fail, public, show
 from grader.checks.exercise7 import mnist_run, scenarios
 from grader.checks.exercise7.common import (WEIGHT_ATOL, WEIGHT_RTOL, as_pair, close, rounded, run_fit,
                                             validation_loss_of, weights_match, worst_weight)

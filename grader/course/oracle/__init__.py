@@ -3,7 +3,7 @@ without shipping `reference/`.
 
 Public checks compare the student's results with the reference (`from reference.exerciseN
 import module as ref`). The bundle must not contain that code, so at release time
-(grader/release.py) each exercise's public checks run against the reference, and against every
+(grader/course/release.py) each exercise's public checks run against the reference, and against every
 case in tests/cases/exerciseN/ (so that the questions a failing check asks, to diagnose a
 mistake, are answered too), with every `reference.*` module replaced by a recording proxy
 (record.py). In the bundle, `reference.*` imports resolve to replay proxies (replay.py) that
@@ -31,7 +31,7 @@ recorded mistake: the check ends as "could not run" (ReferenceUnavailable) with 
 explanation. It never passes by accident.
 """
 
-from grader.oracle.data import ORACLE_FILE
-from grader.oracle.replay import ReferenceUnavailable, install_replay
+from grader.course.oracle.data import ORACLE_FILE
+from grader.course.oracle.replay import ReferenceUnavailable, install_replay
 
 __all__ = ["ORACLE_FILE", "ReferenceUnavailable", "install_replay"]

@@ -1,5 +1,5 @@
 """Replay (the students' bundle): `reference.*` answers from the recorded answers
-(see grader/oracle/__init__.py)."""
+(see grader/course/oracle/__init__.py)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from grader.oracle.data import (ADVANCING, CHILD, OBJECT, ORACLE_FILE, apply_changes, entry_key, fingerprint,
+from grader.course.oracle.data import (ADVANCING, CHILD, OBJECT, ORACLE_FILE, apply_changes, entry_key, fingerprint,
                                 load, plain_copy, rng_digest, rng_state, same_fingerprint, set_rng)
 from grader.sandbox.errors import StudentCodeError
 

@@ -292,7 +292,7 @@ def _judge_case(exercise: Exercise, case: str, expected: tuple | None, result) -
 def check_exercise(exercise: Exercise, *, cases: bool = True, isolation: str = "auto", tests_root: Path | None = None,
                    cases_root: Path | None = None, progress: Callable[[Row], None] | None = None) -> list[Row]:
     """The rows of one exercise, graded in one warm sandbox."""
-    from grader.grading import grade_submission
+    from grader.pipeline import grade_submission
     from grader.sandbox.launcher import Launcher
 
     rows: list[Row] = []

@@ -7,14 +7,14 @@ DIR/dlcourse/ (and DIR/dlcourse.zip of it) holds:
     README.md             how to install, work, and check, for students
     RELEASE.json          what was released: exercises, public checks, checks kept back
     exercises/exerciseN/  the stubs, exactly as in the course repository
-    notebooks/exerciseN.ipynb   the same stubs as notebooks (grader/notebooks.py)
+    notebooks/exerciseN.ipynb   the same stubs as notebooks (grader/course/notebooks.py)
     grader/               the grading engine, with each released exercise's public checks only:
                           no test_hidden.py (nor any other file named *hidden*), no reference/,
                           and the checks of exercises not released left out
 
 The public checks compare with the reference, which the bundle does not contain: release runs
 them against the reference, and against the cases of tests/cases/exerciseN/ (for the diagnoses
-failing checks ask for), recording the reference's answers (grader/oracle/); in the bundle,
+failing checks ask for), recording the reference's answers (grader/course/oracle/); in the bundle,
 `reference.*` imports answer from those recordings. A public check that cannot be replayed
 (it calls the reference from inside the student's code, for instance) is left out of the
 bundle and listed in RELEASE.json and README.md: it runs when the instructor grades. Release
@@ -45,7 +45,7 @@ from typing import Callable
 
 from grader import __version__
 from grader.catalog import EXERCISES, PROJECT_ROOT, Exercise, get_exercise
-from grader.oracle import ORACLE_FILE
+from grader.course.oracle import ORACLE_FILE
 
 BUNDLE_NAME = "dlcourse"
 GRADER_ROOT = PROJECT_ROOT / "grader"
@@ -169,14 +169,14 @@ def _copy_grader(folder: Path, released: set[str]) -> None:
     init = checks / "__init__.py"
     init.write_text(init.read_text(encoding="utf-8") + f"\n\n{HOOK_MARK}\n"
                     "# There is no reference/ folder here: `reference.*` imports answer from the recorded\n"
-                    "# answers of the reference (grader/oracle/, files _oracle.bin).\n"
+                    "# answers of the reference (grader/course/oracle/, files _oracle.bin).\n"
                     "from pathlib import Path as _Path\n\n"
-                    "from grader.oracle import install_replay as _install_replay\n\n"
+                    "from grader.course.oracle import install_replay as _install_replay\n\n"
                     "_install_replay(_Path(__file__).resolve().parent)\n", encoding="utf-8")
 
 
 def _copy_exercises(folder: Path, exercises: list[Exercise]) -> None:
-    from grader.notebooks import write_notebook
+    from grader.course.notebooks import write_notebook
 
     top = folder / "exercises"
     top.mkdir()
@@ -191,16 +191,16 @@ def _copy_exercises(folder: Path, exercises: list[Exercise]) -> None:
 
 
 def _public_check_names(exercise: Exercise) -> list[str]:
-    from grader.runner import list_checks
+    from grader.checks.runner import list_checks
 
     return [name for name, _, visibility, _ in list_checks(exercise, "public")]
 
 
 # -- recording and verifying --------------------------------------------------------------------
-RECORD_SCRIPT = ("import json, sys\nfrom grader.oracle.record import record_exercise\n"
+RECORD_SCRIPT = ("import json, sys\nfrom grader.course.oracle.record import record_exercise\n"
                  "json.dump(record_exercise(sys.argv[1], sys.argv[2], sys.argv[3], json.loads(sys.argv[4])), "
                  "sys.stdout)\n")
-VERIFY_SCRIPT = ("import json, sys\nfrom grader.grading import grade_submission\n"
+VERIFY_SCRIPT = ("import json, sys\nfrom grader.pipeline import grade_submission\n"
                  "result = grade_submission(sys.argv[1], sys.argv[2], isolation=sys.argv[3])\n"
                  "json.dump({'error': result.error, 'failed': {c.name: c.message for c in result.checks "
                  "if not c.passed}, 'hidden': [c.name for c in result.checks if c.visibility != 'public']}, "
@@ -223,7 +223,7 @@ def _run_python(script: str, args: list[str], cwd: Path) -> dict:
 
 
 def _record(exercise: Exercise, folder: Path, entry: ReleasedExercise, isolation: str, cases: bool) -> None:
-    from grader.course_check import case_folders
+    from grader.course.course_check import case_folders
 
     oracle = folder / "grader" / "checks" / exercise.name / ORACLE_FILE
     also = [str(p) for p in case_folders(exercise)] if cases else []

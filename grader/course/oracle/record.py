@@ -1,5 +1,5 @@
 """Recording (release time, on the instructor's machine): the reference seen through proxies
-that file every answer under the question asked (see grader/oracle/__init__.py)."""
+that file every answer under the question asked (see grader/course/oracle/__init__.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import types
 from pathlib import Path
 from typing import Any, Callable
 
-from grader.oracle.data import (ADVANCING, CHILD, FORMAT_VERSION, OBJECT, changes_since, digest, entry_key,
+from grader.course.oracle.data import (ADVANCING, CHILD, FORMAT_VERSION, OBJECT, changes_since, digest, entry_key,
                                 fingerprint, is_plain, is_tensor, plain_copy, rng_changes, rng_digest, rng_state,
                                 save, snapshot)
 
@@ -311,7 +311,7 @@ def record_exercise(exercise_name: str, out_path: str | Path, isolation: str = "
     {"checks": {name: "" or why it cannot be replayed}, "error": ...} for the reference's run.
     """
     from grader.catalog import REFERENCE_ROOT, get_exercise
-    from grader.grading import grade_submission
+    from grader.pipeline import grade_submission
     from grader.sandbox.launcher import Launcher
 
     exercise = get_exercise(exercise_name)

@@ -9,7 +9,7 @@ instructor publishes grades (pass `hidden_visibility="hidden"` to never show the
 
 In the container (see docs/gradescope.md):
 
-    python -m grader.gradescope exercise1 /autograder/submission /autograder/results/results.json
+    python -m grader.report.gradescope exercise1 /autograder/submission /autograder/results/results.json
 """
 
 from __future__ import annotations
@@ -76,7 +76,7 @@ def write_gradescope(result: GradeResult, path: Path, *, hidden_visibility: str 
 
 def main(argv: list[str] | None = None) -> int:
     """Grade one submission and write Gradescope's results.json; exit 0 whatever the score."""
-    parser = argparse.ArgumentParser(prog="python -m grader.gradescope", description=main.__doc__)
+    parser = argparse.ArgumentParser(prog="python -m grader.report.gradescope", description=main.__doc__)
     parser.add_argument("exercise", help="exercise1 … exercise7")
     parser.add_argument("submission", type=Path, help="the student's submission, e.g. /autograder/submission")
     parser.add_argument("results", type=Path, nargs="?", default=Path("/autograder/results/results.json"))
@@ -86,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from grader.catalog import UnknownExercise, get_exercise
-    from grader.grading import grade_submission
+    from grader.pipeline import grade_submission
 
     try:
         get_exercise(args.exercise)
@@ -97,11 +97,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         result = grade_submission(args.exercise, args.submission, isolation=args.isolation)
     except SandboxUnavailable as exc:  # the container's fault, not the student's: fail loudly, no zero
-        print(f"grader.gradescope: {exc}", file=sys.stderr)
+        print(f"grader.report.gradescope: {exc}", file=sys.stderr)
         return 1
     write_gradescope(result, args.results, hidden_visibility=args.hidden_visibility)
     if args.html:
-        from grader.report_html import write_report
+        from grader.report.html import write_report
 
         write_report(result, args.html, audience="student")
     print(f"{args.exercise}: {result.score:g} / {result.max_score:g} -> {args.results}")

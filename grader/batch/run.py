@@ -33,7 +33,7 @@ from grader.batch.progress import Progress, ProgressLine
 from grader.batch.store import (INSTRUCTOR_REPORT, RESULT_FILE, STUDENT_REPORT, Student, error_result,
                                 is_current, is_final, load_stored, save_student)
 from grader.catalog import Exercise, get_exercise
-from grader.grading import with_limits
+from grader.pipeline import with_limits
 from grader.results import GradeResult, write_atomic
 from grader.submission import SKIP_DIRS, content_hash
 
@@ -136,7 +136,7 @@ def run_batch(submissions: Path, exercise_name: str, out: Path, *, jobs: int | N
 
     Ctrl-C (or SIGTERM) stops the workers, rebuilds the gradebook of what is graded and
     returns a report with `interrupted` set; the same call later grades the rest."""
-    from grader.runner import list_checks  # imports the checks here, once, before the workers fork
+    from grader.checks.runner import list_checks  # imports the checks here, once, before the workers fork
 
     limits = timeout_limits(timeouts)
     exercise = with_limits(get_exercise(exercise_name), limits)
@@ -202,8 +202,8 @@ def _grade(todo: deque[Student], settings: WorkerSettings, jobs: int, report: Ba
 
 def finish(out: Path, exercise: str, students: list[Student], key: str, known_checks: list[str]) -> None:
     """Rebuild gradebook.csv and summary.html from the result files of the current submissions."""
-    from grader.gradebook import summarize, write_gradebook
-    from grader.report_html import render_summary
+    from grader.report.gradebook import summarize, write_gradebook
+    from grader.report.html import render_summary
 
     rows = []
     for student in students:

@@ -14,7 +14,7 @@ from typing import Callable
 
 from grader.catalog import Exercise, get_exercise
 from grader.results import ERROR, CheckResult, GradeResult
-from grader.runner import StudentProcess, run_checks
+from grader.checks.runner import StudentProcess, run_checks
 from grader.sandbox.launcher import NUMPY_THREADS, SANDBOX_ENV, Launcher
 from grader.sandbox.session import Session
 from grader.submission import Submission, SubmissionError, load_submission
@@ -57,7 +57,7 @@ def child_config(exercise: Exercise, launcher: Launcher, submission: Submission,
 
 def failed_result(exercise: Exercise, message: str, *, student: str = "", visibility: str | None = None) -> GradeResult:
     """A submission that could not be graded at all still gets every check, each at zero."""
-    from grader.runner import list_checks
+    from grader.checks.runner import list_checks
 
     checks = [CheckResult(name=name, max_score=points, visibility=vis, status=ERROR, message=message, title=title)
               for name, points, vis, title in list_checks(exercise, visibility)]

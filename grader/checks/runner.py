@@ -16,7 +16,7 @@ from typing import Callable
 
 import pytest
 
-from grader import checking
+from grader.checks import api as checking
 from grader.catalog import CHECKS_ROOT, Exercise
 from grader.results import ERROR, FAILED, PASSED, CheckResult
 from grader.sandbox.errors import ImportFailed, StudentCodeError, StudentTimeout

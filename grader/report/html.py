@@ -7,7 +7,7 @@ and the page carries a Content-Security-Policy that forbids scripts, so even a m
 escape could not run code. No CDN, no script, no web font: the page works offline and
 from a file:// link, and its CSS reflows to a phone's width.
 
-Check authors attach structured details (grader.checking.attach) that the report draws:
+Check authors attach structured details (grader.checks.api.attach) that the report draws:
 - `gradients`: rows {name, max_rel_error, worst_index, got, expected, passed} -> a table;
 - `curves`: {series name: [values]} -> line charts drawn here as inline SVG (losses on
   one chart, accuracies on another); optional `reference_curves` of the same form are
@@ -278,7 +278,7 @@ def line_chart(title: str, series: list[tuple[str, list, bool]], x_label: str, u
 
 # -- the batch summary page ---------------------------------------------------------------------
 def render_summary(summary: dict) -> str:
-    """summary: what grader.gradebook.summarize returns."""
+    """summary: what grader.report.gradebook.summarize returns."""
     return environment().get_template("summary.html").render(dict(summary, histogram=histogram(summary["histogram"])))
 
 
