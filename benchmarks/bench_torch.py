@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import subprocess
 import sys
@@ -115,10 +114,8 @@ def main() -> None:
     parser.add_argument("--skip-grading", action="store_true", help="only the training benchmarks")
     parser.add_argument("--json", dest="json_path", default=None, help="also write the numbers to this file")
     args = parser.parse_args()
-    if args.data_dir:
-        os.environ["MNIST_DATA_DIR"] = args.data_dir
     torch.set_num_threads(args.threads)
-    task = mnist_run.load_task()
+    task = mnist_run.load_task(args.data_dir)
     print(f"data: {task.source}\n      {len(task.x_train)} training rows, {len(task.x_val)} validation rows; "
           f"device {args.device}, {args.threads} thread(s), torch {torch.__version__}")
 

@@ -104,12 +104,8 @@ def main() -> None:
     parser.add_argument("--data-dir", default=None, help="folder with the MNIST IDX files")
     parser.add_argument("--json", type=Path, default=None, help="also write the results here")
     args = parser.parse_args()
-    if args.data_dir:
-        import os
-
-        os.environ["MNIST_DATA_DIR"] = args.data_dir
     t0 = time.perf_counter()
-    mnist = load_mnist()
+    mnist = load_mnist(args.data_dir)
     load_seconds = time.perf_counter() - t0
     data = e2e.Prepared.from_mnist(mnist)
     runs = [one_training_run(data) for _ in range(args.repeats)]

@@ -12,6 +12,8 @@ from pathlib import Path
 import click
 
 from grader.catalog import EXERCISES, get_exercise
+from grader.report.gradescope import VISIBILITIES
+from grader.options import DEVICES, ISOLATION_LEVELS, GradingOptions, Limits
 
 
 class GradeGroup(click.Group):
@@ -24,6 +26,21 @@ class GradeGroup(click.Group):
             name = args[0] if args else ""
             raise click.UsageError(f"unknown exercise or command {name!r}; exercises: {', '.join(EXERCISES)}; "
                                    f"commands: {', '.join(c for c in self.commands if c not in EXERCISES)}") from None
+
+
+def isolation_option(func):
+    return click.option("--isolation", type=click.Choice(ISOLATION_LEVELS), default="auto", show_default=True,
+                        help="How strongly to isolate the student's code (docs/security.md).")(func)
+
+
+def grading_options(func):
+    """--isolation, --device and --data-dir: the options every grading command takes."""
+    func = click.option("--data-dir", type=click.Path(path_type=Path), default=None,
+                        help="Folder with the MNIST IDX files (else $MNIST_DATA_DIR, else "
+                             "~/.cache/dlgrader/mnist).")(func)
+    func = click.option("--device", type=click.Choice(DEVICES), default="auto", show_default=True,
+                        help="Where timed PyTorch training runs (exercise 7).")(func)
+    return isolation_option(func)
 
 
 @click.group(cls=GradeGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -52,21 +69,16 @@ def _exercise_command(name: str) -> click.Command:
                   help="Also write the result as JSON to this file.")
     @click.option("--html", "html_path", type=click.Path(path_type=Path), default=None,
                   help="Also write an HTML feedback report to this file.")
-    @click.option("--isolation", type=click.Choice(["auto", "bwrap", "process"]), default="auto",
-                  show_default=True, help="How strongly to isolate the student's code.")
-    @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True,
-                  help="Where timed PyTorch training runs (exercise 7).")
-    @click.option("--data-dir", type=click.Path(path_type=Path), default=None,
-                  help="Folder with the MNIST IDX files (else $MNIST_DATA_DIR, else ~/.cache/dlgrader/mnist).")
+    @grading_options
     def command(submission, json_path, html_path, isolation, device, data_dir):
-        grade_one(name, submission, json_path, html_path, isolation, device, data_dir)
+        options = GradingOptions(isolation=isolation, device=device, data_dir=data_dir)
+        grade_one(name, submission, json_path, html_path, options)
 
     return command
 
 
-def grade_one(name, submission, json_path, html_path, isolation, device, data_dir) -> None:
-    import os
-
+def grade_one(name: str, submission: Path | None, json_path: Path | None, html_path: Path | None,
+              options: GradingOptions) -> None:
     from grader.pipeline import grade_submission
     from grader.report.terminal import RunningCheck, render_check, render_header, render_total
     from grader.sandbox.launcher import SandboxUnavailable
@@ -75,9 +87,6 @@ def grade_one(name, submission, json_path, html_path, isolation, device, data_di
     if not path.exists():
         raise click.UsageError(f"{path} does not exist; run `grade {name}` in your course folder "
                                f"or pass --submission PATH")
-    if data_dir is not None:
-        os.environ["MNIST_DATA_DIR"] = str(data_dir)
-    os.environ["GRADER_DEVICE"] = device
     click.echo(click.style(f"{name}: grading {path}", bold=True))
     try:
         running = RunningCheck(sys.stdout)
@@ -86,7 +95,7 @@ def grade_one(name, submission, json_path, html_path, isolation, device, data_di
             running.finished()
             click.echo(render_check(check))
 
-        result = grade_submission(name, path, isolation=isolation, progress=finished, started=running.started)
+        result = grade_submission(name, path, options=options, progress=finished, started=running.started)
     except SandboxUnavailable as exc:
         raise click.ClickException(str(exc)) from None
     if result.error:
@@ -113,11 +122,10 @@ def grade_one(name, submission, json_path, html_path, isolation, device, data_di
 @click.option("--force", is_flag=True, help="Regrade every student, even those whose submission did not change.")
 @click.option("--format", "formats", type=click.Choice(["gradescope"]), multiple=True,
               help="Also write each student's result in this format (gradescope: OUT/<student>/gradescope.json).")
-@click.option("--isolation", type=click.Choice(["auto", "bwrap", "process"]), default="auto", show_default=True,
-              help="How strongly to isolate the students' code.")
+@grading_options
 @click.option("--check-timeout", type=float, default=None, hidden=True,
               help="Tests only: seconds per check (the submission gets three times as long).")
-def batch(submissions, exercise_name, out, jobs, force, formats, isolation, check_timeout) -> None:
+def batch(submissions, exercise_name, out, jobs, force, formats, isolation, device, data_dir, check_timeout) -> None:
     """Grade every student in SUBMISSIONS (one folder, .py, .ipynb or .zip each).
 
     Writes OUT/gradebook.csv, OUT/summary.html and per student OUT/<student>/result.json,
@@ -131,10 +139,11 @@ def batch(submissions, exercise_name, out, jobs, force, formats, isolation, chec
     if not submissions.is_dir():
         raise click.UsageError(f"{submissions} is not a folder; pass the folder that holds one entry per student")
     line = ProgressLine(sys.stderr, label=exercise_name)
-    timeouts = (check_timeout, 3 * check_timeout) if check_timeout else None
+    options = GradingOptions(isolation=isolation, device=device, data_dir=data_dir,
+                             limits=Limits.for_check_timeout(check_timeout))
     try:
-        report = run_batch(submissions, exercise_name, out, jobs=jobs, force=force, formats=tuple(formats),
-                           isolation=isolation, timeouts=timeouts, progress=line)
+        report = run_batch(submissions, exercise_name, out, options=options, jobs=jobs, force=force,
+                           formats=tuple(formats), progress=line)
     except BatchError as exc:
         line.close()
         raise click.ClickException(str(exc)) from None
@@ -151,6 +160,44 @@ def batch(submissions, exercise_name, out, jobs, force, formats, isolation, chec
         sys.exit(130)
 
 
+def _instructor_only() -> bool:
+    """The students' bundle has no reference/: its `grade` hides the instructor's commands."""
+    from grader.catalog import REFERENCE_ROOT
+
+    return not REFERENCE_ROOT.is_dir()
+
+
+@main.command("gradescope", hidden=_instructor_only())
+@click.argument("exercise_name", metavar="EXERCISE", type=click.Choice(list(EXERCISES)))
+@click.argument("submission", type=click.Path(path_type=Path))
+@click.argument("results", type=click.Path(path_type=Path), required=False,
+                default=Path("/autograder/results/results.json"))
+@click.option("--hidden-visibility", type=click.Choice(VISIBILITIES),
+              default="after_published", show_default=True, help="When students see the hidden checks.")
+@click.option("--html", "html_path", type=click.Path(path_type=Path), default=None,
+              help="Also write the student's HTML report here.")
+@grading_options
+def gradescope(exercise_name, submission, results, hidden_visibility, html_path, isolation, device, data_dir) -> None:
+    """Inside Gradescope's container: grade SUBMISSION and write RESULTS (Gradescope's results.json).
+
+    Exits 0 whatever the score; 1 when the container cannot run the sandbox (not the student's fault)."""
+    from grader.pipeline import grade_submission
+    from grader.report.gradescope import write_gradescope
+    from grader.sandbox.launcher import SandboxUnavailable
+
+    options = GradingOptions(isolation=isolation, device=device, data_dir=data_dir)
+    try:
+        result = grade_submission(exercise_name, submission, options=options)
+    except SandboxUnavailable as exc:
+        raise click.ClickException(str(exc)) from None
+    write_gradescope(result, results, hidden_visibility=hidden_visibility)
+    if html_path:
+        from grader.report.html import write_report
+
+        write_report(result, html_path, audience="student")
+    click.echo(f"{exercise_name}: {result.score:g} / {result.max_score:g} -> {results}")
+
+
 @main.command("gradebook")
 @click.argument("outs", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--out", "out_file", type=click.Path(path_type=Path), required=True, help="The merged CSV to write.")
@@ -165,13 +212,6 @@ def gradebook(outs, out_file) -> None:
         raise click.UsageError(str(exc)) from None
     write_atomic(out_file, merged.csv())
     click.echo(f"Wrote {out_file}: {len(merged.students)} students, {', '.join(merged.exercises)}")
-
-
-def _instructor_only() -> bool:
-    """The students' bundle has no reference/: its `grade` hides the instructor's commands."""
-    from grader.catalog import REFERENCE_ROOT
-
-    return not REFERENCE_ROOT.is_dir()
 
 
 def _require_course_repository(command: str) -> None:
@@ -195,8 +235,7 @@ def _exercise_names(names: tuple[str, ...]) -> list[str] | None:
 @click.option("--no-cases", is_flag=True,
               help="Record the reference's answers only, not the diagnoses the checks give tests/cases/ (quicker).")
 @click.option("--no-verify", is_flag=True, help="Skip grading the reference with the bundle's own grader.")
-@click.option("--isolation", type=click.Choice(["auto", "bwrap", "process"]), default="auto", show_default=True,
-              help="Sandbox used while recording and verifying.")
+@isolation_option
 def release(out, exercises, no_cases, no_verify, isolation) -> None:
     """Write the students' bundle: stubs, notebooks, public checks and a `grade` without references
     or hidden checks, plus a .zip of it."""
@@ -221,8 +260,7 @@ def release(out, exercises, no_cases, no_verify, isolation) -> None:
 @main.command("check-course", hidden=_instructor_only())
 @click.option("--exercise", "exercises", multiple=True, help="Check only this exercise (repeat for several).")
 @click.option("--no-cases", is_flag=True, help="Only the interface, the reference and the stub, not tests/cases.")
-@click.option("--isolation", type=click.Choice(["auto", "bwrap", "process"]), default="auto", show_default=True,
-              help="How strongly to isolate the code being graded.")
+@isolation_option
 def check_course_command(exercises, no_cases, isolation) -> None:
     """After editing an exercise: the reference must get full marks, the stub zero, every buggy case in
     tests/cases/ must lose points (and every ok_ case none); exit status 1 when something is off."""

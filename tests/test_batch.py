@@ -3,7 +3,7 @@
 A class of at least 30 submissions per exercise is generated from the reference, the stub,
 the buggy case folders and hostile variants (notebook, zip, hang, crash, garbage, flood of
 output). Hanging submissions cost their time limit, so these tests shorten the limits
-through the batch's `timeouts` (the catalog is left alone).
+through the batch's options (the catalog is left alone).
 """
 
 from __future__ import annotations
@@ -25,13 +25,14 @@ import pytest
 
 from grader.batch import run as batch
 from grader.batch import pool
+from grader.options import GradingOptions, Limits
 from grader.catalog import get_exercise
 from grader.pipeline import grade_submission
 from grader.sandbox.launcher import Launcher
 
 TESTS = Path(__file__).resolve().parent
 CASES = TESTS / "cases"
-TIMEOUTS = (1.5, 3.0)
+OPTIONS = GradingOptions(limits=Limits(check_timeout=1.5, submission_timeout=3.0))
 """(per check, per submission) seconds while testing: a hang costs this, not the catalog's 10 s."""
 CLASS_SIZE = 30
 EXERCISES_UNDER_TEST = ["exercise1", "exercise2"]
@@ -129,12 +130,11 @@ def _skip_unless_ready(exercise_name: str) -> None:
 
 def single_grades(exercise_name: str, folder: Path) -> dict[str, dict]:
     """Each student graded alone with grade_submission (same time limits as the batch)."""
-    limits = batch.timeout_limits(TIMEOUTS)
     students, _ = batch.discover(folder)
     grades = {}
     with Launcher(get_exercise(exercise_name)) as launcher:
         for s in students:
-            result = grade_submission(exercise_name, s.path, student=s.id, launcher=launcher, limits=limits)
+            result = grade_submission(exercise_name, s.path, student=s.id, launcher=launcher, options=OPTIONS)
             grades[s.id] = {"score": result.score, "checks": {c.name: c.status for c in result.checks}}
     return grades
 
@@ -146,7 +146,7 @@ def graded_class(request, tmp_path_factory):
     root = tmp_path_factory.mktemp(request.param)
     kinds = make_submissions(request.param, root / "subs")
     expected = single_grades(request.param, root / "subs")
-    report = batch.run_batch(root / "subs", request.param, root / "out", jobs=2, timeouts=TIMEOUTS)
+    report = batch.run_batch(root / "subs", request.param, root / "out", jobs=2, options=OPTIONS)
     return {"exercise": request.param, "root": root, "kinds": kinds, "expected": expected, "report": report}
 
 
@@ -217,7 +217,7 @@ def test_rerun_skips_every_unchanged_student(graded_class, tmp_path):
     """Does running the same batch again grade nobody and leave every result file as it was?"""
     subs, out = copy_class(graded_class, tmp_path)
     before = {p: p.read_bytes() for p in out.glob("*/result.json")}
-    report = batch.run_batch(subs, graded_class["exercise"], out, jobs=2, timeouts=TIMEOUTS)
+    report = batch.run_batch(subs, graded_class["exercise"], out, jobs=2, options=OPTIONS)
     assert report.graded == 0 and report.skipped == len(graded_class["expected"])
     assert {p: p.read_bytes() for p in out.glob("*/result.json")} == before
     assert_gradebook_matches(out, graded_class["expected"])
@@ -228,7 +228,7 @@ def test_changed_submission_is_regraded(graded_class, tmp_path):
     subs, out = copy_class(graded_class, tmp_path)
     exercise = get_exercise(graded_class["exercise"])
     (subs / "stub" / f"{exercise.module}.py").write_text(exercise.reference_path.read_text())
-    report = batch.run_batch(subs, graded_class["exercise"], out, jobs=2, timeouts=TIMEOUTS)
+    report = batch.run_batch(subs, graded_class["exercise"], out, jobs=2, options=OPTIONS)
     assert report.graded == 1
     expected = dict(graded_class["expected"], stub=graded_class["expected"]["ref_folder"])
     assert_gradebook_matches(out, expected)
@@ -239,7 +239,7 @@ def test_student_removed_from_the_folder_leaves_the_gradebook(graded_class, tmp_
     files on disk) and say so?"""
     subs, out = copy_class(graded_class, tmp_path)
     shutil.rmtree(subs / "stub")
-    report = batch.run_batch(subs, graded_class["exercise"], out, jobs=2, timeouts=TIMEOUTS)
+    report = batch.run_batch(subs, graded_class["exercise"], out, jobs=2, options=OPTIONS)
     assert report.graded == 0 and any("no longer in" in w for w in report.warnings)
     expected = {k: v for k, v in graded_class["expected"].items() if k != "stub"}
     assert_gradebook_matches(out, expected)
@@ -251,7 +251,7 @@ def test_force_regrades_everyone(graded_class, tmp_path):
     if graded_class["exercise"] != "exercise1":
         pytest.skip("one exercise is enough")
     subs, out = copy_class(graded_class, tmp_path)
-    report = batch.run_batch(subs, graded_class["exercise"], out, jobs=2, force=True, timeouts=TIMEOUTS)
+    report = batch.run_batch(subs, graded_class["exercise"], out, jobs=2, force=True, options=OPTIONS)
     assert report.graded == len(graded_class["expected"]) and report.skipped == 0
     assert_gradebook_matches(out, graded_class["expected"])
 
@@ -280,7 +280,7 @@ def test_killed_batch_resumes_without_loss_or_duplicates(graded_class, tmp_path)
     subs, out = tmp_path / "subs", tmp_path / "out"
     shutil.copytree(graded_class["root"] / "subs", subs)
     command = [sys.executable, "-m", "grader.cli", "batch", str(subs), "--exercise", "exercise1", "--out", str(out),
-               "--jobs", "2", "--check-timeout", str(TIMEOUTS[0])]
+               "--jobs", "2", "--check-timeout", str(OPTIONS.limits.check_timeout)]
 
     interrupted = _start_cli(command)
     after_sigint, err = _kill_when(interrupted, out, 4, signal.SIGINT)
@@ -319,13 +319,13 @@ def test_worker_that_dies_is_replaced_and_its_student_regraded(graded_class, tmp
 
     monkeypatch.setattr(pool, "grade_student", dying)
     out = tmp_path / "out"
-    report = batch.run_batch(subs, "exercise1", out, jobs=2, timeouts=TIMEOUTS)
+    report = batch.run_batch(subs, "exercise1", out, jobs=2, options=OPTIONS)
     assert report.worker_restarts >= 2
     assert stored(out, "ref_folder")["score"] == graded_class["expected"]["ref_folder"]["score"]
     lost = stored(out, "stub")
     assert lost["status"] == "error" and "stopped unexpectedly" in lost["error"] and lost["batch"]["retry"]
     monkeypatch.setattr(pool, "grade_student", real)
-    again = batch.run_batch(subs, "exercise1", out, jobs=2, timeouts=TIMEOUTS)
+    again = batch.run_batch(subs, "exercise1", out, jobs=2, options=OPTIONS)
     assert again.graded == 1, "only the student recorded as a grader error is retried"
     assert stored(out, "stub")["score"] == graded_class["expected"]["stub"]["score"]
 

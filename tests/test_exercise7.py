@@ -73,13 +73,12 @@ REGRADES = 20
 def shared_mnist(monkeypatch):
     """Tests (and CI) train on the course's copy beside the repository, on the CPU."""
     monkeypatch.setenv("MNIST_DATA_DIR", str(SHARED_MNIST))
-    monkeypatch.setenv("GRADER_DEVICE", "auto")
 
 
 @pytest.fixture
 def without_mnist_run(monkeypatch):
     """The timed MNIST check passes at once: for runs that are about another check's verdict."""
-    monkeypatch.setattr(mnist_run, "check", lambda student: None)
+    monkeypatch.setattr(mnist_run, "check", lambda student, options: None)
 
 
 def test_reference_gets_full_marks(grade):
@@ -107,7 +106,7 @@ def test_case_verdict(grade, monkeypatch, case):
     if expected is None:
         assert_full_marks(grade("exercise7", CASES / "exercise7" / case))
         return
-    monkeypatch.setattr(mnist_run, "check", lambda student: None)
+    monkeypatch.setattr(mnist_run, "check", lambda student, options: None)
     visibility = "hidden" if expected[0] in HIDDEN else None
     assert_caught(grade("exercise7", CASES / "exercise7" / case, visibility=visibility), *expected)
 
@@ -178,17 +177,16 @@ def test_is_cuda_used_only_when_both_processes_can_use_it(monkeypatch, requested
                                                          words):
     """Does the MNIST check train on CUDA only when asked or allowed, visible in the sandbox, able to
     start there, and usable by the grader's reference too, and else fall back to the CPU?"""
-    monkeypatch.setenv("GRADER_DEVICE", requested)
     monkeypatch.setattr(torch.cuda, "is_available", lambda: grader_cuda)
     monkeypatch.setattr(torch.cuda, "get_device_name", lambda index=0: "Fake GPU")
-    chosen, note = mnist_run.choose_device(remote)
+    chosen, note = mnist_run.choose_device(remote, requested)
     assert chosen == device and words in note
 
 
 def test_is_the_accuracy_measured_from_weights_whatever_their_names():
     """Do weights under a custom module's names map onto the reference model by shape (and are
     weights of other shapes refused, so the student's own forward pass is used instead)?"""
-    task = mnist_run.load_task()
+    task = mnist_run.load_task(SHARED_MNIST)
     model = ref.build_model()
     state = state_arrays(model)
     renamed = {f"hidden.{i}.{k.split('.')[1]}": v for i, (k, v) in enumerate(state.items())}

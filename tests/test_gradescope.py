@@ -59,7 +59,7 @@ def test_hidden_checks_are_shown_after_publishing_unless_told_otherwise():
 
 
 def test_run_autograder_entry_point_writes_results_json(tmp_path):
-    """Does `python -m grader.report.gradescope EXERCISE SUBMISSION RESULTS` grade a real submission
+    """Does `grade gradescope EXERCISE SUBMISSION RESULTS` grade a real submission
     (as Gradescope's run_autograder would) and write a valid results.json?"""
     from grader.catalog import get_exercise
 
@@ -67,7 +67,7 @@ def test_run_autograder_entry_point_writes_results_json(tmp_path):
     submission.mkdir()
     (submission / "losses.py").write_text(get_exercise("exercise1").reference_path.read_text())
     results = tmp_path / "results" / "results.json"
-    run = subprocess.run([sys.executable, "-m", "grader.report.gradescope", "exercise1", str(submission), str(results),
+    run = subprocess.run([sys.executable, "-c", "from grader.cli import run; run()", "gradescope", "exercise1", str(submission), str(results),
                           "--html", str(tmp_path / "report.html")], capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr
     data = json.loads(results.read_text())

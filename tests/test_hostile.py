@@ -1,6 +1,6 @@
 """Hostile and broken submissions (tests/hostile/<case>/losses.py, exercise 1).
 
-Each case is graded with short limits (LIMITS, through grade_submission's `limits=`) on a
+Each case is graded with short limits (OPTIONS, through grade_submission's `options=`) on a
 warm sandbox shared by all cases of one isolation level, as a batch would. For every case:
 the score is below full, a failed check says what happened in the student's words, grading
 ends within its time limit, no process of the submission survives, canary files outside the
@@ -25,13 +25,15 @@ import pytest
 
 from conftest import assert_full_marks
 from grader.catalog import get_exercise
+from grader.options import GradingOptions, Limits
 from grader.pipeline import grade_submission
 from grader.report.terminal import render
 from grader.sandbox.launcher import Launcher, bwrap_works
 
 HOSTILE = Path(__file__).resolve().parent / "hostile"
 EXERCISE = get_exercise("exercise1")
-LIMITS = {"check_timeout": 2.0, "submission_timeout": 5.0, "memory_mb": 400}
+OPTIONS = GradingOptions(limits=Limits(check_timeout=2.0, submission_timeout=5.0, memory_mb=400))
+LIMITS = OPTIONS.limits
 """Short limits so a hang costs 2 s (5 s per submission) and memory runs out at 400 MB."""
 SLACK_S = 10.0
 """Grading time beyond the student's own budget: restarts, kills and the checks themselves."""
@@ -287,7 +289,7 @@ def test_hostile_submission(case, level, sandboxes, tmp_path):
     try:
         submission = staged_copy(case, tmp_path, canaries.paths, server.port)
         start = time.monotonic()
-        result = grade_submission("exercise1", submission, launcher=launcher, limits=LIMITS)
+        result = grade_submission("exercise1", submission, launcher=launcher, options=OPTIONS)
         elapsed = time.monotonic() - start
         survivors = wait_for_no_survivors(launcher)
         changed = canaries.changed()
@@ -297,7 +299,7 @@ def test_hostile_submission(case, level, sandboxes, tmp_path):
 
     assert result.max_score > 0 and result.score < result.max_score, f"{case} got full marks"
     assert_words(result, EXPECTED[case])
-    assert elapsed < LIMITS["submission_timeout"] + LIMITS["check_timeout"] + SLACK_S, f"took {elapsed:.1f} s"
+    assert elapsed < LIMITS.submission_timeout + LIMITS.check_timeout + SLACK_S, f"took {elapsed:.1f} s"
     assert not survivors, f"processes of the submission still running: {survivors}"
     assert not changed, f"files outside the submission changed: {changed}"
     if level == "bwrap" and case == "loopback_socket":
@@ -307,7 +309,7 @@ def test_hostile_submission(case, level, sandboxes, tmp_path):
     json.loads(result.to_json())  # the result (output included) serialises
     assert "\x1b[2J" not in render(result) + result.output, "the student's terminal escapes reached the report"
     assert_full_marks(grade_submission("exercise1", EXERCISE.reference_path.parent, launcher=launcher,
-                                       limits=LIMITS))
+                                       options=OPTIONS))
 
 
 CLI_CASES = ["os_exit_at_import", "segfault_ctypes", "rpc_garbage", "non_utf8_output", "syntax_error",

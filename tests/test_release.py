@@ -325,6 +325,7 @@ def test_recorded_answers_follow_each_objects_history(tmp_path):
 
     from grader.course.oracle import ORACLE_FILE, ReferenceUnavailable
     from grader.course.oracle.data import save
+    from grader.checks.api import running_check
     from grader.course.oracle.record import RecordedModule, Recorder
     from grader.course.oracle.replay import Replayer, ReplayModule
 
@@ -364,12 +365,13 @@ def test_recorded_answers_follow_each_objects_history(tmp_path):
         replay.double(x + 1.0)
 
 
-def test_a_check_that_times_the_reference_is_kept_back(monkeypatch):
+def test_a_check_that_times_the_reference_is_kept_back():
     """Is a check that reads the clock around a reference call marked as needing the reference (a
     recorded answer takes no time), and one that only calls it not?"""
     import time
     import types
 
+    from grader.checks.api import running_check
     from grader.course.oracle.record import RecordedModule, Recorder
 
     real = types.ModuleType("reference.fake.mod")
@@ -379,11 +381,11 @@ def test_a_check_that_times_the_reference_is_kept_back(monkeypatch):
     check = {"__name__": "grader.checks.exercise0.test_public", "ref": ref, "time": time}
     recorder._watch_clocks()
     try:
-        monkeypatch.setenv("PYTEST_CURRENT_TEST", "checks.py::test_untimed (call)")
-        exec("start = time.perf_counter()\nref.double(1.0)", check)
-        monkeypatch.setenv("PYTEST_CURRENT_TEST", "checks.py::test_timed (call)")
-        exec("start = time.perf_counter()\nref.double(2.0)\nseconds = time.perf_counter() - start", check)
+        with running_check("untimed", {}):
+            exec("start = time.perf_counter()\nref.double(1.0)", check)
+        with running_check("timed", {}):
+            exec("start = time.perf_counter()\nref.double(2.0)\nseconds = time.perf_counter() - start", check)
     finally:
         recorder.restore_clocks()
-    assert "times the reference" in recorder.problems.get("checks.py::test_timed", "")
-    assert "checks.py::test_untimed" not in recorder.problems
+    assert "times the reference" in recorder.problems.get("timed", "")
+    assert "untimed" not in recorder.problems

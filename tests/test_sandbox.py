@@ -15,10 +15,11 @@ import pytest
 
 from grader.catalog import PROJECT_ROOT, get_exercise
 from grader.checks.api import CheckFailed, as_array, as_float
-from grader.pipeline import child_config, with_limits
+from grader.options import Limits
+from grader.sandbox.config import SANDBOX_ENV, child_config
 from grader.sandbox.errors import (IMPORTING, ChannelBroken, ImportFailed, StudentAttributeError, StudentCrashed,
                                    StudentRaised, StudentTimeout)
-from grader.sandbox.launcher import SANDBOX_ENV, Launcher, bwrap_works
+from grader.sandbox.launcher import Launcher, bwrap_works
 from grader.sandbox.session import OutputCollector, RemoteObject, Session, student_type
 from grader.submission import load_submission
 
@@ -110,7 +111,7 @@ class Student:
         (folder / "losses.py").write_text(textwrap.dedent(source))
         submission = load_submission(folder, EXERCISE)
         self.staged = launcher.stage(submission.files)
-        self.session = Session(launcher, child_config(EXERCISE, launcher, submission, self.staged),
+        self.session = Session(launcher, child_config(EXERCISE, launcher.packages, submission.entry, self.staged),
                                memory_mb=EXERCISE.memory_limit_mb)
         self.module = self.session.start(import_timeout=10)
         self.session.set_deadline(10, "check")
@@ -291,11 +292,15 @@ def test_output_collector_keeps_a_bounded_excerpt():
     assert "480,000 more bytes" in collector.text()
 
 
-def test_limits_override_rejects_unknown_names():
-    """Does a misspelt limit fail loudly instead of being ignored?"""
-    assert with_limits(EXERCISE, {"check_timeout": 1}).check_timeout == 1
-    with pytest.raises(ValueError, match="check_timout"):
-        with_limits(EXERCISE, {"check_timout": 1})
+def test_limits_replace_only_what_they_name():
+    """Does a limit override change that limit and keep the catalog's others (and is a misspelt
+    one refused instead of ignored)?"""
+    changed = Limits(check_timeout=1).applied_to(EXERCISE)
+    assert changed.check_timeout == 1
+    assert (changed.submission_timeout, changed.memory_limit_mb) == (EXERCISE.submission_timeout,
+                                                                     EXERCISE.memory_limit_mb)
+    with pytest.raises(TypeError, match="check_timout"):
+        Limits(check_timout=1)
 
 
 # -- the messages -----------------------------------------------------------------------------

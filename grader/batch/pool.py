@@ -25,6 +25,7 @@ from typing import Callable
 
 from grader.batch.store import Student, error_result, save_student
 from grader.catalog import Exercise
+from grader.options import GradingOptions
 
 WORKER_MARGIN_S = 60.0
 """A worker may spend this much longer than the submission's own time limit before it is
@@ -40,11 +41,10 @@ class WorkersFailed(RuntimeError):
 @dataclass(frozen=True)
 class WorkerSettings:
     exercise: Exercise
-    """The exercise with `limits` applied (grading.with_limits)."""
-    limits: dict | None
+    """The exercise with the options' limits applied."""
+    options: GradingOptions
     out: Path
     key: str
-    isolation: str
     hide: tuple[Path, ...]
     formats: tuple[str, ...]
 
@@ -69,7 +69,7 @@ def worker_main(conn, settings: WorkerSettings) -> None:
     parent = os.getppid()
     launcher = None
     try:
-        launcher = Launcher(settings.exercise, isolation=settings.isolation, hide=settings.hide)
+        launcher = Launcher(settings.exercise, isolation=settings.options.isolation, hide=settings.hide)
         launcher.start()
     except Exception as exc:  # the sandbox cannot start: the parent stops the batch with this message
         conn.send(("failed", f"{type(exc).__name__}: {exc}"))
@@ -102,7 +102,7 @@ def grade_student(student: Student, launcher, settings: WorkerSettings) -> dict:
     retry = False
     try:
         result = grade_submission(settings.exercise.name, student.path, student=student.id, launcher=launcher,
-                                  limits=settings.limits)
+                                  options=settings.options)
     except Exception as exc:  # a fault of the grader, not of the student: recorded, retried next run
         result = error_result(settings.exercise, student, f"the grader failed on this submission "
                               f"({type(exc).__name__}: {str(exc)[:300]}); rerun the batch to try again")

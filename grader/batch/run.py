@@ -33,7 +33,7 @@ from grader.batch.progress import Progress, ProgressLine
 from grader.batch.store import (INSTRUCTOR_REPORT, RESULT_FILE, STUDENT_REPORT, Student, error_result,
                                 is_current, is_final, load_stored, save_student)
 from grader.catalog import Exercise, get_exercise
-from grader.pipeline import with_limits
+from grader.options import DEFAULT_OPTIONS, GradingOptions
 from grader.results import GradeResult, write_atomic
 from grader.submission import SKIP_DIRS, content_hash
 
@@ -42,8 +42,7 @@ RESERVED = {"gradebook.csv", "summary.html"}
 """Names of the batch's own files in OUT: a student of that name gets a prefix."""
 FORMATS = ("gradescope",)
 
-__all__ = ["run_batch", "discover", "BatchError", "BatchReport", "Progress", "ProgressLine", "Student",
-           "timeout_limits"]
+__all__ = ["run_batch", "discover", "BatchError", "BatchReport", "Progress", "ProgressLine", "Student"]
 
 
 class BatchError(RuntimeError):
@@ -119,18 +118,9 @@ def grading_key(exercise: Exercise) -> str:
     return digest.hexdigest()[:16]
 
 
-def timeout_limits(timeouts: tuple[float, float] | None) -> dict | None:
-    """(check, submission) seconds as grade_submission's `limits`; tests use it to keep hangs short."""
-    if not timeouts:
-        return None
-    check, submission = timeouts
-    return {"check_timeout": float(check), "submission_timeout": float(submission)}
-
-
 # -- the whole batch ---------------------------------------------------------------------------
-def run_batch(submissions: Path, exercise_name: str, out: Path, *, jobs: int | None = None, force: bool = False,
-              formats: tuple[str, ...] = (), isolation: str = "auto",
-              timeouts: tuple[float, float] | None = None,
+def run_batch(submissions: Path, exercise_name: str, out: Path, *, options: GradingOptions = DEFAULT_OPTIONS,
+              jobs: int | None = None, force: bool = False, formats: tuple[str, ...] = (),
               progress: Callable[[Progress], None] | None = None) -> BatchReport:
     """Grade every student in `submissions` into `out`; see the module docstring.
 
@@ -138,8 +128,7 @@ def run_batch(submissions: Path, exercise_name: str, out: Path, *, jobs: int | N
     returns a report with `interrupted` set; the same call later grades the rest."""
     from grader.checks.runner import list_checks  # imports the checks here, once, before the workers fork
 
-    limits = timeout_limits(timeouts)
-    exercise = with_limits(get_exercise(exercise_name), limits)
+    exercise = options.exercise(get_exercise(exercise_name))
     bad = [f for f in formats if f not in FORMATS]
     if bad:
         raise BatchError(f"unknown format {bad[0]!r}; formats: {', '.join(FORMATS)}")
@@ -164,7 +153,7 @@ def run_batch(submissions: Path, exercise_name: str, out: Path, *, jobs: int | N
         tick()
         try:
             if todo:
-                settings = WorkerSettings(exercise=exercise, limits=limits, out=out.resolve(), key=key, isolation=isolation,
+                settings = WorkerSettings(exercise=exercise, options=options, out=out.resolve(), key=key,
                                           hide=(Path(submissions).resolve(), out.resolve()), formats=tuple(formats))
                 _grade(todo, settings, jobs or default_jobs(exercise), report, state, tick)
         except KeyboardInterrupt:

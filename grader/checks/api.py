@@ -16,14 +16,41 @@ runner turns them into a failed check with a message a student understands.
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
-from typing import Any, Callable, NoReturn
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterator, NoReturn
 
 import numpy as np
 
 PUBLIC, HIDDEN = "public", "hidden"
 
-_current_details: contextvars.ContextVar[dict | None] = contextvars.ContextVar("details", default=None)
+
+
+@dataclass
+class RunningCheck:
+    name: str
+    details: dict = field(default_factory=dict)
+
+
+_running: contextvars.ContextVar[RunningCheck | None] = contextvars.ContextVar("running_check", default=None)
+
+
+@contextlib.contextmanager
+def running_check(name: str, details: dict) -> Iterator[None]:
+    """Set by the runner around each check: `attach` adds to `details`, and the release's
+    recorder (course/oracle/record.py) files the reference's answers under `name`."""
+    token = _running.set(RunningCheck(name, details))
+    try:
+        yield
+    finally:
+        _running.reset(token)
+
+
+def current_check() -> str | None:
+    """The name of the check running now (without `test_`), or None outside a check."""
+    running = _running.get()
+    return running.name if running else None
 
 
 class CheckFailed(AssertionError):
@@ -73,9 +100,9 @@ def hidden(points: float, timeout: float | None = None) -> Callable:
 
 def attach(**details: Any) -> None:
     """Add structured data (curves, timings, gradient tables) to the running check's result."""
-    store = _current_details.get()
-    if store is not None:
-        store.update(details)
+    running = _running.get()
+    if running is not None:
+        running.details.update(details)
 
 
 def fail(message: str, *, hint: str = "", **details: Any) -> NoReturn:
@@ -203,6 +230,8 @@ def limit_time(student: Any, seconds: float) -> None:
     then stopped early (StudentTimeout) instead of using the check's whole timeout."""
     import time
 
-    session = object.__getattribute__(student, "_session")
+    from grader.sandbox.session import session_of
+
+    session = session_of(student)
     if seconds < session.deadline - time.monotonic():
         session.set_deadline(seconds, session.budget_kind)

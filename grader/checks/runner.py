@@ -16,69 +16,22 @@ from typing import Callable
 
 import pytest
 
-from grader.checks import api as checking
 from grader.catalog import CHECKS_ROOT, Exercise
+from grader.checks import api
+from grader.options import GradingOptions
 from grader.results import ERROR, FAILED, PASSED, CheckResult
-from grader.sandbox.errors import ImportFailed, StudentCodeError, StudentTimeout
-from grader.sandbox.session import RemoteObject, Session
-
-
-class StudentProcess:
-    """Starts the student's process when a check first needs it, and again after it died.
-
-    An import failure is remembered: every later check fails with the same message at once.
-    Time the student's code spends counts against the whole submission's budget as well.
-    """
-
-    def __init__(self, exercise: Exercise, new_session: Callable[[], Session]):
-        self.exercise = exercise
-        self.new_session = new_session
-        self.session: Session | None = None
-        self.module: RemoteObject | None = None
-        self.import_error: ImportFailed | None = None
-        self.submission_deadline = time.monotonic() + exercise.submission_timeout
-        self.outputs: list[str] = []
-
-    def module_for_check(self, timeout: float) -> RemoteObject:
-        if self.import_error is not None:
-            raise self.import_error
-        left = self.submission_deadline - time.monotonic()
-        if left <= 0:
-            raise StudentTimeout(self.exercise.submission_timeout, "", "submission")
-        if self.session is None or not self.session.alive:
-            self._collect_output()
-            self.session = self.new_session()
-            try:
-                self.module = self.session.start(import_timeout=min(timeout, left))
-            except ImportFailed as exc:
-                self.import_error = exc
-                raise
-        if left < timeout:
-            self.session.set_deadline(left, "submission", self.exercise.submission_timeout)
-        else:
-            self.session.set_deadline(timeout, "check")
-        return self.module
-
-    def _collect_output(self) -> None:
-        if self.session is not None:
-            self.session.close()
-            text = self.session.output.text() if self.session.output else ""
-            if text:
-                self.outputs.append(text)
-
-    def close(self) -> str:
-        self._collect_output()
-        self.session = None
-        return "\n".join(self.outputs)
+from grader.sandbox.errors import StudentCodeError
+from grader.sandbox.student_process import StudentProcess
 
 
 class CheckPlugin:
-    """Gives checks their `student` fixture and turns each test outcome into a CheckResult."""
+    """Gives checks their `student` and `options` fixtures and turns each test outcome into a CheckResult."""
 
-    def __init__(self, exercise: Exercise, process: StudentProcess, progress: Callable | None = None,
-                 started: Callable | None = None):
+    def __init__(self, exercise: Exercise, process: StudentProcess, options: GradingOptions,
+                 progress: Callable | None = None, started: Callable | None = None):
         self.exercise = exercise
         self.process = process
+        self.grading_options = options
         self.results: dict[str, CheckResult] = {}
         self.progress = progress
         self.started = started
@@ -88,6 +41,11 @@ class CheckPlugin:
     def student(self, request):
         meta = request.node.function.grader_check
         return self.process.module_for_check(meta["timeout"] or self.exercise.check_timeout)
+
+    @pytest.fixture
+    def options(self) -> GradingOptions:
+        """How the user asked to grade: device, data folder, isolation, limits (grader/options.py)."""
+        return self.grading_options
 
     def pytest_collection_modifyitems(self, items):
         for item in items:
@@ -102,14 +60,13 @@ class CheckPlugin:
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_protocol(self, item, nextitem):
         result = self.results[item.nodeid]
-        token = checking._current_details.set(result.details)
         start = time.perf_counter()
         if self.started:
             self.started(result)
         try:
-            yield
+            with api.running_check(result.name, result.details):
+                yield
         finally:
-            checking._current_details.reset(token)
             result.seconds = round(time.perf_counter() - start, 4)
             if self.progress:
                 try:
@@ -131,10 +88,10 @@ class CheckPlugin:
     @staticmethod
     def _record_failure(result: CheckResult, exc: BaseException | None) -> None:
         result.score = 0.0
-        if isinstance(exc, checking.CheckFailed):
+        if isinstance(exc, api.CheckFailed):
             result.status, result.message, result.hint = FAILED, exc.message, exc.hint
             result.details.update(exc.details)
-        elif isinstance(exc, checking.CheckCouldNotRun):
+        elif isinstance(exc, api.CheckCouldNotRun):
             result.status, result.message, result.hint = ERROR, exc.message, exc.hint
         elif isinstance(exc, StudentCodeError):
             not_impl = getattr(exc, "not_implemented", False) or getattr(getattr(exc, "cause", None),
@@ -147,42 +104,29 @@ class CheckPlugin:
                               f"({type(exc).__name__}: {str(exc)[:300]}); compare your return value with the handout.")
 
 
-@contextlib.contextmanager
-def _no_plugin_autoload():
-    """Plugins installed on the machine (hypothesis, randomly, ...) must not change grading."""
-    import os
-
-    old = os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD")
-    os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
-    try:
-        yield
-    finally:
-        if old is None:
-            del os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"]
-        else:
-            os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = old
-
-
 def check_files(exercise: Exercise, visibility: str | None = None) -> list[Path]:
     names = {"public": ["test_public.py"], "hidden": ["test_hidden.py"]}.get(visibility or "",
                                                                              ["test_public.py", "test_hidden.py"])
     return [exercise.checks_dir / n for n in names if (exercise.checks_dir / n).exists()]
 
 
-def run_checks(exercise: Exercise, process: StudentProcess, *, visibility: str | None = None,
-               progress: Callable | None = None, started: Callable | None = None) -> list[CheckResult]:
+def run_checks(exercise: Exercise, process: StudentProcess, options: GradingOptions, *,
+               visibility: str | None = None, progress: Callable | None = None,
+               started: Callable | None = None) -> list[CheckResult]:
     files = check_files(exercise, visibility)
     if not files:
         raise FileNotFoundError(f"no checks found for {exercise.name} in {exercise.checks_dir}")
-    plugin = CheckPlugin(exercise, process, progress, started)
+    plugin = CheckPlugin(exercise, process, options, progress, started)
     args = [*map(str, files), "-c", str(CHECKS_ROOT / "pytest.ini"), "--rootdir", str(CHECKS_ROOT.parent.parent),
             "-q", "--capture=no", "-p", "no:cacheprovider", "-p", "no:randomly", "-W", "ignore", "--tb=no", "--assert=plain",
             "--no-header",
+            # plugins installed on the machine (hypothesis, randomly, ...) must not change grading
+            "--disable-plugin-autoload",
             # plugins that cost time per run and add nothing here (unraisableexception runs gc.collect 5 times)
             "-p", "no:unraisableexception", "-p", "no:threadexception", "-p", "no:faulthandler",
-            "-p", "no:logging", "-p", "no:junitxml", "-p", "no:doctest", "-p", "no:pastebin", "-p", "no:nose",
+            "-p", "no:logging", "-p", "no:junitxml", "-p", "no:doctest", "-p", "no:pastebin",
             "-p", "no:stepwise", "-p", "no:warnings"]
-    with contextlib.redirect_stdout(io.StringIO()) as out, _no_plugin_autoload():
+    with contextlib.redirect_stdout(io.StringIO()) as out:
         code = pytest.main(args, plugins=[plugin])
     if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
         raise RuntimeError(f"the checks of {exercise.name} could not run (pytest exit {int(code)}):\n"

@@ -200,8 +200,9 @@ def _public_check_names(exercise: Exercise) -> list[str]:
 RECORD_SCRIPT = ("import json, sys\nfrom grader.course.oracle.record import record_exercise\n"
                  "json.dump(record_exercise(sys.argv[1], sys.argv[2], sys.argv[3], json.loads(sys.argv[4])), "
                  "sys.stdout)\n")
-VERIFY_SCRIPT = ("import json, sys\nfrom grader.pipeline import grade_submission\n"
-                 "result = grade_submission(sys.argv[1], sys.argv[2], isolation=sys.argv[3])\n"
+VERIFY_SCRIPT = ("import json, sys\nfrom grader.options import GradingOptions\n"
+                 "from grader.pipeline import grade_submission\n"
+                 "result = grade_submission(sys.argv[1], sys.argv[2], options=GradingOptions(isolation=sys.argv[3]))\n"
                  "json.dump({'error': result.error, 'failed': {c.name: c.message for c in result.checks "
                  "if not c.passed}, 'hidden': [c.name for c in result.checks if c.visibility != 'public']}, "
                  "sys.stdout)\n")

@@ -1,4 +1,4 @@
-"""Report: a result in Gradescope's autograder format, and the entry point its container runs.
+"""Report: a result in Gradescope's autograder format.
 
 Gradescope runs `/autograder/run_autograder` once per submission and reads
 `/autograder/results/results.json`: a top-level `score`, `execution_time`, `output`, and
@@ -7,15 +7,12 @@ Gradescope runs `/autograder/run_autograder` once per submission and reads
 "visible"; hidden checks default to "after_published", so students see them once the
 instructor publishes grades (pass `hidden_visibility="hidden"` to never show them).
 
-In the container (see docs/gradescope.md):
-
-    python -m grader.report.gradescope exercise1 /autograder/submission /autograder/results/results.json
+In the container, `grade gradescope exercise1 /autograder/submission` grades and writes it
+(grader/cli.py; see docs/gradescope.md).
 """
 
 from __future__ import annotations
 
-import argparse
-import sys
 from pathlib import Path
 
 from grader.results import CheckResult, GradeResult, write_atomic
@@ -72,41 +69,3 @@ def write_gradescope(result: GradeResult, path: Path, *, hidden_visibility: str 
     import json
 
     write_atomic(Path(path), json.dumps(gradescope_json(result, hidden_visibility=hidden_visibility), indent=2))
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Grade one submission and write Gradescope's results.json; exit 0 whatever the score."""
-    parser = argparse.ArgumentParser(prog="python -m grader.report.gradescope", description=main.__doc__)
-    parser.add_argument("exercise", help="exercise1 … exercise7")
-    parser.add_argument("submission", type=Path, help="the student's submission, e.g. /autograder/submission")
-    parser.add_argument("results", type=Path, nargs="?", default=Path("/autograder/results/results.json"))
-    parser.add_argument("--hidden-visibility", choices=VISIBILITIES, default="after_published")
-    parser.add_argument("--isolation", choices=("auto", "bwrap", "process"), default="auto")
-    parser.add_argument("--html", type=Path, default=None, help="also write the student's HTML report here")
-    args = parser.parse_args(argv)
-
-    from grader.catalog import UnknownExercise, get_exercise
-    from grader.pipeline import grade_submission
-
-    try:
-        get_exercise(args.exercise)
-    except UnknownExercise as exc:
-        parser.error(str(exc))
-    from grader.sandbox.launcher import SandboxUnavailable
-
-    try:
-        result = grade_submission(args.exercise, args.submission, isolation=args.isolation)
-    except SandboxUnavailable as exc:  # the container's fault, not the student's: fail loudly, no zero
-        print(f"grader.report.gradescope: {exc}", file=sys.stderr)
-        return 1
-    write_gradescope(result, args.results, hidden_visibility=args.hidden_visibility)
-    if args.html:
-        from grader.report.html import write_report
-
-        write_report(result, args.html, audience="student")
-    print(f"{args.exercise}: {result.score:g} / {result.max_score:g} -> {args.results}")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

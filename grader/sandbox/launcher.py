@@ -31,19 +31,9 @@ from functools import lru_cache
 from pathlib import Path
 
 from grader.catalog import PROJECT_ROOT, Exercise
+from grader.sandbox.config import sandbox_env
 
 HARNESS_FILES = ("codec.py", "child.py", "zygote.py")
-SANDBOX_ENV = {
-    "PATH": "/usr/local/bin:/usr/bin:/bin",
-    "LANG": "C.UTF-8",
-    "LC_ALL": "C.UTF-8",
-    "PYTHONDONTWRITEBYTECODE": "1",
-    "PYTHONHASHSEED": "0",
-    "MPLBACKEND": "Agg",
-    "USER": "student",  # getpass.getuser() reads these first: the sandbox's user id has no passwd entry
-    "LOGNAME": "student",
-}
-NUMPY_THREADS = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 
 SANDBOX_UIDS = range(1_500_000_000, 1_500_000_000 + (1 << 24))
@@ -246,9 +236,7 @@ class Launcher:
 
     def start(self) -> None:
         parent_end, child_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-        env = dict(SANDBOX_ENV, HOME=str(self.root))
-        if not self.exercise.uses_torch:
-            env.update(NUMPY_THREADS)
+        env = sandbox_env(self.exercise, self.root)
         log = open(self.root / "zygote.log", "ab")
         try:
             self.process = subprocess.Popen(self._command(child_end.fileno()), pass_fds=[child_end.fileno()],

@@ -61,9 +61,9 @@ def test_same_seed_gives_same_batches(student):
 
 
 @public(points=2, timeout=45)
-def test_trains_two_layer_net_on_mnist(student):
+def test_trains_two_layer_net_on_mnist(student, options):
     """trains TwoLayerNet 784-50-10 on MNIST to test accuracy >= 0.88, at most 3x the reference's time + 1 s"""
-    data = _mnist()
+    data = _mnist(options.data_dir)
     ref_seconds, _, ref_accuracy = e2e.recent_reference(data, reference_train_network, ReferenceNet)
     attach(reference_seconds=round(ref_seconds, 3), reference_test_accuracy=round(ref_accuracy, 4),
            device="cpu", dataset=data.source, settings=data.settings_text())
@@ -91,13 +91,13 @@ def test_trains_two_layer_net_on_mnist(student):
              hint=SLOW_HINT, settings=data.settings_text())
 
 
-def _mnist() -> e2e.Prepared:
+def _mnist(data_dir) -> e2e.Prepared:
     try:
-        return e2e.Prepared.from_mnist(load_mnist())
+        return e2e.Prepared.from_mnist(load_mnist(data_dir))
     except MnistError as exc:
         could_not_run(f"the grader could not load MNIST, so this check could not run: {exc}",
              hint="this is about the grading machine, not your code: download the MNIST files as the message says, "
-                  "or set MNIST_DATA_DIR to the folder that holds them.")
+                  "or pass --data-dir with the folder that holds them.")
 
 
 def _student_run(student, data: e2e.Prepared, ref_seconds: float):

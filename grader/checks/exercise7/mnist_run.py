@@ -5,7 +5,7 @@
   at most TRAIN_LIMIT training rows so grading stays quick when the full set is present.
 - The loaders are built here, inside the student's process, from torch's own classes, and
   torch is seeded there first, so the run is the same every time.
-- Device: CUDA when --device (GRADER_DEVICE) allows it AND a tensor can actually be put on
+- Device: CUDA when --device (options.device) allows it AND a tensor can actually be put on
   the GPU inside the sandbox (bubblewrap may hide the GPU, a memory limit may stop CUDA from
   starting); otherwise the CPU. The reference always runs on the same device as the student,
   with the same number of CPU threads, right after the student, so the times compare. A
@@ -17,9 +17,9 @@
 
 from __future__ import annotations
 
-import os
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -29,6 +29,7 @@ from grader.checks.api import CheckFailed, attach, could_not_run, fail
 from grader.checks.exercise7.common import read_history, rounded
 from grader.checks.exercise7.remote import Remote, state_arrays
 from grader.mnist import MnistError, load_mnist
+from grader.options import GradingOptions
 from grader.sandbox.codec import Tensor
 from grader.sandbox.errors import StudentRaised
 from reference.exercise7 import torch_training as ref
@@ -70,20 +71,19 @@ class Run:
     history: dict | None
 
 
-def load_task() -> Task:
+def load_task(data_dir: Path | None) -> Task:
     try:
-        data = load_mnist()
+        data = load_mnist(data_dir)
     except MnistError as exc:
         could_not_run(f"the grader could not load MNIST, so this check could not run (not a problem with your code): {exc}",
-             hint="the instructor can pass --data-dir or set MNIST_DATA_DIR to a folder with the MNIST files.")
+             hint="the instructor can pass --data-dir with a folder that holds the MNIST files.")
     x_train, x_val = ref.normalize(data.x_train[:TRAIN_LIMIT], data.x_test)
     return Task(x_train.astype(np.float32), data.t_train[:TRAIN_LIMIT].astype(np.int64), x_val.astype(np.float32),
                 data.t_test.astype(np.int64), data.source)
 
 
-def choose_device(remote: Remote) -> tuple[str, str]:
-    """(device for both runs, a sentence for the report)."""
-    requested = os.environ.get("GRADER_DEVICE", "auto")
+def choose_device(remote: Remote, requested: str) -> tuple[str, str]:
+    """(device for both runs, a sentence for the report); `requested` is --device."""
     if requested == "cpu":
         return "cpu", "CPU (--device cpu)"
     if not bool(remote.torch.cuda.is_available()):
@@ -182,10 +182,10 @@ def reference_run(task: Task, device: str, threads: int, *, fresh: bool = False)
     return run, True
 
 
-def check(student) -> None:
-    task = load_task()
+def check(student, options: GradingOptions) -> None:
+    task = load_task(options.data_dir)
     remote = Remote(student)
-    device, device_note = choose_device(remote)
+    device, device_note = choose_device(remote, options.device)
     threads = int(remote.torch.get_num_threads())
     mine = train_student(student, remote, task, device)
     reference, measured_now = reference_run(task, device, threads)

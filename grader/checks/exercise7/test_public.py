@@ -552,6 +552,6 @@ def test_fit_restores_best_weights(student):
 # -- MNIST, timed -----------------------------------------------------------------------------------
 
 @public(points=3)
-def test_mnist_end_to_end(student):
+def test_mnist_end_to_end(student, options):
     """your build_model and fit reach the target validation accuracy on MNIST in a time budget"""
-    mnist_run.check(student)
+    mnist_run.check(student, options)

@@ -4,7 +4,6 @@ that file every answer under the question asked (see grader/course/oracle/__init
 from __future__ import annotations
 
 import importlib
-import os
 import sys
 import time
 import types
@@ -58,8 +57,10 @@ class Recorder:
 
     @staticmethod
     def _check() -> str:
-        current = os.environ.get("PYTEST_CURRENT_TEST", "")
-        return current.rsplit(" (", 1)[0] if current else "import"
+        """The check asking now, or "import" for a check module's import-time questions."""
+        from grader.checks.api import current_check
+
+        return current_check() or "import"
 
     def problem(self, reason: str) -> None:
         """This check cannot be replayed (the first reason found is kept)."""
@@ -324,12 +325,11 @@ def record_exercise(exercise_name: str, out_path: str | Path, isolation: str = "
             grade_submission(exercise.name, Path(path), launcher=launcher, visibility="public")
     checks, kept_back = {}, set()
     for check in result.checks:
-        nodeid = f"grader/checks/{exercise.name}/test_public.py::test_{check.name}"
-        why = problems.get(nodeid, "") or problems.get("import", "")
+        why = problems.get(check.name, "") or problems.get("import", "")
         if not why and not check.passed:
             why = f"it does not pass with the reference itself ({check.message[:160]})"
         checks[check.name] = why
         if why:
-            kept_back.add(nodeid)
+            kept_back.add(check.name)
     save(recorder.data(exercise.name, kept_back), Path(out_path))
     return {"checks": checks, "error": result.error}

@@ -1,0 +1,64 @@
+"""The student's process as the checks see it: started on first use, restarted after it died.
+
+One StudentProcess serves all checks of one submission. It holds the submission's whole time
+budget; each check gets its own deadline within it.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Callable
+
+from grader.catalog import Exercise
+from grader.sandbox.errors import ImportFailed, StudentTimeout
+from grader.sandbox.session import RemoteObject, Session
+
+
+class StudentProcess:
+    """Starts the student's process when a check first needs it, and again after it died.
+
+    An import failure is remembered: every later check fails with the same message at once.
+    Time the student's code spends counts against the whole submission's budget as well.
+    """
+
+    def __init__(self, exercise: Exercise, new_session: Callable[[], Session]):
+        self.exercise = exercise
+        self.new_session = new_session
+        self.session: Session | None = None
+        self.module: RemoteObject | None = None
+        self.import_error: ImportFailed | None = None
+        self.submission_deadline = time.monotonic() + exercise.submission_timeout
+        self.outputs: list[str] = []
+
+    def module_for_check(self, timeout: float) -> RemoteObject:
+        if self.import_error is not None:
+            raise self.import_error
+        left = self.submission_deadline - time.monotonic()
+        if left <= 0:
+            raise StudentTimeout(self.exercise.submission_timeout, "", "submission")
+        if self.session is None or not self.session.alive:
+            self._collect_output()
+            self.session = self.new_session()
+            try:
+                self.module = self.session.start(import_timeout=min(timeout, left))
+            except ImportFailed as exc:
+                self.import_error = exc
+                raise
+        if left < timeout:
+            self.session.set_deadline(left, "submission", self.exercise.submission_timeout)
+        else:
+            self.session.set_deadline(timeout, "check")
+        return self.module
+
+    def _collect_output(self) -> None:
+        if self.session is not None:
+            self.session.close()
+            text = self.session.output.text() if self.session.output else ""
+            if text:
+                self.outputs.append(text)
+
+    def close(self) -> str:
+        """End the process; everything the student's code printed, across restarts."""
+        self._collect_output()
+        self.session = None
+        return "\n".join(self.outputs)
