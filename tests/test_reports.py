@@ -8,6 +8,7 @@ import re
 from html.parser import HTMLParser
 
 
+from grader.report import charts
 from grader.report import html as report_html
 from grader.results import CheckResult, GradeResult
 
@@ -104,7 +105,7 @@ def test_learning_curves_are_inline_svg_with_time_device_and_data():
     assert html.count("<svg") == 2  # a loss chart and an accuracy chart
     polylines = re.findall(r'<polyline[^>]*points="([^"]+)"', html)
     assert len(polylines) == 3
-    assert max(len(p.split()) for p in polylines) <= report_html.CHART_MAX_POINTS
+    assert max(len(p.split()) for p in polylines) <= charts.MAX_POINTS
     assert "iteration" in html and "epoch" in html
     assert "1 value not finite" in html
     for text in ("12.5 s", "8 s", "1.6× the reference", ">cpu<", "8,000 train / 2,000 test"):
@@ -113,14 +114,46 @@ def test_learning_curves_are_inline_svg_with_time_device_and_data():
 
 def test_chart_geometry_stays_inside_the_plot():
     """Do all plotted points fall inside the chart's plot area, whatever the values?"""
-    chart = report_html.line_chart("Loss", [("loss", [5.0, -2.0, 1e6, 0.0], False)], "epoch")
-    for line in chart["lines"]:
-        for segment in line["segments"]:
-            for point in segment.split():
-                x, y = map(float, point.split(","))
-                assert chart["left"] <= x <= chart["right"] and chart["top"] <= y <= chart["bottom"]
-    flat = report_html.line_chart("Acc", [("acc", [0.5, 0.5], False)], "epoch", unit_interval=True)
-    assert flat["y_ticks"][0][1] == "0" and flat["y_ticks"][-1][1] == "1"
+    chart = charts.line_chart("Loss", [("loss", [5.0, -2.0, 1e6, 0.0], False)], "epoch")
+    points = [point for line in chart.lines for segment in line.segments for point in segment]
+    assert len(points) == 4
+    for x, y in points:
+        assert chart.left <= x <= chart.right and chart.top <= y <= chart.bottom
+    flat = charts.line_chart("Acc", [("acc", [0.5, 0.5], False)], "epoch", unit_interval=True)
+    assert flat.y_ticks[0][1] == 0 and flat.y_ticks[-1][1] == 1
+
+
+def test_chart_breaks_the_line_at_values_that_are_not_finite():
+    """Does a NaN split a series into segments, a lone point between two NaNs become a dot,
+    and the legend learn how many values were left out and the last finite one?"""
+    curves = charts.learning_curves({"loss": [3.0, 2.0, float("nan"), 1.5, float("inf"), 1.0, 0.5]})
+    (line,) = curves[0].lines
+    assert [len(segment) for segment in line.segments] == [2, 1, 2]
+    assert line.dots == [line.segments[1][0]]
+    assert line.dropped == 2 and line.last == 0.5
+
+
+def test_losses_and_accuracies_get_a_chart_each_with_the_reference_dashed():
+    """Are losses and accuracies drawn on separate charts, a per-iteration loss counted in
+    iterations, and the reference's curves added dashed to the chart of their kind?"""
+    curves = {"train_loss": [1.0] * 50, "train_acc": [0.5, 0.7], "test_acc": [0.4, 0.6]}
+    loss, accuracy = charts.learning_curves(curves, {"test_acc": [0.5, 0.8]})
+    assert (loss.title, loss.x_label, [l.name for l in loss.lines]) == ("Loss", "iteration", ["train_loss"])
+    assert accuracy.x_label == "epoch"
+    assert [(l.name, l.dashed) for l in accuracy.lines] == [
+        ("train_acc", False), ("test_acc", False), ("reference test_acc", True)]
+    assert charts.learning_curves("not a mapping") == []
+
+
+def test_histogram_bars_grow_with_their_count():
+    """Does every score range get a bar on the same base, taller for more students, with room
+    above the tallest for its count?"""
+    chart = charts.histogram([{"label": "0-10", "count": 0}, {"label": "10-20", "count": 3},
+                              {"label": "90-100", "count": 6}])
+    empty, some, most = chart.bars
+    assert empty.h == 0 and 0 < some.h < most.h
+    assert all(abs(bar.y + bar.h - chart.base) <= 0.1 for bar in chart.bars)  # each rounded to 0.1
+    assert most.y > chart.top and [bar.label for bar in chart.bars] == ["0-10", "10-20", "90-100"]
 
 
 def test_student_output_is_cut_to_a_readable_length():
