@@ -4,13 +4,15 @@ wrote can run in the page."""
 from __future__ import annotations
 
 import math
+import os
 import re
+from html import unescape
 from html.parser import HTMLParser
-
 
 from grader.report import charts
 from grader.report import html as report_html
 from grader.results import CheckResult, GradeResult
+from grader.student_output import OUTPUT_CUT_MARKER
 
 HOSTILE = "<script>alert('pwned')</script><img src=x onerror=alert(1)>"
 
@@ -162,8 +164,52 @@ def test_student_output_is_cut_to_a_readable_length():
     html = report_html.render_report(sample_result(output=flood))
     assert "line 199" in html and "line 200\n" not in html and "line 9999" not in html
     assert "9800 more lines" in html and "the first 200 lines" in html
-    engine_cut = report_html.render_report(sample_result(output="a\nb\n… [5000 more bytes of output cut]"))
-    assert "the first 2 lines (the rest was cut)" in engine_cut
+
+
+def output_as_the_sandbox_keeps_it(printed: str) -> str:
+    """What the sandbox's OutputCollector makes of `printed`: the first OUTPUT_LIMIT bytes and,
+    if there was more, its notice saying so."""
+    from grader.sandbox.session import OutputCollector
+
+    read_end, write_end = os.pipe()
+    collector = OutputCollector(read_end)
+    collector.start()
+    with os.fdopen(write_end, "wb") as pipe:
+        pipe.write(printed.encode())
+    collector.join(timeout=30)
+    assert not collector.is_alive()
+    return collector.text()
+
+
+def shown_output(html: str) -> tuple[str, str]:
+    """(the output block's summary line, the text of its <pre>) as the page shows them."""
+    block = html[html.index('id="output"'):]
+    summary = block[block.index("<summary>") + 9:block.index("</summary>")]
+    return summary, unescape(block[block.index("<pre>") + 5:block.index("</pre>")])
+
+
+def test_output_the_sandbox_cut_ends_with_its_notice():
+    """When the sandbox kept only the first part of the output, does the report say the rest
+    was cut and end the output with the sandbox's notice of how much?"""
+    line = "→" * 50  # 150 bytes a line: the sandbox's byte limit bites before the report's limits
+    output = output_as_the_sandbox_keeps_it("\n".join([line] * 200))
+    summary, text = shown_output(report_html.render_report(sample_result(output=output)))
+    printed_lines = output.splitlines()[:-1]
+    assert 0 < len(printed_lines) < 200 and len(output) < report_html.OUTPUT_MAX_CHARS
+    assert summary == f"the first {len(printed_lines)} lines (the rest was cut)"
+    assert text.splitlines()[-1] == output.splitlines()[-1] and OUTPUT_CUT_MARKER in text.splitlines()[-1]
+
+
+def test_notice_of_the_sandbox_stays_in_view_when_the_report_cuts_more():
+    """When the report shows less than the sandbox kept, is the sandbox's notice still the last
+    line, after the report's own note of what it left out?"""
+    output = output_as_the_sandbox_keeps_it("".join(f"line {i}\n" for i in range(50_000)))
+    html = report_html.render_report(sample_result(output=output))
+    summary, text = shown_output(html)
+    assert summary == "the first 200 lines"
+    assert text.splitlines()[:200] == output.splitlines()[:200]
+    assert text.splitlines()[-1] == output.splitlines()[-1] and OUTPUT_CUT_MARKER in text
+    assert "more lines" in html and "not shown" in html
 
 
 def test_nothing_from_the_student_can_inject_markup():

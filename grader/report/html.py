@@ -30,6 +30,7 @@ import jinja2
 from grader.catalog import EXERCISES, PROJECT_ROOT
 from grader.report import charts
 from grader.results import GradeResult, write_atomic
+from grader.student_output import is_cut_notice
 
 TEMPLATES = PROJECT_ROOT / "templates"
 OUTPUT_MAX_LINES = 200
@@ -146,20 +147,22 @@ def extra_details(details: dict) -> list[tuple[str, str]]:
 def cut_output(text: str) -> dict:
     """The student's output, cut by lines and characters; says how much was left out.
 
-    The engine already keeps only the start of a flood (and says so on the last line)."""
+    The sandbox already keeps only the start of a flood and ends it with a notice saying so
+    (student_output.is_cut_notice). That notice stays the last line shown, however much this
+    cuts too: otherwise the usual case, a flood longer than the report shows, would hide it."""
     lines = (text or "").splitlines()
-    engine_cut = bool(lines) and lines[-1].endswith("of output cut]")
+    notice = lines.pop() if lines and is_cut_notice(lines[-1]) else ""
     shown = "\n".join(lines[:OUTPUT_MAX_LINES])[:OUTPUT_MAX_CHARS]
     left_out = len("\n".join(lines)) - len(shown)
     shown_lines = len(shown.splitlines())
     if left_out > 0:
         note = f"… {len(lines) - shown_lines} more lines ({left_out} characters) not shown"
         label = f"the first {shown_lines} lines"
-    elif engine_cut:
-        note, label = "", f"the first {shown_lines - 1} lines (the rest was cut)"
+    elif notice:
+        note, label = "", f"the first {shown_lines} lines (the rest was cut)"
     else:
         note, label = "", f"{shown_lines} line{'s' if shown_lines != 1 else ''} printed"
-    return {"text": shown, "lines": shown_lines, "note": note, "label": label}
+    return {"text": f"{shown}\n{notice}" if notice else shown, "lines": shown_lines, "note": note, "label": label}
 
 
 # -- the batch summary page ---------------------------------------------------------------------
