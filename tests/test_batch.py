@@ -13,6 +13,7 @@ import csv
 import io
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -21,6 +22,7 @@ import time
 import zipfile
 from pathlib import Path
 
+import click
 import pytest
 
 from grader.batch import run as batch
@@ -383,13 +385,60 @@ def test_second_batch_on_the_same_folder_is_refused(tmp_path):
             batch.run_batch(tmp_path / "subs", "exercise1", out, jobs=1)
 
 
-def test_progress_line_shows_counts_and_eta():
-    """Does the progress display (not a terminal here) print counts, rate and an ETA?"""
+class FakeTerminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_line_in_a_log_prints_a_line_per_tenth_with_counts_and_eta():
+    """Not on a terminal, does the progress display print counts, rate and an ETA, one line
+    each time another tenth of the class is done and never the same tenth twice?"""
     stream = io.StringIO()
     line = batch.ProgressLine(stream, label="exercise1")
     progress = batch.Progress(total=10, skipped=2)
     line(progress)
     progress.done = 4
     line(progress)
-    text = stream.getvalue()
-    assert "2/10" in text and "2 unchanged" in text and "6/10" in text and "ETA" in text and "/s" in text
+    line(progress)
+    progress.done = 8
+    line(progress)
+    line.close()
+    lines = stream.getvalue().splitlines()
+    assert [text.split()[1] for text in lines] == ["2/10", "6/10", "10/10"]
+    assert all(text.startswith("exercise1 ") and "2 unchanged" in text for text in lines)
+    assert "ETA" in lines[1] and "/s" in lines[1] and "ETA" not in lines[2]
+
+
+def test_progress_line_on_a_terminal_redraws_one_line():
+    """On a terminal, is the bar redrawn in place (no new line until it is closed), ending full?"""
+    terminal = FakeTerminal()
+    line = batch.ProgressLine(terminal, label="exercise1")
+    progress = batch.Progress(total=4)
+    for done in range(5):
+        progress.done = done
+        line(progress)
+    drawn = terminal.getvalue()
+    line.close()
+    assert "\n" not in drawn and drawn.count("\r") == 5
+    assert "0/4" in drawn and drawn.split("\r")[-1].count("4/4") == 1 and "----" not in drawn.split("\r")[-1]
+    assert terminal.getvalue().endswith("\n")
+
+
+def test_eta_counts_only_the_students_still_to_grade_at_the_rate_of_those_graded():
+    """With 90 of 100 students unchanged and one graded in 10 s, is the ETA about 9 × 10 s
+    (the unchanged ones took no time and say nothing of the rate)?"""
+    progress = batch.Progress(total=100, skipped=90, done=1, started=time.monotonic() - 10)
+    stream = io.StringIO()
+    batch.ProgressLine(stream)(progress)
+    minutes, seconds = re.search(r"ETA (\d+):(\d\d)", stream.getvalue()).groups()
+    assert 85 <= 60 * int(minutes) + int(seconds) <= 95, stream.getvalue()
+
+
+def test_why_the_progress_log_is_not_a_click_progress_bar():
+    """Not on a terminal, click's progress bar prints its label once and no progress at all:
+    a batch's log needs its counts, hence the lines of its own."""
+    log = io.StringIO()
+    with click.progressbar(length=10, label="exercise1", file=log, show_pos=True) as bar:
+        for _ in range(10):
+            bar.update(1)
+    assert log.getvalue() == "exercise1\n"
