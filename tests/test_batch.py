@@ -258,46 +258,71 @@ def test_force_regrades_everyone(graded_class, tmp_path):
     assert_gradebook_matches(out, graded_class["expected"])
 
 
-def _start_cli(command: list[str]) -> subprocess.Popen:
-    return subprocess.Popen(command, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+SIGNAL_AFTER = """
+import os, signal, sys
+from grader.batch import run as batch
+from grader.cli import run
+
+graded_before_signal, signal_name, real_run_batch = int(sys.argv[1]), sys.argv[2], batch.run_batch
 
 
-def _kill_when(process: subprocess.Popen, out: Path, results: int, sig: int) -> tuple[int, bytes]:
-    """Send `sig` to the batch's process group once `results` students are graded."""
-    deadline = time.monotonic() + 120
-    while len(list(out.glob("*/result.json"))) < results and time.monotonic() < deadline and process.poll() is None:
-        time.sleep(0.02)
-    os.killpg(process.pid, sig)
-    _, err = process.communicate(timeout=60)
-    return len(list(out.glob("*/result.json"))), err
+def run_batch_then_signal(*args, progress, **kwargs):
+    def signalling(state):
+        progress(state)
+        if state.done == graded_before_signal:
+            os.killpg(os.getpgrp(), getattr(signal, signal_name))
+
+    return real_run_batch(*args, progress=signalling, **kwargs)
 
 
-def test_killed_batch_resumes_without_loss_or_duplicates(graded_class, tmp_path):
-    """If `grade batch` is interrupted midway by Ctrl-C (SIGINT to its process group), then
-    killed midway by SIGKILL, does the same command afterwards finish with a complete,
-    correct gradebook, regrading only what was missing?"""
+batch.run_batch = run_batch_then_signal
+sys.argv = ["grade", *sys.argv[3:]]
+run()
+"""
+"""`grade ARGS` that sends a signal to its own process group (itself and its workers), as
+Ctrl-C or `kill` would, from the batch's progress callback right after the given number of
+students were graded in this run: with one worker, that worker is then idle, so exactly those
+students are saved."""
+
+
+def grade_batch_until_signal(arguments: list[str], graded: int, signal_name: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", SIGNAL_AFTER, str(graded), signal_name, *arguments],
+                          capture_output=True, timeout=300, start_new_session=True)
+
+
+def saved_students(out: Path) -> set[str]:
+    return {p.parent.name for p in out.glob("*/result.json")}
+
+
+def test_interrupted_batch_keeps_exactly_who_was_graded_and_resumes(graded_class, tmp_path):
+    """If `grade batch` gets Ctrl-C (SIGINT to its process group) after 4 students, does it save
+    exactly those 4, mark the rest pending and exit 130 saying to rerun? If the rerun is killed
+    (SIGKILL) after 4 more, are exactly 8 saved? Does the next rerun grade only the rest and
+    end with a complete, correct gradebook?"""
     if graded_class["exercise"] != "exercise1":
         pytest.skip("one exercise is enough to test interruption")
-    total = len(graded_class["expected"])
     subs, out = tmp_path / "subs", tmp_path / "out"
     shutil.copytree(graded_class["root"] / "subs", subs)
-    command = [sys.executable, "-m", "grader.cli", "batch", str(subs), "--exercise", "exercise1", "--out", str(out),
-               "--jobs", "2", "--check-timeout", str(TIMEOUTS[0])]
+    in_order = [s.id for s in batch.discover(subs)[0]]  # one worker grades them in this order
 
-    interrupted = _start_cli(command)
-    after_sigint, err = _kill_when(interrupted, out, 4, signal.SIGINT)
-    assert interrupted.returncode == 130, err.decode()[-2000:]
-    assert b"rerun" in err.lower()
-    assert 4 <= after_sigint < total, "the interruption should land midway"
-    assert "pending" in {r["status"] for r in read_rows(out)}, "the partial gradebook marks who is missing"
+    def arguments(jobs: int) -> list[str]:
+        return ["batch", str(subs), "--exercise", "exercise1", "--out", str(out), "--jobs", str(jobs),
+                "--check-timeout", str(TIMEOUTS[0])]
 
-    killed = _start_cli(command)
-    after_sigkill, _ = _kill_when(killed, out, after_sigint + 4, signal.SIGKILL)
-    assert after_sigint + 4 <= after_sigkill < total, "the kill should land midway"
+    interrupted = grade_batch_until_signal(arguments(1), 4, "SIGINT")
+    assert interrupted.returncode == 130, interrupted.stderr.decode()[-2000:]
+    assert b"rerun" in interrupted.stderr.lower()
+    assert saved_students(out) == set(in_order[:4])
+    rows = read_rows(out)
+    assert {r["student"] for r in rows if r["status"] == "pending"} == set(in_order[4:])
 
-    rerun = subprocess.run(command, capture_output=True, timeout=300)
+    killed = grade_batch_until_signal(arguments(1), 4, "SIGKILL")
+    assert killed.returncode == -signal.SIGKILL
+    assert saved_students(out) == set(in_order[:8])
+
+    rerun = subprocess.run([sys.executable, "-m", "grader.cli", *arguments(2)], capture_output=True, timeout=300)
     assert rerun.returncode == 0, rerun.stderr.decode()[-2000:]
-    assert f"{total - after_sigkill} graded, {after_sigkill} unchanged".encode() in rerun.stdout, rerun.stdout
+    assert f"{len(in_order) - 8} graded, 8 unchanged".encode() in rerun.stdout, rerun.stdout
     assert_gradebook_matches(out, graded_class["expected"])
 
 
