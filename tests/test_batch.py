@@ -13,6 +13,7 @@ import csv
 import io
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -21,6 +22,7 @@ import time
 import zipfile
 from pathlib import Path
 
+import click
 import pytest
 
 from grader.batch import run as batch
@@ -256,46 +258,71 @@ def test_force_regrades_everyone(graded_class, tmp_path):
     assert_gradebook_matches(out, graded_class["expected"])
 
 
-def _start_cli(command: list[str]) -> subprocess.Popen:
-    return subprocess.Popen(command, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+SIGNAL_AFTER = """
+import os, signal, sys
+from grader.batch import run as batch
+from grader.cli import run
+
+graded_before_signal, signal_name, real_run_batch = int(sys.argv[1]), sys.argv[2], batch.run_batch
 
 
-def _kill_when(process: subprocess.Popen, out: Path, results: int, sig: int) -> tuple[int, bytes]:
-    """Send `sig` to the batch's process group once `results` students are graded."""
-    deadline = time.monotonic() + 120
-    while len(list(out.glob("*/result.json"))) < results and time.monotonic() < deadline and process.poll() is None:
-        time.sleep(0.02)
-    os.killpg(process.pid, sig)
-    _, err = process.communicate(timeout=60)
-    return len(list(out.glob("*/result.json"))), err
+def run_batch_then_signal(*args, progress, **kwargs):
+    def signalling(state):
+        progress(state)
+        if state.done == graded_before_signal:
+            os.killpg(os.getpgrp(), getattr(signal, signal_name))
+
+    return real_run_batch(*args, progress=signalling, **kwargs)
 
 
-def test_killed_batch_resumes_without_loss_or_duplicates(graded_class, tmp_path):
-    """If `grade batch` is interrupted midway by Ctrl-C (SIGINT to its process group), then
-    killed midway by SIGKILL, does the same command afterwards finish with a complete,
-    correct gradebook, regrading only what was missing?"""
+batch.run_batch = run_batch_then_signal
+sys.argv = ["grade", *sys.argv[3:]]
+run()
+"""
+"""`grade ARGS` that sends a signal to its own process group (itself and its workers), as
+Ctrl-C or `kill` would, from the batch's progress callback right after the given number of
+students were graded in this run: with one worker, that worker is then idle, so exactly those
+students are saved."""
+
+
+def grade_batch_until_signal(arguments: list[str], graded: int, signal_name: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", SIGNAL_AFTER, str(graded), signal_name, *arguments],
+                          capture_output=True, timeout=300, start_new_session=True)
+
+
+def saved_students(out: Path) -> set[str]:
+    return {p.parent.name for p in out.glob("*/result.json")}
+
+
+def test_interrupted_batch_keeps_exactly_who_was_graded_and_resumes(graded_class, tmp_path):
+    """If `grade batch` gets Ctrl-C (SIGINT to its process group) after 4 students, does it save
+    exactly those 4, mark the rest pending and exit 130 saying to rerun? If the rerun is killed
+    (SIGKILL) after 4 more, are exactly 8 saved? Does the next rerun grade only the rest and
+    end with a complete, correct gradebook?"""
     if graded_class["exercise"] != "exercise1":
         pytest.skip("one exercise is enough to test interruption")
-    total = len(graded_class["expected"])
     subs, out = tmp_path / "subs", tmp_path / "out"
     shutil.copytree(graded_class["root"] / "subs", subs)
-    command = [sys.executable, "-m", "grader.cli", "batch", str(subs), "--exercise", "exercise1", "--out", str(out),
-               "--jobs", "2", "--check-timeout", str(OPTIONS.limits.check_timeout)]
+    in_order = [s.id for s in batch.discover(subs)[0]]  # one worker grades them in this order
 
-    interrupted = _start_cli(command)
-    after_sigint, err = _kill_when(interrupted, out, 4, signal.SIGINT)
-    assert interrupted.returncode == 130, err.decode()[-2000:]
-    assert b"rerun" in err.lower()
-    assert 4 <= after_sigint < total, "the interruption should land midway"
-    assert "pending" in {r["status"] for r in read_rows(out)}, "the partial gradebook marks who is missing"
+    def arguments(jobs: int) -> list[str]:
+        return ["batch", str(subs), "--exercise", "exercise1", "--out", str(out), "--jobs", str(jobs),
+                "--check-timeout", str(OPTIONS.limits.check_timeout)]
 
-    killed = _start_cli(command)
-    after_sigkill, _ = _kill_when(killed, out, after_sigint + 4, signal.SIGKILL)
-    assert after_sigint + 4 <= after_sigkill < total, "the kill should land midway"
+    interrupted = grade_batch_until_signal(arguments(1), 4, "SIGINT")
+    assert interrupted.returncode == 130, interrupted.stderr.decode()[-2000:]
+    assert b"rerun" in interrupted.stderr.lower()
+    assert saved_students(out) == set(in_order[:4])
+    rows = read_rows(out)
+    assert {r["student"] for r in rows if r["status"] == "pending"} == set(in_order[4:])
 
-    rerun = subprocess.run(command, capture_output=True, timeout=300)
+    killed = grade_batch_until_signal(arguments(1), 4, "SIGKILL")
+    assert killed.returncode == -signal.SIGKILL
+    assert saved_students(out) == set(in_order[:8])
+
+    rerun = subprocess.run([sys.executable, "-m", "grader.cli", *arguments(2)], capture_output=True, timeout=300)
     assert rerun.returncode == 0, rerun.stderr.decode()[-2000:]
-    assert f"{total - after_sigkill} graded, {after_sigkill} unchanged".encode() in rerun.stdout, rerun.stdout
+    assert f"{len(in_order) - 8} graded, 8 unchanged".encode() in rerun.stdout, rerun.stdout
     assert_gradebook_matches(out, graded_class["expected"])
 
 
@@ -383,13 +410,60 @@ def test_second_batch_on_the_same_folder_is_refused(tmp_path):
             batch.run_batch(tmp_path / "subs", "exercise1", out, jobs=1)
 
 
-def test_progress_line_shows_counts_and_eta():
-    """Does the progress display (not a terminal here) print counts, rate and an ETA?"""
+class FakeTerminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_line_in_a_log_prints_a_line_per_tenth_with_counts_and_eta():
+    """Not on a terminal, does the progress display print counts, rate and an ETA, one line
+    each time another tenth of the class is done and never the same tenth twice?"""
     stream = io.StringIO()
     line = batch.ProgressLine(stream, label="exercise1")
     progress = batch.Progress(total=10, skipped=2)
     line(progress)
     progress.done = 4
     line(progress)
-    text = stream.getvalue()
-    assert "2/10" in text and "2 unchanged" in text and "6/10" in text and "ETA" in text and "/s" in text
+    line(progress)
+    progress.done = 8
+    line(progress)
+    line.close()
+    lines = stream.getvalue().splitlines()
+    assert [text.split()[1] for text in lines] == ["2/10", "6/10", "10/10"]
+    assert all(text.startswith("exercise1 ") and "2 unchanged" in text for text in lines)
+    assert "ETA" in lines[1] and "/s" in lines[1] and "ETA" not in lines[2]
+
+
+def test_progress_line_on_a_terminal_redraws_one_line():
+    """On a terminal, is the bar redrawn in place (no new line until it is closed), ending full?"""
+    terminal = FakeTerminal()
+    line = batch.ProgressLine(terminal, label="exercise1")
+    progress = batch.Progress(total=4)
+    for done in range(5):
+        progress.done = done
+        line(progress)
+    drawn = terminal.getvalue()
+    line.close()
+    assert "\n" not in drawn and drawn.count("\r") == 5
+    assert "0/4" in drawn and drawn.split("\r")[-1].count("4/4") == 1 and "----" not in drawn.split("\r")[-1]
+    assert terminal.getvalue().endswith("\n")
+
+
+def test_eta_counts_only_the_students_still_to_grade_at_the_rate_of_those_graded():
+    """With 90 of 100 students unchanged and one graded in 10 s, is the ETA about 9 × 10 s
+    (the unchanged ones took no time and say nothing of the rate)?"""
+    progress = batch.Progress(total=100, skipped=90, done=1, started=time.monotonic() - 10)
+    stream = io.StringIO()
+    batch.ProgressLine(stream)(progress)
+    minutes, seconds = re.search(r"ETA (\d+):(\d\d)", stream.getvalue()).groups()
+    assert 85 <= 60 * int(minutes) + int(seconds) <= 95, stream.getvalue()
+
+
+def test_why_the_progress_log_is_not_a_click_progress_bar():
+    """Not on a terminal, click's progress bar prints its label once and no progress at all:
+    a batch's log needs its counts, hence the lines of its own."""
+    log = io.StringIO()
+    with click.progressbar(length=10, label="exercise1", file=log, show_pos=True) as bar:
+        for _ in range(10):
+            bar.update(1)
+    assert log.getvalue() == "exercise1\n"

@@ -1,10 +1,13 @@
 """The `grade` command as a user meets it: exit codes, one-line errors, the JSON of SPEC.md."""
 
 import io
+import itertools
 import json
 import subprocess
 import sys
-import time
+import threading
+
+import click
 
 from grader.catalog import EXERCISES, get_exercise
 from grader.report.terminal import RunningCheck
@@ -70,15 +73,66 @@ class FakeTerminal(io.StringIO):
         return True
 
 
-def test_running_check_line_shows_on_a_terminal_only():
-    """Does a long check show a live 'seconds so far' line on a terminal, and nothing in a pipe?"""
-    check = CheckResult(name="train", max_score=1, visibility="public", title="trains on MNIST")
-    terminal, pipe = FakeTerminal(), io.StringIO()
-    for stream in (terminal, pipe):
-        line = RunningCheck(stream)
-        line.DELAY = 0.0
-        line.started(check)
-        time.sleep(0.6)
-        line.finished()
-    assert "trains on MNIST" in terminal.getvalue() and terminal.getvalue().endswith("\r\x1b[K")
+class Clock:
+    """A clock that reads `readings` in turn, then stays at the last one; `read_times` is set
+    once it has been read `times` times (the line reads it once per tick)."""
+
+    def __init__(self, *readings: float, times: int = 4):
+        self.readings = itertools.chain(readings, itertools.repeat(readings[-1]))
+        self.reads, self.times = 0, times
+        self.read_times = threading.Event()
+
+    def __call__(self) -> float:
+        self.reads += 1
+        if self.reads >= self.times:
+            self.read_times.set()
+        return next(self.readings)
+
+
+TRAINING = CheckResult(name="train", max_score=1, visibility="public", title="trains on MNIST")
+
+
+def test_running_check_line_counts_seconds_on_a_terminal_then_clears_itself():
+    """While a long check runs, does a terminal show its title and the seconds so far, and is
+    the line erased once it finishes, so the check's result prints on a clean line?"""
+    terminal = FakeTerminal()
+    line = RunningCheck(terminal, clock=Clock(100.0, 103.2), tick=0.01)
+    line.started(TRAINING)
+    assert line.shown.wait(timeout=30), "the line was never drawn"
+    line.finished()
+    drawn = terminal.getvalue()
+    assert drawn.startswith("\r\x1b[K  …   3.2 s  trains on MNIST")
+    assert drawn.endswith("\r\x1b[K")
+
+
+def test_running_check_line_waits_for_a_long_check():
+    """Does a check that has run for less than a second leave the terminal untouched?"""
+    terminal = FakeTerminal()
+    clock = Clock(100.0, 100.5)
+    line = RunningCheck(terminal, clock=clock, tick=0.01)
+    line.started(TRAINING)
+    assert clock.read_times.wait(timeout=30), "the line's timer never ticked"
+    line.finished()
+    assert terminal.getvalue() == "" and not line.shown.is_set()
+
+
+def test_running_check_line_is_silent_in_a_pipe():
+    """When the output is a pipe or a file, is nothing drawn and no timer started?"""
+    pipe = io.StringIO()
+    line = RunningCheck(pipe, clock=Clock(100.0, 200.0), tick=0.01)
+    line.started(TRAINING)
+    assert line._thread is None
+    line.finished()
     assert pipe.getvalue() == ""
+
+
+def test_why_the_running_check_line_is_not_a_click_progress_bar():
+    """click's progress bar redraws only when told of progress (it starts no timer), and when
+    done it leaves its line on screen and starts a new one: the running-check line must redraw
+    on its own and vanish."""
+    terminal = FakeTerminal()
+    threads = threading.active_count()
+    with click.progressbar(length=1, label="trains on MNIST", file=terminal) as bar:
+        assert threading.active_count() == threads
+        bar.update(1)
+    assert "trains on MNIST" in terminal.getvalue().split("\r")[-1] and terminal.getvalue().endswith("\n")

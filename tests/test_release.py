@@ -2,6 +2,7 @@
 
 import ast
 import functools
+import importlib
 import json
 import os
 import re
@@ -18,7 +19,8 @@ from click.testing import CliRunner
 from grader.catalog import EXERCISES, PROJECT_ROOT, get_exercise
 from grader.cli import main
 from grader.course.notebooks import notebook_text
-from grader.course.release import ReleaseError, build_release, remove_functions
+from grader.course.release import (ReleaseError, build_release, course_project, dependency_names, read_toml,
+                                   remove_functions)
 
 READY = [e for e in EXERCISES.values() if e.stub_path.exists() and e.reference_path.exists()
          and (e.checks_dir / "test_public.py").exists()]
@@ -162,6 +164,62 @@ def test_bundle_layout(course_bundle):
         zipped = {n for n in zf.namelist() if not n.endswith("/")}
     on_disk = {str(p.relative_to(course_bundle.parent)) for p in course_bundle.rglob("*") if p.is_file()}
     assert zipped == on_disk
+
+
+def test_bundle_installs_what_the_course_project_declares(course_bundle):
+    """Does the bundle's pyproject.toml ask for the course's own dependencies and Pythons, and
+    install a `grade` command that exists, with its README naming every dependency?"""
+    course = read_toml((PROJECT_ROOT / "pyproject.toml").read_text())["project"]
+    bundle = read_toml((course_bundle / "pyproject.toml").read_text())["project"]
+    assert bundle["dependencies"] == course["dependencies"] and bundle["dependencies"]
+    assert bundle["requires-python"] == course["requires-python"]
+    assert bundle["scripts"]["grade"] == course["scripts"]["grade"]
+    module, _, function = bundle["scripts"]["grade"].partition(":")
+    assert callable(getattr(importlib.import_module(module), function))
+    readme = (course_bundle / "README.md").read_text()
+    for dependency in course["dependencies"]:
+        name = re.match(r"[A-Za-z0-9._-]+", dependency).group()
+        assert re.search(rf"\b{re.escape(name)}\b", readme), name
+
+
+def write_pyproject(folder: Path, text: str) -> Path:
+    path = folder / "pyproject.toml"
+    path.write_text(text)
+    return path
+
+
+def test_pyproject_is_read_with_tomli_where_tomllib_is_missing(monkeypatch, tmp_path):
+    """On Python 3.10 (no tomllib), is pyproject.toml read with tomli when it is installed?"""
+    import tomllib
+
+    monkeypatch.setitem(sys.modules, "tomllib", None)  # `import tomllib` now fails, as on 3.10
+    monkeypatch.setitem(sys.modules, "tomli", tomllib)  # tomli is where tomllib came from: the same API
+    path = write_pyproject(tmp_path, '[project]\nrequires-python = ">=3.10"\ndependencies = ["numpy>=1.24"]\n'
+                                     '[project.scripts]\ngrade = "grader.cli:run"\n')
+    project = course_project(path)
+    assert project.dependencies == ["numpy>=1.24"] and project.grade_entry_point == "grader.cli:run"
+
+
+def test_pyproject_without_a_toml_reader_is_an_error_that_says_what_to_install(monkeypatch):
+    """With neither tomllib nor tomli, does release stop with a message naming tomli rather
+    than write a bundle with made-up dependencies or command?"""
+    monkeypatch.setitem(sys.modules, "tomllib", None)
+    monkeypatch.setitem(sys.modules, "tomli", None)
+    with pytest.raises(ReleaseError, match="pip install tomli"):
+        course_project()
+
+
+def test_pyproject_without_the_grade_command_is_an_error(tmp_path):
+    """Is a course pyproject.toml that lacks what the bundle copies an error, not a guess?"""
+    path = write_pyproject(tmp_path, '[project]\nrequires-python = ">=3.10"\ndependencies = []\n')
+    with pytest.raises(ReleaseError, match="scripts"):
+        course_project(path)
+
+
+def test_readme_says_which_dependencies_only_some_pythons_need():
+    """Does the README's list of packages to have installed say when one is for some Pythons only?"""
+    names = dependency_names(["numpy>=1.24", "jinja2[i18n]>=3.1", "tomli; python_version<'3.11'"])
+    assert names == ["numpy", "jinja2", "tomli (where python_version<'3.11')"]
 
 
 def test_release_replaces_only_a_previous_bundle(tmp_path):

@@ -4,12 +4,15 @@ wrote can run in the page."""
 from __future__ import annotations
 
 import math
+import os
 import re
+from html import unescape
 from html.parser import HTMLParser
 
-
+from grader.report import charts
 from grader.report import html as report_html
 from grader.results import CheckResult, GradeResult
+from grader.student_output import OUTPUT_CUT_MARKER
 
 HOSTILE = "<script>alert('pwned')</script><img src=x onerror=alert(1)>"
 
@@ -104,7 +107,7 @@ def test_learning_curves_are_inline_svg_with_time_device_and_data():
     assert html.count("<svg") == 2  # a loss chart and an accuracy chart
     polylines = re.findall(r'<polyline[^>]*points="([^"]+)"', html)
     assert len(polylines) == 3
-    assert max(len(p.split()) for p in polylines) <= report_html.CHART_MAX_POINTS
+    assert max(len(p.split()) for p in polylines) <= charts.MAX_POINTS
     assert "iteration" in html and "epoch" in html
     assert "1 value not finite" in html
     for text in ("12.5 s", "8 s", "1.6× the reference", ">cpu<", "8,000 train / 2,000 test"):
@@ -113,14 +116,46 @@ def test_learning_curves_are_inline_svg_with_time_device_and_data():
 
 def test_chart_geometry_stays_inside_the_plot():
     """Do all plotted points fall inside the chart's plot area, whatever the values?"""
-    chart = report_html.line_chart("Loss", [("loss", [5.0, -2.0, 1e6, 0.0], False)], "epoch")
-    for line in chart["lines"]:
-        for segment in line["segments"]:
-            for point in segment.split():
-                x, y = map(float, point.split(","))
-                assert chart["left"] <= x <= chart["right"] and chart["top"] <= y <= chart["bottom"]
-    flat = report_html.line_chart("Acc", [("acc", [0.5, 0.5], False)], "epoch", unit_interval=True)
-    assert flat["y_ticks"][0][1] == "0" and flat["y_ticks"][-1][1] == "1"
+    chart = charts.line_chart("Loss", [("loss", [5.0, -2.0, 1e6, 0.0], False)], "epoch")
+    points = [point for line in chart.lines for segment in line.segments for point in segment]
+    assert len(points) == 4
+    for x, y in points:
+        assert chart.left <= x <= chart.right and chart.top <= y <= chart.bottom
+    flat = charts.line_chart("Acc", [("acc", [0.5, 0.5], False)], "epoch", unit_interval=True)
+    assert flat.y_ticks[0][1] == 0 and flat.y_ticks[-1][1] == 1
+
+
+def test_chart_breaks_the_line_at_values_that_are_not_finite():
+    """Does a NaN split a series into segments, a lone point between two NaNs become a dot,
+    and the legend learn how many values were left out and the last finite one?"""
+    curves = charts.learning_curves({"loss": [3.0, 2.0, float("nan"), 1.5, float("inf"), 1.0, 0.5]})
+    (line,) = curves[0].lines
+    assert [len(segment) for segment in line.segments] == [2, 1, 2]
+    assert line.dots == [line.segments[1][0]]
+    assert line.dropped == 2 and line.last == 0.5
+
+
+def test_losses_and_accuracies_get_a_chart_each_with_the_reference_dashed():
+    """Are losses and accuracies drawn on separate charts, a per-iteration loss counted in
+    iterations, and the reference's curves added dashed to the chart of their kind?"""
+    curves = {"train_loss": [1.0] * 50, "train_acc": [0.5, 0.7], "test_acc": [0.4, 0.6]}
+    loss, accuracy = charts.learning_curves(curves, {"test_acc": [0.5, 0.8]})
+    assert (loss.title, loss.x_label, [l.name for l in loss.lines]) == ("Loss", "iteration", ["train_loss"])
+    assert accuracy.x_label == "epoch"
+    assert [(l.name, l.dashed) for l in accuracy.lines] == [
+        ("train_acc", False), ("test_acc", False), ("reference test_acc", True)]
+    assert charts.learning_curves("not a mapping") == []
+
+
+def test_histogram_bars_grow_with_their_count():
+    """Does every score range get a bar on the same base, taller for more students, with room
+    above the tallest for its count?"""
+    chart = charts.histogram([{"label": "0-10", "count": 0}, {"label": "10-20", "count": 3},
+                              {"label": "90-100", "count": 6}])
+    empty, some, most = chart.bars
+    assert empty.h == 0 and 0 < some.h < most.h
+    assert all(abs(bar.y + bar.h - chart.base) <= 0.1 for bar in chart.bars)  # each rounded to 0.1
+    assert most.y > chart.top and [bar.label for bar in chart.bars] == ["0-10", "10-20", "90-100"]
 
 
 def test_student_output_is_cut_to_a_readable_length():
@@ -129,8 +164,52 @@ def test_student_output_is_cut_to_a_readable_length():
     html = report_html.render_report(sample_result(output=flood))
     assert "line 199" in html and "line 200\n" not in html and "line 9999" not in html
     assert "9800 more lines" in html and "the first 200 lines" in html
-    engine_cut = report_html.render_report(sample_result(output="a\nb\n… [5000 more bytes of output cut]"))
-    assert "the first 2 lines (the rest was cut)" in engine_cut
+
+
+def output_as_the_sandbox_keeps_it(printed: str) -> str:
+    """What the sandbox's OutputCollector makes of `printed`: the first OUTPUT_LIMIT bytes and,
+    if there was more, its notice saying so."""
+    from grader.sandbox.session import OutputCollector
+
+    read_end, write_end = os.pipe()
+    collector = OutputCollector(read_end)
+    collector.start()
+    with os.fdopen(write_end, "wb") as pipe:
+        pipe.write(printed.encode())
+    collector.join(timeout=30)
+    assert not collector.is_alive()
+    return collector.text()
+
+
+def shown_output(html: str) -> tuple[str, str]:
+    """(the output block's summary line, the text of its <pre>) as the page shows them."""
+    block = html[html.index('id="output"'):]
+    summary = block[block.index("<summary>") + 9:block.index("</summary>")]
+    return summary, unescape(block[block.index("<pre>") + 5:block.index("</pre>")])
+
+
+def test_output_the_sandbox_cut_ends_with_its_notice():
+    """When the sandbox kept only the first part of the output, does the report say the rest
+    was cut and end the output with the sandbox's notice of how much?"""
+    line = "→" * 50  # 150 bytes a line: the sandbox's byte limit bites before the report's limits
+    output = output_as_the_sandbox_keeps_it("\n".join([line] * 200))
+    summary, text = shown_output(report_html.render_report(sample_result(output=output)))
+    printed_lines = output.splitlines()[:-1]
+    assert 0 < len(printed_lines) < 200 and len(output) < report_html.OUTPUT_MAX_CHARS
+    assert summary == f"the first {len(printed_lines)} lines (the rest was cut)"
+    assert text.splitlines()[-1] == output.splitlines()[-1] and OUTPUT_CUT_MARKER in text.splitlines()[-1]
+
+
+def test_notice_of_the_sandbox_stays_in_view_when_the_report_cuts_more():
+    """When the report shows less than the sandbox kept, is the sandbox's notice still the last
+    line, after the report's own note of what it left out?"""
+    output = output_as_the_sandbox_keeps_it("".join(f"line {i}\n" for i in range(50_000)))
+    html = report_html.render_report(sample_result(output=output))
+    summary, text = shown_output(html)
+    assert summary == "the first 200 lines"
+    assert text.splitlines()[:200] == output.splitlines()[:200]
+    assert text.splitlines()[-1] == output.splitlines()[-1] and OUTPUT_CUT_MARKER in text
+    assert "more lines" in html and "not shown" in html
 
 
 def test_nothing_from_the_student_can_inject_markup():

@@ -35,6 +35,7 @@ from __future__ import annotations
 import ast
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -50,7 +51,6 @@ from grader.course.oracle import ORACLE_FILE
 BUNDLE_NAME = "dlcourse"
 GRADER_ROOT = PROJECT_ROOT / "grader"
 SKIP_NAMES = {"__pycache__", ".ipynb_checkpoints", ".pytest_cache", ".DS_Store"}
-DEPENDENCIES = ["numpy>=1.24", "torch>=2.0", "pytest>=7.4", "nbformat>=5.9", "jinja2>=3.1", "click>=8.1"]
 HOOK_MARK = "# -- student bundle --"
 
 
@@ -288,8 +288,9 @@ def remove_functions(source: str, names: set[str]) -> str:
 
 # -- project files ------------------------------------------------------------------------------
 def _write_project_files(folder: Path, report: list[ReleasedExercise]) -> None:
-    (folder / "pyproject.toml").write_text(pyproject_text(), encoding="utf-8")
-    (folder / "README.md").write_text(readme_text(report), encoding="utf-8")
+    project = course_project()
+    (folder / "pyproject.toml").write_text(pyproject_text(project), encoding="utf-8")
+    (folder / "README.md").write_text(readme_text(report, project), encoding="utf-8")
     manifest = {"version": __version__, "exercises": [asdict(e) for e in report]}
     (folder / "RELEASE.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     templates = PROJECT_ROOT / "templates"
@@ -297,20 +298,47 @@ def _write_project_files(folder: Path, report: list[ReleasedExercise]) -> None:
         shutil.copytree(templates, folder / "templates", ignore=lambda d, n: {x for x in n if x in SKIP_NAMES})
 
 
-def _project() -> dict:
-    """The course project's own [project] table: students get the same dependencies and command."""
+@dataclass(frozen=True)
+class CourseProject:
+    """What the bundle takes from the course's own pyproject.toml, so that students install the
+    same dependencies, on the same Pythons, and get the same `grade` command: written down once."""
+    dependencies: list[str]
+    requires_python: str
+    grade_entry_point: str
+
+
+def course_project(path: Path = PROJECT_ROOT / "pyproject.toml") -> CourseProject:
+    """The course project's [project] table; a ReleaseError, never a guess, when it cannot be read."""
+    try:
+        project = read_toml(path.read_text(encoding="utf-8"))["project"]
+        return CourseProject(dependencies=list(project["dependencies"]),
+                             requires_python=project["requires-python"],
+                             grade_entry_point=project["scripts"]["grade"])
+    except OSError as exc:
+        raise ReleaseError(f"cannot read {path}: {exc.strerror or exc}") from None
+    except KeyError as exc:
+        raise ReleaseError(f"{path} lacks {exc.args[0]!r} in its [project] table; the bundle copies it from there") \
+            from None
+
+
+def read_toml(text: str) -> dict:
+    """TOML as a dict: tomllib from Python 3.11 on; on 3.10 its original, the tomli package."""
     try:
         import tomllib
+    except ImportError:
+        try:
+            import tomli as tomllib
+        except ImportError:
+            raise ReleaseError(f"reading pyproject.toml needs Python 3.11 or the tomli package (this is Python "
+                               f"{sys.version_info.major}.{sys.version_info.minor}): pip install tomli") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ReleaseError(f"pyproject.toml is not valid TOML: {exc}") from None
 
-        return tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text())["project"]
-    except (ImportError, OSError, KeyError, ValueError):
-        return {}
 
-
-def pyproject_text() -> str:
-    project = _project()
-    deps = "".join(f'    "{d}",\n' for d in project.get("dependencies", DEPENDENCIES))
-    entry = project.get("scripts", {}).get("grade", "grader.cli:main")
+def pyproject_text(project: CourseProject) -> str:
+    deps = "".join(f"    {json.dumps(d)},\n" for d in project.dependencies)  # a JSON string is a TOML string
     return f'''[build-system]
 requires = ["setuptools>=61"]
 build-backend = "setuptools.build_meta"
@@ -320,7 +348,7 @@ name = "{BUNDLE_NAME}"
 version = "{__version__}"
 description = "Deep-learning course exercises and the `grade` command that checks them"
 readme = "README.md"
-requires-python = ">=3.10"
+requires-python = {json.dumps(project.requires_python)}
 dependencies = [
 {deps}]
 
@@ -328,7 +356,7 @@ dependencies = [
 notebooks = ["jupyter"]
 
 [project.scripts]
-grade = "{entry}"
+grade = {json.dumps(project.grade_entry_point)}
 
 [tool.setuptools.packages.find]
 include = ["grader*", "exercises*"]
@@ -338,7 +366,18 @@ include = ["grader*", "exercises*"]
 '''
 
 
-def readme_text(report: list[ReleasedExercise]) -> str:
+def dependency_names(dependencies: list[str]) -> list[str]:
+    """"numpy>=1.24" -> "numpy"; a dependency for some Pythons only says which:
+    "tomli; python_version<'3.11'" -> "tomli (where python_version<'3.11')"."""
+    names = []
+    for dependency in dependencies:
+        requirement, _, marker = dependency.partition(";")
+        name = re.match(r"[A-Za-z0-9._-]*", requirement.strip()).group()
+        names.append(f"{name} (where {marker.strip()})" if marker.strip() else name)
+    return names
+
+
+def readme_text(report: list[ReleasedExercise], project: CourseProject) -> str:
     rows = []
     for entry in report:
         if entry.skipped:
@@ -348,14 +387,16 @@ def readme_text(report: list[ReleasedExercise]) -> str:
         rows.append(f"| {entry.name} | `exercises/{entry.name}/{exercise.module}.py` or "
                     f"`notebooks/{entry.name}.ipynb` | {exercise.topic} | {len(entry.public_checks)} public{kept} |")
     table = "\n".join(rows) or "| (none yet) | | | |"
+    names = dependency_names(project.dependencies)
+    installed = f"{', '.join(names[:-1])} and {names[-1]}" if len(names) > 1 else "".join(names)
     return f"""# Deep-learning exercises
 
 ## Install (once)
 
     pip install -e .
 
-in this folder (a virtual environment is a good idea). Without internet access, when numpy,
-torch, pytest, nbformat, jinja2 and click are already installed:
+in this folder (a virtual environment is a good idea). Without internet access, when
+{installed} are already installed:
 
     pip install --no-build-isolation -e .
 

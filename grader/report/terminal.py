@@ -5,7 +5,7 @@ from __future__ import annotations
 import textwrap
 import threading
 import time
-from typing import TextIO
+from typing import Callable, TextIO
 
 import click
 
@@ -62,13 +62,24 @@ def render(result: GradeResult, width: int = 100) -> str:
 
 class RunningCheck:
     """On a terminal, a line that names the check running now and counts its seconds, so a
-    long timed training run shows it is alive. Silent when output goes to a file or a pipe."""
+    long timed training run shows it is alive. Silent when output goes to a file or a pipe.
 
-    DELAY = 1.0  # checks shorter than this never show the line
+    Drawn with click.echo, not with click.progressbar: a check reports nothing while it runs,
+    so the line must redraw itself on a timer, which click's bar does not do, and it must
+    vanish before the finished check's line prints, where click's bar ends with a newline
+    and leaves itself on screen (tests/test_cli.py shows both)."""
 
-    def __init__(self, stream: TextIO):
+    DELAY = 1.0
+    """Checks shorter than this never show the line."""
+    TICK = 0.25
+    """Seconds between redraws."""
+
+    def __init__(self, stream: TextIO, clock: Callable[[], float] = time.monotonic, tick: float = TICK):
         self.stream = stream
         self.enabled = stream.isatty()
+        self.clock, self.tick = clock, tick
+        self.shown = threading.Event()
+        """Set once the line of the check running now is on screen."""
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -76,24 +87,27 @@ class RunningCheck:
         if not self.enabled:
             return
         self._stop.clear()
-        self._thread = threading.Thread(target=self._tick, args=(check.title or check.name,), daemon=True)
+        self.shown.clear()
+        self._thread = threading.Thread(target=self._run, args=(check.title or check.name,), daemon=True)
         self._thread.start()
 
     def finished(self) -> None:
+        """Stop counting and clear the line, so what prints next starts on a clean line."""
         if self._thread is not None:
             self._stop.set()
             self._thread.join()
             self._thread = None
 
-    def _tick(self, title: str) -> None:
-        start = time.monotonic()
-        shown = False
-        while not self._stop.wait(0.25):
-            elapsed = time.monotonic() - start
+    def _run(self, title: str) -> None:
+        start = self.clock()
+        while not self._stop.wait(self.tick):
+            elapsed = self.clock() - start
             if elapsed >= self.DELAY:
-                self.stream.write(f"\r\x1b[K  … {elapsed:5.1f} s  {title}"[:120])
-                self.stream.flush()
-                shown = True
-        if shown:
-            self.stream.write("\r\x1b[K")
-            self.stream.flush()
+                self._draw(f"  … {elapsed:5.1f} s  {title}"[:120])
+                self.shown.set()
+        if self.shown.is_set():
+            self._draw("")
+
+    def _draw(self, text: str) -> None:
+        """Replace the current line: back to its start, erase it, write `text`."""
+        click.echo(f"\r\x1b[K{text}", file=self.stream, nl=False)
