@@ -1,8 +1,8 @@
 """Grading and exercise harness for the deep-learning-from-scratch course.
 
 The pipeline, one module per stage (see ARCHITECTURE.md):
-find the submission (submission.py) -> run it isolated (sandbox/) -> check (runner.py +
-checks/) -> score (results.py) -> report (report_terminal.py, report_html.py).
+find the submission (submission.py) -> run it isolated (sandbox/) -> check (checks/) ->
+score (results.py) -> report (report/); pipeline.py strings them together.
 """
 
 __version__ = "0.1.0"

@@ -145,9 +145,9 @@ def batch(submissions, exercise_name, out, jobs, force, formats, isolation, devi
         report = run_batch(submissions, exercise_name, out, options=options, jobs=jobs, force=force,
                            formats=tuple(formats), progress=line)
     except BatchError as exc:
-        line.close()
         raise click.ClickException(str(exc)) from None
-    line.close()
+    finally:
+        line.close()  # also restores the terminal's cursor, which the progress bar hides
     for warning in report.warnings:
         click.echo(f"warning: {warning}", err=True)
     click.echo(f"{report.exercise}: {report.students} students — {report.graded} graded, {report.skipped} unchanged"
