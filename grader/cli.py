@@ -155,6 +155,10 @@ def batch(submissions, exercise_name, out, jobs, force, formats, isolation, devi
                + (f", {report.pending} not graded yet" if report.interrupted else "")
                + f" ({report.seconds:.1f} s)")
     click.echo(f"Wrote {out / 'gradebook.csv'} and {out / 'summary.html'}")
+    if report.incomplete:
+        click.echo(f"{report.incomplete} students have checks the grader could not run (a problem of this machine, "
+                   f"not of their code; see summary.html). Fix it and rerun the same command: exactly those "
+                   f"students are graded again.", err=True)
     if report.interrupted:
         click.echo("Interrupted: rerun the same command to grade the rest.", err=True)
         sys.exit(130)

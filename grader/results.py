@@ -12,9 +12,11 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-PASSED, FAILED, ERROR = "passed", "failed", "error"
-"""A check's outcome: passed, failed (a wrong answer), or error (the student's code crashed,
-hung or broke the channel, or the check itself could not run)."""
+PASSED, FAILED, ERROR, COULD_NOT_RUN = "passed", "failed", "error", "could_not_run"
+"""A check's outcome (SPEC.md): passed; failed (a wrong answer); error (the student's code
+raised, hung or crashed); could_not_run (the grader or the machine could not run the check:
+data missing, CUDA unusable, the sandbox's own harness failing). could_not_run is never the
+student's fault: it scores nothing until regraded, and batch regrades it on the next run."""
 
 
 @dataclass
@@ -33,6 +35,10 @@ class CheckResult:
     @property
     def passed(self) -> bool:
         return self.status == PASSED
+
+    @property
+    def grader_fault(self) -> bool:
+        return self.status == COULD_NOT_RUN
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -68,9 +74,18 @@ class GradeResult:
 
     @property
     def status(self) -> str:
+        """error: not graded at all; incomplete: some check could not run (the grader's fault,
+        regraded by the next batch run); complete: full marks; graded: the rest."""
         if self.error:
             return "error"
+        if self.grader_faults:
+            return "incomplete"
         return "complete" if all(c.passed for c in self.checks) else "graded"
+
+    @property
+    def grader_faults(self) -> list[CheckResult]:
+        """Checks the grader or the machine could not run."""
+        return [c for c in self.checks if c.grader_fault]
 
     def visible_checks(self, audience: str) -> list[CheckResult]:
         """Checks a reader may see in full: students see public ones, instructors all."""

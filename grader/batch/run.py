@@ -24,6 +24,8 @@ import os
 import signal
 import time
 from collections import Counter, deque
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -57,6 +59,8 @@ class BatchReport:
     graded: int = 0
     skipped: int = 0
     errors: int = 0
+    incomplete: int = 0
+    """Students with checks the grader or the machine could not run; the next run regrades them."""
     worker_restarts: int = 0
     interrupted: bool = False
     warnings: list[str] = field(default_factory=list)
@@ -153,6 +157,7 @@ def run_batch(submissions: Path, exercise_name: str, out: Path, *, options: Grad
         tick()
         try:
             if todo:
+                report.warnings += check_reference(exercise, options)
                 settings = WorkerSettings(exercise=exercise, options=options, out=out.resolve(), key=key,
                                           hide=(Path(submissions).resolve(), out.resolve()), formats=tuple(formats))
                 _grade(todo, settings, jobs or default_jobs(exercise), report, state, tick)
@@ -166,6 +171,35 @@ def run_batch(submissions: Path, exercise_name: str, out: Path, *, options: Grad
     return report
 
 
+def check_reference(exercise: Exercise, options: GradingOptions) -> list[str]:
+    """Grade the reference under the batch's own limits, device and data before any student: a
+    reference that loses points there would mark every student down, so the batch refuses to
+    start. Checks the machine cannot run even for the reference become warnings. Runs in a
+    forked process, so that the batch's process never starts CUDA before forking its workers."""
+    if not exercise.reference_path.is_file():
+        return []
+    with ProcessPoolExecutor(max_workers=1, mp_context=get_context("fork")) as executor:
+        result = GradeResult.from_dict(executor.submit(_grade_reference, exercise.name, options).result())
+    lost = [c for c in result.checks if not c.passed and not c.grader_fault]
+    if result.error or lost:
+        why = result.error or f"{lost[0].name}: {lost[0].message[:200]}"
+        raise BatchError(f"the reference solution gets {result.score:g} / {result.max_score:g} under this batch's "
+                         f"limits and device ({why}); no student was graded — fix the machine or the options first")
+    if result.grader_faults:
+        first = result.grader_faults[0]
+        return [f"{len(result.grader_faults)} checks cannot run on this machine even for the reference "
+                f"({first.name}: {first.message[:200]}); students get them as 'could not run', and a rerun "
+                f"after fixing it regrades exactly those students"]
+    return []
+
+
+def _grade_reference(exercise_name: str, options: GradingOptions) -> dict:
+    from grader.pipeline import grade_submission
+
+    exercise = get_exercise(exercise_name)
+    return grade_submission(exercise_name, exercise.reference_path.parent, options=options).to_dict()
+
+
 def _grade(todo: deque[Student], settings: WorkerSettings, jobs: int, report: BatchReport, state: Progress,
            tick: Callable[[], None]) -> None:
     def done(student: Student, summary: dict) -> None:
@@ -174,6 +208,8 @@ def _grade(todo: deque[Student], settings: WorkerSettings, jobs: int, report: Ba
         if summary.get("status") == "error":
             report.errors += 1
             state.errors += 1
+        elif summary.get("status") == "incomplete":
+            report.incomplete += 1
 
     def lost(student: Student, why: str) -> None:
         result = error_result(settings.exercise, student, f"{why} twice while grading this submission; "

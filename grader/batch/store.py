@@ -3,7 +3,8 @@
 OUT/<student>/ holds report.html (the student's copy), instructor.html, optionally
 gradescope.json, and result.json, written last: a result on disk always comes with its
 reports. result.json is GradeResult.to_dict() plus a "batch" entry: the grading key it was
-graded under and whether it records a fault of the grader (then the next run retries it).
+graded under and whether it records a fault of the grader (then the next run retries it): the
+grader failing on the submission, or any check that could not run (status could_not_run).
 """
 
 from __future__ import annotations
@@ -62,6 +63,7 @@ def save_student(out: Path, result: GradeResult, *, key: str, formats: tuple[str
 
         write_gradescope(result, folder / GRADESCOPE_FILE)
     data = result.to_dict()
+    retry = retry or bool(result.grader_faults)  # a check the grader could not run: regrade next time
     data["batch"] = {"key": key, "retry": retry, "graded_at": time.strftime("%Y-%m-%dT%H:%M:%S")}
     write_atomic(folder / RESULT_FILE, json.dumps(data, indent=2, default=str))
 

@@ -73,7 +73,8 @@ class CheckCouldNotRun(Exception):
 
 
 def could_not_run(message: str, *, hint: str = "") -> NoReturn:
-    """End the check as 'could not run' (status error, no points), blaming the machine, not the code."""
+    """End the check as 'could not run' (status could_not_run, no points until regraded),
+    blaming the grader or the machine, not the student's code."""
     raise CheckCouldNotRun(message, hint)
 
 

@@ -19,7 +19,7 @@ import pytest
 from grader.catalog import CHECKS_ROOT, Exercise
 from grader.checks import api
 from grader.options import GradingOptions
-from grader.results import ERROR, FAILED, PASSED, CheckResult
+from grader.results import COULD_NOT_RUN, ERROR, FAILED, PASSED, CheckResult
 from grader.sandbox.errors import StudentCodeError
 from grader.sandbox.student_process import StudentProcess
 
@@ -92,7 +92,7 @@ class CheckPlugin:
             result.status, result.message, result.hint = FAILED, exc.message, exc.hint
             result.details.update(exc.details)
         elif isinstance(exc, api.CheckCouldNotRun):
-            result.status, result.message, result.hint = ERROR, exc.message, exc.hint
+            result.status, result.message, result.hint = COULD_NOT_RUN, exc.message, exc.hint
         elif isinstance(exc, StudentCodeError):
             not_impl = getattr(exc, "not_implemented", False) or getattr(getattr(exc, "cause", None),
                                                                           "not_implemented", False)

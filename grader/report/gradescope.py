@@ -39,7 +39,7 @@ def entry_for_check(check: CheckResult, hidden_visibility: str) -> dict:
         "output": "\n".join(lines),
         "output_format": "text",
         "visibility": "visible" if check.visibility == "public" else hidden_visibility,
-        "tags": [check.name, check.visibility] + ([] if check.status != "error" else ["could-not-run"]),
+        "tags": [check.name, check.visibility] + ([] if check.status != "could_not_run" else ["could-not-run"]),
     }
 
 

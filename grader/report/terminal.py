@@ -11,7 +11,7 @@ import click
 
 from grader.results import PASSED, CheckResult, GradeResult
 
-MARKS = {PASSED: ("✓", "green"), "failed": ("✗", "red"), "error": ("!", "yellow")}
+MARKS = {PASSED: ("✓", "green"), "failed": ("✗", "red"), "error": ("!", "yellow"), "could_not_run": ("?", "blue")}
 
 
 def _points(value: float) -> str:
@@ -49,6 +49,10 @@ def render_total(result: GradeResult) -> str:
     colour = "green" if result.max_score and result.score == result.max_score else "yellow"
     lines = [click.style(total, bold=True, fg=colour)
              + f"   ({result.seconds:.2f} s, isolation: {result.isolation or '-'})"]
+    if result.grader_faults:
+        lines.append(click.style(f"{len(result.grader_faults)} check(s) could not run on this machine: a problem of the "
+                                 f"grader, not of your code (see the message above); they need grading again.",
+                                 fg="blue"))
     if not any(c.visibility == "hidden" for c in result.checks):
         lines.append("Hidden checks run when your instructor grades; passing every public check does not "
                      "guarantee full marks.")
