@@ -302,7 +302,13 @@ def drop_privileges(user: list | None) -> bool:
 def apply_limits(limits: dict, *, own_user: bool = False) -> None:
     """rlimits of the student's process. The process count (RLIMIT_NPROC) is per user and
     counts all of that user's processes and threads on the machine, so it is only set when
-    the code runs as the sandbox's own user (own_user), never against a real person's account."""
+    the code runs as the sandbox's own user (own_user), never against a real person's account.
+
+    Memory is capped with RLIMIT_DATA (private writable memory: the heap, numpy's arrays, thread
+    stacks), not RLIMIT_AS (address space): starting CUDA reserves ~17.5 GB of address space it
+    never uses (PROT_NONE), so under RLIMIT_AS even the reference of exercise 7 failed on a GPU.
+    An allocation over the limit still raises MemoryError in the student's code. Shared memory,
+    which RLIMIT_DATA does not count, is watched by the zygote (zygote.MemoryWatch)."""
     def cap(which: int, value: int) -> None:
         try:
             resource.setrlimit(which, (value, value))
@@ -311,7 +317,7 @@ def apply_limits(limits: dict, *, own_user: bool = False) -> None:
 
     cap(resource.RLIMIT_CORE, 0)
     if limits.get("memory_mb"):
-        cap(resource.RLIMIT_AS, limits["memory_mb"] << 20)
+        cap(resource.RLIMIT_DATA, limits["memory_mb"] << 20)
     if limits.get("cpu_s"):
         cap(resource.RLIMIT_CPU, int(limits["cpu_s"]))
     if limits.get("nofile"):
