@@ -48,6 +48,8 @@ EXPECTED: dict[str, tuple[str, ...] | None] = {
     "keyboard_interrupt": ("`softmax` raised keyboardinterrupt", "losses.py, line 9"),
     "recursion_limit": ("called itself too many times", "losses.py, line 18"),
     "memory_exhaustion": ("`softmax` ran out of memory", "400 mb"),
+    "shared_memory_bomb": ("was stopped while running `softmax`", "more memory than the 400 mb"),
+    "shm_files_bomb": ("was stopped while running `softmax`", "more memory than the 400 mb"),
     "segfault_ctypes": ("segmentation fault", "while running `softmax`"),
     "huge_output": ("longer than 2 s in `sum_squares_error`", "output:more bytes of output were cut"),
     "non_utf8_output": ("returned none", "output:\ufffd"),
@@ -74,6 +76,7 @@ EXPECTED: dict[str, tuple[str, ...] | None] = {
 NEEDS_BWRAP = {
     "search_reference": "at the 'process' level the references are readable by the student's code",
     "loopback_socket": "the 'process' level has no network isolation",
+    "shm_files_bomb": "at the 'process' level /dev/shm is the machine's own, not the sandbox's to count",
 }
 NEEDS_FILE_PROTECTION = {"overwrite_json", "canary_writer"}
 SLOW = {"hang_in_function", "huge_output", "hang_at_import"}

@@ -175,10 +175,21 @@ class StudentCrashed(StudentCodeError):
                 return (f"{subject} was killed{where}, most likely for using too much memory{memory}. "
                         "Is an array much larger than it should be?")
             return f"{subject} was ended by the signal {name}{where}; graded code must not send signals."
+        if state == "memory":
+            return self._over_memory_message(subject, where)
         if state == "killed":
             return (f"{subject} stopped answering the grader{where} (it closed or broke its connection) "
                     "and was stopped.")
         return f"{subject} stopped unexpectedly{where}."
+
+    def _over_memory_message(self, subject: str, where: str) -> str:
+        """The sandbox stopped the code for the memory its processes held together, shared
+        memory and files in /tmp or /dev/shm included (zygote.MemoryWatch)."""
+        limit = self.exit_status.get("limit_mb") or self.memory_mb
+        limit_text = f" than the {limit} MB your code may use" if isinstance(limit, int) else ""
+        return (f"{subject} was stopped{where}: it used more memory{limit_text} (files in /tmp or /dev/shm "
+                "and shared memory count too). Is an array much larger than it should be, "
+                "e.g. (N, N) where (N,) was meant?")
 
 
 def _signal_name(number) -> str:

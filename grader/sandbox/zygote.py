@@ -15,6 +15,7 @@ from __future__ import annotations
 import ctypes
 import json
 import os
+import select
 import signal
 import socket
 import sys
@@ -181,6 +182,91 @@ def user_can_run_python(user: list[int], preload: list[str]) -> bool:
     return os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
 
 
+WATCH_SECONDS = 0.2
+"""How often the zygote measures the memory of a running submission (MemoryWatch)."""
+
+
+def status_kb(pid: int, field: str) -> int:
+    """A field in kB of /proc/<pid>/status, 0 once the process is gone. That file is readable
+    for a process of another user, unlike smaps: under bwrap started by root the zygote has no
+    CAP_SYS_PTRACE to read the sandbox user's."""
+    prefix = field.encode() + b":"
+    try:
+        with open(f"/proc/{pid}/status", "rb") as f:
+            for line in f:
+                if line.startswith(prefix):
+                    return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
+
+
+def files_in_kb(folders: list[str]) -> int:
+    """kB the private /tmp and /dev/shm hold (memory-backed file systems): one statvfs each,
+    however many files the student's code wrote."""
+    used = 0
+    for folder in folders:
+        try:
+            info = os.statvfs(folder)
+        except OSError:
+            continue
+        used += (info.f_blocks - info.f_bfree) * info.f_frsize // 1024
+    return used
+
+
+class MemoryWatch:
+    """Bounds the memory a submission holds that RLIMIT_DATA (child.apply_limits) cannot see.
+
+    RLIMIT_DATA counts each process's private memory, so that CUDA's huge unused address-space
+    reservation fits; it does not count shared memory (an anonymous MAP_SHARED mapping, a
+    memfd, a mapped /dev/shm file) nor files in the private /tmp and /dev/shm, which are memory
+    too. Every WATCH_SECONDS the zygote adds up the shared memory resident in any process of
+    the submission, what the private folders hold, and the resident private memory of the
+    submission's own process beyond what it inherited from the zygote; over the submission's
+    limit, it kills them all and the grader reports "used more memory than the N MB".
+    A bomb of private memory alone still meets RLIMIT_DATA first, as a MemoryError."""
+
+    def __init__(self, private: list[str]):
+        self.private = private
+        self.files_at_start_kb = files_in_kb(private)
+        self.watched: dict[int, tuple[int, int]] = {}
+        """pid -> (limit in kB, private memory it inherited from the zygote in kB)"""
+        self.stopped: dict[int, dict] = {}
+        """pid -> how its submission ended, for those this watch stopped"""
+        self.next_check = 0.0
+
+    def start(self, pid: int, limit_mb: int | None) -> None:
+        if limit_mb:
+            self.watched[pid] = (int(limit_mb) << 10, status_kb(os.getpid(), "RssAnon"))
+
+    def forget(self, pid: int) -> dict | None:
+        """Stop watching `pid`; how it ended if this watch stopped it."""
+        self.watched.pop(pid, None)
+        return self.stopped.pop(pid, None)
+
+    def in_use_kb(self, pid: int, inherited_kb: int) -> int:
+        shared = sum(status_kb(each, "RssShmem") for each in descendants(os.getpid()))
+        own = max(status_kb(pid, "RssAnon") - inherited_kb, 0)
+        files = max(files_in_kb(self.private) - self.files_at_start_kb, 0)
+        return own + shared + files
+
+    def check(self) -> None:
+        """Measure each watched submission, at most once every WATCH_SECONDS."""
+        if not self.watched or time.monotonic() < self.next_check:
+            return
+        self.next_check = time.monotonic() + WATCH_SECONDS
+        for pid, (limit_kb, inherited_kb) in list(self.watched.items()):
+            used_kb = self.in_use_kb(pid, inherited_kb)
+            if used_kb > limit_kb:
+                kill_everything()
+                del self.watched[pid]
+                self.stopped[pid] = {"state": "memory", "limit_mb": limit_kb >> 10, "used_mb": used_kb >> 10}
+
+    def timeout(self) -> float | None:
+        """How long the zygote may wait for a request before it must measure again."""
+        return max(self.next_check - time.monotonic(), 0.0) if self.watched else None
+
+
 def poll(pid: int, ended: dict[int, int]) -> dict:
     """Has the submission's process ended? Its connection to the grader may stay open after it
     died (a child it started holds a copy), so the grader asks while it waits."""
@@ -195,13 +281,33 @@ def poll(pid: int, ended: dict[int, int]) -> dict:
     return describe_status(ended[pid])
 
 
+def finish(pid: int, grace: float, ended: dict[int, int], watch: MemoryWatch) -> dict:
+    """Kill everything the submission started; how did its own process end?"""
+    status = ended.pop(pid, None)
+    if status is None:
+        status = wait_for(pid, grace)
+    statuses = kill_everything()
+    stopped = watch.forget(pid)
+    if stopped:
+        return stopped
+    reply = describe_status(status if status is not None else statuses.get(pid))
+    if status is None and pid in statuses and reply["state"] == "signal" and reply["signal"] == signal.SIGKILL:
+        reply = {"state": "killed"}
+    return reply
+
+
 def serve(control: socket.socket, private: list[str], user: list[int] | None) -> None:
     import child  # noqa: F401 - imported before forking so every child starts with it loaded
 
     keep = private_entries(private)
     ended: dict[int, int] = {}  # exit statuses that `poll` reaped, for `finish` to report
+    watch = MemoryWatch(private)
 
     while True:
+        select.select([control], [], [], watch.timeout())
+        watch.check()
+        if not select.select([control], [], [], 0)[0]:
+            continue
         try:
             data, fds, _, _ = socket.recv_fds(control, 1 << 20, 4)
         except (ConnectionError, OSError):
@@ -211,7 +317,7 @@ def serve(control: socket.socket, private: list[str], user: list[int] | None) ->
             os._exit(0)
         request = json.loads(data)
         if request["op"] == "poll":
-            reply = poll(request["pid"], ended)
+            reply = watch.stopped.get(request["pid"]) or poll(request["pid"], ended)
         elif request["op"] == "spawn":
             request["config"]["user"] = user
             pid = os.fork()
@@ -221,15 +327,10 @@ def serve(control: socket.socket, private: list[str], user: list[int] | None) ->
                 child.bootstrap(request["config"], fds[0], fds[1])
             for fd in fds:
                 os.close(fd)
+            watch.start(pid, request["config"].get("limits", {}).get("memory_mb"))
             reply = {"pid": pid}
         elif request["op"] == "finish":
-            status = ended.pop(request["pid"], None)
-            if status is None:
-                status = wait_for(request["pid"], request.get("grace", 0.0))
-            statuses = kill_everything()
-            reply = describe_status(status if status is not None else statuses.get(request["pid"]))
-            if status is None and request["pid"] in statuses and reply["state"] == "signal" and reply["signal"] == signal.SIGKILL:
-                reply = {"state": "killed"}
+            reply = finish(request["pid"], request.get("grace", 0.0), ended, watch)
             empty_private_folders(private, user, keep)
         else:
             reply = {"error": f"unknown op {request['op']}"}
