@@ -24,18 +24,16 @@ from pathlib import Path
 import pytest
 
 from conftest import assert_full_marks
-from grader.catalog import get_exercise
 from grader.pipeline import grade_submission
 from grader.report.terminal import render
-from grader.sandbox.launcher import Launcher, bwrap_works
+from grader.sandbox.launcher import Launcher
+from sandbox_fixtures import EXERCISE, LEVELS, sandbox_for, sandboxes, usable_levels  # noqa: F401 - a fixture
 
 HOSTILE = Path(__file__).resolve().parent / "hostile"
-EXERCISE = get_exercise("exercise1")
 LIMITS = {"check_timeout": 2.0, "submission_timeout": 5.0, "memory_mb": 400}
 """Short limits so a hang costs 2 s (5 s per submission) and memory runs out at 400 MB."""
 SLACK_S = 10.0
 """Grading time beyond the student's own budget: restarts, kills and the checks themselves."""
-LEVELS = ["bwrap", "process"]
 
 # case -> words that must appear in a failed check's message or hint (all of them, each in
 # some check), or in the printed output when prefixed with "output:"; None: the score alone.
@@ -84,29 +82,6 @@ SLOW = {"hang_in_function", "huge_output", "hang_at_import"}
 
 
 # -- the sandboxes, the canaries, the processes ---------------------------------------------
-def usable_levels() -> list[str]:
-    return [level for level in LEVELS if level != "bwrap" or bwrap_works()]
-
-
-@pytest.fixture(scope="module")
-def sandboxes():
-    """One warm Launcher per isolation level, shared by every case (as in a batch)."""
-    made: dict[str, Launcher] = {}
-    yield made
-    for launcher in made.values():
-        launcher.close()
-
-
-def sandbox_for(sandboxes: dict, level: str) -> Launcher:
-    if level == "bwrap" and not bwrap_works():
-        pytest.skip("bubblewrap is not usable on this machine")
-    if level not in sandboxes:
-        launcher = Launcher(EXERCISE, isolation=level)
-        launcher.start()
-        sandboxes[level] = launcher
-    return sandboxes[level]
-
-
 def files_protected(launcher: Launcher) -> bool:
     """Can the student's code be kept from writing files outside its folder at this level?"""
     return launcher.isolation == "bwrap" or launcher.user is not None

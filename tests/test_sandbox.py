@@ -13,17 +13,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from grader.catalog import PROJECT_ROOT, get_exercise
+from grader.catalog import PROJECT_ROOT
 from grader.checks.api import CheckFailed, as_array, as_float
 from grader.pipeline import child_config, with_limits
 from grader.sandbox.errors import (IMPORTING, ChannelBroken, ImportFailed, StudentAttributeError, StudentCrashed,
                                    StudentRaised, StudentTimeout)
-from grader.sandbox.launcher import SANDBOX_ENV, Launcher, bwrap_works
+from grader.sandbox.launcher import SANDBOX_ENV, Launcher
 from grader.sandbox.session import OutputCollector, RemoteObject, Session, student_type
 from grader.submission import load_submission
+from sandbox_fixtures import EXERCISE, LEVELS, sandbox_for, sandboxes  # noqa: F401 - a fixture
 
-EXERCISE = get_exercise("exercise1")
-LEVELS = ["bwrap", "process"]
 
 PROBE = '''
 import os, socket, sys
@@ -82,23 +81,6 @@ def shout():
     sys.stdout.buffer.write(b"\\xff not utf-8\\n")
     return None
 '''
-
-
-@pytest.fixture(scope="module")
-def sandboxes():
-    made: dict[str, Launcher] = {}
-    yield made
-    for launcher in made.values():
-        launcher.close()
-
-
-def sandbox_for(sandboxes: dict, level: str) -> Launcher:
-    if level == "bwrap" and not bwrap_works():
-        pytest.skip("bubblewrap is not usable on this machine")
-    if level not in sandboxes:
-        sandboxes[level] = Launcher(EXERCISE, isolation=level)
-        sandboxes[level].start()
-    return sandboxes[level]
 
 
 class Student:
