@@ -13,9 +13,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from grader.catalog import PROJECT_ROOT
+from conftest import assert_full_marks
+from grader.catalog import PROJECT_ROOT, get_exercise
 from grader.checks.api import CheckFailed, as_array, as_float
-from grader.pipeline import child_config, with_limits
+from grader.pipeline import child_config, grade_submission, with_limits
 from grader.sandbox.errors import (IMPORTING, ChannelBroken, ImportFailed, StudentAttributeError, StudentCrashed,
                                    StudentRaised, StudentTimeout)
 from grader.sandbox.launcher import SANDBOX_ENV, Launcher
@@ -280,6 +281,86 @@ def test_limits_override_rejects_unknown_names():
         with_limits(EXERCISE, {"check_timout": 1})
 
 
+# -- memory limits ----------------------------------------------------------------------------
+RESERVES_LIKE_CUDA = '''
+import mmap
+
+import numpy as np
+
+RESERVED = []
+
+
+def reserve_like_cuda():
+    """What starting CUDA does: 20 GB of address space reserved (PROT_NONE), none of it used."""
+    if not RESERVED:
+        RESERVED.append(mmap.mmap(-1, 20 << 30, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS, prot=0))
+
+
+def softmax(x):
+    reserve_like_cuda()
+    e = np.exp(x - np.max(x, axis=-1, keepdims=True))
+    return e / np.sum(e, axis=-1, keepdims=True)
+
+
+def sum_squares_error(y, t):
+    reserve_like_cuda()
+    table = np.ones(600 * 2**20 // 8)  # 600 MB, touched: more than the 400 MB limit
+    return 0.5 * np.sum((np.asarray(y) - np.asarray(t)) ** 2) / (np.ndim(y) == 2 and len(y) or 1) + 0 * table[0]
+
+
+def cross_entropy_error(y, t):
+    reserve_like_cuda()
+    y, t = np.atleast_2d(y), np.asarray(t)
+    if t.size == y.size:
+        t = t.reshape(y.shape).argmax(axis=1)
+    t = t.reshape(-1)
+    return -np.sum(np.log(y[np.arange(len(y)), t] + 1e-7)) / len(y)
+'''
+
+
+def checks_by_function(result) -> dict[str, set[bool]]:
+    """softmax / sum_squares_error / cross_entropy -> the outcomes (passed?) of its checks."""
+    outcomes: dict[str, set[bool]] = {}
+    for check in result.checks:
+        function = next(f for f in ("softmax", "sum_squares_error", "cross_entropy") if check.name.startswith(f))
+        outcomes.setdefault(function, set()).add(check.passed)
+    return outcomes
+
+
+@pytest.mark.parametrize("level", LEVELS)
+def test_a_cuda_sized_reservation_fits_but_using_memory_is_stopped(level, sandboxes, tmp_path):
+    """With a 400 MB limit, may the student's code reserve 20 GB of address space it never uses
+    (as starting CUDA does), while allocating 600 MB still fails with the memory message?"""
+    launcher = sandbox_for(sandboxes, level)
+    folder = tmp_path / "reserves_like_cuda"
+    folder.mkdir()
+    (folder / "losses.py").write_text(RESERVES_LIKE_CUDA)
+    result = grade_submission("exercise1", folder, launcher=launcher, limits={"memory_mb": 400})
+    outcomes = checks_by_function(result)
+    assert outcomes == {"softmax": {True}, "sum_squares_error": {False}, "cross_entropy": {True}}, \
+        [(c.name, c.message) for c in result.checks]
+    for check in result.checks:
+        if check.name.startswith("sum_squares_error"):
+            assert "ran out of memory" in check.message and "more than the 400 MB" in check.message, check.message
+
+
+def test_exercise7_reference_gets_full_marks_after_a_cuda_sized_reservation(monkeypatch, tmp_path):
+    """Does the reference of exercise 7, reserving 20 GB of unused address space at import as
+    CUDA does on a GPU, still get full marks on the CPU under the catalog's own limits? (The timed
+    MNIST run is left out to keep this short; tests/test_exercise7.py runs it.)"""
+    from grader.checks.exercise7 import mnist_run
+
+    monkeypatch.setenv("MNIST_DATA_DIR", str(PROJECT_ROOT.parent / "shared" / "data" / "mnist"))
+    monkeypatch.setenv("GRADER_DEVICE", "auto")
+    monkeypatch.setattr(mnist_run, "check", lambda student: None)
+    exercise7 = get_exercise("exercise7")
+    folder = tmp_path / "reference_after_reservation"
+    folder.mkdir()
+    reservation = "import mmap\n_CUDA_LIKE = mmap.mmap(-1, 20 << 30, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS, prot=0)\n"
+    (folder / exercise7.stub_path.name).write_text(reservation + exercise7.reference_path.read_text())
+    assert_full_marks(grade_submission("exercise7", folder))
+
+
 # -- the messages -----------------------------------------------------------------------------
 FRAME = [["losses.py", 12, "softmax", "while True: pass"]]
 MESSAGES = [
@@ -297,6 +378,8 @@ MESSAGES = [
      "`f` raised ValueError: bad�[2J (losses.py, line 12: `while True: pass`)."),
     (StudentCrashed({"state": "signal", "signal": 11}, "softmax"), "segmentation fault"),
     (StudentCrashed({"state": "signal", "signal": 9}, "softmax", 4096), "too much memory (the limit is 4096 MB)"),
+    (StudentCrashed({"state": "memory", "limit_mb": 400, "used_mb": 412}, "softmax", 400),
+     "stopped while running `softmax`: it used more memory than the 400 MB your code may use"),
     (StudentCrashed({"state": "signal", "signal": 24}, "softmax"), "more CPU time"),
     (StudentCrashed({"state": "exited", "code": 3}, IMPORTING), "while it was being imported, ended the Python process"),
     (StudentCrashed({"state": "exited", "code": 71}, "f"), "closed or broke its connection"),
