@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import socket
+import subprocess
 import sys
 import textwrap
 from pathlib import Path
@@ -17,8 +18,8 @@ from conftest import assert_full_marks
 from grader.catalog import PROJECT_ROOT, get_exercise
 from grader.checks.api import CheckFailed, as_array, as_float
 from grader.pipeline import child_config, grade_submission, with_limits
-from grader.sandbox.errors import (IMPORTING, ChannelBroken, ImportFailed, StudentAttributeError, StudentCrashed,
-                                   StudentRaised, StudentTimeout)
+from grader.sandbox.errors import (IMPORTING, SANDBOX_REFUSED, ChannelBroken, ImportFailed, StudentAttributeError,
+                                   StudentCrashed, StudentRaised, StudentTimeout)
 from grader.sandbox.launcher import SANDBOX_ENV, Launcher
 from grader.sandbox.session import OutputCollector, RemoteObject, Session, student_type
 from grader.submission import load_submission
@@ -214,6 +215,71 @@ def test_staging_folders_are_fresh_and_unpredictable(sandboxes):
     first, second = launcher.stage({"losses.py": b""}), launcher.stage({"losses.py": b""})
     assert first != second and first.parent == second.parent == launcher.jobs
     assert not first.name[1:].isdigit()
+
+
+# -- safeguards that must not fail silently ---------------------------------------------------
+SANDBOX_DIR = PROJECT_ROOT / "grader" / "sandbox"
+
+
+@pytest.fixture
+def harness(monkeypatch):
+    """child.py and zygote.py imported as the zygote imports them (top-level, from their folder)."""
+    monkeypatch.syspath_prepend(str(SANDBOX_DIR))
+    import child
+    import zygote
+
+    return child, zygote
+
+
+def refuse(*args):
+    raise OSError(1, "Operation not permitted")
+
+
+def test_failed_prctl_raises_instead_of_returning_minus_one(harness):
+    """Does a prctl the kernel refuses raise OSError with its errno (ctypes alone returns -1)?"""
+    child, _ = harness
+    with pytest.raises(OSError) as caught:
+        child.prctl(0x7FFF, 0)  # no such option: EINVAL
+    assert caught.value.errno == 22
+
+
+def test_zygote_refuses_to_start_without_being_a_subreaper(harness, monkeypatch):
+    """Does the zygote fail to start, rather than grade with its cleanup broken, when
+    PR_SET_CHILD_SUBREAPER fails?"""
+    child, zygote = harness
+    monkeypatch.setattr(child, "prctl", refuse)
+    with pytest.raises(OSError, match="not permitted"):
+        zygote.become_subreaper()
+
+
+def test_zygote_refuses_when_the_sandbox_user_cannot_be_switched_to(harness, monkeypatch):
+    """If switching to the sandbox user fails, does the zygote stop instead of quietly letting the
+    student's code run as root?"""
+    child, zygote = harness
+    monkeypatch.setattr(child, "become_user", refuse)
+    with pytest.raises(OSError, match="refusing to run students' code as root"):
+        zygote.user_can_run_python([1_500_000_123, 1_500_000_123], [])
+
+
+def test_student_code_is_not_run_when_no_new_privs_fails(tmp_path):
+    """When PR_SET_NO_NEW_PRIVS fails, does the child exit with SANDBOX_REFUSED before loading
+    the submission, saying why in its output, and does the student read that it was not their code?"""
+    script = f"""
+import os, socket, sys
+sys.path.insert(0, {str(SANDBOX_DIR)!r})
+import child
+def refuse(option, value):
+    raise OSError(1, "Operation not permitted")
+child.prctl = refuse
+ours, theirs = socket.socketpair()
+folder = {str(tmp_path)!r}
+child.bootstrap({{"workdir": folder, "student_dir": folder, "pkgs_dir": folder}}, theirs.fileno(), 1)
+"""
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, timeout=60)
+    assert run.returncode == SANDBOX_REFUSED, run.stdout + run.stderr
+    assert b"the submission was not run: [Errno 1] Operation not permitted" in run.stdout
+    message = StudentCrashed({"state": "exited", "code": run.returncode}, IMPORTING).student_message()
+    assert "did not run your code" in message and "not of your code" in message
 
 
 # -- how student objects behave in the grader -------------------------------------------------

@@ -17,6 +17,9 @@ HARNESS_FAILED = 70
 """Exit code of the grader's helper in the student's process when it can no longer work (child.py)."""
 CONNECTION_LOST = 71
 """Exit code of that helper when the student's code closed or broke its connection to the grader."""
+SANDBOX_REFUSED = 72
+"""Exit code of that helper when a safeguard (the sandbox user, no_new_privs) could not be set up,
+so the student's code was never run (child.drop_privileges)."""
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
@@ -159,6 +162,10 @@ class StudentCrashed(StudentCodeError):
                 return (f"the grader's helper inside your code's process failed{where}: this happens when code "
                         "replaces built-in functions or modules the grader relies on (builtins, numpy, sys). "
                         "Its error is in your code's output.")
+            if code == SANDBOX_REFUSED:
+                return ("the grader could not set up the protections it runs your code with, so it did not run "
+                        "your code. This is a problem of the grading machine, not of your code: please tell your "
+                        "instructor (the details are in your code's output).")
             if code == CONNECTION_LOST:
                 return (f"{subject} closed or broke its connection to the grader{where}, e.g. by closing file "
                         "descriptors it did not open (os.closerange); the grader cannot get its result.")

@@ -12,7 +12,6 @@ Copied into the sandbox with child.py and codec.py.
 
 from __future__ import annotations
 
-import ctypes
 import json
 import os
 import select
@@ -25,9 +24,14 @@ PR_SET_CHILD_SUBREAPER = 36
 
 
 def become_subreaper() -> None:
+    """Processes the student's code starts stay our descendants even when they detach, so
+    `kill_everything` finds them all. The cleanup depends on it: a failure raises, and the
+    zygote does not start (the launcher reports why) rather than grade with it missing."""
+    from child import prctl
+
     try:
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
-    except (OSError, AttributeError):
+        prctl(PR_SET_CHILD_SUBREAPER, 1)
+    except AttributeError:
         pass  # not Linux: children that detach themselves may outlive the grading (documented)
 
 
@@ -124,13 +128,13 @@ def empty_private_folders(folders: list[str], user: list[int] | None, keep: set[
     leftovers = [path for path in leftovers if path not in keep and not os.path.ismount(path)]
     if not leftovers:
         return
+    from child import become_user
+
     pid = os.fork()
     if pid == 0:
         try:
             if user and os.getuid() == 0:
-                os.setgroups([])
-                os.setgid(user[1])
-                os.setuid(user[0])
+                become_user(user[0], user[1])  # never removes as root: a student's link could point anywhere
             for path in leftovers:
                 remove(path)
         finally:
@@ -162,23 +166,31 @@ def remove(path: str) -> None:
     shutil.rmtree(path, ignore_errors=True)
 
 
+SWITCH_FAILED, UNREADABLE = 2, 1
+"""Exit codes of user_can_run_python's probe."""
+
+
 def user_can_run_python(user: list[int], preload: list[str]) -> bool:
     """Can the sandbox user read Python, the preloaded packages and this harness? (Not when
-    Python lives in root's private home, e.g. pyenv in /root, at the "process" level.)"""
+    Python lives in root's private home, e.g. pyenv in /root, at the "process" level.) Raises
+    if the switch to that user fails: the code would then run as root without anyone knowing."""
+    from child import become_user
+
     paths = [os.__file__, os.path.dirname(os.__file__), os.path.dirname(os.path.abspath(__file__))]
     paths += [os.path.dirname(sys.modules[name].__file__) for name in preload if name in sys.modules]
     pid = os.fork()
     if pid == 0:
-        code = 1
+        code = SWITCH_FAILED
         try:
-            os.setgroups([])
-            os.setgid(user[1])
-            os.setuid(user[0])
+            become_user(user[0], user[1])
+            code = UNREADABLE
             readable = all(os.access(p, os.R_OK) for p in paths) and os.access(sys.executable, os.X_OK)
-            code = 0 if readable else 1
+            code = 0 if readable else UNREADABLE
         finally:
             os._exit(code)
     _, status = os.waitpid(pid, 0)
+    if os.WIFEXITED(status) and os.WEXITSTATUS(status) == SWITCH_FAILED:
+        raise OSError(f"could not switch to the sandbox user {user[0]}: refusing to run students' code as root")
     return os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
 
 
