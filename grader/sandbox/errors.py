@@ -21,12 +21,14 @@ SANDBOX_REFUSED = 72
 """Exit code of that helper when a safeguard (the sandbox user, no_new_privs) could not be set up,
 so the student's code was never run (child.drop_privileges)."""
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+"""Control characters but newline and tab: in a student's text (output, messages, type names)
+they could start terminal escape sequences that clear or rewrite the grader's screen."""
 
 
 def clean(text: object, limit: int = 2000) -> str:
     """A student-provided text, safe to print: no terminal escapes, bounded length."""
-    text = _CONTROL.sub("�", str(text))
+    text = CONTROL_CHARS.sub("\ufffd", str(text))
     return text if len(text) <= limit else text[:limit] + "…"
 
 
