@@ -72,7 +72,7 @@ class FakeTerminal(io.StringIO):
 
 def test_running_check_line_shows_on_a_terminal_only():
     """Does a long check show a live 'seconds so far' line on a terminal, and nothing in a pipe?"""
-    check = CheckResult(name="train", max_score=1, visibility="public", title="trains on MNIST")
+    check = CheckResult(name="train", max_score=1, visibility="public", status="error", title="trains on MNIST")
     terminal, pipe = FakeTerminal(), io.StringIO()
     for stream in (terminal, pipe):
         line = RunningCheck(stream)
