@@ -32,8 +32,13 @@ from sandbox_fixtures import EXERCISE, LEVELS, sandbox_for, sandboxes, usable_le
 HOSTILE = Path(__file__).resolve().parent / "hostile"
 LIMITS = {"check_timeout": 2.0, "submission_timeout": 5.0, "memory_mb": 400}
 """Short limits so a hang costs 2 s (5 s per submission) and memory runs out at 400 MB."""
-SLACK_S = 10.0
-"""Grading time beyond the student's own budget: restarts, kills and the checks themselves."""
+STUDENT_TIME_S = LIMITS["submission_timeout"] + LIMITS["check_timeout"]
+"""The most time the student's code can take: its submission budget, which the check running
+when it ran out may overrun by up to that check's timeout."""
+GRADING_TIME_FACTOR = 3
+"""Grading one submission may take this many times STUDENT_TIME_S: the grader's own work
+(restarts, kills, the checks, the canaries) gets twice the student's time. A bound relative
+to the configured limits, not a number of seconds that assumes how fast (or busy) the machine is."""
 
 # case -> words that must appear in a failed check's message or hint (all of them, each in
 # some check), or in the printed output when prefixed with "output:"; None: the score alone.
@@ -235,9 +240,12 @@ EXTRA = {"huge_output": printing_costs_nothing, "search_reference": nothing_foun
 
 # -- the suite --------------------------------------------------------------------------------
 def test_every_hostile_folder_is_in_the_table():
-    """Is every folder in tests/hostile/ graded by the table (and no stale entry left)?"""
-    assert {p.name for p in HOSTILE.iterdir() if p.is_dir()} == set(EXPECTED)
-    assert len(EXPECTED) >= 15
+    """Does every folder in tests/hostile/ have an expectation, and every expectation (and
+    every level-specific note) a folder?"""
+    on_disk = {p.name for p in HOSTILE.iterdir() if p.is_dir()}
+    assert not on_disk - set(EXPECTED), f"hostile cases never graded (add them to EXPECTED): {on_disk - set(EXPECTED)}"
+    noted = set(EXPECTED) | set(NEEDS_BWRAP) | NEEDS_FILE_PROTECTION | SLOW
+    assert not noted - on_disk, f"entries without a folder in tests/hostile/: {noted - on_disk}"
 
 
 def cases_and_levels():
@@ -275,7 +283,7 @@ def test_hostile_submission(case, level, sandboxes, tmp_path):
 
     assert result.max_score > 0 and result.score < result.max_score, f"{case} got full marks"
     assert_words(result, EXPECTED[case])
-    assert elapsed < LIMITS["submission_timeout"] + LIMITS["check_timeout"] + SLACK_S, f"took {elapsed:.1f} s"
+    assert elapsed < GRADING_TIME_FACTOR * STUDENT_TIME_S, f"took {elapsed:.1f} s"
     assert not survivors, f"processes of the submission still running: {survivors}"
     assert not changed, f"files outside the submission changed: {changed}"
     if level == "bwrap" and case == "loopback_socket":
