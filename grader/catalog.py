@@ -26,7 +26,10 @@ class Exercise:
     submission_timeout: float = 120.0
     """Seconds all checks of one submission may spend in the student's code together."""
     memory_limit_mb: int = 4096
-    """Address-space limit of the student's process (torch reserves much more than it uses)."""
+    """Memory the student's code may use, in MB: each process's private memory (RLIMIT_DATA, so
+    an allocation past it raises MemoryError) and, for the submission's processes together, its
+    own process's memory plus shared memory and files in the private /tmp and /dev/shm (watched by
+    the sandbox's zygote). Reserved but unused address space is not counted: CUDA reserves ~17.5 GB."""
 
     @property
     def checks_dir(self) -> Path:

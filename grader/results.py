@@ -21,10 +21,13 @@ student's fault: it scores nothing until regraded, and batch regrades it on the 
 
 @dataclass
 class CheckResult:
+    """One check's outcome. `status` has no default: a result that no one set must never read
+    as passed (a default of PASSED with score 0 looked like a pass worth nothing)."""
+
     name: str
     max_score: float
     visibility: str  # "public" | "hidden"
-    status: str = PASSED
+    status: str  # PASSED | FAILED | ERROR
     score: float = 0.0
     message: str = ""
     hint: str = ""
@@ -47,8 +50,12 @@ class CheckResult:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "CheckResult":
+        """Read back a check; one written with only SPEC.md's fields (no `status`) gets it from
+        `passed`, so a failed check never comes back as a pass."""
         known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in known})
+        values = {k: v for k, v in data.items() if k in known}
+        values.setdefault("status", PASSED if data.get("passed") is True else FAILED)
+        return cls(**values)
 
 
 @dataclass

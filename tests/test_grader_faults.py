@@ -82,3 +82,21 @@ def test_batch_refuses_to_start_when_the_reference_loses_points(tmp_path):
         run_batch(subs, "exercise4", out, options=too_short, jobs=1)
     assert "\n" not in str(caught.value)
     assert not (out / "alice" / "result.json").exists()
+
+
+def test_a_sandbox_that_refused_to_run_the_code_is_the_machines_fault():
+    """When the sandbox refuses to run the student's code (its protections failed: exit
+    SANDBOX_REFUSED), is the check 'could not run' rather than an error of the student's code,
+    also when that happened while importing the module, while a real crash stays an error?"""
+    from grader.checks.runner import CheckPlugin
+    from grader.results import ERROR, CheckResult
+    from grader.sandbox.errors import IMPORTING, SANDBOX_REFUSED, ImportFailed, StudentCrashed
+
+    def outcome(exc) -> str:
+        check = CheckResult(name="softmax_vector", max_score=1, visibility="public", status=ERROR)
+        CheckPlugin._record_failure(check, exc)
+        return check.status
+
+    refused = StudentCrashed({"state": "exited", "code": SANDBOX_REFUSED}, IMPORTING)
+    assert outcome(refused) == outcome(ImportFailed(refused)) == COULD_NOT_RUN
+    assert outcome(StudentCrashed({"state": "exited", "code": 3}, "softmax")) == ERROR

@@ -383,7 +383,6 @@ def test_recorded_answers_follow_each_objects_history(tmp_path):
 
     from grader.course.oracle import ORACLE_FILE, ReferenceUnavailable
     from grader.course.oracle.data import save
-    from grader.checks.api import running_check
     from grader.course.oracle.record import RecordedModule, Recorder
     from grader.course.oracle.replay import Replayer, ReplayModule
 

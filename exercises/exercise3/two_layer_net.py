@@ -117,7 +117,13 @@ class TwoLayerNet:
         """The same gradients as numerical_gradient, by backpropagation (book, section 5.7).
 
         Returns a dict with the keys "W1", "b1", "W2", "b2", arrays shaped like the params.
-        It must agree with numerical_gradient (relative error below 1e-6 in float64).
+        The grader compares it with the model solution's backpropagation: every element must
+        agree within a relative error of 1e-6 (|yours - expected| / max(|yours|, |expected|),
+        float64), which a correct backprop meets easily (~1e-12). Compared with your own
+        numerical_gradient, small entries may differ by up to ~1e-3 relative even when both are
+        right: numerical_gradient differentiates the loss with the 1e-7 inside its log, which
+        backpropagation leaves out. So check your backprop against numerical_gradient with a
+        looser tolerance (1e-3), or on a batch where no probability is tiny.
 
         Forward pass first (gradient may be called without predict or loss before it):
             a1 = x @ W1 + b1;  z1 = sigmoid(a1);  y = softmax(z1 @ W2 + b2)

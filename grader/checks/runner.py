@@ -93,6 +93,8 @@ class CheckPlugin:
             result.details.update(exc.details)
         elif isinstance(exc, api.CheckCouldNotRun):
             result.status, result.message, result.hint = COULD_NOT_RUN, exc.message, exc.hint
+        elif isinstance(exc, StudentCodeError) and _grader_fault(exc):
+            result.status, result.message = COULD_NOT_RUN, exc.student_message()
         elif isinstance(exc, StudentCodeError):
             not_impl = getattr(exc, "not_implemented", False) or getattr(getattr(exc, "cause", None),
                                                                           "not_implemented", False)
@@ -102,6 +104,12 @@ class CheckPlugin:
             result.status = ERROR
             result.message = (f"the check could not use what your code returned "
                               f"({type(exc).__name__}: {str(exc)[:300]}); compare your return value with the handout.")
+
+
+def _grader_fault(exc: StudentCodeError) -> bool:
+    """The student's process could not run for a reason of the machine's (an import failure
+    wraps the crash that caused it)."""
+    return any(getattr(e, "grader_fault", False) for e in (exc, getattr(exc, "cause", None)))
 
 
 def check_files(exercise: Exercise, visibility: str | None = None) -> list[Path]:

@@ -268,11 +268,32 @@ def load_student_module(config: dict) -> types.ModuleType:
 
 PR_SET_PDEATHSIG = 1
 PR_SET_NO_NEW_PRIVS = 38
+SANDBOX_REFUSED = 72
+"""Exit code when a safeguard could not be set up, so the student's code was never run
+(errors.SANDBOX_REFUSED)."""
 
 
-def _prctl(option: int, value: int) -> None:
+def prctl(option: int, value: int) -> None:
+    """prctl(2) that raises OSError when it fails: through ctypes it returns -1 and sets errno
+    instead of raising, and a safeguard that silently failed would go unnoticed. Raises
+    AttributeError where there is no prctl (not Linux)."""
     import ctypes
-    ctypes.CDLL(None, use_errno=True).prctl(option, value, 0, 0, 0)
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(option, value, 0, 0, 0) != 0:
+        errno = ctypes.get_errno()
+        raise OSError(errno, f"prctl({option}, {value}) failed: {os.strerror(errno)}")
+
+
+def become_user(uid: int, gid: int) -> None:
+    """Switch this process to the sandbox user for good. Groups first: once the user id is not
+    root any more, the groups can no longer be changed. Raises if the switch did not take, so
+    nothing meant to run as the sandbox user ever runs as root."""
+    os.setgroups([])
+    os.setgid(gid)
+    os.setuid(uid)
+    if os.getuid() != uid or os.geteuid() != uid or os.getgid() != gid:
+        raise OSError("could not switch to the sandbox user")
 
 
 def drop_privileges(user: list | None) -> bool:
@@ -280,21 +301,18 @@ def drop_privileges(user: list | None) -> bool:
 
     setuid from root to another user clears every capability for good, so the student's code
     cannot remount, unmount or write root's files; no_new_privs stops setuid programs (su,
-    sudo, mount) from giving any of it back. Raises if the switch fails: student code never
-    runs as root when a sandbox user was asked for."""
+    sudo, mount) from giving any of it back, and the parent-death signal ends this process with
+    the zygote, whose kill loop is what guarantees nothing of a submission outlives its grading.
+    Raises OSError if any of these fails: the caller then refuses to run the student's code.
+    Only where prctl does not exist (not Linux) do the last two not apply (docs/security.md)."""
     dropped = False
     if user and os.getuid() == 0:
-        uid, gid = int(user[0]), int(user[1])
-        os.setgroups([])
-        os.setgid(gid)
-        os.setuid(uid)
-        if os.getuid() != uid or os.geteuid() != uid:
-            raise OSError("could not switch to the sandbox user")
+        become_user(int(user[0]), int(user[1]))
         dropped = True
     try:
-        _prctl(PR_SET_NO_NEW_PRIVS, 1)
-        _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)  # the zygote gone (killed) -> this process goes too
-    except (OSError, AttributeError):
+        prctl(PR_SET_NO_NEW_PRIVS, 1)
+        prctl(PR_SET_PDEATHSIG, signal.SIGKILL)  # the zygote gone (killed) -> this process goes too
+    except AttributeError:
         pass  # not Linux
     return dropped
 
@@ -302,7 +320,13 @@ def drop_privileges(user: list | None) -> bool:
 def apply_limits(limits: dict, *, own_user: bool = False) -> None:
     """rlimits of the student's process. The process count (RLIMIT_NPROC) is per user and
     counts all of that user's processes and threads on the machine, so it is only set when
-    the code runs as the sandbox's own user (own_user), never against a real person's account."""
+    the code runs as the sandbox's own user (own_user), never against a real person's account.
+
+    Memory is capped with RLIMIT_DATA (private writable memory: the heap, numpy's arrays, thread
+    stacks), not RLIMIT_AS (address space): starting CUDA reserves ~17.5 GB of address space it
+    never uses (PROT_NONE), so under RLIMIT_AS even the reference of exercise 7 failed on a GPU.
+    An allocation over the limit still raises MemoryError in the student's code. Shared memory,
+    which RLIMIT_DATA does not count, is watched by the zygote (zygote.MemoryWatch)."""
     def cap(which: int, value: int) -> None:
         try:
             resource.setrlimit(which, (value, value))
@@ -311,7 +335,7 @@ def apply_limits(limits: dict, *, own_user: bool = False) -> None:
 
     cap(resource.RLIMIT_CORE, 0)
     if limits.get("memory_mb"):
-        cap(resource.RLIMIT_AS, limits["memory_mb"] << 20)
+        cap(resource.RLIMIT_DATA, limits["memory_mb"] << 20)
     if limits.get("cpu_s"):
         cap(resource.RLIMIT_CPU, int(limits["cpu_s"]))
     if limits.get("nofile"):
@@ -342,7 +366,11 @@ def bootstrap(config: dict, rpc_fd: int, out_fd: int) -> None:
         os.environ.update(config.get("env", {}))
         os.environ.setdefault("TMPDIR", config["workdir"])  # temporary files stay in this submission's folder
         sys.path[:0] = [config["student_dir"], config["pkgs_dir"]]
-        own_user = drop_privileges(config.get("user"))
+        try:
+            own_user = drop_privileges(config.get("user"))
+        except OSError as exc:
+            print(f"[grader] the submission was not run: {exc}", file=sys.stderr)
+            os._exit(SANDBOX_REFUSED)
         apply_limits(config.get("limits", {}), own_user=own_user)
         student_dirs = (config["student_dir"],)
         try:

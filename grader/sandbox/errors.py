@@ -17,13 +17,18 @@ HARNESS_FAILED = 70
 """Exit code of the grader's helper in the student's process when it can no longer work (child.py)."""
 CONNECTION_LOST = 71
 """Exit code of that helper when the student's code closed or broke its connection to the grader."""
+SANDBOX_REFUSED = 72
+"""Exit code of that helper when a safeguard (the sandbox user, no_new_privs) could not be set up,
+so the student's code was never run (child.drop_privileges)."""
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+"""Control characters but newline and tab: in a student's text (output, messages, type names)
+they could start terminal escape sequences that clear or rewrite the grader's screen."""
 
 
 def clean(text: object, limit: int = 2000) -> str:
     """A student-provided text, safe to print: no terminal escapes, bounded length."""
-    text = _CONTROL.sub("�", str(text))
+    text = CONTROL_CHARS.sub("\ufffd", str(text))
     return text if len(text) <= limit else text[:limit] + "…"
 
 
@@ -148,6 +153,12 @@ class StudentCrashed(StudentCodeError):
         self.memory_mb = memory_mb
         super().__init__(self.student_message())
 
+    @property
+    def grader_fault(self) -> bool:
+        """The sandbox refused to run the code (its protections could not be set up): the
+        machine's problem, graded as 'could not run', never against the student."""
+        return self.exit_status.get("state") == "exited" and self.exit_status.get("code") == SANDBOX_REFUSED
+
     def student_message(self) -> str:
         importing = self.label == IMPORTING
         subject = "your module, while it was being imported," if importing else "your code"
@@ -159,6 +170,10 @@ class StudentCrashed(StudentCodeError):
                 return (f"the grader's helper inside your code's process failed{where}: this happens when code "
                         "replaces built-in functions or modules the grader relies on (builtins, numpy, sys). "
                         "Its error is in your code's output.")
+            if code == SANDBOX_REFUSED:
+                return ("the grader could not set up the protections it runs your code with, so it did not run "
+                        "your code. This is a problem of the grading machine, not of your code: please tell your "
+                        "instructor (the details are in your code's output).")
             if code == CONNECTION_LOST:
                 return (f"{subject} closed or broke its connection to the grader{where}, e.g. by closing file "
                         "descriptors it did not open (os.closerange); the grader cannot get its result.")
@@ -175,10 +190,21 @@ class StudentCrashed(StudentCodeError):
                 return (f"{subject} was killed{where}, most likely for using too much memory{memory}. "
                         "Is an array much larger than it should be?")
             return f"{subject} was ended by the signal {name}{where}; graded code must not send signals."
+        if state == "memory":
+            return self._over_memory_message(subject, where)
         if state == "killed":
             return (f"{subject} stopped answering the grader{where} (it closed or broke its connection) "
                     "and was stopped.")
         return f"{subject} stopped unexpectedly{where}."
+
+    def _over_memory_message(self, subject: str, where: str) -> str:
+        """The sandbox stopped the code for the memory its processes held together, shared
+        memory and files in /tmp or /dev/shm included (zygote.MemoryWatch)."""
+        limit = self.exit_status.get("limit_mb") or self.memory_mb
+        limit_text = f" than the {limit} MB your code may use" if isinstance(limit, int) else ""
+        return (f"{subject} was stopped{where}: it used more memory{limit_text} (files in /tmp or /dev/shm "
+                "and shared memory count too). Is an array much larger than it should be, "
+                "e.g. (N, N) where (N,) was meant?")
 
 
 def _signal_name(number) -> str:

@@ -6,15 +6,14 @@ format, an EOF, a timeout or a crash becomes a StudentCodeError that names what 
 
 from __future__ import annotations
 
-import re
 import socket
 import threading
 import time
 from typing import Any
 
 from grader.sandbox import codec
-from grader.sandbox.errors import (IMPORTING, ChannelBroken, ImportFailed, StudentAttributeError, StudentCodeError,
-                                   StudentCrashed, StudentRaised, StudentTimeout)
+from grader.sandbox.errors import (CONTROL_CHARS, IMPORTING, ChannelBroken, ImportFailed, StudentAttributeError,
+                                   StudentCodeError, StudentCrashed, StudentRaised, StudentTimeout)
 
 POLL_SECONDS = 0.25
 """While waiting for a reply, ask this often whether the student's process still lives: a child
@@ -49,13 +48,10 @@ class OutputCollector(threading.Thread):
         """The kept output as text: bytes that are not UTF-8 become �, and control characters
         (terminal escape sequences that could clear or rewrite the grader's screen) are shown
         as � too, so printed output can never pass itself off as the grader's own lines."""
-        text = _CONTROL_CHARS.sub("\ufffd", self.kept.decode("utf-8", errors="replace"))
+        text = CONTROL_CHARS.sub("\ufffd", self.kept.decode("utf-8", errors="replace"))
         if self.dropped:
             text += f"\n… [{self.dropped:,} more bytes of output were cut; only the first {OUTPUT_LIMIT:,} are kept]"
         return text
-
-
-_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 def a_or_an(word: str) -> str:
@@ -90,7 +86,7 @@ class RemoteObject:
         object.__setattr__(self, "_session", session)
         object.__setattr__(self, "_key", key)
         object.__setattr__(self, "_label", label)
-        object.__setattr__(self, "_type", _CONTROL_CHARS.sub("", type_name))
+        object.__setattr__(self, "_type", CONTROL_CHARS.sub("", type_name))
 
     def _sub(self, name: str) -> str:
         return f"{self._label}.{name}" if self._label else name

@@ -12,9 +12,9 @@ Copied into the sandbox with child.py and codec.py.
 
 from __future__ import annotations
 
-import ctypes
 import json
 import os
+import select
 import signal
 import socket
 import sys
@@ -24,9 +24,14 @@ PR_SET_CHILD_SUBREAPER = 36
 
 
 def become_subreaper() -> None:
+    """Processes the student's code starts stay our descendants even when they detach, so
+    `kill_everything` finds them all. The cleanup depends on it: a failure raises, and the
+    zygote does not start (the launcher reports why) rather than grade with it missing."""
+    from child import prctl
+
     try:
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
-    except (OSError, AttributeError):
+        prctl(PR_SET_CHILD_SUBREAPER, 1)
+    except AttributeError:
         pass  # not Linux: children that detach themselves may outlive the grading (documented)
 
 
@@ -123,13 +128,13 @@ def empty_private_folders(folders: list[str], user: list[int] | None, keep: set[
     leftovers = [path for path in leftovers if path not in keep and not os.path.ismount(path)]
     if not leftovers:
         return
+    from child import become_user
+
     pid = os.fork()
     if pid == 0:
         try:
             if user and os.getuid() == 0:
-                os.setgroups([])
-                os.setgid(user[1])
-                os.setuid(user[0])
+                become_user(user[0], user[1])  # never removes as root: a student's link could point anywhere
             for path in leftovers:
                 remove(path)
         finally:
@@ -161,24 +166,117 @@ def remove(path: str) -> None:
     shutil.rmtree(path, ignore_errors=True)
 
 
+SWITCH_FAILED, UNREADABLE = 2, 1
+"""Exit codes of user_can_run_python's probe."""
+
+
 def user_can_run_python(user: list[int], preload: list[str]) -> bool:
     """Can the sandbox user read Python, the preloaded packages and this harness? (Not when
-    Python lives in root's private home, e.g. pyenv in /root, at the "process" level.)"""
+    Python lives in root's private home, e.g. pyenv in /root, at the "process" level.) Raises
+    if the switch to that user fails: the code would then run as root without anyone knowing."""
+    from child import become_user
+
     paths = [os.__file__, os.path.dirname(os.__file__), os.path.dirname(os.path.abspath(__file__))]
     paths += [os.path.dirname(sys.modules[name].__file__) for name in preload if name in sys.modules]
     pid = os.fork()
     if pid == 0:
-        code = 1
+        code = SWITCH_FAILED
         try:
-            os.setgroups([])
-            os.setgid(user[1])
-            os.setuid(user[0])
+            become_user(user[0], user[1])
+            code = UNREADABLE
             readable = all(os.access(p, os.R_OK) for p in paths) and os.access(sys.executable, os.X_OK)
-            code = 0 if readable else 1
+            code = 0 if readable else UNREADABLE
         finally:
             os._exit(code)
     _, status = os.waitpid(pid, 0)
+    if os.WIFEXITED(status) and os.WEXITSTATUS(status) == SWITCH_FAILED:
+        raise OSError(f"could not switch to the sandbox user {user[0]}: refusing to run students' code as root")
     return os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
+
+
+WATCH_SECONDS = 0.2
+"""How often the zygote measures the memory of a running submission (MemoryWatch)."""
+
+
+def status_kb(pid: int, field: str) -> int:
+    """A field in kB of /proc/<pid>/status, 0 once the process is gone. That file is readable
+    for a process of another user, unlike smaps: under bwrap started by root the zygote has no
+    CAP_SYS_PTRACE to read the sandbox user's."""
+    prefix = field.encode() + b":"
+    try:
+        with open(f"/proc/{pid}/status", "rb") as f:
+            for line in f:
+                if line.startswith(prefix):
+                    return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
+
+
+def files_in_kb(folders: list[str]) -> int:
+    """kB the private /tmp and /dev/shm hold (memory-backed file systems): one statvfs each,
+    however many files the student's code wrote."""
+    used = 0
+    for folder in folders:
+        try:
+            info = os.statvfs(folder)
+        except OSError:
+            continue
+        used += (info.f_blocks - info.f_bfree) * info.f_frsize // 1024
+    return used
+
+
+class MemoryWatch:
+    """Bounds the memory a submission holds that RLIMIT_DATA (child.apply_limits) cannot see.
+
+    RLIMIT_DATA counts each process's private memory, so that CUDA's huge unused address-space
+    reservation fits; it does not count shared memory (an anonymous MAP_SHARED mapping, a
+    memfd, a mapped /dev/shm file) nor files in the private /tmp and /dev/shm, which are memory
+    too. Every WATCH_SECONDS the zygote adds up the shared memory resident in any process of
+    the submission, what the private folders hold, and the resident private memory of the
+    submission's own process beyond what it inherited from the zygote; over the submission's
+    limit, it kills them all and the grader reports "used more memory than the N MB".
+    A bomb of private memory alone still meets RLIMIT_DATA first, as a MemoryError."""
+
+    def __init__(self, private: list[str]):
+        self.private = private
+        self.files_at_start_kb = files_in_kb(private)
+        self.watched: dict[int, tuple[int, int]] = {}
+        """pid -> (limit in kB, private memory it inherited from the zygote in kB)"""
+        self.stopped: dict[int, dict] = {}
+        """pid -> how its submission ended, for those this watch stopped"""
+        self.next_check = 0.0
+
+    def start(self, pid: int, limit_mb: int | None) -> None:
+        if limit_mb:
+            self.watched[pid] = (int(limit_mb) << 10, status_kb(os.getpid(), "RssAnon"))
+
+    def forget(self, pid: int) -> dict | None:
+        """Stop watching `pid`; how it ended if this watch stopped it."""
+        self.watched.pop(pid, None)
+        return self.stopped.pop(pid, None)
+
+    def in_use_kb(self, pid: int, inherited_kb: int) -> int:
+        shared = sum(status_kb(each, "RssShmem") for each in descendants(os.getpid()))
+        own = max(status_kb(pid, "RssAnon") - inherited_kb, 0)
+        files = max(files_in_kb(self.private) - self.files_at_start_kb, 0)
+        return own + shared + files
+
+    def check(self) -> None:
+        """Measure each watched submission, at most once every WATCH_SECONDS."""
+        if not self.watched or time.monotonic() < self.next_check:
+            return
+        self.next_check = time.monotonic() + WATCH_SECONDS
+        for pid, (limit_kb, inherited_kb) in list(self.watched.items()):
+            used_kb = self.in_use_kb(pid, inherited_kb)
+            if used_kb > limit_kb:
+                kill_everything()
+                del self.watched[pid]
+                self.stopped[pid] = {"state": "memory", "limit_mb": limit_kb >> 10, "used_mb": used_kb >> 10}
+
+    def timeout(self) -> float | None:
+        """How long the zygote may wait for a request before it must measure again."""
+        return max(self.next_check - time.monotonic(), 0.0) if self.watched else None
 
 
 def poll(pid: int, ended: dict[int, int]) -> dict:
@@ -195,13 +293,33 @@ def poll(pid: int, ended: dict[int, int]) -> dict:
     return describe_status(ended[pid])
 
 
+def finish(pid: int, grace: float, ended: dict[int, int], watch: MemoryWatch) -> dict:
+    """Kill everything the submission started; how did its own process end?"""
+    status = ended.pop(pid, None)
+    if status is None:
+        status = wait_for(pid, grace)
+    statuses = kill_everything()
+    stopped = watch.forget(pid)
+    if stopped:
+        return stopped
+    reply = describe_status(status if status is not None else statuses.get(pid))
+    if status is None and pid in statuses and reply["state"] == "signal" and reply["signal"] == signal.SIGKILL:
+        reply = {"state": "killed"}
+    return reply
+
+
 def serve(control: socket.socket, private: list[str], user: list[int] | None) -> None:
     import child  # noqa: F401 - imported before forking so every child starts with it loaded
 
     keep = private_entries(private)
     ended: dict[int, int] = {}  # exit statuses that `poll` reaped, for `finish` to report
+    watch = MemoryWatch(private)
 
     while True:
+        select.select([control], [], [], watch.timeout())
+        watch.check()
+        if not select.select([control], [], [], 0)[0]:
+            continue
         try:
             data, fds, _, _ = socket.recv_fds(control, 1 << 20, 4)
         except (ConnectionError, OSError):
@@ -211,7 +329,7 @@ def serve(control: socket.socket, private: list[str], user: list[int] | None) ->
             os._exit(0)
         request = json.loads(data)
         if request["op"] == "poll":
-            reply = poll(request["pid"], ended)
+            reply = watch.stopped.get(request["pid"]) or poll(request["pid"], ended)
         elif request["op"] == "spawn":
             request["config"]["user"] = user
             pid = os.fork()
@@ -221,15 +339,10 @@ def serve(control: socket.socket, private: list[str], user: list[int] | None) ->
                 child.bootstrap(request["config"], fds[0], fds[1])
             for fd in fds:
                 os.close(fd)
+            watch.start(pid, request["config"].get("limits", {}).get("memory_mb"))
             reply = {"pid": pid}
         elif request["op"] == "finish":
-            status = ended.pop(request["pid"], None)
-            if status is None:
-                status = wait_for(request["pid"], request.get("grace", 0.0))
-            statuses = kill_everything()
-            reply = describe_status(status if status is not None else statuses.get(request["pid"]))
-            if status is None and request["pid"] in statuses and reply["state"] == "signal" and reply["signal"] == signal.SIGKILL:
-                reply = {"state": "killed"}
+            reply = finish(request["pid"], request.get("grace", 0.0), ended, watch)
             empty_private_folders(private, user, keep)
         else:
             reply = {"error": f"unknown op {request['op']}"}

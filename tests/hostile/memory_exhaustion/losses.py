@@ -1,4 +1,4 @@
-# HOSTILE: softmax allocates until memory runs out (the address-space limit stops it).
+# HOSTILE: softmax allocates until memory runs out (the data-size limit, RLIMIT_DATA, stops it).
 
 import numpy as np
 

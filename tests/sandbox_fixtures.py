@@ -1,0 +1,38 @@
+"""Warm sandboxes shared by the tests of one module (tests/test_sandbox.py, tests/test_hostile.py):
+one Launcher for exercise 1 per isolation level, started on first use and closed at the end of
+the module, as a batch worker would reuse one. Import `sandboxes` into a test module to use it."""
+
+from __future__ import annotations
+
+import pytest
+
+from grader.catalog import get_exercise
+from grader.sandbox.launcher import Launcher, bwrap_works
+
+EXERCISE = get_exercise("exercise1")
+LEVELS = ["bwrap", "process"]
+"""Isolation levels, strongest first."""
+
+
+def usable_levels() -> list[str]:
+    return [level for level in LEVELS if level != "bwrap" or bwrap_works()]
+
+
+@pytest.fixture(scope="module")
+def sandboxes():
+    """level -> a started Launcher; filled by sandbox_for, closed after the module's last test."""
+    made: dict[str, Launcher] = {}
+    yield made
+    for launcher in made.values():
+        launcher.close()
+
+
+def sandbox_for(sandboxes: dict, level: str) -> Launcher:
+    """The module's warm sandbox at `level`; the test is skipped where bwrap cannot run."""
+    if level == "bwrap" and not bwrap_works():
+        pytest.skip("bubblewrap is not usable on this machine")
+    if level not in sandboxes:
+        launcher = Launcher(EXERCISE, isolation=level)
+        launcher.start()
+        sandboxes[level] = launcher
+    return sandboxes[level]
