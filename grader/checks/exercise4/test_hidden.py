@@ -2,7 +2,7 @@
 division, and the handout's default arguments."""
 
 from grader.checks.api import fail, hidden
-from grader.checks.exercise4.diagnose import (Scenario, expect_accuracies, expect_batches, expect_histories,
+from grader.checks.exercise4.support import (Scenario, expect_accuracies, expect_batches, expect_histories,
                                               expect_reproducible, first_batch_difference, first_param_difference,
                                               run)
 

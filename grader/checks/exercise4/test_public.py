@@ -13,7 +13,7 @@ from reference.exercise3.two_layer_net import TwoLayerNet as ReferenceNet
 from reference.exercise4.train import train_network as reference_train_network
 
 from grader.checks.exercise4 import endtoend as e2e
-from grader.checks.exercise4.diagnose import (Scenario, expect_accuracies, expect_batches, expect_histories,
+from grader.checks.exercise4.support import (Scenario, expect_accuracies, expect_batches, expect_histories,
                                               expect_losses, expect_reproducible, expect_updates, explain_raised,
                                               run)
 
