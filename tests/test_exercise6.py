@@ -6,7 +6,8 @@ import pytest
 
 from conftest import CASES, assert_full_marks, assert_stub_scores_zero, assert_verdict, case_folders
 from grader.catalog import get_exercise
-from grader.checks.exercise6 import test_public as checks
+from grader.checks.exercise6 import support
+from grader.checks.gradcheck import compare
 from reference.exercise6 import batchnorm as ref
 
 EXERCISE = get_exercise("exercise6")
@@ -97,8 +98,8 @@ def numerical_gradient(f, a, h=1e-5):
 
 def test_reference_backward_matches_central_differences():
     """Is the reference's analytic backward (the checks' oracle) right, by central differences of its forward?"""
-    x = checks.batch(6, 40)
-    gamma, beta = checks.GAMMA.copy(), checks.BETA.copy()
+    x = support.batch(6, 40)
+    gamma, beta = support.GAMMA.copy(), support.BETA.copy()
     dout = np.random.default_rng(41).normal(size=x.shape)
     layer = ref.BatchNormalization(gamma.copy(), beta.copy())
     layer.forward(x, True)
@@ -109,23 +110,23 @@ def test_reference_backward_matches_central_differences():
 
     for analytic, wrt in ((dx, x), (layer.dgamma, gamma), (layer.dbeta, beta)):
         numeric = numerical_gradient(loss, wrt)
-        assert checks.compare("g", analytic, numeric, 1e-7).passed
+        assert compare("g", analytic, numeric, 1e-7).passed
 
 
 @pytest.mark.parametrize("seed,n", [(1, 6), (10, 8), (11, 8), (12, 8), (20, 8), (21, 8), (22, 8), (40, 6),
                                     (60, 8), (61, 8), (62, 8), (62, 10), (63, 10)])
 def test_check_inputs_keep_eps_below_tolerance(seed, n, monkeypatch):
     """Do the checks' batches keep any eps in [1e-8, 1e-5] at least 10x below BN_RTOL and GRAD_TOL?"""
-    x = checks.batch(n, seed)
+    x = support.batch(n, seed)
     assert x.var(axis=0).min() >= 15
     dout = np.random.default_rng(seed + 1).normal(size=x.shape)
     results = []
     for eps in (1e-8, 1e-5):
         monkeypatch.setattr(ref, "EPS", eps)
-        layer = ref.BatchNormalization(checks.GAMMA.copy(), checks.BETA.copy())
+        layer = ref.BatchNormalization(support.GAMMA.copy(), support.BETA.copy())
         out = layer.forward(x, True)
         results.append((out, layer.backward(dout), layer.dgamma, layer.dbeta))
     (out_a, *grads_a), (out_b, *grads_b) = results
-    assert np.allclose(out_a, out_b, rtol=checks.BN_RTOL / 10, atol=checks.BN_ATOL / 10)
+    assert np.allclose(out_a, out_b, rtol=support.BN_RTOL / 10, atol=support.BN_ATOL / 10)
     for a, b in zip(grads_a, grads_b):
-        assert checks.compare("g", a, b, checks.GRAD_TOL / 10).passed
+        assert compare("g", a, b, support.GRAD_TOL / 10).passed
