@@ -6,7 +6,8 @@ from click.testing import CliRunner
 
 from grader.catalog import get_exercise
 from grader.cli import main
-from grader.course.course_check import CASES_ROOT, Row, check_exercise, expected_verdict, format_table, verdict_table
+from grader.course.course_check import Row, check_exercise, format_table
+from grader.course.verdicts import CASES_ROOT
 
 EXERCISE = get_exercise("exercise1")
 
@@ -23,36 +24,39 @@ def test_exercise1_is_consistent():
 
 
 def test_mislabelled_cases_are_reported(tmp_path):
-    """Is a buggy case expected to pass, or a correct one expected to fail, reported, with exit status 1?"""
-    cases = tmp_path / "cases" / "exercise1"
-    cases.mkdir(parents=True)
+    """Is a buggy case expected to pass, a correct one expected to fail, a wrong check, or failures
+    other than the table's also_fails, reported, with exit status 1?"""
+    cases = tmp_path / "exercise1"
+    cases.mkdir()
     shutil.copytree(CASES_ROOT / "exercise1" / "bug_softmax_axis1", cases / "ok_really_buggy")
     shutil.copytree(EXERCISE.reference_path.parent, cases / "bug_really_correct")
     shutil.copytree(CASES_ROOT / "exercise1" / "bug_cee_log10", cases / "listed_wrong_check")
-    (tmp_path / "test_exercise1.py").write_text(
-        'VERDICTS = {"listed_wrong_check": ("softmax_vector", "axis"), "bug_really_correct": ("x", "")}\n')
-    rows = {r.submission: r for r in check_exercise(EXERCISE, tests_root=tmp_path, cases_root=tmp_path / "cases")}
+    shutil.copytree(CASES_ROOT / "exercise1" / "bug_softmax_axis1", cases / "bug_costs_other_checks")
+    (cases / "verdicts.toml").write_text(
+        '[ok_really_buggy]\nfull_marks = true\n\n[bug_really_correct]\ncheck = "softmax_vector"\nwords = "axis"\n\n'
+        '[listed_wrong_check]\ncheck = "softmax_vector"\nwords = "axis"\n\n'
+        '[bug_costs_other_checks]\ncheck = "softmax_vector"\nwords = "axis=-1"\nalso_fails = ["softmax_large_scores"]\n')
+    rows = {r.submission: r for r in check_exercise(EXERCISE, cases_root=tmp_path)}
     assert rows["reference"].ok and rows["stub"].ok and rows["interface"].ok
     assert not rows["ok_really_buggy"].ok and "failed" in rows["ok_really_buggy"].detail
     assert not rows["bug_really_correct"].ok and "full marks" in rows["bug_really_correct"].detail
     assert not rows["listed_wrong_check"].ok and "failed instead" in rows["listed_wrong_check"].detail
+    assert not rows["bug_costs_other_checks"].ok and "the table says exactly" in rows["bug_costs_other_checks"].detail
     table = format_table(list(rows.values()))
-    assert "OFF" in table and "3 off" in table
+    assert "OFF" in table and "4 off" in table
 
 
-def test_verdict_table_is_read_from_the_test_module(tmp_path):
-    """Is the case table of tests/test_exerciseN.py read as the other developers write it?"""
-    (tmp_path / "test_exercise1.py").write_text(
-        "import pytest\nEXERCISE = 1\nOTHER = {'a': 1}\nVECTOR, BATCH = 'softmax_vector', 'softmax_batch_rows'\n"
-        "VERDICTS = {\n    'bug_softmax_axis1': (VECTOR, 'axis=-1'),\n    'ok_book_style': None,\n"
-        "    'bug_softmax_no_keepdims': Caught(BATCH, 'keepdims', frozenset({'x'})),\n}\n")
-    table = verdict_table(EXERCISE, tests_root=tmp_path)
-    assert table == {"bug_softmax_axis1": ("softmax_vector", "axis=-1"), "ok_book_style": None,
-                     "bug_softmax_no_keepdims": ("softmax_batch_rows", "keepdims")}
-    assert expected_verdict("ok_book_style", table) is None
-    assert expected_verdict("bug_softmax_axis1", table) == ("softmax_vector", "axis=-1")
-    assert expected_verdict("ok_unlisted", {}) is None
-    assert expected_verdict("unlisted_mistake", {}) == ("", "")
+def test_unreadable_verdicts_are_a_row_that_is_off(tmp_path):
+    """Does a case folder without an entry in verdicts.toml give one row that is off, naming the file
+    and the folder, rather than a case graded by guesswork or skipped?"""
+    cases = tmp_path / "exercise1"
+    shutil.copytree(CASES_ROOT / "exercise1" / "bug_softmax_axis1", cases / "bug_softmax_axis1")
+    shutil.copytree(CASES_ROOT / "exercise1" / "ok_book_style", cases / "ok_unlisted")
+    (cases / "verdicts.toml").write_text('[bug_softmax_axis1]\ncheck = "softmax_vector"\nwords = "axis=-1"\n')
+    rows = check_exercise(EXERCISE, cases_root=tmp_path)
+    assert [r.submission for r in rows] == ["interface", "reference", "stub", "verdicts.toml"]
+    off = rows[-1]
+    assert not off.ok and str(cases / "verdicts.toml") in off.detail and "ok_unlisted" in off.detail
 
 
 def test_table_lists_details_of_rows_that_are_off():

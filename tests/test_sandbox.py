@@ -424,7 +424,6 @@ def test_exercise7_reference_gets_full_marks_after_a_cuda_sized_reservation(monk
     from grader.checks.exercise7 import mnist_run
 
     monkeypatch.setenv("MNIST_DATA_DIR", str(PROJECT_ROOT.parent / "shared" / "data" / "mnist"))
-    monkeypatch.setenv("GRADER_DEVICE", "auto")
     monkeypatch.setattr(mnist_run, "check", lambda student, options: None)
     exercise7 = get_exercise("exercise7")
     folder = tmp_path / "reference_after_reservation"

@@ -5,10 +5,9 @@ For each exercise of the catalog that has its files, in one warm sandbox per exe
 - the stub and the reference define the same interface (`interface_differences`);
 - the reference gets full marks;
 - the stub, as shipped, scores zero, and grading it does not crash;
-- every case in tests/cases/exerciseN/ gets its expected verdict: the verdict table of
-  tests/test_exerciseN.py (a module-level dict `{case folder: None or (check, words)}`, None
-  meaning full marks) when the case is listed there, else by its name: `ok_*` full marks,
-  anything else must lose points.
+- every case in tests/cases/exerciseN/ gets the verdict its verdicts.toml gives
+  (grader/course/verdicts.py, the reader the tests use too); a file that cannot be read is a
+  row that is off, naming the file and the entry.
 
 The library returns rows; the CLI prints them as a table and exits 1 when a row is off.
 """
@@ -16,16 +15,14 @@ The library returns rows; the CLI prints them as a table and exits 1 when a row 
 from __future__ import annotations
 
 import ast
-import copy
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from grader.catalog import EXERCISES, PROJECT_ROOT, Exercise, get_exercise
+from grader.catalog import EXERCISES, Exercise, get_exercise
+from grader.course.verdicts import Verdict, VerdictsError, case_folders, load_verdicts
 
-TESTS_ROOT = PROJECT_ROOT / "tests"
-CASES_ROOT = TESTS_ROOT / "cases"
 REMOTE_API = {"call", "import_module", "keep", "ref"}
 """RemoteObject's own methods: `student.keep(...)` is not a name the student's module defines."""
 
@@ -178,81 +175,6 @@ def _compare_class(stub: ast.ClassDef, ref: ast.ClassDef) -> list[str]:
     return problems
 
 
-# -- the cases and their expected verdicts ------------------------------------------------------
-def case_folders(exercise: Exercise, cases_root: Path | None = None) -> list[Path]:
-    folder = (cases_root or CASES_ROOT) / exercise.name
-    return sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith((".", "_"))) \
-        if folder.is_dir() else []
-
-
-def verdict_table(exercise: Exercise, tests_root: Path | None = None, cases_root: Path | None = None) -> dict:
-    """{case: None (full marks) or (check, words)} from tests/test_exerciseN.py, read without running it:
-    the module-level dict literal whose keys name the most case folders (check names may be
-    module-level string constants, `TRAIN_SGD = "train_one_epoch_updates_like_sgd"`, and an entry
-    may be a call, `Caught("predict", "add the bias b1", {...})`)."""
-    path = (tests_root or TESTS_ROOT) / f"test_{exercise.name}.py"
-    if not path.exists():
-        return {}
-    folders = {p.name for p in case_folders(exercise, cases_root)}
-    tree = ast.parse(path.read_text(encoding="utf-8"))
-    constants = _string_constants(tree)
-    best: dict = {}
-    for node in tree.body:
-        value = node.value if isinstance(node, (ast.Assign, ast.AnnAssign)) else None
-        if not isinstance(value, ast.Dict):
-            continue
-        table = {}
-        for key, item in zip(value.keys, value.values):
-            try:
-                table[_literal(key, constants)] = _literal(item, constants)
-            except (ValueError, TypeError, SyntaxError):
-                continue
-        if len(set(table) & folders) > len(set(best) & folders):
-            best = table
-    return best
-
-
-def _string_constants(tree: ast.Module) -> dict[str, str]:
-    """Module-level `NAME = "text"` and `A, B = "x", "y"` assignments."""
-    found = {}
-    for node in tree.body:
-        if not isinstance(node, ast.Assign):
-            continue
-        for target in node.targets:
-            pairs = [(target, node.value)]
-            if isinstance(target, ast.Tuple) and isinstance(node.value, ast.Tuple):
-                pairs = list(zip(target.elts, node.value.elts))
-            for name, value in pairs:
-                if isinstance(name, ast.Name) and isinstance(value, ast.Constant) and isinstance(value.value, str):
-                    found[name.id] = value.value
-    return found
-
-
-def _literal(node: ast.AST, constants: dict[str, str]):
-    """A literal, with known string constants substituted; a call such as `Caught("check", "words",
-    ...)` reads as its first two arguments."""
-    if isinstance(node, ast.Call):
-        return tuple(_literal(arg, constants) for arg in node.args[:2])
-
-    class Substitute(ast.NodeTransformer):
-        def visit_Name(self, name: ast.Name) -> ast.AST:
-            return ast.Constant(constants[name.id]) if name.id in constants else name
-
-    return ast.literal_eval(Substitute().visit(copy.deepcopy(node)))
-
-
-def expected_verdict(case: str, table: dict) -> tuple | None:
-    """None for full marks, else (check or "", words or "")."""
-    if case in table:
-        expected = table[case]
-        if expected is None or expected == "full":
-            return None
-        if isinstance(expected, (tuple, list)):
-            return (str(expected[0]) if expected else "", str(expected[1]) if len(expected) > 1 else "")
-        return (str(expected), "")
-    return None if case.startswith("ok_") else ("", "")
-
-
 # -- running -------------------------------------------------------------------------------------
 def _score(result) -> str:
     return f"{result.score:g}/{result.max_score:g}"
@@ -274,23 +196,29 @@ def _judge_stub(exercise: Exercise, result) -> Row:
     return Row(exercise.name, "stub", "zero", _score(result), ok, detail)
 
 
-def _judge_case(exercise: Exercise, case: str, expected: tuple | None, result) -> Row:
-    if expected is None:
-        return _judge_full(exercise, case, result)
-    check, words = expected
+def _judge_case(exercise: Exercise, verdict: Verdict, result) -> Row:
+    if verdict.full_marks:
+        return _judge_full(exercise, verdict.case, result)
     failed = {c.name: f"{c.message} {c.hint}" for c in result.checks if not c.passed}
-    wanted = f"fails {check}" if check else "loses points"
+    wanted = f"fails {verdict.check}"
+
+    def off(detail: str) -> Row:
+        return Row(exercise.name, verdict.case, wanted, _score(result), False, detail)
+
     if result.error or result.score >= result.max_score:
-        return Row(exercise.name, case, wanted, _score(result), False, result.error or "full marks for a buggy case")
-    if check and check not in failed:
-        return Row(exercise.name, case, wanted, _score(result), False, f"failed instead: {', '.join(sorted(failed))}")
-    if check and words and words.lower() not in failed[check].lower():
-        return Row(exercise.name, case, wanted, _score(result), False, f"message lacks {words!r}")
-    return Row(exercise.name, case, wanted, _score(result), True)
+        return off(result.error or "full marks for a buggy case")
+    if verdict.check not in failed:
+        return off(f"failed instead: {', '.join(sorted(failed))}")
+    if verdict.words.lower() not in failed[verdict.check].lower():
+        return off(f"message lacks {verdict.words!r}")
+    if verdict.also_fails is not None and set(failed) != {verdict.check, *verdict.also_fails}:
+        return off(f"failed {', '.join(sorted(failed))}; the table says exactly "
+                   f"{', '.join(sorted({verdict.check, *verdict.also_fails}))}")
+    return Row(exercise.name, verdict.case, wanted, _score(result), True)
 
 
-def check_exercise(exercise: Exercise, *, cases: bool = True, isolation: str = "auto", tests_root: Path | None = None,
-                   cases_root: Path | None = None, progress: Callable[[Row], None] | None = None) -> list[Row]:
+def check_exercise(exercise: Exercise, *, cases: bool = True, isolation: str = "auto", cases_root: Path | None = None,
+                   progress: Callable[[Row], None] | None = None) -> list[Row]:
     """The rows of one exercise, graded in one warm sandbox."""
     from grader.pipeline import grade_submission
     from grader.sandbox.launcher import Launcher
@@ -314,12 +242,22 @@ def check_exercise(exercise: Exercise, *, cases: bool = True, isolation: str = "
         add(_judge_full(exercise, "reference", grade(exercise.reference_path.parent)))
         add(_judge_stub(exercise, grade(exercise.stub_path.parent)))
         if cases:
-            table = verdict_table(exercise, tests_root, cases_root)
-            for folder in case_folders(exercise, cases_root):
-                add(_judge_case(exercise, folder.name, expected_verdict(folder.name, table), grade(folder)))
+            verdicts = _readable_verdicts(exercise, cases_root, add)
+            for folder in case_folders(exercise, cases_root) if verdicts else []:
+                add(_judge_case(exercise, verdicts[folder.name], grade(folder)))
     finally:
         launcher.close()
     return rows
+
+
+def _readable_verdicts(exercise: Exercise, cases_root: Path | None, add: Callable[[Row], None]) -> dict:
+    """The exercise's verdicts; when its verdicts.toml cannot be read, one row that is off saying
+    why (the reader's message names the file and the entry), and no cases graded."""
+    try:
+        return load_verdicts(exercise, cases_root)
+    except VerdictsError as exc:
+        add(Row(exercise.name, "verdicts.toml", "a verdict per case", "unreadable", False, str(exc)))
+        return {}
 
 
 def missing_files(exercise: Exercise) -> list[str]:
@@ -329,8 +267,7 @@ def missing_files(exercise: Exercise) -> list[str]:
 
 
 def check_course(exercises: list[str] | None = None, *, cases: bool = True, isolation: str = "auto",
-                 tests_root: Path | None = None, cases_root: Path | None = None,
-                 progress: Callable[[Row], None] | None = None) -> list[Row]:
+                 cases_root: Path | None = None, progress: Callable[[Row], None] | None = None) -> list[Row]:
     """Rows for every exercise (or those named); an exercise with none of its files yet is one
     "not written yet" row (fine), one with some of them a row that is off."""
     rows: list[Row] = []
@@ -341,8 +278,8 @@ def check_course(exercises: list[str] | None = None, *, cases: bool = True, isol
         elif missing:
             row = Row(exercise.name, "-", "stub, reference, checks", f"no {', '.join(missing)}", False)
         else:
-            rows += check_exercise(exercise, cases=cases, isolation=isolation, tests_root=tests_root,
-                                   cases_root=cases_root, progress=progress)
+            rows += check_exercise(exercise, cases=cases, isolation=isolation, cases_root=cases_root,
+                                   progress=progress)
             continue
         rows.append(row)
         if progress:

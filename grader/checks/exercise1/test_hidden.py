@@ -3,7 +3,7 @@
 import numpy as np
 
 from grader.checks.api import expect_close, fail, hidden, show
-from grader.checks.exercise1.test_public import check_softmax, loss_hint
+from grader.checks.exercise1.support import check_softmax, loss_hint
 from reference.exercise1 import losses as ref
 
 RNG_SEED = 20261123

@@ -3,7 +3,7 @@
 import numpy as np
 
 from grader.checks.api import as_array, expect_close, fail, hidden
-from grader.checks.exercise2.test_public import check_diff
+from grader.checks.exercise2.support import check_diff
 from grader.sandbox.errors import StudentRaised
 from reference.exercise2 import gradients as ref
 

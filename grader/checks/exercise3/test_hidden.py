@@ -1,16 +1,15 @@
 """Hidden checks of exercise 3: label targets, other sizes, the default weight scale, and
 whether the methods follow new arrays put into net.params between calls.
 
-Tolerances as in test_public.py.
+Tolerances as in test_public.py (their values: support.py).
 """
 
 from __future__ import annotations
 
 from grader.checks.api import fail, hidden
-from grader.checks.exercise3.support import (STALE_HINT, assign_params, case_named, check_default_scale, read_params,
-                                             same)
-from grader.checks.exercise3.test_public import (WEIGHT_SIZES, check_accuracy, check_gradient, check_loss,
-                                                 check_predict)
+from grader.checks.exercise3.support import (STALE_HINT, WEIGHT_SIZES, assign_params, case_named, check_accuracy,
+                                             check_default_scale, check_gradient, check_loss, check_predict,
+                                             read_params, same)
 from grader.sandbox.errors import StudentRaised
 
 

@@ -2,9 +2,9 @@
 division, and the handout's default arguments."""
 
 from grader.checks.api import fail, hidden
-from grader.checks.exercise4.diagnose import (Scenario, expect_accuracies, expect_batches, expect_histories,
-                                              expect_reproducible, first_batch_difference, first_param_difference,
-                                              run)
+from grader.checks.exercise4.support import (Scenario, expect_accuracies, expect_batches, expect_histories,
+                                             expect_reproducible, first_batch_difference, first_param_difference,
+                                             run)
 
 SPEC_SIGNATURE = ["network", "x_train", "t_train", "x_test", "t_test", "iters_num", "batch_size",
                   "learning_rate", "seed"]

@@ -1,5 +1,5 @@
 """Hidden checks of exercise 5: defaults, non-default hyper-parameters, state per key and per
-object. Same machinery and tolerance as the public checks (see test_public.py).
+object. Same machinery and tolerance as the public checks (see support.py).
 
 The checks of defaults, per-key state and per-object state compare the student's optimizer
 with ITSELF (no arguments vs the defaults spelled out; one key alone vs all keys together;
@@ -13,9 +13,9 @@ from __future__ import annotations
 import numpy as np
 
 from grader.checks.api import fail, hidden, show
-from grader.checks.exercise5.test_public import (ADAM_HINT, MOMENTUM_HINT, OWN_STATE_HINT, adam_mistakes,
-                                                 expect_steps, first_difference, gradient_sequence, initial_params,
-                                                 label, leak_hint, momentum_mistakes, read_params, run_student)
+from grader.checks.exercise5.support import (ADAM_HINT, MOMENTUM_HINT, OWN_STATE_HINT, adam_mistakes, expect_steps,
+                                             first_difference, gradient_sequence, initial_params, label, leak_hint,
+                                             momentum_mistakes, read_params, run_student)
 
 DEFAULTS = {"SGD": {"lr": 0.01}, "Momentum": {"lr": 0.01, "momentum": 0.9}, "AdaGrad": {"lr": 0.01},
             "Adam": {"lr": 0.001, "beta1": 0.9, "beta2": 0.999}}

@@ -1,14 +1,14 @@
 """Hidden checks of exercise 6: a non-default momentum, running statistics given to the
 constructor, backward after two forward calls, Dropout's default ratio. Tolerances and
-inputs as in the public checks (see test_public.py)."""
+inputs as in the public checks (see support.py)."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from grader.checks.api import as_array, attach, expect_close, fail, hidden, show
-from grader.checks.exercise6.test_public import (BETA, BN_ATOL, BN_RTOL, GAMMA, GRAD_TOL, batch, bn_forward,
-                                                 expect_dropped_fraction, expect_running_statistics, new_bn)
+from grader.checks.exercise6.support import (BETA, BN_ATOL, BN_RTOL, GAMMA, GRAD_TOL, batch, bn_forward,
+                                             expect_dropped_fraction, expect_running_statistics, new_bn)
 from grader.checks.gradcheck import compare
 from reference.exercise6 import batchnorm as ref
 

@@ -1,4 +1,5 @@
-"""Run the student's `train_network` on a RecordingNetwork and check each rule of SPEC.md.
+"""What the checks of exercise 4 share: the student's `train_network` run on a RecordingNetwork
+(recording.py) and checked rule by rule against SPEC.md, and the pieces of the timed MNIST run.
 
 Each `expect_*` function reads the call log of one run and fails with a message that says
 the call used, what was expected, what happened, and the likely mistake. They are shared by
@@ -7,15 +8,19 @@ the public and the hidden checks, which differ only in the scenarios they run.
 
 from __future__ import annotations
 
+import time
+from pathlib import Path
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from grader.checks.api import fail, show
+from grader.checks.api import attach, could_not_run, fail, limit_time, show
 from grader.checks.gradcheck import ratio_if_uniform
-from grader.sandbox.errors import StudentRaised
+from grader.mnist import MnistError, load_mnist
+from grader.sandbox.errors import StudentRaised, StudentTimeout
 
+from grader.checks.exercise4 import endtoend as e2e
 from grader.checks.exercise4.recording import KEYS, Call, RecordingNetwork, make_data
 
 UPDATE_RTOL, UPDATE_ATOL = 1e-9, 1e-12
@@ -377,3 +382,69 @@ def first_param_difference(a: Run, b: Run) -> int | None:
         if not _same_params(x.params, y.params):
             return i
     return None
+
+
+# -- the timed MNIST run (endtoend.py holds its settings, data and timing) ------------------------
+SLOW_HINT = ("compute the accuracies only once per epoch, use network.gradient (backpropagation, not "
+             "numerical_gradient), and avoid copying or shuffling the whole training set in every iteration.")
+
+
+def prepared_mnist(data_dir: Path | None) -> e2e.Prepared:
+    """The MNIST split the timed run uses (data_dir: --data-dir); a missing data set blames the
+    machine, not the student."""
+    try:
+        return e2e.Prepared.from_mnist(load_mnist(data_dir))
+    except MnistError as exc:
+        could_not_run(f"the grader could not load MNIST, so this check could not run: {exc}",
+             hint="this is about the grading machine, not your code: download the MNIST files as the message says, "
+                  "or pass --data-dir with the folder that holds them.")
+
+
+def time_student_training(student, data: e2e.Prepared, ref_seconds: float):
+    """(seconds, returned history, final params) of the student's train_network in the sandbox;
+    a run far over the time limit is stopped at e2e.hard_deadline and fails for its time."""
+    module = student.import_module("exercises.exercise3.two_layer_net")
+    network = module.TwoLayerNet(784, e2e.HIDDEN, 10)
+    params = network.ref("params")
+    for key, value in e2e.initial_params().items():
+        params[key] = value
+    arrays = [student.keep(a) for a in (data.x_train, data.t_train, data.x_test, data.t_test)]
+    deadline = e2e.hard_deadline(ref_seconds)
+    limit_time(student, deadline)
+    start = time.perf_counter()
+    try:
+        history = student.train_network(network, *arrays, iters_num=e2e.ITERS, batch_size=e2e.BATCH,
+                                        learning_rate=e2e.LEARNING_RATE, seed=e2e.SEED)
+    except StudentRaised as exc:
+        explain_raised(exc, data.settings_text())
+        raise
+    except StudentTimeout:
+        fail(f"{data.settings_text()} was stopped after {deadline:.1f} s; the reference took {ref_seconds:.2f} s "
+             f"on this machine, and at most {e2e.time_limit(ref_seconds):.2f} s ({e2e.TIME_FACTOR:g} x + "
+             f"{e2e.TIME_SLACK_S:g} s) is allowed.", hint=SLOW_HINT, settings=data.settings_text())
+    seconds = time.perf_counter() - start
+    return seconds, history, network.params
+
+
+def accuracy_from_params(params, data: e2e.Prepared) -> float:
+    """Test accuracy of the final params by the grader's own forward pass, so it cannot be faked."""
+    shapes = {"W1": (784, e2e.HIDDEN), "b1": (e2e.HIDDEN,), "W2": (e2e.HIDDEN, 10), "b2": (10,)}
+    if not isinstance(params, dict) or any(getattr(params.get(k), "shape", None) != s for k, s in shapes.items()):
+        fail(f"after {data.settings_text()}, network.params is not the dict of W1 {shapes['W1']}, b1, W2, b2 "
+             f"it was at the start.", hint="update the arrays of network.params; keep its keys and shapes.")
+    return e2e.accuracy(params, data.x_test, data.labels_test)
+
+
+def attach_mnist_report(history, seconds, ref_seconds, ref_accuracy, test_accuracy) -> None:
+    """Curves, times and accuracies for the report, whatever the check's verdict."""
+    curves = {}
+    if isinstance(history, dict):
+        for key in ("train_loss", "train_acc", "test_acc"):
+            try:
+                curves[key] = [float(v) for v in history.get(key, [])]
+            except (TypeError, ValueError):
+                pass
+    attach(curves=curves, seconds=round(seconds, 3), reference_seconds=round(ref_seconds, 3),
+           time_ratio=round(seconds / ref_seconds, 2), time_limit_seconds=round(e2e.time_limit(ref_seconds), 3),
+           test_accuracy=round(test_accuracy, 4), reference_test_accuracy=round(ref_accuracy, 4),
+           min_test_accuracy=round(e2e.required_accuracy(ref_accuracy), 4))

@@ -1,0 +1,312 @@
+"""What the checks of exercise 6 share: the inputs, the tolerances, talking to the student's
+layers, and the models of classic mistakes that name them in hints.
+
+Batch normalization and eps. SPEC.md lets eps be anything in [1e-8, 1e-5]; the reference uses
+1e-7. Every input below has a per-column batch variance of at least 15, so eps changes
+x_hat, the output and all three gradients by at most 1e-5 / 15 / 2 ≈ 3e-7 relative per
+element before cancellation; measured on these very inputs, eps = 1e-8 vs eps = 1e-5 moves
+no element by more than 6e-6 relative. Hence BN_RTOL = GRAD_TOL = 1e-4: 15 times that
+spread, and 1000 times below the errors of the mistakes named in the hints. (The test suite
+grades correct submissions with eps = 1e-8 and eps = 1e-5 to keep this true.)
+
+Gradients are compared with the reference's analytic backward, which the test suite checks
+against central differences of the reference forward (relative error < 1e-7).
+
+Dropout and randomness. The checks never depend on which generator the student uses:
+they seed numpy's global generator in the student's process (so np.random users get the
+same masks on every run) and judge only statistics whose tolerance is at least 6 standard
+deviations wide (a correct dropout fails once in ~1e9 runs whatever its generator), or
+exact relations between a forward pass and the backward pass that follows it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from grader.checks.api import as_array, as_float, expect_close, expect_shape, fail, show
+from grader.sandbox.errors import StudentRaised
+from reference.exercise6 import batchnorm as ref
+
+BN_RTOL, BN_ATOL = 1e-4, 1e-6
+"""Forward outputs and running statistics: relative tolerance (see the module docstring)."""
+GRAD_TOL = 1e-4
+"""Largest relative error |a - b| / max(|a|, |b|) allowed in any element of dx, dgamma, dbeta."""
+D = 4
+LOC = np.array([5.0, -40.0, 100.0, 3.0])
+SCALE = np.array([10.0, 20.0, 15.0, 30.0])
+GAMMA = np.array([1.5, 0.7, 2.0, 1.2])
+BETA = np.array([0.3, -1.0, 0.5, 2.0])
+
+
+def batch(n: int, seed: int) -> np.ndarray:
+    """n samples of D features with very different means and scales (variances 15 and up)."""
+    return np.random.default_rng(seed).normal(size=(n, D)) * SCALE + LOC
+
+
+def new_bn(student, gamma=GAMMA, beta=BETA, **options):
+    return student.call("BatchNormalization", gamma.copy(), beta.copy(), **options)
+
+
+def bn_forward(bn, x, train: bool, call: str) -> np.ndarray:
+    out = as_array(bn.call("forward", x, train), call=call)
+    expect_shape(out, x.shape, call=call, hint="forward returns gamma * x_hat + beta, shaped like x.")
+    return out
+
+
+def read_attribute(obj, name: str, shape: tuple, call: str, hint: str) -> np.ndarray:
+    """A numeric array attribute of the student's object, or a failure naming what is missing."""
+    try:
+        value = getattr(obj, name)
+    except StudentRaised as exc:
+        if exc.type_name != "AttributeError":
+            raise
+        fail(f"{call}: the object has no attribute {name!r}.", hint=hint)
+    if value is None:
+        fail(f"{call}: {name} is still None.", hint=hint)
+    array = as_array(value, call=f"{name} ({call})", hint=hint)
+    expect_shape(array, shape, call=f"{name} ({call})", hint=hint)
+    return array
+
+
+# -- forward in training ---------------------------------------------------------------------------
+
+def normalisation_hint(x: np.ndarray, out: np.ndarray) -> str:
+    """Name the mistake behind an output (with gamma = 1, beta = 0) that is not standardised."""
+    n = x.shape[0]
+    col_var = out.var(axis=0)
+    if np.allclose(out, 1.0, rtol=BN_RTOL):  # beta * x_hat + gamma with gamma = 1, beta = 0
+        return "gamma and beta are swapped: return gamma * x_hat + beta (gamma multiplies, beta is added)."
+    if np.allclose(out.mean(axis=1), 0, atol=1e-6) and not np.allclose(out.mean(axis=0), 0, atol=1e-6):
+        return ("each ROW was normalised: take the mean and variance over the batch, axis=0, so every feature "
+                "(column) is normalised across the samples.")
+    if not np.allclose(out.mean(axis=0), 0, atol=1e-6):
+        return "subtract the batch mean of every feature: mu = x.mean(axis=0); xc = x - mu."
+    if np.allclose(col_var, (n - 1) / n, rtol=1e-3):
+        return ("that is the unbiased variance (divided by N - 1): batch normalization uses the biased one, "
+                "var = np.mean(xc**2, axis=0) (divide by N).")
+    if np.allclose(col_var, 1 / x.var(axis=0), rtol=1e-3):
+        return "divide by the standard deviation sqrt(var + eps), not by the variance."
+    if np.allclose(col_var, x.var(axis=0), rtol=1e-3):
+        return "divide the centred x by std = sqrt(var + eps)."
+    return "x_hat = (x - mu) / sqrt(var + eps) with mu and var the mean and (biased) variance over axis 0."
+
+
+# -- running statistics ------------------------------------------------------------------------------
+
+def running_statistics(batches, momentum, *, swapped=False, unbiased=False, start_with_first=False,
+                       store_std=False, no_average=False) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(running_mean, running_var) after each batch: the correct rule, or one classic mistake."""
+    mean, var = np.zeros(D), np.zeros(D)
+    history = []
+    for i, x in enumerate(batches):
+        mu, v = x.mean(axis=0), x.var(axis=0, ddof=1 if unbiased else 0)
+        if store_std:
+            v = np.sqrt(v)
+        keep = (1 - momentum) if swapped else momentum
+        if no_average or (start_with_first and i == 0):
+            mean, var = mu, v
+        else:
+            mean, var = keep * mean + (1 - keep) * mu, keep * var + (1 - keep) * v
+        history.append((mean, var))
+    return history
+
+
+def running_mistakes(momentum: float) -> list[tuple[dict, float, str]]:
+    """(mistake, momentum the mistaken code uses, hint)."""
+    rule = f"running_mean <- momentum * running_mean + (1 - momentum) * mu (momentum = {momentum})"
+    mistakes = [
+        ({"swapped": True}, momentum, f"momentum weighs the OLD running value: {rule}."),
+        ({"unbiased": True}, momentum, "running_var averages the same biased batch variance used to normalise "
+                                       "(divide by N, not N - 1)."),
+        ({"start_with_first": True}, momentum, "the running statistics start as zeros, and the first batch is "
+                                               f"averaged in like every other: {rule}."),
+        ({"store_std": True}, momentum, "running_var averages the variance var, not the standard deviation."),
+        ({"no_average": True}, momentum, "the running statistics were replaced by the last batch's; average "
+                                         f"them: {rule}."),
+    ]
+    if momentum != 0.9:
+        mistakes.append(({}, 0.9, "the momentum passed to the constructor was ignored (0.9 was used): store it "
+                                  "(self.momentum = momentum) and use it."))
+    return mistakes
+
+
+def expect_running_statistics(student, momentum: float | None, seed: int) -> None:
+    options = {} if momentum is None else {"momentum": momentum}
+    momentum = 0.9 if momentum is None else momentum
+    batches = [batch(8, seed + i) for i in range(3)]
+    bn = new_bn(student, **options)
+    expected = running_statistics(batches, momentum)
+    for i, x in enumerate(batches):
+        made = f"BatchNormalization(gamma, beta{f', momentum={momentum}' if options else ''})"
+        call = f"after training forward call {i + 1} of {made}"
+        bn_forward(bn, x, True, f"forward(x{i + 1}, train_flg=True)")
+        hint = ("keep the running statistics as self.running_mean and self.running_var: zeros of shape (D,) "
+                "before the first batch, updated by every training forward call.")
+        got_mean = read_attribute(bn, "running_mean", (D,), call, hint)
+        got_var = read_attribute(bn, "running_var", (D,), call, hint)
+        want_mean, want_var = expected[i]
+        if statistics_agree((got_mean, got_var), expected[i]):
+            continue
+        fail(f"{call}: running_mean = {show(got_mean)}, running_var = {show(got_var)}; expected "
+             f"{show(want_mean)} and {show(want_var)} (the batch mean of x{i + 1} was {show(x.mean(axis=0))}, "
+             f"its variance {show(x.var(axis=0))}).",
+             hint=running_hint(got_mean, got_var, batches[:i + 1], momentum) or
+             "running_mean <- momentum * running_mean + (1 - momentum) * mu, and likewise running_var with the "
+             "batch variance; both start at zeros.")
+
+
+def statistics_agree(got: tuple, expected: tuple) -> bool:
+    return all(np.allclose(g, e, rtol=BN_RTOL, atol=BN_ATOL) for g, e in zip(got, expected))
+
+
+def running_hint(got_mean, got_var, batches, momentum) -> str | None:
+    if np.allclose(got_mean, 0) and np.allclose(got_var, 0):
+        return "the running statistics never changed: update them in every training forward call."
+    for variant, model_momentum, hint in running_mistakes(momentum):
+        mean, var = running_statistics(batches, model_momentum, **variant)[-1]
+        if statistics_agree((got_mean, got_var), (mean, var)):
+            return hint
+    return None
+
+
+# -- test mode ---------------------------------------------------------------------------------------
+
+def own_running_statistics(bn) -> tuple[np.ndarray, np.ndarray] | None:
+    """The student's running statistics when they can be read and are usable for the test-mode
+    formula (variance of at least 1, where eps cannot matter); None otherwise."""
+    try:
+        mean, var = bn.running_mean, bn.running_var
+    except StudentRaised:
+        return None
+    try:
+        mean, var = np.asarray(mean, dtype=float), np.asarray(var, dtype=float)
+    except (TypeError, ValueError):
+        return None
+    if mean.shape != (D,) or var.shape != (D,) or not np.all(np.isfinite(mean)) or not np.all(var >= 1.0):
+        return None
+    return mean, var
+
+
+# -- backward ----------------------------------------------------------------------------------------
+
+def backward_case(student, seed: int = 40, n: int = 6):
+    """Train-mode forward then backward on the student's layer and the reference's."""
+    x = batch(n, seed)
+    dout = np.random.default_rng(seed + 1).normal(size=x.shape)
+    bn = new_bn(student)
+    bn_forward(bn, x, True, "forward(x, train_flg=True)")
+    dx = as_array(bn.call("backward", dout), call="backward(dout)", hint="backward returns dx, shaped like x.")
+    expect_shape(dx, x.shape, call="backward(dout)", hint="dx has the shape of x.")
+    reference = ref.BatchNormalization(GAMMA.copy(), BETA.copy())
+    reference.forward(x, True)
+    return bn, x, dout, dx, reference, reference.backward(dout)
+
+
+def dx_models(x, dout, gamma):
+    """dx as a backward that misses one path would compute it (eps as the reference's)."""
+    n = x.shape[0]
+    xc = x - x.mean(axis=0)
+    std = np.sqrt(xc.var(axis=0) + ref.EPS)
+    dxc = gamma * dout / std
+    dvar_term = -xc * np.sum(gamma * dout * xc, axis=0) / (n * std ** 3)
+    yield dxc, ("dx only has the direct path gamma * dout / std: add the paths through the batch mean and "
+                "variance (every x[i] changes mu and var).")
+    yield dxc - dxc.mean(axis=0), "dx misses the path through the batch variance (the dvar term)."
+    yield dxc + dvar_term, "dx misses the path through the batch mean: subtract the mean over axis 0 of dxc."
+    full = dxc + dvar_term
+    full = full - full.mean(axis=0)
+    yield full / gamma, "dx must be multiplied by gamma: dx_hat = gamma * dout."
+
+
+def dgamma_dbeta_hint(name, got, x, dout, expected) -> str:
+    xc = x - x.mean(axis=0)
+    if got.shape != expected.shape:
+        return f"{name} has one value per feature: sum over the batch, axis=0."
+    if name == "dgamma":
+        if np.allclose(got, np.sum(x * dout, axis=0), rtol=GRAD_TOL):
+            return "dgamma = sum(x_hat * dout, axis=0) uses the NORMALISED x_hat, not x."
+        if np.allclose(got, np.sum(xc * dout, axis=0), rtol=GRAD_TOL):
+            return "dgamma uses x_hat = xc / std: divide the centred x by the standard deviation."
+        if np.allclose(got, np.sum(dout, axis=0), rtol=GRAD_TOL):
+            return "dgamma and dbeta are swapped: dgamma = sum(x_hat * dout), dbeta = sum(dout)."
+    else:
+        if np.allclose(got, dout.mean(axis=0), rtol=GRAD_TOL):
+            return "dbeta is the SUM of dout over the batch, not the mean."
+        x_hat = xc / np.sqrt(xc.var(axis=0) + ref.EPS)
+        if np.allclose(got, np.sum(x_hat * dout, axis=0), rtol=GRAD_TOL):
+            return "dgamma and dbeta are swapped: dgamma = sum(x_hat * dout), dbeta = sum(dout)."
+    return "dbeta = sum(dout, axis=0) and dgamma = sum(x_hat * dout, axis=0), set as self.dbeta and self.dgamma."
+
+
+# -- dropout -----------------------------------------------------------------------------------------
+
+FRACTION_TOL = 0.03
+"""Allowed |dropped fraction - dropout_ratio| over 10,000 units: the binomial standard
+deviation is at most sqrt(0.25 / 10000) = 0.005, so this is 6 standard deviations."""
+EXPECTATION_RTOL = 0.05
+"""Allowed relative gap between the mean training output and the test output over 20,000
+units: the standard error is at most 0.5% of the mean for ratios up to 0.3 (10 deviations)."""
+
+
+def seed_students_generator(student, seed: int) -> None:
+    """Seed numpy's global generator in the student's process, so np.random users get the same
+    masks on every run (students with their own generator are judged by wide statistics)."""
+    student.import_module("numpy.random").call("seed", seed)
+
+
+def dropout_train(dropout, x, call="forward(x, train_flg=True)") -> np.ndarray:
+    out = as_array(dropout.call("forward", x, True), call=call, hint="forward returns x times the mask.")
+    expect_shape(out, x.shape, call=call, hint="the output has the shape of x.")
+    return out
+
+
+def expect_dropped_fraction(student, ratio, options) -> None:
+    seed_students_generator(student, 100)
+    dropout = student.call("Dropout", *options)
+    made = f"Dropout({', '.join(map(str, options))})"
+    x = np.ones((200, 50))
+    first = dropout_train(dropout, x) == 0
+    second = dropout_train(dropout, x, "a second forward(x, train_flg=True)") == 0
+    fraction = float(first.mean())
+    if fraction == 0:
+        fail(f"{made}.forward(x, train_flg=True) on 10,000 ones dropped no unit.",
+             hint="in training, multiply x by a random mask: mask = np.random.rand(*x.shape) > dropout_ratio.")
+    if np.all(first == first[0]) or np.all(first == first[:, :1]):
+        fail(f"{made}.forward on a (200, 50) x dropped the same units in every row (or every column).",
+             hint="draw one random number per unit: a mask of x's full shape, np.random.rand(*x.shape).")
+    if abs(fraction - ratio) > FRACTION_TOL:
+        hint = "drop each unit with probability dropout_ratio: mask = np.random.rand(*x.shape) > dropout_ratio."
+        if abs(fraction - (1 - ratio)) <= FRACTION_TOL:
+            hint = ("you KEPT units with probability dropout_ratio: a unit is dropped when its random number is "
+                    "below the ratio, so mask = np.random.rand(*x.shape) > dropout_ratio.")
+        fail(f"{made}.forward(x, train_flg=True) on 10,000 ones dropped {fraction:.1%} of the units; expected "
+             f"{ratio:.0%} (within ±{FRACTION_TOL:.0%}).", hint=hint)
+    if np.array_equal(first, second):
+        fail(f"two forward calls of {made} dropped exactly the same units.",
+             hint="draw a new mask on every forward call (do not re-seed the generator inside forward).")
+
+
+# -- weight initialisation scales -------------------------------------------------------------------
+
+def init_hint(got: float, n: int, name: str) -> str:
+    """Name the formula the student's value came from, among the usual mix-ups."""
+    if name == "xavier_std":
+        candidates = [(np.sqrt(2 / n), "sqrt(2 / n_in) is He's scale; Xavier's is 1 / sqrt(n_in)."),
+                      (1 / n, "take the square root: 1 / sqrt(n_in), not 1 / n_in."),
+                      (np.sqrt(n), "the standard deviation shrinks as n_in grows: 1 / sqrt(n_in).")]
+    else:
+        candidates = [(1 / np.sqrt(n), "1 / sqrt(n_in) is Xavier's scale; He's is sqrt(2 / n_in)."),
+                      (2 / n, "take the square root: sqrt(2 / n_in), not 2 / n_in."),
+                      (2 / np.sqrt(n), "the 2 goes inside the square root: sqrt(2 / n_in)."),
+                      (np.sqrt(n / 2), "sqrt(2 / n_in): n_in divides 2, not the other way round.")]
+    for value, hint in candidates:
+        if np.isclose(got, value, rtol=1e-6):
+            return hint
+    return "xavier_std(n_in) = 1 / sqrt(n_in); he_std(n_in) = sqrt(2 / n_in)."
+
+
+def expect_init_scale(student, name: str) -> None:
+    for n in (100, 50, 784, 1):
+        got = as_float(student.call(name, n), call=f"{name}({n})")
+        expect_close(got, getattr(ref, name)(n), call=f"{name}({n})", rtol=1e-9, atol=0,
+                     hint=init_hint(got, n, name))

@@ -1,0 +1,159 @@
+"""Every exercise of the catalog against its tests/cases/exerciseN/verdicts.toml: the reference gets
+full marks, the untouched handout scores zero, and each case gets the verdict its table gives;
+and the reader of those tables refuses, by name, what it cannot read."""
+
+import pytest
+
+from conftest import CASES, assert_caught, assert_full_marks, assert_stub_scores_zero, failed_checks
+from grader.catalog import EXERCISES, get_exercise
+from grader.checks.runner import list_checks
+from grader.course.verdicts import Verdict, VerdictsError, case_folders, load_verdicts
+
+MNIST_EXERCISES = ("exercise4", "exercise7")
+"""Exercises whose checks train on MNIST."""
+SHARED_MNIST = get_exercise("exercise7").stub_path.parents[3] / "shared" / "data" / "mnist"
+
+
+def readable_verdicts(exercise: str) -> dict[str, Verdict]:
+    """The exercise's verdicts for parametrising; {} when its file cannot be read, which
+    test_verdicts_file_lists_every_case_folder then reports with the reader's message."""
+    try:
+        return load_verdicts(exercise)
+    except VerdictsError:
+        return {}
+
+
+CASE_PARAMS = [pytest.param(exercise, verdict, id=f"{exercise}/{case}")
+               for exercise in EXERCISES for case, verdict in sorted(readable_verdicts(exercise).items())]
+
+
+@pytest.fixture
+def course_data(monkeypatch):
+    """use(exercise): tests (and CI) train exercises 4 and 7 on the course's copy of MNIST beside
+    the repository (MNIST_DATA_DIR, grader/mnist.py's documented default)."""
+
+    def use(exercise: str) -> None:
+        if exercise in MNIST_EXERCISES:
+            monkeypatch.setenv("MNIST_DATA_DIR", str(SHARED_MNIST))
+
+    return use
+
+
+@pytest.mark.parametrize("exercise", list(EXERCISES))
+def test_reference_gets_full_marks(grade_reference, course_data, exercise):
+    """Does the reference solution get every point (a timed MNIST run included)?"""
+    course_data(exercise)
+    assert_full_marks(grade_reference(exercise))
+
+
+@pytest.mark.parametrize("exercise", list(EXERCISES))
+def test_stub_scores_zero_with_not_implemented(grade, course_data, exercise):
+    """Does the untouched handout score zero, every check saying 'not implemented yet'?"""
+    course_data(exercise)
+    assert_stub_scores_zero(grade(exercise, get_exercise(exercise).stub_path.parent))
+
+
+@pytest.mark.parametrize("exercise, verdict", CASE_PARAMS)
+def test_case_verdict(grade, course_data, monkeypatch, exercise, verdict):
+    """Does each buggy case lose points on the check naming its mistake (and, where its table
+    says so, on exactly the other checks it lists), and each correct one get full marks?"""
+    course_data(exercise)
+    options = quicker_grading(exercise, verdict, monkeypatch)
+    result = grade(exercise, CASES / exercise / verdict.case, **options)
+    if verdict.full_marks:
+        assert_full_marks(result)
+        return
+    assert_caught(result, verdict.check, verdict.words)
+    if verdict.also_fails is not None:
+        assert failed_checks(result) == {verdict.check, *verdict.also_fails}
+
+
+def quicker_grading(exercise: str, verdict: Verdict, monkeypatch) -> dict:
+    """Grading options for a case. Exercise 7's buggy cases skip the timed MNIST run (it costs
+    seconds and says nothing about their mistake) and run only the hidden checks when the
+    check they must fail is hidden; its correct cases are graded in full."""
+    if exercise != "exercise7" or verdict.full_marks:
+        return {}
+    from grader.checks.exercise7 import mnist_run
+
+    monkeypatch.setattr(mnist_run, "check", lambda student, options: None)
+    visibility = {name: seen for name, _, seen, _ in list_checks(get_exercise(exercise))}[verdict.check]
+    return {"visibility": "hidden" if visibility == "hidden" else None}
+
+
+@pytest.mark.parametrize("exercise", list(EXERCISES))
+def test_verdicts_file_lists_every_case_folder(exercise):
+    """Does the exercise's verdicts.toml read cleanly, with one entry per case folder and no other?"""
+    verdicts = load_verdicts(exercise)
+    assert set(verdicts) == {p.name for p in case_folders(get_exercise(exercise))}
+
+
+# -- the reader refuses what it cannot read --------------------------------------------------------
+CHECKS = {"softmax_vector", "softmax_batch_rows"}
+
+
+def write_cases(root, text: str, folders=("bug_axis", "ok_loops")):
+    exercise = root / "exercise1"
+    for name in folders:
+        (exercise / name).mkdir(parents=True)
+    (exercise / "verdicts.toml").write_text(text)
+    return root
+
+
+def test_reader_gives_each_case_its_verdict(tmp_path):
+    """Are a buggy case's check, words, why and also_fails, and a correct case's full marks, read as written?"""
+    root = write_cases(tmp_path, '[bug_axis]\ncheck = "softmax_vector"\nwords = "axis=-1"\nwhy = "hard-codes axis=1"\n'
+                                 'also_fails = ["softmax_batch_rows"]\n\n[ok_loops]\nfull_marks = true\n')
+    verdicts = load_verdicts("exercise1", root, check_names=CHECKS)
+    assert verdicts["bug_axis"] == Verdict("bug_axis", "softmax_vector", "axis=-1", "hard-codes axis=1",
+                                           frozenset({"softmax_batch_rows"}))
+    assert verdicts["ok_loops"].full_marks and verdicts["ok_loops"].check is None
+    assert not verdicts["bug_axis"].full_marks
+
+
+@pytest.mark.parametrize("text, entry, words", [
+    ('[bug_axis]\ncheck = "softmax_vector"\nword = "axis"\n', "[bug_axis]", "unknown key word"),
+    ('[bug_axis]\ncheck = "softmax_vector"\n', "[bug_axis]", "missing words"),
+    ('[bug_axis]\nwords = "axis"\n', "[bug_axis]", "missing check"),
+    ('[bug_axis]\ncheck = "softmax_vector"\nwords = ""\n', "[bug_axis]", "words must be a non-empty string"),
+    ('[bug_axis]\nfull_marks = true\n', "[bug_axis]", "must lose points"),
+    ('[bug_axis]\ncheck = "softmax_rows"\nwords = "axis"\n', "[bug_axis]", "'softmax_rows' is not a check"),
+    ('[bug_axis]\ncheck = "softmax_vector"\nwords = "axis"\nalso_fails = ["nope"]\n', "[bug_axis]",
+     "also_fails names nope"),
+    ('[ok_loops]\ncheck = "softmax_vector"\nwords = "axis"\n', "[ok_loops]", "gets full_marks = true"),
+    ('[ok_loops]\nfull_marks = false\n', "[ok_loops]", "full_marks can only be true"),
+    ('bug_axis = "softmax_vector"\n', "[bug_axis]", "must be a table"),
+])
+def test_reader_names_the_file_and_entry_it_cannot_read(tmp_path, text, entry, words):
+    """Is an entry that cannot be read as meant refused with the file, the entry and the reason?"""
+    correct = {"[bug_axis]": '[ok_loops]\nfull_marks = true\n', "[ok_loops]":
+               '[bug_axis]\ncheck = "softmax_vector"\nwords = "axis"\n'}[entry]
+    root = write_cases(tmp_path, text + "\n" + correct)
+    with pytest.raises(VerdictsError) as caught:
+        load_verdicts("exercise1", root, check_names=CHECKS)
+    message = str(caught.value)
+    assert str(root / "exercise1" / "verdicts.toml") in message and entry in message and words in message
+
+
+@pytest.mark.parametrize("folders, words", [
+    (("bug_axis", "ok_loops", "bug_new"), "no entry for the case folder(s) bug_new"),
+    (("bug_axis",), "[ok_loops]: no case folder of that name"),
+])
+def test_reader_refuses_a_table_that_differs_from_the_case_folders(tmp_path, folders, words):
+    """Is a case folder without an entry, or an entry without a folder, refused by name?"""
+    root = write_cases(tmp_path, '[bug_axis]\ncheck = "softmax_vector"\nwords = "axis"\n\n[ok_loops]\n'
+                                 'full_marks = true\n', folders)
+    with pytest.raises(VerdictsError, match="verdicts.toml") as caught:
+        load_verdicts("exercise1", root, check_names=CHECKS)
+    assert words in str(caught.value)
+
+
+def test_reader_refuses_a_missing_or_broken_file(tmp_path):
+    """Are case folders without a verdicts.toml, or a file that is not TOML, refused by the file's name?"""
+    (tmp_path / "exercise1" / "bug_axis").mkdir(parents=True)
+    with pytest.raises(VerdictsError, match="verdicts.toml: missing"):
+        load_verdicts("exercise1", tmp_path, check_names=CHECKS)
+    (tmp_path / "exercise1" / "verdicts.toml").write_text("[bug_axis\n")
+    with pytest.raises(VerdictsError, match="verdicts.toml: not valid TOML"):
+        load_verdicts("exercise1", tmp_path, check_names=CHECKS)
+    assert load_verdicts("exercise2", tmp_path, check_names=CHECKS) == {}
