@@ -139,6 +139,20 @@ class GradeResult:
         write_atomic(Path(path), self.to_json())
 
 
+OUTPUT_CUT_MARKER = "more bytes of output were cut"
+"""The words of the notice the sandbox ends a cut flood of output with (cut_notice); no other
+line of the grader's own contains them, so the HTML report can keep that line in view."""
+
+
+def cut_notice(dropped: int, kept: int) -> str:
+    """The last line of a student's output that was cut: how much was dropped and kept."""
+    return f"… [{dropped:,} {OUTPUT_CUT_MARKER}; only the first {kept:,} are kept]"
+
+
+def is_cut_notice(line: str) -> bool:
+    return line.startswith("… [") and OUTPUT_CUT_MARKER in line and line.endswith("]")
+
+
 def _json_default(value: Any) -> Any:
     """Details may hold numpy scalars or arrays from a check; JSON gets plain numbers."""
     if hasattr(value, "tolist"):

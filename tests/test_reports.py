@@ -12,7 +12,7 @@ from html.parser import HTMLParser
 from grader.report import charts
 from grader.report import html as report_html
 from grader.results import CheckResult, GradeResult
-from grader.student_output import OUTPUT_CUT_MARKER
+from grader.results import OUTPUT_CUT_MARKER
 
 HOSTILE = "<script>alert('pwned')</script><img src=x onerror=alert(1)>"
 

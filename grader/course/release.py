@@ -212,7 +212,7 @@ def _run_python(script: str, args: list[str], cwd: Path) -> dict:
     """Run `script` in a fresh interpreter whose `grader` is the one found in `cwd`."""
     from grader import mnist
 
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTEST_CURRENT_TEST")}
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     env["PYTHONPATH"] = str(cwd)
     if mnist.SHARED_DIR.is_dir():  # the bundle's grader does not sit beside the course's offline copy
         env.setdefault(mnist.ENV_VAR, str(mnist.SHARED_DIR))

@@ -29,8 +29,7 @@ import jinja2
 
 from grader.catalog import EXERCISES, PROJECT_ROOT
 from grader.report import charts
-from grader.results import GradeResult, write_atomic
-from grader.student_output import is_cut_notice
+from grader.results import GradeResult, is_cut_notice, write_atomic
 
 TEMPLATES = PROJECT_ROOT / "templates"
 OUTPUT_MAX_LINES = 200
@@ -148,7 +147,7 @@ def cut_output(text: str) -> dict:
     """The student's output, cut by lines and characters; says how much was left out.
 
     The sandbox already keeps only the start of a flood and ends it with a notice saying so
-    (student_output.is_cut_notice). That notice stays the last line shown, however much this
+    (results.is_cut_notice). That notice stays the last line shown, however much this
     cuts too: otherwise the usual case, a flood longer than the report shows, would hide it."""
     lines = (text or "").splitlines()
     notice = lines.pop() if lines and is_cut_notice(lines[-1]) else ""

@@ -11,6 +11,7 @@ import threading
 import time
 from typing import Any
 
+from grader.results import cut_notice
 from grader.sandbox import codec
 from grader.sandbox.errors import (CONTROL_CHARS, IMPORTING, ChannelBroken, ImportFailed, StudentAttributeError,
                                    StudentCodeError, StudentCrashed, StudentRaised, StudentTimeout)
@@ -50,7 +51,7 @@ class OutputCollector(threading.Thread):
         as � too, so printed output can never pass itself off as the grader's own lines."""
         text = CONTROL_CHARS.sub("\ufffd", self.kept.decode("utf-8", errors="replace"))
         if self.dropped:
-            text += f"\n… [{self.dropped:,} more bytes of output were cut; only the first {OUTPUT_LIMIT:,} are kept]"
+            text += "\n" + cut_notice(self.dropped, OUTPUT_LIMIT)
         return text
 
 
