@@ -30,6 +30,10 @@ class Exercise:
     an allocation past it raises MemoryError) and, for the submission's processes together, its
     own process's memory plus shared memory and files in the private /tmp and /dev/shm (watched by
     the sandbox's zygote). Reserved but unused address space is not counted: CUDA reserves ~17.5 GB."""
+    notebook_whole_cells: bool = False
+    """Run a notebook submission's code cells whole. By default only their definitions run
+    (grader/notebook_definitions.py), so a training run left in a cell costs no time; an exercise
+    whose checks need the notebook's top-level code sets this."""
 
     @property
     def checks_dir(self) -> Path:

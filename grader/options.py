@@ -15,8 +15,9 @@ from pathlib import Path
 
 from grader.catalog import Exercise
 
-ISOLATION_LEVELS = ("auto", "bwrap", "process")
-"""auto: the strongest level this machine supports (docs/security.md)."""
+ISOLATION_LEVELS = ("auto", "bwrap", "process", "local")
+"""auto: the strongest level this machine supports; local: the portable one for macOS and
+Windows, feedback rather than grades (docs/security.md)."""
 DEVICES = ("auto", "cpu", "cuda")
 """Where timed PyTorch training runs; auto: CUDA when the sandbox can use it, else the CPU."""
 

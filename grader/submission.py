@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from grader.catalog import Exercise
+from grader.notebook_definitions import definitions_only, not_run_notes
 
 MAX_FILES = 200
 MAX_TOTAL_BYTES = 20 << 20
@@ -117,7 +118,11 @@ def _from_tree(tree: dict[str, bytes], exercise: Exercise, origin: str) -> Submi
     notebooks = [p for p in tree if p.endswith(".ipynb")]
     if len(notebooks) == 1 and not python_files or len(notebooks) == 1 and len(tree) == 1:
         cells = notebook_cells(tree[notebooks[0]], notebooks[0])
-        return Submission({}, {"kind": "cells", "cells": cells, "path": notebooks[0]}, origin)
+        notes = []
+        if not exercise.notebook_whole_cells:
+            cells, not_run = definitions_only(cells)
+            notes = not_run_notes(not_run)
+        return Submission({}, {"kind": "cells", "cells": cells, "path": notebooks[0]}, origin, notes=notes)
     if len(tree) == 1 and python_files:
         name = python_files[0]
         return Submission({target: tree[name]}, {"kind": "file", "path": target}, origin,
@@ -136,8 +141,12 @@ def notebook_cells(data: bytes, name: str) -> list[str]:
     except Exception as exc:  # nbformat raises several unrelated types for broken files
         raise SubmissionError(f"{name} is not a readable Jupyter notebook ({type(exc).__name__}: "
                               f"{str(exc)[:120]}); save it again from Jupyter") from None
-    return [_plain_python(cell.source) for cell in notebook.cells if cell.cell_type == "code"
-            and not cell.source.lstrip().startswith("%%")]
+    return [CELL_MAGIC_SKIPPED if cell.source.lstrip().startswith("%%") else _plain_python(cell.source)
+            for cell in notebook.cells if cell.cell_type == "code"]
+
+
+CELL_MAGIC_SKIPPED = "pass  # IPython cell magic (%%) skipped by the grader\n"
+"""Stands in for a cell the grader cannot run, so cells keep the numbers the student sees."""
 
 
 def _plain_python(source: str) -> str:

@@ -84,8 +84,18 @@ NEEDS_BWRAP = {
     "shm_files_bomb": "at the 'process' level /dev/shm is the machine's own, not the sandbox's to count",
 }
 NEEDS_FILE_PROTECTION = {"overwrite_json", "canary_writer"}
+NOT_CONTAINED_LOCALLY = {
+    "kill_parent": "at the 'local' level the student's code runs as the person grading, beside the grader, and "
+                   "can signal the grader itself",
+    "double_fork_escape": "at the 'local' level a process that starts its own session and leaves the process tree "
+                          "is out of the grader's reach (no subreaper)",
+    "shared_memory_bomb": "the 'local' level has no memory watch: only the rlimits the system offers",
+}
+"""What the portable `local` level does not contain (docs/security.md): skipped there with the reason."""
 SLOW = {"hang_in_function", "huge_output", "hang_at_import"}
-"""Cases that spend their whole time budget: graded at the strongest level only."""
+"""Cases that spend their whole time budget: graded at the strongest level, and at `local`,
+whose own way of ending hangs and floods they test."""
+HOSTILE_LEVELS = [*LEVELS, "local"]
 
 
 # -- the sandboxes, the canaries, the processes ---------------------------------------------
@@ -253,9 +263,10 @@ def test_every_hostile_folder_is_in_the_table():
 def cases_and_levels():
     strongest = usable_levels()[0]
     for case in sorted(EXPECTED):
-        for level in LEVELS:
-            marks = [pytest.mark.skip(reason="spends its whole time budget: graded at the strongest level only")] \
-                if case in SLOW and level != strongest else []
+        for level in HOSTILE_LEVELS:
+            marks = [pytest.mark.skip(reason="spends its whole time budget: graded at the strongest level and "
+                                             "at local only")] \
+                if case in SLOW and level not in (strongest, "local") else []
             yield pytest.param(case, level, id=f"{case}-{level}", marks=marks)
 
 
@@ -265,11 +276,14 @@ def test_hostile_submission(case, level, sandboxes, tmp_path):
     within its time limit, leaving no process behind, no canary changed, and the next
     student's grade untouched?"""
     launcher = sandbox_for(sandboxes, level)
-    if level == "process" and case in NEEDS_BWRAP:
-        pytest.skip(NEEDS_BWRAP[case] + " (docs/security.md)")
+    if level in ("process", "local") and case in NEEDS_BWRAP:
+        pytest.skip(NEEDS_BWRAP[case].replace("'process'", repr(level)) + " (docs/security.md)")
+    if level == "local" and case in NOT_CONTAINED_LOCALLY:
+        pytest.skip(NOT_CONTAINED_LOCALLY[case] + " (docs/security.md)")
     if case in NEEDS_FILE_PROTECTION and not files_protected(launcher):
-        pytest.skip("at the 'process' level the student's code can write whatever the grading user can "
-                    "(no sandbox user: the grader is not root, or that user cannot reach Python here)")
+        pytest.skip(f"at the {level!r} level the student's code can write whatever the grading user can "
+                    "(no sandbox user: `local` never switches users, elsewhere the grader is not root or that "
+                    "user cannot reach Python here)")
     canaries = Canaries(launcher, tmp_path / "outside")
     server = LoopbackServer()
     try:

@@ -246,49 +246,97 @@ def run(command: list, cwd: Path, env: dict | None = None) -> subprocess.Complet
     return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
 
 
-def test_student_installs_offline_and_grades(student_release, tmp_path):
-    """Unzip, `pip install --no-build-isolation -e .` offline in a fresh virtual environment, then
-    `grade exercise1`: the stub scores zero on the public checks only, the reference pasted in gets
-    them all, the student is told hidden checks run when the instructor grades, and the
-    instructor's commands are not offered."""
-    with zipfile.ZipFile(student_release.with_suffix(".zip")) as zf:
-        zf.extractall(tmp_path)
-    course = tmp_path / "dlcourse"
-    venv = tmp_path / "venv"
-    assert run([sys.executable, "-m", "venv", "--without-pip", str(venv)], tmp_path).returncode == 0
+def install_offline(zipped: Path, where: Path) -> tuple[Path, Path, dict]:
+    """Unzip a bundle and `pip install --no-build-isolation -e .` it offline into a fresh virtual
+    environment, as a student without internet access would; (course folder, venv, environment)."""
+    with zipfile.ZipFile(zipped) as zf:
+        zf.extractall(where)
+    course = where / zipped.stem
+    venv = where / "venv"
+    assert run([sys.executable, "-m", "venv", "--without-pip", str(venv)], where).returncode == 0
     python = venv / "bin" / "python"
     # numpy, torch, click... come from this interpreter's site-packages (a venv or not), listed in a
     # .pth file; this project's own editable install there is not loaded (its .pth is not read).
-    own_site = run([str(python), "-c", "import site; print(site.getsitepackages()[0])"], tmp_path).stdout.strip()
+    own_site = run([str(python), "-c", "import site; print(site.getsitepackages()[0])"], where).stdout.strip()
     (Path(own_site) / "_course_dependencies.pth").write_text("\n".join(site.getsitepackages()) + "\n")
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
     env.update(PIP_NO_INDEX="1", PIP_FIND_LINKS="", PATH=f"{venv / 'bin'}:{env['PATH']}")
     installed = run([sys.executable, "-m", "pip", "--python", str(python), "install", "--no-build-isolation",
                      "--no-index", "-q", "-e", "."], course, env)
     assert installed.returncode == 0, installed.stderr[-2000:]
-    grade = str(venv / "bin" / "grade")
-    where = run([str(python), "-c", "import grader, importlib.util as u; print(grader.__file__, u.find_spec('reference'))"],
-                tmp_path, env).stdout
-    assert where.startswith(str(course / "grader")) and where.rstrip().endswith("None"), where
+    where_from = run([str(python), "-c", "import grader, importlib.util as u; "
+                      "print(grader.__file__, u.find_spec('reference'))"], where, env).stdout
+    assert where_from.startswith(str(course / "grader")) and where_from.rstrip().endswith("None"), where_from
+    return course, venv, env
 
-    stub = run([grade, "exercise1", "--json", "stub.json"], course, env)
+
+@pytest.fixture(scope="module")
+def installed_student_release(student_release, tmp_path_factory):
+    return install_offline(student_release.with_suffix(".zip"), tmp_path_factory.mktemp("student"))
+
+
+@pytest.mark.parametrize("isolation", ["auto", "local"])
+def test_student_installs_offline_and_grades(installed_student_release, isolation):
+    """Installed offline, does `grade exercise1` (at `auto`, and at the portable `local` level a
+    Mac or Windows laptop gets) score the stub zero on the public checks only, the reference
+    pasted in all of them, tell the student hidden checks run when the instructor grades, and
+    not offer the instructor's commands?"""
+    course, venv, env = installed_student_release
+    grade = str(venv / "bin" / "grade")
+    own_copy = course / "exercises" / "exercise1" / "losses.py"
+    shutil.copy(EXERCISE1.stub_path, own_copy)
+    stub = run([grade, "exercise1", "--isolation", isolation, "--json", "stub.json"], course, env)
     assert stub.returncode == 0, stub.stderr[-2000:]
     assert "Hidden checks run when your instructor grades" in stub.stdout
     result = json.loads((course / "stub.json").read_text())
     assert result["score"] == 0 and result["max_score"] > 0
+    assert result["isolation"] != "local" if isolation == "auto" else result["isolation"] == "local"
     assert {c["visibility"] for c in result["checks"]} == {"public"}
     assert all("not implemented yet" in c["message"] for c in result["checks"])
 
-    shutil.copy(EXERCISE1.reference_path, course / "exercises" / "exercise1" / "losses.py")
-    solved = run([grade, "exercise1", "--json", "solved.json"], course, env)
+    shutil.copy(EXERCISE1.reference_path, own_copy)
+    solved = run([grade, "exercise1", "--isolation", isolation, "--json", "solved.json"], course, env)
     result = json.loads((course / "solved.json").read_text())
     assert result["score"] == result["max_score"] == len(result["checks"]) > 0, solved.stdout
     assert "Hidden checks run when your instructor grades" in solved.stdout
+    assert ("feedback for you, not your instructor's grade" in solved.stdout) is (isolation == "local")
 
     helped = run([grade, "--help"], course, env)
     assert "release" not in helped.stdout and "check-course" not in helped.stdout
     refused = run([grade, "release", "--out", "x"], course, env)
     assert refused.returncode == 2 and "for instructors" in refused.stderr
+
+
+def readme_commands(readme: str) -> list[str]:
+    """The commands a bundle's README tells students to run: its indented command lines (without
+    their comments) and the commands it names inline (`grade list`)."""
+    lines = [re.sub(r"\s+#.*$", "", m) for m in re.findall(r"^    ((?:grade|pip) .*)$", readme, re.MULTILINE)]
+    inline = re.findall(r"`((?:grade|pip) [^`]+)`", readme)
+    return list(dict.fromkeys(lines + inline))
+
+
+def test_readme_commands_are_found():
+    """Does readme_commands find what a README says to run, comments cut, each once?"""
+    readme = ("Install:\n\n    pip install -e .\n\nthen\n\n    grade exercise1      # checks it\n"
+              "\n`grade list` shows them; `grade exercise1` again.\n")
+    assert readme_commands(readme) == ["pip install -e .", "grade exercise1", "grade list"]
+
+
+def test_every_command_in_the_readme_runs_in_the_installed_bundle(course_bundle, tmp_path):
+    """Installed offline with every exercise, does each command the bundle's README names run
+    without a traceback (`grade list` used to crash at exercise 4 on the reference's stand-ins)?"""
+    course, venv, env = install_offline(course_bundle.with_suffix(".zip"), tmp_path)
+    commands = readme_commands((course / "README.md").read_text())
+    grades = [c for c in commands if c.startswith("grade ")]
+    assert "grade list" in grades and len(grades) >= 3, commands
+    # the pip commands: install_offline ran the offline one; the other needs a package index
+    assert {c for c in commands if c.startswith("pip ")} == {"pip install -e .", "pip install --no-build-isolation -e ."}
+    for command in grades:
+        done = run([str(venv / "bin" / "grade"), *command.split()[1:]], course, env)
+        screen = done.stdout + done.stderr
+        assert done.returncode == 0 and "Traceback" not in screen, f"{command}:\n{screen[-2000:]}"
+    listed = run([str(venv / "bin" / "grade"), "list"], course, env).stdout
+    assert all(exercise.name in listed for exercise in READY), listed
 
 
 GRADE_CASES = """

@@ -125,3 +125,65 @@ def test_content_hash_changes_with_the_code(tmp_path):
     before = load_submission(folder, EXERCISE).content_hash
     (folder / "losses.py").write_text(REFERENCE.read_text() + "\n# edited\n")
     assert load_submission(folder, EXERCISE).content_hash != before
+
+
+EXPERIMENT_CELLS = [
+    "import time\nfor _ in range(10**9):\n    pass\n",
+    "LEARNING_RATE = 0.1\nSHAPE = (LEARNING_RATE, 3)\ntime.sleep(60)\nhistory = run_experiment(SHAPE)\n",
+]
+
+
+def test_notebook_experiments_are_not_run_and_are_listed(grade, tmp_path):
+    """A notebook with correct exercise-1 definitions and cells running a billion-step loop and
+    a one-minute sleep: full marks within the check timeouts, and the output names each
+    statement that was not run by its code cell and line?"""
+    path = tmp_path / "experiments.ipynb"
+    path.write_text(notebook_of(REFERENCE.read_text(), [nbformat.v4.new_code_cell(c) for c in EXPERIMENT_CELLS]))
+    result = grade("exercise1", path)
+    assert result.score == result.max_score, [c.message for c in result.checks if not c.passed]
+    assert "code cell 1, line 2: a `for` loop (`for _ in range(10**9):`): not run by the grader" in result.output
+    assert "code cell 2, line 3: a call (`time.sleep(60)`): not run by the grader" in result.output
+    assert "code cell 2, line 4: an assignment that runs code" in result.output
+    assert "3 other statements were left out" in result.output
+    assert "line 1" not in result.output and "LEARNING_RATE" not in result.output  # a definition is run quietly
+
+
+def test_definitions_keep_their_line_numbers_and_names():
+    """Does a skipped statement leave the lines of the kept code where they were (tracebacks
+    name the student's lines), and do kept assignments make their names usable later on?"""
+    from grader.notebook_definitions import definitions_only
+
+    cells = ["import numpy as np\nprint('training')\nEPS = np.float64(1e-7)\n",
+             "SCALE = EPS * 2\nlosses = [train() for _ in range(3)]\n\ndef f(x):\n    return x / SCALE\n"]
+    kept, not_run = definitions_only(cells)
+    assert [len(c.splitlines()) for c in kept] == [len(c.splitlines()) for c in cells]
+    assert kept[1].splitlines()[3] == "def f(x):"
+    assert [(n.cell, n.line) for n in not_run] == [(1, 2), (2, 2)]
+    namespace = {}
+    for cell in kept:
+        exec(compile(cell, "<cell>", "exec"), namespace)
+    assert namespace["f"](2e-7) == pytest.approx(1.0)
+    assert "losses" not in namespace
+
+
+def test_definitions_inside_if_and_try_are_kept_only_whole():
+    """Is an optional import in try/except kept, and an `if` that trains skipped as a whole?"""
+    from grader.notebook_definitions import definitions_only
+
+    cells = ["try:\n    import torch\nexcept ImportError:\n    torch = None\n",
+             "if torch is None:\n    fit()\nelse:\n    DEVICE = 'cpu'\n"]
+    kept, not_run = definitions_only(cells)
+    assert kept[0] == cells[0]
+    assert [(n.cell, n.line, n.what.split(" (")[0]) for n in not_run] == [(2, 1, "an `if` block that runs code")]
+
+
+def test_an_exercise_can_run_whole_cells(tmp_path):
+    """With the catalog's notebook_whole_cells flag, does every cell run as written, with no note?"""
+    import dataclasses
+
+    path = tmp_path / "whole.ipynb"
+    path.write_text(notebook_of(REFERENCE.read_text(), [nbformat.v4.new_code_cell(EXPERIMENT_CELLS[1])]))
+    whole = load_submission(path, dataclasses.replace(EXERCISE, notebook_whole_cells=True))
+    assert EXPERIMENT_CELLS[1] in whole.entry["cells"] and whole.notes == []
+    filtered = load_submission(path, EXERCISE)
+    assert EXPERIMENT_CELLS[1] not in filtered.entry["cells"] and len(filtered.notes) == 3

@@ -11,6 +11,7 @@ import contextlib
 import io
 import sys
 import time
+import types
 from pathlib import Path
 from typing import Callable
 
@@ -150,8 +151,18 @@ def list_checks(exercise: Exercise, visibility: str | None = None) -> list[tuple
     for path in check_files(exercise, visibility):
         module = importlib.import_module(f"grader.checks.{exercise.name}.{path.stem}")
         for name, func in vars(module).items():
-            meta = getattr(func, "grader_check", None)
-            if name.startswith("test_") and meta:
+            meta = _check_marker(name, func)
+            if meta:
                 doc = (func.__doc__ or "").strip().splitlines()
                 found.append((name.removeprefix("test_"), meta["points"], meta["visibility"], doc[0] if doc else ""))
     return found
+
+
+def _check_marker(name: str, value: object) -> dict | None:
+    """The @public/@hidden marker of a check function, else None. Only plain functions named
+    test_* are asked: a module also holds other objects, e.g. in the students' bundle the
+    reference's stand-ins (grader/course/oracle/replay.py), which answer any attribute they
+    were not recorded with by raising ReferenceUnavailable."""
+    if not name.startswith("test_") or not isinstance(value, types.FunctionType):
+        return None
+    return getattr(value, "grader_check", None)

@@ -77,8 +77,16 @@ def render_report(result: GradeResult, audience: str = "student") -> str:
                    "max_score": sum(c.max_score for c in hidden), "passed": sum(c.passed for c in hidden)},
         "hidden_not_run": not any(c.visibility == "hidden" for c in result.checks),
         "output": cut_output(result.output),
+        "feedback_only": feedback_notice(result.isolation),
     }
     return environment().get_template("report.html").render(**context)
+
+
+def feedback_notice(isolation: str) -> str:
+    """What the page says about a score graded at the `local` level (grader/sandbox/local.py)."""
+    from grader.report import LOCAL_FEEDBACK_NOTICE
+
+    return LOCAL_FEEDBACK_NOTICE if isolation == "local" else ""
 
 
 def write_report(result: GradeResult, path: Path, audience: str = "student") -> None:

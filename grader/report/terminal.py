@@ -49,6 +49,10 @@ def render_total(result: GradeResult) -> str:
     colour = "green" if result.max_score and result.score == result.max_score else "yellow"
     lines = [click.style(total, bold=True, fg=colour)
              + f"   ({result.seconds:.2f} s, isolation: {result.isolation or '-'})"]
+    if result.isolation == "local":
+        from grader.report import LOCAL_FEEDBACK_NOTICE
+
+        lines.append(click.style(LOCAL_FEEDBACK_NOTICE, fg="blue"))
     if result.grader_faults:
         lines.append(click.style(f"{len(result.grader_faults)} check(s) could not run on this machine: a problem of the "
                                  f"grader, not of your code (see the message above); they need grading again.",

@@ -1,11 +1,14 @@
 """The student's side of the sandbox: load the submission, then answer the grader's requests.
 
-Runs in a process forked from the zygote (zygote.py) after limits are applied. It only
+Runs in a process forked from the zygote (zygote.py) after limits are applied, or, at the
+portable `local` level, in a fresh Python process started by local_child.py. It only
 executes what the grader asks (call a function, read an attribute, ...) and sends back the
 *values* the student's code produced; it never decides anything about the score. Objects
 that are not plain data stay here and are sent as handles.
 
-Copied into the sandbox: imports only the standard library, numpy and codec.py.
+Copied into the sandbox: imports only the standard library, numpy and codec.py. What only
+Linux has (fork, prctl, resource, setuid) is imported or called where it is used, never at the
+top, so local_child.py can import this file on macOS and Windows too.
 """
 
 from __future__ import annotations
@@ -13,7 +16,6 @@ from __future__ import annotations
 import importlib.util
 import linecache
 import os
-import resource
 import signal
 import socket
 import sys
@@ -326,7 +328,14 @@ def apply_limits(limits: dict, *, own_user: bool = False) -> None:
     stacks), not RLIMIT_AS (address space): starting CUDA reserves ~17.5 GB of address space it
     never uses (PROT_NONE), so under RLIMIT_AS even the reference of exercise 7 failed on a GPU.
     An allocation over the limit still raises MemoryError in the student's code. Shared memory,
-    which RLIMIT_DATA does not count, is watched by the zygote (zygote.MemoryWatch)."""
+    which RLIMIT_DATA does not count, is watched by the zygote (zygote.MemoryWatch).
+    Where there is no `resource` module (Windows), nothing is limited: only the `local` level
+    runs there, and its limits are the grader's deadlines (docs/security.md)."""
+    try:
+        import resource
+    except ImportError:
+        return
+
     def cap(which: int, value: int) -> None:
         try:
             resource.setrlimit(which, (value, value))
@@ -361,33 +370,48 @@ def bootstrap(config: dict, rpc_fd: int, out_fd: int) -> None:
         for stream in (sys.stdout, sys.stderr):  # the process may be killed: keep nothing in a buffer
             stream.reconfigure(line_buffering=True, write_through=True)
         _sock = socket.socket(fileno=rpc_fd)
-        os.chdir(config["workdir"])
-        os.environ.clear()
-        os.environ.update(config.get("env", {}))
-        os.environ.setdefault("TMPDIR", config["workdir"])  # temporary files stay in this submission's folder
-        sys.path[:0] = [config["student_dir"], config["pkgs_dir"]]
+        enter_folders(config)
         try:
             own_user = drop_privileges(config.get("user"))
         except OSError as exc:
             print(f"[grader] the submission was not run: {exc}", file=sys.stderr)
             os._exit(SANDBOX_REFUSED)
         apply_limits(config.get("limits", {}), own_user=own_user)
-        student_dirs = (config["student_dir"],)
-        try:
-            module = load_student_module(config)
-        except BaseException as exc:  # noqa: B902 - an import failure of any kind is reported
-            _send(("import-failed", describe_exception(exc, student_dirs)))
-            os._exit(0)
-        key = HANDLES.add(module)["h"]
-        _flush_output()
-        _send(("ready", key))
-        serve(student_dirs)
+        run_submission(config)
     except BaseException:  # noqa: B902 - the harness itself failed: say so on the student's stderr
         if _connection_lost():
             os._exit(71)  # errors.CONNECTION_LOST
         traceback.print_exc()
     finally:
         os._exit(70)  # errors.HARNESS_FAILED
+
+
+def enter_folders(config: dict) -> None:
+    """Work in the submission's own folder, with the sandbox's environment, finding the
+    student's files and the other exercises' modules first."""
+    os.chdir(config["workdir"])
+    os.environ.clear()
+    os.environ.update(config.get("env", {}))
+    os.environ.setdefault("TMPDIR", config["workdir"])  # temporary files stay in this submission's folder
+    sys.path[:0] = [config["student_dir"], config["pkgs_dir"]]
+
+
+def run_submission(config: dict, sock: socket.socket | None = None) -> None:
+    """Import the student's module, say so, then answer requests until the grader hangs up.
+    Every level ends here: the zygote's forked child and local_child.py's fresh process."""
+    global _sock
+    if sock is not None:
+        _sock = sock
+    student_dirs = (config["student_dir"],)
+    try:
+        module = load_student_module(config)
+    except BaseException as exc:  # noqa: B902 - an import failure of any kind is reported
+        _send(("import-failed", describe_exception(exc, student_dirs)))
+        os._exit(0)
+    key = HANDLES.add(module)["h"]
+    _flush_output()
+    _send(("ready", key))
+    serve(student_dirs)
 
 
 def _connection_lost() -> bool:

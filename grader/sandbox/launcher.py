@@ -9,6 +9,9 @@ Isolation levels (the report names the one used):
 - "process": a plain child process with a clean environment and resource limits. It cannot
   hide files from the student's code or stop it writing where the user running the grader
   may write; the score is still decided outside it.
+- "local": portable (macOS, Windows, any Linux): a fresh Python process per submission,
+  started with subprocess, no rlimits where the system has none, no user switch and nothing
+  hidden (local.py). For students' feedback at home, not for grades.
 
 At both levels, when the grader runs as root the student's code runs as an unprivileged user
 id of this launcher's own (sandbox_user): it cannot write root's files, signal the grader, the
@@ -33,7 +36,7 @@ from pathlib import Path
 from grader.catalog import PROJECT_ROOT, Exercise
 from grader.sandbox.config import sandbox_env
 
-HARNESS_FILES = ("codec.py", "child.py", "zygote.py")
+HARNESS_FILES = ("codec.py", "child.py", "zygote.py", "local_child.py")
 
 
 SANDBOX_UIDS = range(1_500_000_000, 1_500_000_000 + (1 << 24))
@@ -83,13 +86,35 @@ def bwrap_works() -> bool:
     return probe.returncode == 0
 
 
+@lru_cache(maxsize=1)
+def linux_sandbox_works() -> bool:
+    """Can the zygote run here? It forks, sets rlimits, reads /proc and calls prctl."""
+    if not sys.platform.startswith("linux") or not hasattr(os, "fork"):
+        return False
+    try:
+        import ctypes
+        import fcntl  # noqa: F401 - the output pipe is widened with it
+        import resource  # noqa: F401 - child.apply_limits
+
+        ctypes.CDLL(None).prctl  # noqa: B018 - AttributeError where libc has no prctl
+    except (ImportError, AttributeError, OSError):
+        return False
+    return os.path.isdir("/proc/self")
+
+
 def choose_isolation(requested: str) -> str:
+    """The level to use: `auto` is bwrap, else process, on Linux; local wherever the Linux
+    sandbox cannot run (macOS, Windows, a Linux without fork or prctl)."""
     if requested == "auto":
+        if not linux_sandbox_works():
+            return "local"
         return "bwrap" if bwrap_works() else "process"
+    if requested not in ("bwrap", "process", "local"):
+        raise SandboxUnavailable(f"unknown isolation level {requested!r}; use auto, bwrap, process or local")
+    if requested in ("bwrap", "process") and not linux_sandbox_works():
+        raise SandboxUnavailable(f"the {requested!r} level needs Linux (fork, prctl, /proc); use --isolation local")
     if requested == "bwrap" and not bwrap_works():
         raise SandboxUnavailable("bubblewrap (bwrap) is not usable on this machine; use --isolation process")
-    if requested not in ("bwrap", "process"):
-        raise SandboxUnavailable(f"unknown isolation level {requested!r}; use auto, bwrap or process")
     return requested
 
 
@@ -141,6 +166,17 @@ def other_exercise_source(other: Exercise) -> Path | None:
     return next((p for p in (own, other.stub_path) if p.is_file()), None)
 
 
+def _widen_pipe(fd: int) -> None:
+    """A 1 MiB pipe (Linux allows that unprivileged): a student's code that prints a lot waits
+    less for the grader's reader thread."""
+    import fcntl
+
+    try:
+        fcntl.fcntl(fd, getattr(fcntl, "F_SETPIPE_SZ", 1031), 1 << 20)
+    except OSError:
+        pass
+
+
 class Launcher:
     """One zygote and its staging folder; grades one submission at a time."""
 
@@ -148,7 +184,7 @@ class Launcher:
         self.exercise = exercise
         self.isolation = choose_isolation(isolation)
         self.hide = (*secret_folders(), *[Path(p) for p in hide])
-        self.user = sandbox_user()
+        self.user = None if self.isolation == "local" else sandbox_user()
         self.root = Path(tempfile.mkdtemp(prefix="grader-sandbox-"))
         os.chmod(self.root, 0o755)
         self.harness = self.root / "_harness"
@@ -163,6 +199,8 @@ class Launcher:
         self.process: subprocess.Popen | None = None
         self.control: socket.socket | None = None
         self._reader = None
+        self.local = None
+        """LocalProcesses at the `local` level, which has no zygote."""
 
     def _stage_other_references(self) -> Path:
         """exercises.exerciseK.<module> for every exercise but this one: the reference (SPEC.md)."""
@@ -235,6 +273,11 @@ class Launcher:
         return cmd + ["--"] + python
 
     def start(self) -> None:
+        if self.isolation == "local":
+            from grader.sandbox.local import LocalProcesses
+
+            self.local = LocalProcesses(self.harness, sandbox_env(self.exercise, self.root))
+            return
         parent_end, child_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         env = sandbox_env(self.exercise, self.root)
         log = open(self.root / "zygote.log", "ab")
@@ -287,11 +330,32 @@ class Launcher:
             os.chown(folder / "work", *self.user)
         return folder
 
+    def open_student(self, config: dict) -> tuple[int, socket.socket, int]:
+        """Start one submission's process; (its pid, the connection to it, the read end of the
+        pipe its stdout and stderr go to)."""
+        if self.local is not None:
+            return self.local.open_student(config)
+        parent_end, child_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        out_read, out_write = os.pipe()
+        _widen_pipe(out_write)
+        try:
+            pid = self.spawn(config, child_end.fileno(), out_write)
+        except BaseException:
+            parent_end.close()
+            os.close(out_read)
+            raise
+        finally:
+            child_end.close()
+            os.close(out_write)
+        return pid, parent_end, out_read
+
     def spawn(self, config: dict, rpc_fd: int, out_fd: int) -> int:
         return int(self._ask({"op": "spawn", "config": config}, [rpc_fd, out_fd])["pid"])
 
     def poll(self, pid: int) -> dict:
         """{"state": "running"} while the submission's process lives, else how it ended."""
+        if self.local is not None:
+            return self.local.poll(pid)
         try:
             return self._ask({"op": "poll", "pid": pid})
         except (OSError, SandboxUnavailable, ValueError):
@@ -299,6 +363,8 @@ class Launcher:
 
     def finish(self, pid: int, grace: float = 0.0) -> dict:
         """Kill the submission's process and everything it started; how did it end?"""
+        if self.local is not None:
+            return self.local.finish(pid, grace)
         try:
             return self._ask({"op": "finish", "pid": pid, "grace": grace})
         except (OSError, SandboxUnavailable, ValueError):
@@ -321,6 +387,9 @@ class Launcher:
             self.process = None
 
     def close(self) -> None:
+        if self.local is not None:
+            self.local.close()
+            self.local = None
         self.close_zygote()
         shutil.rmtree(self.root, ignore_errors=True)
 

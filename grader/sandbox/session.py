@@ -66,17 +66,6 @@ def student_type(obj: "RemoteObject") -> str:
     return object.__getattribute__(obj, "_type")
 
 
-def _widen_pipe(fd: int) -> None:
-    """A 1 MiB pipe (Linux allows that unprivileged): a student's code that prints a lot waits
-    less for the grader's reader thread."""
-    import fcntl
-
-    try:
-        fcntl.fcntl(fd, getattr(fcntl, "F_SETPIPE_SZ", 1031), 1 << 20)
-    except OSError:
-        pass
-
-
 class RemoteObject:
     """An object living in the student's process. Attribute access, calls and item access are
     requests; plain-data results come back as values, everything else as another RemoteObject."""
@@ -175,16 +164,11 @@ class Session:
 
     # -- lifetime --------------------------------------------------------------------------
     def start(self, import_timeout: float) -> RemoteObject:
-        import os
-        parent_end, child_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-        out_read, out_write = os.pipe()
-        _widen_pipe(out_write)
         try:
-            self.pid = self.launcher.spawn(self.config, child_end.fileno(), out_write)
-        finally:
-            child_end.close()
-            os.close(out_write)
-        self.sock = parent_end
+            self.pid, self.sock, out_read = self.launcher.open_student(self.config)
+        except StudentCodeError as exc:  # the process could not even start (local.LocalProcesses)
+            self.ended = getattr(exc, "exit_status", {"state": "never started"})
+            raise ImportFailed(exc) from None
         self.output = OutputCollector(out_read)
         self.output.start()
         self.set_deadline(import_timeout, "check")
