@@ -300,3 +300,29 @@ def test_packing_keeps_what_grading_reads(tmp_path):
         there = load_submission(cluster.unpack(packed, tmp_path / "unpacked" / entry.name), exercise)
         assert (there.files, there.entry) == (here.files, here.entry), entry.name
         assert packed["hash"] == here.content_hash
+
+
+def test_lost_scheduler_stops_with_what_is_saved_and_a_rerun_continues(local_cluster, tmp_path):
+    """When the scheduler goes away mid-batch, does the client stop at once with a message, keep
+    the students it saved, and does a rerun (on another scheduler) grade exactly the others?"""
+    copies_of_the_reference(tmp_path / "subs", 8, hanging=4)
+    doomed = LocalCluster(tmp_path / "doomed")
+    try:
+        doomed.start_worker("worker")
+        doomed.wait_for_workers(1)
+
+        def kill_scheduler_after_one(state) -> None:
+            if state.done >= 1 and doomed.scheduler.poll() is None:
+                doomed.kill(doomed.scheduler)
+
+        with pytest.raises(batch.BatchError, match="lost the Dask scheduler") as stopped:
+            cluster.run_cluster_batch(tmp_path / "subs", "exercise1", tmp_path / "out", scheduler=doomed.address,
+                                      options=OPTIONS, progress=kill_scheduler_after_one)
+    finally:
+        doomed.close()
+    saved = {p.parent.name for p in (tmp_path / "out").glob("*/result.json")}
+    assert 1 <= len(saved) < 8 and f"the {len(saved)} students graded in this run are saved" in str(stopped.value)
+    rerun = cluster.run_cluster_batch(tmp_path / "subs", "exercise1", tmp_path / "out",
+                                      scheduler=local_cluster.address, options=OPTIONS)
+    assert (rerun.skipped, rerun.graded) == (len(saved), 8 - len(saved))
+    assert len(read_rows(tmp_path / "out")) == 8

@@ -30,6 +30,7 @@ import threading
 import time
 import uuid
 from collections import deque
+from concurrent.futures import CancelledError
 from functools import lru_cache
 from pathlib import Path, PurePosixPath
 from typing import Callable
@@ -315,8 +316,8 @@ class ClusterGrading:
                 done, _ = wait(list(self.pending), timeout=POLL_S, return_when="FIRST_COMPLETED")
             except TimeoutError:
                 done = ()
-            except OSError as exc:
-                raise SchedulerLost(f"{type(exc).__name__}: {str(exc)[:200]}") from None
+            except (OSError, CancelledError) as exc:  # Dask cancels every future of a client that lost its scheduler
+                raise SchedulerLost(f"{type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}") from None
             for future in done:
                 self._collect(future, todo)
             self.tick()
