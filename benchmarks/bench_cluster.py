@@ -10,7 +10,13 @@ runs find them started (warm), as a cluster that grades several exercises in a r
 Per-task overhead of the cluster path = (cluster seconds - local seconds) / students, from the
 medians. Goal: cluster throughput at least 0.8x local.
 
+With --costs it measures instead what docs/cluster.md's estimate for a whole course needs: per
+exercise, the seconds one worker spends on one student with its launcher warm (the reference,
+median of --repeat after a warm-up, MNIST from --data-dir for exercises 4 and 7), and the
+seconds the client spends writing one student's files (result.json and two HTML reports).
+
 Run: python benchmarks/bench_cluster.py [--students 100] [--repeat 3]
+     python benchmarks/bench_cluster.py --costs [--data-dir ../shared/data/mnist]
 """
 
 from __future__ import annotations
@@ -45,11 +51,43 @@ def timed(grade, subs: Path) -> float:
     return seconds
 
 
+def per_task_costs(repeat: int, data_dir: Path | None) -> None:
+    """Warm grading seconds per student for each exercise, and the client's writing cost."""
+    from grader.batch.store import save_student
+    from grader.catalog import EXERCISES
+    from grader.options import GradingOptions
+    from grader.pipeline import grade_submission
+    from grader.sandbox.launcher import Launcher
+
+    options = GradingOptions(data_dir=data_dir)
+    for exercise in EXERCISES.values():
+        with Launcher(exercise, isolation=options.isolation) as launcher:
+            runs = []
+            for _ in range(repeat + 1):
+                start = time.perf_counter()
+                result = grade_submission(exercise.name, exercise.reference_path.parent, launcher=launcher,
+                                          options=options, student="reference")
+                runs.append(time.perf_counter() - start)
+        print(f"{exercise.name}: {statistics.median(runs[1:]):.3f} s per student, warm "
+              f"(score {result.score:g}/{result.max_score:g}, {result.isolation})")
+        with tempfile.TemporaryDirectory() as out:
+            start = time.perf_counter()
+            for i in range(20):
+                result.student = f"s{i}"
+                save_student(Path(out), result, key="bench")
+            print(f"  client writes one student's files in {(time.perf_counter() - start) / 20 * 1000:.1f} ms")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--students", type=int, default=100)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--costs", action="store_true", help="measure per-task costs per exercise instead")
+    parser.add_argument("--data-dir", type=Path, default=None)
     args = parser.parse_args()
+    if args.costs:
+        per_task_costs(args.repeat, args.data_dir)
+        return
     with tempfile.TemporaryDirectory() as tmp:
         subs = Path(tmp) / "subs"
         make_class(EXERCISE, subs, args.students)
