@@ -17,6 +17,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections import deque
 from pathlib import Path
 
 import pytest
@@ -326,3 +327,79 @@ def test_lost_scheduler_stops_with_what_is_saved_and_a_rerun_continues(local_clu
                                       scheduler=local_cluster.address, options=OPTIONS)
     assert (rerun.skipped, rerun.graded) == (len(saved), 8 - len(saved))
     assert len(read_rows(tmp_path / "out")) == 8
+
+
+class FakeFuture:
+    def __init__(self, payload: dict):
+        self.status, self.payload = "finished", payload
+
+    def result(self) -> dict:
+        return self.payload
+
+    def release(self) -> None:
+        pass
+
+
+class FakeClient:
+    """Records what the client asks the scheduler for; its workers are `workers`."""
+
+    def __init__(self, workers: dict[str, dict]):
+        self.workers, self.submitted = workers, []
+
+    def scheduler_info(self) -> dict:
+        return {"workers": self.workers}
+
+    def submit(self, *args, **kwargs) -> FakeFuture:
+        self.submitted.append(kwargs)
+        return FakeFuture({})
+
+
+def grading_on(client: FakeClient, exercise: str, tmp_path: Path, options=OPTIONS):
+    copies_of_the_reference(tmp_path / "subs", 1)
+    students, _ = batch.discover(tmp_path / "subs")
+    exercise_options = options.exercise(get_exercise(exercise))
+    plan = batch.Batch(exercise=exercise_options, options=options, submissions=tmp_path / "subs",
+                       out=tmp_path / "out", key=batch.grading_key(exercise_options), formats=())
+    report = batch.BatchReport(exercise=exercise, out=tmp_path / "out", students=1)
+    return cluster.ClusterGrading(client, plan, report, batch.Progress(total=1), lambda: None), students[0]
+
+
+def test_result_of_a_worker_that_joined_with_another_course_is_refused_and_regraded_elsewhere(tmp_path):
+    """A worker that joins mid-batch is checked on its first result: is that result dropped
+    unsaved, the worker named, and the student sent again only to the other workers?"""
+    client = FakeClient({"tcp://good:1": {"nthreads": 1}, "tcp://late:2": {"nthreads": 1}})
+    grading, student = grading_on(client, "exercise1", tmp_path)
+    grading._look_at_workers(deque())
+    grading._submit(student)
+    assert client.submitted[0]["workers"] is None, "before any refusal, any worker"
+    future = next(iter(grading.pending))
+    other = {**grading.ours, "checks": "000000000000"}
+    future.payload = {"worker": "tcp://late:2", "fingerprint": other, "result": {}, "retry": False}
+    todo = deque()
+    grading._collect(future, todo)
+    assert list(todo) == [student] and not list((tmp_path / "out").glob("*/result.json"))
+    assert len(grading.report.warnings) == 1 and "tcp://late:2" in grading.report.warnings[0]
+    grading._submit(todo.popleft())
+    assert client.submitted[1]["workers"] == ["tcp://good:1"]
+
+
+def test_exercise7_on_cuda_asks_for_a_gpu_and_others_do_not(tmp_path):
+    """Is a task of exercise 7 on --device cuda routed to GPU workers only, and no other task?"""
+    client = FakeClient({"tcp://gpu:1": {"nthreads": 1, "resources": {"GPU": 1}}, "tcp://cpu:2": {"nthreads": 1}})
+    cuda = OPTIONS.replace(device="cuda")
+    for exercise, options, wanted in [("exercise7", cuda, {"GPU": 1}), ("exercise7", OPTIONS, None),
+                                      ("exercise1", cuda, None)]:
+        grading, student = grading_on(client, exercise, tmp_path / f"{exercise}-{options.device}", options)
+        grading._look_at_workers(deque())
+        grading._submit(student)
+        assert client.submitted[-1]["resources"] == wanted, (exercise, options.device)
+
+
+def test_cluster_and_jobs_together_is_a_usage_error(tmp_path):
+    """--jobs sizes the local pool: is it refused with --cluster, in one line, exit status 2?"""
+    from grader.cli import main
+
+    copies_of_the_reference(tmp_path / "subs", 1)
+    result = CliRunner().invoke(main, ["batch", str(tmp_path / "subs"), "--exercise", "exercise1", "--out",
+                                       str(tmp_path / "out"), "--cluster", f"tcp://{HOST}:9", "--jobs", "2"])
+    assert result.exit_code == 2 and "--jobs is for local workers" in result.output

@@ -49,6 +49,8 @@ CONNECT_TIMEOUT_S = 20.0
 """How long the client tries to reach the scheduler before it gives up with a message."""
 POLL_S = 0.5
 """How often the client looks at the cluster (workers, stranded tasks) while it waits for results."""
+TEARDOWN_WAIT_S = 10.0
+"""How long a closing worker waits for the student it is grading before closing its sandboxes."""
 MISSING_EXTRA = ("--cluster needs the optional package 'distributed', which is not installed: "
                  "pip install -e .[cluster]  (or pip install 'dlgrader[cluster]')")
 
@@ -157,17 +159,26 @@ class WarmLaunchers(_PluginBase):
     """A second client keeps the worker's warm launchers rather than replacing them mid-task."""
 
     def setup(self, worker) -> None:
-        self.address = worker.address
         self.folder = Path(tempfile.mkdtemp(prefix="dlgrader-submissions-", dir=worker.local_directory))
         self.launchers: dict[str, tuple[tuple, object]] = {}
         self.lock = threading.Lock()
 
     def teardown(self, worker) -> None:
-        with self.lock:
-            for _, launcher in self.launchers.values():
-                launcher.close()
-            self.launchers.clear()
+        # Waits a little for a grading in progress; a worker that closes loses that task anyway
+        # (the scheduler gives it to another worker), so it does not wait for the whole time limit.
+        locked = self.lock.acquire(timeout=TEARDOWN_WAIT_S)
+        try:
+            for name in list(self.launchers):
+                self._drop_launcher(name)
+        finally:
+            if locked:
+                self.lock.release()
         shutil.rmtree(self.folder, ignore_errors=True)
+
+    def _drop_launcher(self, exercise_name: str) -> None:
+        kept = self.launchers.pop(exercise_name, None)
+        if kept:
+            kept[1].close()
 
     def _launcher(self, exercise: Exercise, options: GradingOptions):
         """The warm launcher for this exercise and these limits, started on first use."""
@@ -177,9 +188,7 @@ class WarmLaunchers(_PluginBase):
         kept = self.launchers.get(exercise.name)
         if kept and kept[0] == wanted:
             return kept[1]
-        if kept:
-            kept[1].close()
-            del self.launchers[exercise.name]
+        self._drop_launcher(exercise.name)  # started for other limits or isolation
         launcher = Launcher(exercise, isolation=options.isolation, hide=(self.folder,))
         launcher.start()
         self.launchers[exercise.name] = (wanted, launcher)
@@ -202,7 +211,7 @@ class WarmLaunchers(_PluginBase):
                 result = grade_submission(exercise_name, path, student=student_id, launcher=launcher, options=options)
                 return {"result": result.to_dict(), "retry": False}
             except Exception as exc:  # the grader's fault, as in pool.grade_student: recorded, retried next run
-                self.launchers.pop(exercise.name, (None, launcher))[1].close()  # start afresh next time
+                self._drop_launcher(exercise.name)  # in case the sandbox broke: a fresh one for the next student
                 student = Student(student_id, Path(packed["name"]), packed["hash"])
                 result = error_result(exercise, student, f"the grader failed on this submission "
                                       f"({type(exc).__name__}: {str(exc)[:300]}); rerun the batch to try again")
@@ -241,6 +250,8 @@ def run_cluster_batch(submissions: Path, exercise_name: str, out: Path, *, sched
                       formats: tuple[str, ...] = (), progress: Callable[[Progress], None] | None = None) -> BatchReport:
     """run_batch's batch, graded on the Dask scheduler at `scheduler` (tcp://HOST:PORT)."""
     require_distributed()
+    if options.data_dir is not None:  # the workers read it at the same path, not relative to their own folder
+        options = options.replace(data_dir=options.data_dir.resolve())
 
     def on_cluster(batch: Batch, todo: deque[Student], report: BatchReport, state: Progress, tick) -> None:
         with connect(scheduler) as client, client.as_current(), terminate_as_interrupt():
