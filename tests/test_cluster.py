@@ -303,9 +303,11 @@ def test_packing_keeps_what_grading_reads(tmp_path):
         assert packed["hash"] == here.content_hash
 
 
-def test_lost_scheduler_stops_with_what_is_saved_and_a_rerun_continues(local_cluster, tmp_path):
-    """When the scheduler goes away mid-batch, does the client stop at once with a message, keep
-    the students it saved, and does a rerun (on another scheduler) grade exactly the others?"""
+def test_lost_scheduler_stops_with_what_is_saved_and_a_rerun_continues(local_cluster, tmp_path, monkeypatch):
+    """When the scheduler goes away mid-batch, does the client stop (once its reconnection time
+    is up) with a message, keep the students it saved, and does a rerun on another scheduler
+    grade exactly the others?"""
+    monkeypatch.setattr(cluster, "CONNECT_TIMEOUT_S", 3.0)
     copies_of_the_reference(tmp_path / "subs", 8, hanging=4)
     doomed = LocalCluster(tmp_path / "doomed")
     try:

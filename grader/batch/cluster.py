@@ -46,7 +46,8 @@ from grader.submission import MAX_FILES, MAX_TOTAL_BYTES, SKIP_DIRS, content_has
 
 PLUGIN_NAME = "dlgrader-warm-launchers"
 CONNECT_TIMEOUT_S = 20.0
-"""How long the client tries to reach the scheduler before it gives up with a message."""
+"""How long the client tries to reach the scheduler, at the start or after losing it, before it
+stops with a message (Dask's client timeout: a short network blip does not stop a batch)."""
 POLL_S = 0.5
 """How often the client looks at the cluster (workers, stranded tasks) while it waits for results."""
 TEARDOWN_WAIT_S = 10.0
@@ -327,8 +328,10 @@ class ClusterGrading:
                 done, _ = wait(list(self.pending), timeout=POLL_S, return_when="FIRST_COMPLETED")
             except TimeoutError:
                 done = ()
-            except (OSError, CancelledError) as exc:  # Dask cancels every future of a client that lost its scheduler
-                raise SchedulerLost(f"{type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}") from None
+            except CancelledError:  # Dask cancels every future of a client that could not reconnect
+                raise SchedulerLost(f"the connection closed and did not come back within {CONNECT_TIMEOUT_S:g} s") from None
+            except OSError as exc:
+                raise SchedulerLost(f"{type(exc).__name__}: {str(exc)[:200]}") from None
             for future in done:
                 self._collect(future, todo)
             self.tick()
