@@ -1,6 +1,7 @@
 """Batch grading for the instructor: every entry of a submissions folder is one student.
 
-    find the students -> skip the unchanged -> grade the rest in parallel workers (pool.py)
+    find the students -> skip the unchanged -> grade the rest in parallel workers (pool.py,
+    or on a Dask cluster: cluster.py)
     -> write each student's result as they finish (store.py)
     -> rebuild gradebook.csv and summary.html from the result files
 
@@ -44,7 +45,8 @@ RESERVED = {"gradebook.csv", "summary.html"}
 """Names of the batch's own files in OUT: a student of that name gets a prefix."""
 FORMATS = ("gradescope",)
 
-__all__ = ["run_batch", "grade_batch", "Batch", "discover", "BatchError", "BatchReport", "Progress", "ProgressLine", "Student"]
+__all__ = ["run_batch", "grade_batch", "Batch", "discover", "BatchError", "BatchReport", "Progress", "ProgressLine",
+           "Student"]
 
 
 class BatchError(RuntimeError):
