@@ -122,15 +122,20 @@ def grade_one(name: str, submission: Path | None, json_path: Path | None, html_p
 @click.option("--force", is_flag=True, help="Regrade every student, even those whose submission did not change.")
 @click.option("--format", "formats", type=click.Choice(["gradescope"]), multiple=True,
               help="Also write each student's result in this format (gradescope: OUT/<student>/gradescope.json).")
+@click.option("--cluster", metavar="tcp://HOST:PORT", default=None,
+              help="Grade on the workers of this Dask scheduler instead of local workers (docs/cluster.md; "
+                   "needs pip install -e .[cluster]).")
 @grading_options
 @click.option("--check-timeout", type=float, default=None, hidden=True,
               help="Tests only: seconds per check (the submission gets three times as long).")
-def batch(submissions, exercise_name, out, jobs, force, formats, isolation, device, data_dir, check_timeout) -> None:
+def batch(submissions, exercise_name, out, jobs, force, formats, cluster, isolation, device, data_dir,
+          check_timeout) -> None:
     """Grade every student in SUBMISSIONS (one folder, .py, .ipynb or .zip each).
 
     Writes OUT/gradebook.csv, OUT/summary.html and per student OUT/<student>/result.json,
     report.html (the student's copy) and instructor.html. A rerun skips students whose
-    submission is unchanged, so an interrupted batch continues where it stopped.
+    submission is unchanged, so an interrupted batch continues where it stopped. With
+    --cluster, the students are graded on a Dask cluster and OUT is written the same way.
     """
     from grader.batch.run import BatchError, ProgressLine, run_batch
 
@@ -141,9 +146,17 @@ def batch(submissions, exercise_name, out, jobs, force, formats, isolation, devi
     line = ProgressLine(sys.stderr, label=exercise_name)
     options = GradingOptions(isolation=isolation, device=device, data_dir=data_dir,
                              limits=Limits.for_check_timeout(check_timeout))
+    if cluster and jobs:
+        raise click.UsageError("--jobs is for local workers; with --cluster, start as many Dask workers as you need")
     try:
-        report = run_batch(submissions, exercise_name, out, options=options, jobs=jobs, force=force,
-                           formats=tuple(formats), progress=line)
+        if cluster:
+            from grader.batch.cluster import run_cluster_batch
+
+            report = run_cluster_batch(submissions, exercise_name, out, scheduler=cluster, options=options,
+                                       force=force, formats=tuple(formats), progress=line)
+        else:
+            report = run_batch(submissions, exercise_name, out, options=options, jobs=jobs, force=force,
+                               formats=tuple(formats), progress=line)
     except BatchError as exc:
         raise click.ClickException(str(exc)) from None
     finally:

@@ -12,11 +12,13 @@ import click
 
 @dataclass
 class Progress:
-    """`done` counts students graded in this run; `skipped` those unchanged since the last."""
+    """`done` counts students graded in this run; `skipped` those unchanged since the last;
+    `workers` the cluster's workers connected now (None for a local batch, whose pool is fixed)."""
     total: int
     skipped: int = 0
     done: int = 0
     errors: int = 0
+    workers: int | None = None
     started: float = field(default_factory=time.monotonic)
 
     @property
@@ -77,8 +79,11 @@ class ProgressLine:
 
 
 def details(p: Progress) -> str:
-    """What follows the count: unchanged students, errors, students per second and the ETA."""
+    """What follows the count: workers connected (cluster), unchanged students, errors,
+    students per second and the ETA."""
     parts = []
+    if p.workers is not None:
+        parts.append(f"{p.workers} worker{'s' if p.workers != 1 else ''}")
     if p.skipped:
         parts.append(f"{p.skipped} unchanged")
     if p.errors:

@@ -1,6 +1,7 @@
 """Batch grading for the instructor: every entry of a submissions folder is one student.
 
-    find the students -> skip the unchanged -> grade the rest in parallel workers (pool.py)
+    find the students -> skip the unchanged -> grade the rest in parallel workers (pool.py,
+    or on a Dask cluster: cluster.py)
     -> write each student's result as they finish (store.py)
     -> rebuild gradebook.csv and summary.html from the result files
 
@@ -44,7 +45,8 @@ RESERVED = {"gradebook.csv", "summary.html"}
 """Names of the batch's own files in OUT: a student of that name gets a prefix."""
 FORMATS = ("gradescope",)
 
-__all__ = ["run_batch", "discover", "BatchError", "BatchReport", "Progress", "ProgressLine", "Student"]
+__all__ = ["run_batch", "grade_batch", "Batch", "discover", "BatchError", "BatchReport", "Progress", "ProgressLine",
+           "Student"]
 
 
 class BatchError(RuntimeError):
@@ -123,6 +125,24 @@ def grading_key(exercise: Exercise) -> str:
 
 
 # -- the whole batch ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Batch:
+    """What a batch grades and where it writes: all that a way of grading the students needs
+    (the local pool here, or a Dask cluster in cluster.py) besides the students themselves."""
+    exercise: Exercise
+    """The exercise with the options' limits applied."""
+    options: GradingOptions
+    submissions: Path
+    out: Path
+    key: str
+    """grading_key(exercise): stored with each result; a rerun skips results graded under it."""
+    formats: tuple[str, ...]
+
+
+GradeStudents = Callable[[Batch, "deque[Student]", BatchReport, Progress, Callable[[], None]], None]
+"""Grades the students still to grade, saving each with save_student as it finishes."""
+
+
 def run_batch(submissions: Path, exercise_name: str, out: Path, *, options: GradingOptions = DEFAULT_OPTIONS,
               jobs: int | None = None, force: bool = False, formats: tuple[str, ...] = (),
               progress: Callable[[Progress], None] | None = None) -> BatchReport:
@@ -130,6 +150,27 @@ def run_batch(submissions: Path, exercise_name: str, out: Path, *, options: Grad
 
     Ctrl-C (or SIGTERM) stops the workers, rebuilds the gradebook of what is graded and
     returns a report with `interrupted` set; the same call later grades the rest."""
+
+    def in_local_workers(batch: Batch, todo: deque[Student], report: BatchReport, state: Progress, tick) -> None:
+        report.warnings += check_reference(batch.exercise, batch.options)
+        settings = WorkerSettings(exercise=batch.exercise, options=batch.options, out=batch.out.resolve(),
+                                  key=batch.key, hide=(batch.submissions.resolve(), batch.out.resolve()),
+                                  formats=batch.formats)
+        try:
+            _grade(todo, settings, jobs or default_jobs(batch.exercise), report, state, tick)
+        except WorkersFailed as exc:
+            raise BatchError(str(exc)) from None
+
+    return grade_batch(submissions, exercise_name, out, in_local_workers, options=options, force=force,
+                       formats=formats, progress=progress)
+
+
+def grade_batch(submissions: Path, exercise_name: str, out: Path, grade_students: GradeStudents, *,
+                options: GradingOptions = DEFAULT_OPTIONS, force: bool = False, formats: tuple[str, ...] = (),
+                progress: Callable[[Progress], None] | None = None) -> BatchReport:
+    """The batch around any way of grading: find the students, skip the unchanged, let
+    `grade_students` grade the rest, and rebuild the gradebook whatever happens. Local and
+    cluster batches share it, so they write the same OUT and resume each other's runs."""
     from grader.checks.runner import list_checks  # imports the checks here, once, before the workers fork
 
     exercise = options.exercise(get_exercise(exercise_name))
@@ -148,25 +189,21 @@ def run_batch(submissions: Path, exercise_name: str, out: Path, *, options: Grad
     report = BatchReport(exercise=exercise.name, out=out, students=len(students), warnings=warnings)
     start = time.monotonic()
     known_checks = [name for name, *_ in list_checks(exercise)]
-    key = grading_key(exercise)
+    batch = Batch(exercise=exercise, options=options, submissions=Path(submissions), out=out,
+                  key=grading_key(exercise), formats=tuple(formats))
     with _locked(out):
-        todo = deque(s for s in students if force or not is_final(load_stored(out, s.id), s, key))
+        todo = deque(s for s in students if force or not is_final(load_stored(out, s.id), s, batch.key))
         report.skipped = len(students) - len(todo)
         state = Progress(total=len(students), skipped=report.skipped)
         tick = (lambda: progress(state)) if progress else (lambda: None)
         tick()
         try:
             if todo:
-                report.warnings += check_reference(exercise, options)
-                settings = WorkerSettings(exercise=exercise, options=options, out=out.resolve(), key=key,
-                                          hide=(Path(submissions).resolve(), out.resolve()), formats=tuple(formats))
-                _grade(todo, settings, jobs or default_jobs(exercise), report, state, tick)
+                grade_students(batch, todo, report, state, tick)
         except KeyboardInterrupt:
             report.interrupted = True
-        except WorkersFailed as exc:
-            raise BatchError(str(exc)) from None
         finally:
-            finish(out, exercise.name, students, key, known_checks)
+            finish(out, exercise.name, students, batch.key, known_checks)
     report.seconds = time.monotonic() - start
     return report
 
@@ -180,14 +217,21 @@ def check_reference(exercise: Exercise, options: GradingOptions) -> list[str]:
         return []
     with ProcessPoolExecutor(max_workers=1, mp_context=get_context("fork")) as executor:
         result = GradeResult.from_dict(executor.submit(_grade_reference, exercise.name, options).result())
+    return judge_reference(result)
+
+
+def judge_reference(result: GradeResult, where: str = "") -> list[str]:
+    """The verdict on the reference's own grade, wherever it was graded: BatchError when it
+    loses points, warnings for the checks that could not run. `where` names the machine."""
     lost = [c for c in result.checks if not c.passed and not c.grader_fault]
     if result.error or lost:
         why = result.error or f"{lost[0].name}: {lost[0].message[:200]}"
         raise BatchError(f"the reference solution gets {result.score:g} / {result.max_score:g} under this batch's "
-                         f"limits and device ({why}); no student was graded — fix the machine or the options first")
+                         f"limits and device{where} ({why}); no student was graded — fix the machine or the "
+                         f"options first")
     if result.grader_faults:
         first = result.grader_faults[0]
-        return [f"{len(result.grader_faults)} checks cannot run on this machine even for the reference "
+        return [f"{len(result.grader_faults)} checks cannot run{where or ' on this machine'} even for the reference "
                 f"({first.name}: {first.message[:200]}); students get them as 'could not run', and a rerun "
                 f"after fixing it regrades exactly those students"]
     return []
@@ -200,16 +244,21 @@ def _grade_reference(exercise_name: str, options: GradingOptions) -> dict:
     return grade_submission(exercise_name, exercise.reference_path.parent, options=options).to_dict()
 
 
+def count_graded(report: BatchReport, state: Progress, status: str | None) -> None:
+    """One more student graded in this run, with its result's status."""
+    report.graded += 1
+    state.done += 1
+    if status == "error":
+        report.errors += 1
+        state.errors += 1
+    elif status == "incomplete":
+        report.incomplete += 1
+
+
 def _grade(todo: deque[Student], settings: WorkerSettings, jobs: int, report: BatchReport, state: Progress,
            tick: Callable[[], None]) -> None:
     def done(student: Student, summary: dict) -> None:
-        report.graded += 1
-        state.done += 1
-        if summary.get("status") == "error":
-            report.errors += 1
-            state.errors += 1
-        elif summary.get("status") == "incomplete":
-            report.incomplete += 1
+        count_graded(report, state, summary.get("status"))
 
     def lost(student: Student, why: str) -> None:
         result = error_result(settings.exercise, student, f"{why} twice while grading this submission; "
@@ -218,7 +267,7 @@ def _grade(todo: deque[Student], settings: WorkerSettings, jobs: int, report: Ba
         done(student, {"status": "error"})
 
     pool = Pool(settings, max(1, jobs), done, lost)
-    with _terminate_as_interrupt():
+    with terminate_as_interrupt():
         try:
             pool.run(todo, tick)
         finally:
@@ -274,7 +323,7 @@ def _interrupt(signum, frame):
     raise KeyboardInterrupt
 
 
-class _terminate_as_interrupt:
+class terminate_as_interrupt:
     """SIGTERM stops the batch the way Ctrl-C does: workers stopped, gradebook rebuilt."""
 
     def __enter__(self):
