@@ -80,3 +80,20 @@ def test_gradient_descent_uses_lr_and_steps(student):
                     "arguments instead of fixed values.")
     expect_close(got, expected, call="gradient_descent(f, init_x, lr=0.05, step_num=7)",
                  inputs={"init_x": start}, rtol=1e-5, atol=1e-8, hint=hint)
+
+
+@hidden(points=0.5)
+def test_gradient_descent_defaults(student):
+    """gradient_descent(f, init_x) without lr and step_num uses the defaults lr=0.01, step_num=100"""
+    start = np.array([[2.0, -1.0, 0.5], [1.0, 1.0, -3.0]]) / 4
+    got = student.gradient_descent(weighted_squares, start.copy())
+    expected = ref.gradient_descent(weighted_squares, start.copy(), lr=0.01, step_num=100)
+    hint = "keep the signature gradient_descent(f, init_x, lr=0.01, step_num=100): the defaults are part of it."
+    arr = np.asarray(got, dtype=float) if isinstance(got, np.ndarray) else None
+    for lr, steps in ((0.1, 100), (0.001, 100), (0.01, 1000), (0.01, 10), (0.01, 99), (0.01, 101)):
+        other = ref.gradient_descent(weighted_squares, start.copy(), lr=lr, step_num=steps)
+        if arr is not None and arr.shape == other.shape and np.allclose(arr, other, rtol=1e-7, atol=1e-12):
+            hint = (f"your defaults behave like lr={lr}, step_num={steps}; the signature is "
+                    "gradient_descent(f, init_x, lr=0.01, step_num=100).")
+    expect_close(got, expected, call="gradient_descent(f, init_x)", inputs={"init_x": start}, rtol=1e-7,
+                 atol=1e-10, hint=hint)
