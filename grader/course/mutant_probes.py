@@ -210,6 +210,7 @@ def _probe_exercise6(m, out: Recorder) -> None:
         out.call(f"backward({label})", bn.backward, dout.copy())
         out.get(f"dgamma ({label})", bn, "dgamma")
         out.get(f"dbeta ({label})", bn, "dbeta")
+        out.call(f"forward({label}, False) right after", bn.forward, x[:3] * 1.5, False)
         for i in range(2):
             out.call(f"forward(batch {i}) after {label}", bn.forward, batch(7, 20 + i), True)
         out.get(f"running_mean ({label})", bn, "running_mean")

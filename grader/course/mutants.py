@@ -31,7 +31,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable
 
 from grader.catalog import PROJECT_ROOT, Exercise, get_exercise
 
@@ -389,7 +389,7 @@ def run_mutants(exercise_name: str, *, per_operator: int | None = None, isolatio
     """Generate, grade and classify the mutants of one exercise's reference, in one warm sandbox."""
     import tempfile
 
-    from grader.course.mutant_probes import classify_survivor, traced_return_shapes
+    from grader.course.mutant_probes import traced_return_shapes
     from grader.options import GradingOptions, Limits
     from grader.pipeline import grade_submission
     from grader.sandbox.launcher import Launcher
@@ -442,11 +442,6 @@ def _classify(exercise: Exercise, mutant: Mutant, grade, accepted: dict[str, str
     if mutant.key in accepted:
         return MutantResult(mutant, ACCEPTED, accepted[mutant.key])
     return MutantResult(mutant, SURVIVED, detail)
-
-
-def run_course_mutants(exercises: list[str], **options) -> Iterator[ExerciseReport]:
-    for name in exercises:
-        yield run_mutants(name, **options)
 
 
 # -- reporting ------------------------------------------------------------------------------------
