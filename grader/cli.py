@@ -277,13 +277,30 @@ def release(out, exercises, no_cases, no_verify, isolation) -> None:
 @main.command("check-course", hidden=_instructor_only())
 @click.option("--exercise", "exercises", multiple=True, help="Check only this exercise (repeat for several).")
 @click.option("--no-cases", is_flag=True, help="Only the interface, the reference and the stub, not tests/cases.")
+@click.option("--mutants", is_flag=True, help="Measure the checks' strength: grade mutants of each reference.")
+@click.option("--per-operator", type=int, default=None, help="With --mutants: at most this many mutants per "
+                                                             "operator (a deterministic sample).")
+@click.option("--html", "html_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="With --mutants: also write the report as an HTML page, survivors shown as diffs.")
 @isolation_option
-def check_course_command(exercises, no_cases, isolation) -> None:
+def check_course_command(exercises, no_cases, mutants, per_operator, html_path, isolation) -> None:
     """After editing an exercise: the reference must get full marks, the stub zero, every buggy case in
-    tests/cases/ must lose points (and every ok_ case none); exit status 1 when something is off."""
-    from grader.course.course_check import check_course, format_table
+    tests/cases/ must lose points (and every ok_ case none); exit status 1 when something is off.
+    With --mutants: the mutation report instead; exit status 1 when a mutant survives."""
+    from grader.course.course_check import check_course, check_mutants, format_table
 
     _require_course_repository("check-course")
+    if mutants:
+        reports, text = check_mutants(_exercise_names(exercises), per_operator=per_operator, isolation=isolation,
+                                      html_path=html_path,
+                                      progress=lambda r: click.echo(f"  {r.outcome} {r.mutant.exercise} "
+                                                                    f"{r.mutant.key}", err=True))
+        click.echo(text)
+        if html_path:
+            click.echo(f"Wrote {html_path}")
+        if any(r.count("survived") for r in reports):
+            sys.exit(1)
+        return
     mark = {True: click.style("ok", fg="green"), False: click.style("OFF", fg="red", bold=True)}
     rows = check_course(_exercise_names(exercises), cases=not no_cases, isolation=isolation,
                         progress=lambda row: click.echo(f"  {mark[row.ok]} {row.exercise} {row.submission} "

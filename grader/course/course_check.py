@@ -306,3 +306,22 @@ def format_table(rows: list[Row], width: int = 110) -> str:
     bad = sum(not r.ok for r in rows)
     out.append(f"{len(rows)} rows, {bad} off" if bad else f"{len(rows)} rows, all as expected")
     return "\n".join(out)
+
+
+# -- mutation testing (`grade check-course --mutants`) ----------------------------------------------
+MUTANT_EXERCISES = ("exercise1", "exercise2", "exercise3", "exercise5", "exercise6")
+"""The exercises the mutation pass covers by default: the numpy ones with an equivalence probe.
+Exercises 4 and 7 (timed MNIST runs) are measured by benchmarks/bench_mutants.py."""
+
+
+def check_mutants(exercises: list[str] | None = None, *, per_operator: int | None = None, isolation: str = "auto",
+                  html_path: Path | None = None, progress: Callable | None = None) -> tuple[list, str]:
+    """The mutation reports of the exercises (default MUTANT_EXERCISES) and their text table; with
+    html_path, the HTML page too (grader/course/mutants.py)."""
+    from grader.course.mutants import format_reports, render_html, run_mutants
+
+    reports = [run_mutants(name, per_operator=per_operator, isolation=isolation, progress=progress)
+               for name in (exercises or MUTANT_EXERCISES)]
+    if html_path is not None:
+        Path(html_path).write_text(render_html(reports), encoding="utf-8")
+    return reports, format_reports(reports)

@@ -80,3 +80,27 @@ def test_gradient_descent_uses_lr_and_steps(student):
                     "arguments instead of fixed values.")
     expect_close(got, expected, call="gradient_descent(f, init_x, lr=0.05, step_num=7)",
                  inputs={"init_x": start}, rtol=1e-5, atol=1e-8, hint=hint)
+
+
+def one_weighted_square(x):
+    """f(x) = 3 * x0^2 + x0 for x of shape (1,)"""
+    x = np.asarray(x, dtype=float)
+    return float(3.0 * x[0] ** 2 + x[0])
+
+
+@hidden(points=0.5)
+def test_gradient_descent_defaults(student):
+    """gradient_descent(f, init_x) without lr and step_num uses the defaults lr=0.01, step_num=100"""
+    # One element: 100 steps call f 200 times, each a call back into the grader, so this stays cheap.
+    start = np.array([0.8])
+    got = student.gradient_descent(one_weighted_square, start.copy())
+    expected = ref.gradient_descent(one_weighted_square, start.copy(), lr=0.01, step_num=100)
+    hint = "keep the signature gradient_descent(f, init_x, lr=0.01, step_num=100): the defaults are part of it."
+    arr = np.asarray(got, dtype=float) if isinstance(got, np.ndarray) else None
+    for lr, steps in ((0.1, 100), (0.001, 100), (0.01, 1000), (0.01, 10), (0.01, 99), (0.01, 101)):
+        other = ref.gradient_descent(one_weighted_square, start.copy(), lr=lr, step_num=steps)
+        if arr is not None and arr.shape == other.shape and np.allclose(arr, other, rtol=1e-7, atol=1e-12):
+            hint = (f"your defaults behave like lr={lr}, step_num={steps}; the signature is "
+                    "gradient_descent(f, init_x, lr=0.01, step_num=100).")
+    expect_close(got, expected, call="gradient_descent(f, init_x)", inputs={"f": one_weighted_square.__doc__,
+                 "init_x": start}, rtol=1e-7, atol=1e-10, hint=hint)

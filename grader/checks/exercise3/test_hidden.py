@@ -6,10 +6,12 @@ Tolerances as in test_public.py (their values: support.py).
 
 from __future__ import annotations
 
-from grader.checks.api import fail, hidden
-from grader.checks.exercise3.support import (STALE_HINT, WEIGHT_SIZES, assign_params, case_named, check_accuracy,
-                                             check_default_scale, check_gradient, check_loss, check_predict,
-                                             read_params, same)
+import numpy as np
+
+from grader.checks.api import as_float, fail, hidden, show
+from grader.checks.exercise3.support import (LOSS_RTOL, STALE_HINT, WEIGHT_SIZES, Case, assign_params, call_student,
+                                             case_named, check_accuracy, check_default_scale, check_gradient,
+                                             check_loss, check_predict, read_params, same, student_net)
 from grader.sandbox.errors import StudentRaised
 
 
@@ -90,3 +92,37 @@ def results_of(net, calls: dict) -> dict:
     for method in set(calls) - set(results):
         del calls[method]
     return results
+
+
+@hidden(points=0.5)
+def test_loss_when_the_right_class_has_probability_near_zero(student):
+    """loss is exercise 1's -log(y[label] + 1e-7), also when the net gives the right class a probability near 0"""
+    main = case_named("main")
+    params = dict(main.params, W2=main.params["W2"] * 0.1, b2=np.array([40.0, 0.0, -40.0]))
+    labels = np.array([2, 2, 1, 2, 0, 2, 1])
+    case = Case(main.sizes, params, main.x, labels)
+    t = case.target("one-hot")
+    # Only a loss that is right on ordinary inputs is judged here: any other mistake in loss
+    # (or predict) costs points in the public checks, once.
+    ordinary, _ = student_net(student, main)
+    try:
+        usual = as_float(ordinary.call("loss", main.x, main.target("one-hot")), call="net.loss(x, t)")
+    except StudentRaised as exc:
+        if exc.not_implemented:
+            raise
+        return  # a loss that crashes on ordinary inputs fails the loss checks already
+    if not np.isclose(usual, main.reference().loss(main.x, main.target("one-hot")), rtol=LOSS_RTOL, atol=1e-10):
+        return
+    net, _ = student_net(student, case)
+    value = as_float(call_student(net, "loss", case, case.x, t, kind="one-hot"), call="net.loss(x, t)")
+    expected = case.reference().loss(case.x, t)
+    if np.isclose(value, expected, rtol=LOSS_RTOL, atol=1e-10):
+        return
+    picked = case.reference().predict(case.x)[np.arange(len(labels)), labels]
+    hint = ("the loss is exercise 1's cross-entropy, the mean of -log(y[label] + 1e-7): the 1e-7 goes inside the "
+            "log, is exactly 1e-7, and caps each term near 16.1 when y[label] is close to 0.")
+    if not np.isfinite(value):
+        hint = "the loss must stay finite when y[label] is 0: add 1e-7 INSIDE the log, -log(y[label] + 1e-7)."
+    fail(f"net.loss(x, t) returned {value:.6g}; expected {expected:.6g} for a net that gives the right classes "
+         f"probabilities as small as {show(np.min(picked))} ({case.describe('one-hot')}; labels {show(labels)}).",
+         hint=hint, expected=expected, got=value)

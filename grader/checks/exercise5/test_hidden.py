@@ -13,9 +13,10 @@ from __future__ import annotations
 import numpy as np
 
 from grader.checks.api import fail, hidden, show
-from grader.checks.exercise5.support import (ADAM_HINT, MOMENTUM_HINT, OWN_STATE_HINT, adam_mistakes, expect_steps,
-                                             first_difference, gradient_sequence, initial_params, label, leak_hint,
-                                             momentum_mistakes, read_params, run_student)
+from grader.checks.exercise5.support import (ADAM_HINT, MOMENTUM_HINT, OWN_STATE_HINT, AdaGradModel, AdamModel,
+                                             adam_mistakes, expect_steps, first_difference, gradient_sequence,
+                                             initial_params, label, leak_hint, momentum_mistakes, read_params,
+                                             run_model, run_student)
 
 DEFAULTS = {"SGD": {"lr": 0.01}, "Momentum": {"lr": 0.01, "momentum": 0.9}, "AdaGrad": {"lr": 0.01},
             "Adam": {"lr": 0.001, "beta1": 0.9, "beta2": 0.999}}
@@ -106,3 +107,66 @@ def test_each_optimizer_object_has_its_own_state(student):
                      f"{i + 1} moved its params differently than a single object does alone: in turn, "
                      f"{describe_difference(difference)}.",
                      hint=OWN_STATE_HINT)
+
+
+def tiny_gradients(shapes: dict, steps: int = 4, seed: int = 71) -> list[dict]:
+    """Gradients of size 1e-8 to 1e-6 (and an exact 0 in every bias): as small as eps, so where eps is
+    added and how large it is changes each step by 10% or more, while a correct optimizer's steps
+    are as exact as ever."""
+    rng = np.random.default_rng(seed)
+    sequence = []
+    for _ in range(steps):
+        grads = {}
+        for key, shape in shapes.items():
+            g = 10.0 ** rng.uniform(-8, -6, size=shape) * rng.choice([-1.0, 1.0], size=shape)
+            if key.startswith("b"):
+                g.reshape(-1)[0] = 0.0
+            grads[key] = g
+        sequence.append(grads)
+    return sequence
+
+
+class BookAdam:
+    """The book's form: lr_t = lr * sqrt(1 - beta2**t) / (1 - beta1**t); p -= lr_t * m / (sqrt(v) + eps)."""
+
+    def __init__(self, lr, eps, beta1=0.9, beta2=0.999):
+        self.lr, self.eps, self.beta1, self.beta2, self.t, self.m, self.v = lr, eps, beta1, beta2, 0, {}, {}
+
+    def update(self, params, grads):
+        self.t += 1
+        lr_t = self.lr * np.sqrt(1 - self.beta2 ** self.t) / (1 - self.beta1 ** self.t)
+        for key in params:
+            g = grads[key]
+            self.m[key] = self.beta1 * self.m.get(key, 0) + (1 - self.beta1) * g
+            self.v[key] = self.beta2 * self.v.get(key, 0) + (1 - self.beta2) * g * g
+            params[key] = params[key] - lr_t * self.m[key] / (np.sqrt(self.v[key]) + self.eps)
+
+
+def expect_eps_steps(student, name: str, hyper: dict, accepted: list, what: str, hint: str) -> None:
+    shapes = {"W": (2, 3), "b": (3,)}
+    params0, grads_seq = initial_params(shapes, seed=72), tiny_gradients(shapes)
+    got, _ = run_student(student, name, hyper, params0, grads_seq)
+    differences = [first_difference(got, run_model(model, params0, grads_seq)) for model in accepted]
+    if any(d is None for d in differences):
+        return
+    fail(f"{label(name, hyper)} with gradients as small as 1e-8 to 1e-6: {describe_difference(differences[0])} "
+         f"(expected: {what}). Gradients of update call {differences[0][0]}: "
+         f"{show(grads_seq[differences[0][0] - 1][differences[0][1]])}.", hint=hint)
+
+
+@hidden(points=0.5)
+def test_adagrad_eps_with_tiny_gradients(student):
+    """AdaGrad with gradients as small as eps: p -= lr * g / (sqrt(h) + 1e-7), eps 1e-7 outside the root"""
+    expect_eps_steps(student, "AdaGrad", {"lr": 0.1}, [AdaGradModel(0.1)], "eps = 1e-7 added to sqrt(h)",
+                     hint="AdaGrad divides by (np.sqrt(h) + 1e-7): eps is exactly 1e-7, added after the square "
+                          "root (not inside it, not subtracted, not another size).")
+
+
+@hidden(points=0.5)
+def test_adam_eps_with_tiny_gradients(student):
+    """Adam with gradients as small as eps: eps 1e-7 or 1e-8 added to sqrt(v_hat) (or the book's lr_t form)"""
+    accepted = [AdamModel(0.01, eps=1e-7), AdamModel(0.01, eps=1e-8), BookAdam(0.01, 1e-7), BookAdam(0.01, 1e-8)]
+    expect_eps_steps(student, "Adam", {"lr": 0.01}, accepted,
+                     "eps of 1e-7 or 1e-8 added to sqrt(v_hat), or the book's lr_t form with that eps",
+                     hint="Adam divides by (np.sqrt(v_hat) + eps) with eps = 1e-7 or 1e-8, added after the square "
+                          "root (not inside it, not subtracted, not larger).")

@@ -310,3 +310,64 @@ def expect_init_scale(student, name: str) -> None:
         got = as_float(student.call(name, n), call=f"{name}({n})")
         expect_close(got, getattr(ref, name)(n), call=f"{name}({n})", rtol=1e-9, atol=0,
                      hint=init_hint(got, n, name))
+
+
+# -- features whose variance is near eps ------------------------------------------------------------
+#
+# With variances of 15 and up, eps cannot be seen, so `np.sqrt(var) + eps` passes every check
+# above. NEAR_CONSTANT features have variances of 1e-4 down to 1e-9, around eps. SPEC.md lets eps
+# be anything in [1e-8, 1e-5], so these checks never compare with the reference's eps: they
+# measure, per feature, the scale d the student divided x - mean by (x_hat = (x - mean) / d) and
+# require d**2 - var to be ONE eps for all features, within SPEC's range. With eps inside the
+# square root that holds exactly (to ~1e-10 relative); with eps outside, d**2 - var =
+# 2 * eps * sqrt(var) + eps**2 changes by a factor of 300 or more across these features.
+
+NEAR_CONSTANT_STD = np.array([1e-2, 1e-3, 1e-4, 3e-5])
+NEAR_CONSTANT_LOC = np.array([0.02, -0.01, 0.0, 0.03])
+EPS_RANGE = (1e-8, 1e-5)
+EPS_SPREAD = 1e-3
+"""Largest relative spread of the implied eps across features (a correct layer: ~1e-10)."""
+SQRT_HINT = "add eps to the variance INSIDE the square root: std = np.sqrt(var + eps), not np.sqrt(var) + eps."
+
+
+def near_constant_batch(n: int = 8, seed: int = 70) -> np.ndarray:
+    """n samples of D features with standard deviations 1e-2 to 3e-5 (variances 1e-4 to 1e-9)."""
+    return np.random.default_rng(seed).normal(size=(n, D)) * NEAR_CONSTANT_STD + NEAR_CONSTANT_LOC
+
+
+def column_scales(centered: np.ndarray, x_hat: np.ndarray) -> np.ndarray | None:
+    """Per feature, the d with x_hat = centered / d; None when x_hat is not such a scaling (a mistake
+    the other checks charge) or not finite."""
+    if x_hat.shape != centered.shape or not np.all(np.isfinite(x_hat)):
+        return None
+    with np.errstate(all="ignore"):
+        d = np.sum(centered * centered, axis=0) / np.sum(centered * x_hat, axis=0)
+    if not np.all(np.isfinite(d)) or np.any(d <= 0) or not np.allclose(x_hat, centered / d, rtol=1e-6, atol=1e-9):
+        return None
+    return d
+
+
+def implied_eps(d: np.ndarray, var: np.ndarray) -> np.ndarray:
+    return d * d - var
+
+
+def eps_problem(d: np.ndarray, var: np.ndarray) -> str | None:
+    """Why the scales d are not sqrt(var + eps) for one eps in SPEC's range; None when they are."""
+    eps = implied_eps(d, var)
+    low, high = EPS_RANGE
+    if np.ptp(eps) <= EPS_SPREAD * np.max(np.abs(eps)) and low * (1 - EPS_SPREAD) <= eps.min() and \
+            eps.max() <= high * (1 + EPS_SPREAD):
+        return None
+    outside = d - np.sqrt(var)
+    if np.ptp(outside) <= EPS_SPREAD * np.max(np.abs(outside)):
+        return f"you divided by np.sqrt(var) + {outside.mean():.2g}: {SQRT_HINT}"
+    if np.ptp(eps) <= EPS_SPREAD * np.max(np.abs(eps)):
+        return (f"your eps is {eps.mean():.2g}; SPEC.md asks for an eps between {low:g} and {high:g}, "
+                f"inside the square root: np.sqrt(var + eps).")
+    return f"the scale per feature is not np.sqrt(var + eps) for one eps: {SQRT_HINT}"
+
+
+def near_constant_backward(d: np.ndarray, centered: np.ndarray, dout: np.ndarray, gamma: np.ndarray) -> np.ndarray:
+    """dx of gamma * (x - mean) / d + beta where d = sqrt(var + eps): the layer's own eps, d**2 - var."""
+    x_hat = centered / d
+    return gamma / d * (dout - dout.mean(axis=0) - x_hat * np.mean(dout * x_hat, axis=0))

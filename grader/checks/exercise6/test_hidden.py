@@ -7,9 +7,12 @@ from __future__ import annotations
 import numpy as np
 
 from grader.checks.api import as_array, attach, expect_close, fail, hidden, show
-from grader.checks.exercise6.support import (BETA, BN_ATOL, BN_RTOL, GAMMA, GRAD_TOL, batch, bn_forward,
-                                             expect_dropped_fraction, expect_running_statistics, new_bn)
+from grader.checks.exercise6.support import (BETA, BN_ATOL, BN_RTOL, GAMMA, GRAD_TOL, SQRT_HINT, batch, bn_forward,
+                                             column_scales, eps_problem, expect_dropped_fraction,
+                                             expect_running_statistics, near_constant_backward, near_constant_batch,
+                                             new_bn)
 from grader.checks.gradcheck import compare
+from grader.sandbox.errors import StudentRaised
 from reference.exercise6 import batchnorm as ref
 
 LOC_GIVEN = np.array([4.0, -38.0, 97.0, 5.0])
@@ -67,3 +70,74 @@ def test_batchnorm_backward_follows_the_latest_forward(student):
 def test_dropout_default_ratio(student):
     """Dropout() drops about half of the units (default dropout_ratio = 0.5)"""
     expect_dropped_fraction(student, 0.5, ())
+
+
+@hidden(points=0.5)
+def test_batchnorm_forward_near_constant_features(student):
+    """forward with features whose variance is near eps (1e-4 to 1e-9): eps inside the square root, in training and at test time"""
+    x = near_constant_batch()
+    bn = new_bn(student)
+    out = bn_forward(bn, x, True, "forward(x, train_flg=True)")
+    inputs = f"x={show(x)} (per-feature variances {show(x.var(axis=0))})"
+    if not np.all(np.isfinite(out)):
+        fail(f"forward(x, train_flg=True) returned non-finite values {show(out)} for features with variances near eps. "
+             f"Input: {inputs}.", hint=SQRT_HINT + " An eps between 1e-8 and 1e-5 keeps it finite.")
+    centered = x - x.mean(axis=0)
+    var = x.var(axis=0)
+    d = column_scales(centered, (out - BETA) / GAMMA)
+    if d is None:
+        return  # not gamma * (x - mean) / d + beta at all: the public forward check names that mistake
+    problem = eps_problem(d, var)
+    if problem:
+        fail(f"forward(x, train_flg=True) divided x - mean by {show(d)} per feature, for batch variances "
+             f"{show(var)}; with one eps in [1e-8, 1e-5] it should be np.sqrt(var + eps). Input: {inputs}.",
+             hint=problem)
+    try:  # the student's own running statistics, so a mistake in them is not charged here again
+        running_mean = np.asarray(bn.running_mean, dtype=float)
+        running_var = np.asarray(bn.running_var, dtype=float)
+    except (StudentRaised, TypeError, ValueError):
+        return
+    if running_mean.shape != (len(var),) or running_var.shape != (len(var),) or not np.all(running_var > 0):
+        return
+    x_test = near_constant_batch(5, seed=71)
+    test = bn_forward(bn, x_test, False, "forward(x_test, train_flg=False)")
+    if not np.all(np.isfinite(test)):
+        fail(f"forward(x_test, train_flg=False) returned non-finite values {show(test)} with running_var = "
+             f"{show(running_var)}.", hint="at test time too: " + SQRT_HINT)
+    d_test = column_scales(x_test - running_mean, (test - BETA) / GAMMA)
+    problem = None if d_test is None else eps_problem(d_test, running_var)
+    if problem:
+        fail(f"forward(x_test, train_flg=False) divided x_test - running_mean by {show(d_test)} per feature, with "
+             f"running_var = {show(running_var)}; it should be np.sqrt(running_var + eps).", hint="at test time: " + problem)
+
+
+@hidden(points=0.5)
+def test_batchnorm_backward_near_constant_features(student):
+    """backward after a forward on features whose variance is near eps: dx is the gradient of sqrt(var + eps)"""
+    x = near_constant_batch(seed=72)
+    dout = np.random.default_rng(73).normal(size=x.shape)
+    bn = new_bn(student)
+    out = bn_forward(bn, x, True, "forward(x, train_flg=True)")
+    centered = x - x.mean(axis=0)
+    d = column_scales(centered, (out - BETA) / GAMMA)
+    if d is None:
+        return  # the forward pass is wrong in another way; the forward checks charge it
+    dx = as_array(bn.call("backward", dout), call="backward(dout)")
+    expected = near_constant_backward(d, centered, dout, GAMMA)
+    if dx.shape != expected.shape:
+        return  # test_batchnorm_backward_dx names a wrong shape
+    comparison = compare("dx", dx, expected, GRAD_TOL)
+    attach(gradients=[comparison.to_row()])
+    if comparison.passed:
+        return
+    hint = ("backpropagate through x_hat = (x - mu) / sqrt(var + eps) with the std forward used; do not recompute "
+            "it differently in backward.")
+    var = x.var(axis=0)
+    eps = float(np.mean(d * d - var))
+    with np.errstate(all="ignore"):
+        outside = near_constant_backward(np.sqrt(var) + eps, centered, dout, GAMMA)
+    if compare("dx", dx, outside, 1e-2).passed or not np.all(np.isfinite(dx)):
+        hint = "backward divides by np.sqrt(var) + eps; " + SQRT_HINT + " (the same std as forward: save it there)."
+    fail(f"backward(dout) after forward(x) on features with variances {show(var)} (near eps): {comparison.describe()} "
+         f"(tolerance {GRAD_TOL:g}; the expected dx uses your forward's own eps, {eps:.2g}).", hint=hint,
+         inputs=f"x={show(x)}, dout={show(dout)}", expected=show(expected), got=show(dx))
