@@ -27,7 +27,6 @@ import hashlib
 import shutil
 import tempfile
 import threading
-import time
 import uuid
 from collections import deque
 from concurrent.futures import CancelledError
