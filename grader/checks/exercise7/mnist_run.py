@@ -26,7 +26,7 @@ import torch
 from torch.utils.data import DataLoader, TensorDataset
 
 from grader.checks.api import CheckFailed, attach, could_not_run, fail
-from grader.checks.exercise7.common import read_history, rounded
+from grader.checks.exercise7.support import read_history, rounded
 from grader.checks.exercise7.remote import Remote, state_arrays
 from grader.mnist import MnistError, load_mnist
 from grader.options import GradingOptions

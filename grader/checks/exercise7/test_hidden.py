@@ -6,9 +6,9 @@ import numpy as np
 from grader.checks.api import fail, hidden, show
 from grader.checks.exercise7 import scenarios
 from grader.checks.exercise7.remote import Remote
-from grader.checks.exercise7.test_public import (check_architecture, check_restored,
-                                                 device_type, loader_data, normalize_data, normalized_arrays,
-                                                 read_batches, run_fit, student_loaders)
+from grader.checks.exercise7.support import (check_architecture, check_restored, device_type, loader_data,
+                                             normalize_data, normalized_arrays, read_batches, run_fit,
+                                             student_loaders)
 from grader.sandbox.errors import StudentRaised
 
 
