@@ -25,6 +25,8 @@ FIT_ADAM, FIT_PATIENCE, FIT_RESTORE = ("fit_trains_with_adam_and_cross_entropy",
                                        "fit_restores_best_weights")
 NORMALIZE, LOADERS, SHUFFLE = ("normalize_uses_training_statistics", "make_loaders_batches_and_dtypes",
                                "make_loaders_shuffles_only_training")
+TRAIN_DEVICE, EVAL_DEVICE, FIT_DEVICE = ("train_one_epoch_moves_batches_to_device", "evaluate_moves_batches_to_device",
+                                         "fit_moves_model_to_device")
 
 # case folder -> (check that must fail, words its message or hint must contain); None = full marks
 VERDICTS = {
@@ -57,11 +59,16 @@ VERDICTS = {
     "bug_evaluate_before_train": (FIT_ADAM, "evaluate after training"),
     "bug_device_string": ("get_device", "expected a torch.device"),
     "bug_auto_always_cpu": ("get_device_auto_prefers_cuda", "simulated by the grader"),
+    "bug_batches_not_moved_to_device": (TRAIN_DEVICE, "x, t = x.to(device), t.to(device)"),
+    "bug_evaluate_not_moved_to_device": (EVAL_DEVICE, "x, t = x.to(device), t.to(device)"),
+    "bug_model_not_moved_to_device": (FIT_DEVICE, "call model.to(device)"),
     "ok_sum_reduction": None,
     "ok_clone_state_best_epoch": None,
     "ok_custom_module_and_dataset": None,
     "ok_inference_mode_torch_normalize": None,
     "ok_notebook": None,
+    "ok_device_moves_other_ways": None,
+    "ok_device_from_model_parameters": None,
 }
 HIDDEN = {name.removeprefix("test_") for name in vars(hidden_checks) if name.startswith("test_")}
 UNSEEDED = "ok_custom_module_and_dataset"

@@ -9,14 +9,16 @@ train_one_epoch, evaluate, fit."""
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import Any, Callable
 
 import numpy as np
 import torch
 
 from grader.checks.api import as_array, as_float, expect_shape, fail, show
 from grader.checks.exercise7 import scenarios
-from grader.checks.exercise7.remote import ForwardRecorder, Remote, local_loader, local_model
+from grader.checks.exercise7.remote import DeviceMoves, ForwardRecorder, Remote, local_loader, local_model
 from grader.sandbox.codec import Tensor
+from grader.sandbox.errors import StudentRaised
 from grader.sandbox.session import RemoteObject
 from reference.exercise7 import torch_training as ref
 
@@ -419,3 +421,50 @@ def check_restored(student, problem: scenarios.FitProblem) -> None:
          hint="when an epoch improves, save a copy of the weights: best_state = copy.deepcopy(model.state_dict()) "
               "(model.state_dict() alone returns the live tensors, which keep training); after the loop, also when "
               "patience never triggered, call model.load_state_dict(best_state).")
+
+
+# -- moving to the device ---------------------------------------------------------------------------
+
+CUDA_WORDS = ("cuda", "nvidia")
+"""Words of the errors torch raises when code really uses CUDA where it cannot start
+("Torch not compiled with CUDA enabled", "Found no NVIDIA driver", "... devices, cuda:0 and cpu!")."""
+MOVE_NOTE = ("(the grader records every .to(...) and carries moves to CUDA out on the CPU, so this is checked on "
+             "machines without a GPU too)")
+
+
+def moves_on_cuda(student, call: Callable[[Remote], Any]) -> DeviceMoves | None:
+    """Run `call(remote)`, a call of the student's function with a CUDA device, while every move
+    to a device is recorded (remote.DeviceMoves). None when the student's code raised because it
+    really tried to use the GPU (a CUDA tensor made with torch.zeros(..., device=device), say):
+    that code does use the device, which is all the device checks ask."""
+    remote = Remote(student)
+    try:
+        with DeviceMoves(remote) as moves:
+            call(remote)
+    except StudentRaised as exc:
+        if not exc.not_implemented and any(word in exc.text.lower() for word in CUDA_WORDS):
+            return None
+        raise
+    return moves
+
+
+def batch_shapes(rows: int, batch_size: int, features: int | None) -> set[tuple]:
+    """The shapes of a loader's batches: (batch_size, features) and the last, smaller one; labels without features."""
+    sizes = {batch_size, rows % batch_size or batch_size}
+    return {(n, features) if features else (n,) for n in sizes}
+
+
+def check_batches_moved(moves: DeviceMoves | None, problem, call: str) -> None:
+    """Fails unless the inputs of some batch of `problem` were moved to a device."""
+    if moves is None:
+        return
+    rows, features = problem.x.shape
+    if moves.of_tensors(batch_shapes(rows, problem.batch_size, features)):
+        return
+    labels_moved = bool(moves.of_tensors(batch_shapes(rows, problem.batch_size, None)))
+    seen = "only the labels t were moved" if labels_moved else "no .to(device) was called on the batches"
+    fail(f"{call} with device=torch.device('cuda') never moved a batch's inputs x to the device: {seen} "
+         f"{MOVE_NOTE}.",
+         hint="at the start of each batch: x, t = x.to(device), t.to(device). The model is on `device` (fit puts "
+              "it there), and on a GPU a batch left on the CPU makes the model raise \"Expected all tensors to be on "
+              "the same device\".", call=call)

@@ -13,12 +13,13 @@ import numpy as np
 from grader.checks.api import as_float, expect_shape, fail, public, show
 from grader.checks.exercise7 import mnist_run, scenarios
 from grader.checks.exercise7.remote import Remote
-from grader.checks.exercise7.support import (EPOCH_SETUP, LOSS_RTOL, NORMALIZE_ATOL, NORMALIZE_RTOL, WEIGHT_ATOL,
-                                             WEIGHT_RTOL, check_architecture, check_restored, check_rows, close,
-                                             device_type, fit_mistake, layer_shapes, loader_data, normalize_data,
-                                             normalize_mistake, normalized_arrays, read_batches, rounded, rows_by_id,
-                                             run_epoch, run_evaluate, run_fit, stop_mistake, student_loaders,
-                                             weights_match, worst_weight)
+from grader.checks.exercise7.support import (EPOCH_SETUP, LOSS_RTOL, MOVE_NOTE, NORMALIZE_ATOL, NORMALIZE_RTOL,
+                                             WEIGHT_ATOL, WEIGHT_RTOL, check_architecture, check_batches_moved,
+                                             check_restored, check_rows, close, device_type, fit_mistake, layer_shapes,
+                                             loader_data, moves_on_cuda, normalize_data, normalize_mistake,
+                                             normalized_arrays, read_batches, rounded, rows_by_id, run_epoch,
+                                             run_evaluate, run_fit, stop_mistake, student_loaders, weights_match,
+                                             worst_weight)
 from grader.sandbox.session import RemoteObject
 from reference.exercise7 import torch_training as ref
 
@@ -169,6 +170,20 @@ def test_train_one_epoch_returns_mean_loss_per_sample(student):
 
 
 
+@public(points=1)
+def test_train_one_epoch_moves_batches_to_device(student):
+    """train_one_epoch moves every batch to the device it is given (checked without a GPU too)"""
+    problem = scenarios.train_problem()
+
+    def run(remote):
+        model = remote.model(problem.layers, problem.state)
+        optimizer = remote.torch.optim.SGD(model.parameters(), lr=scenarios.SGD_LR)
+        loader = remote.loader(problem.x, problem.t, problem.batch_size)
+        student.train_one_epoch(model, loader, optimizer, remote.nn.CrossEntropyLoss(), remote.torch.device("cuda"))
+
+    check_batches_moved(moves_on_cuda(student, run), problem, "train_one_epoch(model, loader, optimizer, loss_fn, device)")
+
+
 # -- evaluate -------------------------------------------------------------------------------------
 
 @public(points=1.5)
@@ -213,6 +228,19 @@ def test_evaluate_returns_loss_and_accuracy(student):
         fail(f"evaluate on {setup} returned the accuracy {accuracy:.6g}; expected {expected['accuracy']:.6g}.",
              hint=hint)
 
+
+
+@public(points=0.5)
+def test_evaluate_moves_batches_to_device(student):
+    """evaluate moves every batch to the device it is given (checked without a GPU too)"""
+    problem = scenarios.plain_problem()
+
+    def run(remote):
+        model = remote.model(problem.layers, problem.state)
+        loader = remote.loader(problem.x, problem.t, problem.batch_size)
+        student.evaluate(model, loader, remote.nn.CrossEntropyLoss(), remote.torch.device("cuda"))
+
+    check_batches_moved(moves_on_cuda(student, run), problem, "evaluate(model, loader, loss_fn, device)")
 
 
 # -- fit ------------------------------------------------------------------------------------------
@@ -263,6 +291,29 @@ def test_fit_restores_best_weights(student):
     """after early stopping, fit leaves the model with the weights of its best validation loss"""
     check_restored(student, scenarios.BUMPY)
 
+
+
+@public(points=1)
+def test_fit_moves_model_to_device(student):
+    """fit moves the model to the device it is given (checked without a GPU too)"""
+    problem = scenarios.SMOOTH
+    x, t, xv, tv = problem.arrays
+    call = f"fit(model, train_loader, val_loader, epochs=1, lr={problem.lr}, device='cuda')"
+
+    def run(remote):
+        model = remote.model(scenarios.FIT_LAYERS, problem.state)
+        student.fit(model, remote.loader(x, t, problem.train_batch), remote.loader(xv, tv, problem.val_batch),
+                    epochs=1, lr=problem.lr, device="cuda")
+
+    moves = moves_on_cuda(student, run)
+    if moves is None or any(m["device"].startswith("cuda") for m in moves.of_modules()):
+        return
+    elsewhere = sorted({m["device"] for m in moves.of_modules()})
+    seen = (f"it moved the model to {' and '.join(elsewhere)} instead" if elsewhere
+            else "neither fit nor the functions it calls called model.to(device)")
+    fail(f"{call} never moved the model to the device: {seen} {MOVE_NOTE}.",
+         hint="call model.to(device) at the start of fit, before the first epoch: on a GPU the batches go to the "
+              "device, and a model left on the CPU cannot take them.", call=call)
 
 
 # -- MNIST, timed -----------------------------------------------------------------------------------
