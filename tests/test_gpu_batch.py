@@ -7,6 +7,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import subprocess
 import sys
 import types
 from pathlib import Path
@@ -14,13 +15,12 @@ from pathlib import Path
 import pytest
 
 from grader.batch import pool
-from grader.batch import run as batch
 from grader.catalog import get_exercise
-from grader.checks.exercise7 import mnist_run
 from grader.options import GradingOptions
 from grader.sandbox import codec, config
 
 EXERCISE7 = get_exercise("exercise7")
+ROOT = Path(__file__).resolve().parents[1]
 NVIDIA_SMI_LISTING = """GPU 0: NVIDIA H200 (UUID: GPU-aaaa)
 GPU 1: NVIDIA H200 (UUID: GPU-bbbb)
   MIG 1g.18gb     Device  0: (UUID: MIG-cccc)
@@ -28,8 +28,9 @@ GPU 1: NVIDIA H200 (UUID: GPU-bbbb)
 
 
 @pytest.fixture
-def no_gpu_share():
-    """Every test leaves this process without a GPU share, as it found it."""
+def no_gpu_share(monkeypatch):
+    """The test leaves this process as it found it: no GPU share, CUDA_VISIBLE_DEVICES as it was."""
+    monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
     yield
     config._gpu_share = None
 
@@ -129,22 +130,40 @@ def test_is_the_memory_fraction_set_only_when_asked_and_cuda_is_there(monkeypatc
 
 
 STUDENTS = ("ada", "bob", "cy", "dee", "eve", "fay")
+BATCH_ON_TWO_FAKE_GPUS = """
+import json, os, sys
+from pathlib import Path
+from grader.batch import pool, run
+from grader.checks.exercise7 import mnist_run
+from grader.options import GradingOptions
+
+pool.visible_gpus = lambda environ=None: ["0", "1"]
+mnist_run.check = lambda student, options: None  # the workers are forked: they inherit both
+report = run.run_batch(Path(sys.argv[1]), "exercise7", Path(sys.argv[2]), jobs=2, options=GradingOptions(device="auto"))
+print(json.dumps({"graded": report.graded, "errors": report.errors,
+                  "own_cuda_visible_devices": os.environ.get("CUDA_VISIBLE_DEVICES")}))
+"""
 
 
-def test_does_each_batch_worker_give_its_students_their_own_gpu(tmp_path, monkeypatch):
+def test_does_each_batch_worker_give_its_students_their_own_gpu(tmp_path):
     """In a real batch of exercise 7 on two (faked) GPUs with two workers, does each student's process
-    see exactly one GPU, one of each worker's, and the grader's own environment stay as it was?"""
-    monkeypatch.setattr(pool, "visible_gpus", lambda environ=None: ["0", "1"])
-    monkeypatch.setattr(mnist_run, "check", lambda student, options: None)  # workers are forked: they inherit it
+    see exactly one GPU, one of each worker's, and the batch's own process no restriction?
+
+    The batch runs in a fresh interpreter: its workers are forked, and a process in which torch has
+    already run its OpenMP threads (earlier tests here) forks children that hang in their first
+    torch operation."""
     source = EXERCISE7.reference_path.read_text()
     subs = tmp_path / "subs"
     for name in STUDENTS:
         (subs / name).mkdir(parents=True)
         (subs / name / "torch_training.py").write_text(
             "import os\nprint('sees GPU', os.environ.get('CUDA_VISIBLE_DEVICES'))\n" + source)
-    before = dict(os.environ)
-    report = batch.run_batch(subs, "exercise7", tmp_path / "out", jobs=2, options=GradingOptions(device="auto"))
-    assert report.graded == len(STUDENTS) and report.errors == 0
+    env = {k: v for k, v in os.environ.items() if k != "CUDA_VISIBLE_DEVICES"}
+    batch = subprocess.run([sys.executable, "-c", BATCH_ON_TWO_FAKE_GPUS, str(subs), str(tmp_path / "out")],
+                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert batch.returncode == 0, batch.stderr[-2000:]
+    summary = json.loads(batch.stdout.splitlines()[-1])
+    assert summary == {"graded": len(STUDENTS), "errors": 0, "own_cuda_visible_devices": None}
     seen = set()
     for name in STUDENTS:
         result = json.loads((tmp_path / "out" / name / "result.json").read_text())
@@ -153,7 +172,6 @@ def test_does_each_batch_worker_give_its_students_their_own_gpu(tmp_path, monkey
         assert lines and {line[2] for line in lines} <= {"0", "1"}, result["output"]
         seen |= {line[2] for line in lines}
     assert seen == {"0", "1"}
-    assert dict(os.environ) == before
 
 
 def test_does_a_cpu_batch_leave_the_gpus_alone(tmp_path, monkeypatch):
