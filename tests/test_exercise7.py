@@ -113,6 +113,30 @@ def test_is_cuda_used_only_when_both_processes_can_use_it(monkeypatch, requested
     assert chosen == device and words in note
 
 
+def test_are_the_reference_curves_of_the_timed_run_on_one_scale():
+    """Does the reference, in the timed run's setting, end with a validation loss within 3x of its
+    training loss (pixels constant in the training rows no longer blow up the validation inputs)?"""
+    run = mnist_run.train_reference(mnist_run.load_task(SHARED_MNIST), "cpu", threads=1)
+    train_loss, val_loss = run.history["train_loss"][-1], run.history["val_loss"][-1]
+    assert train_loss / 3 <= val_loss <= 3 * train_loss, run.history
+    assert run.accuracy >= mnist_run.TARGET_ACCURACY
+
+
+def test_does_the_timed_runs_standardization_floor_only_near_constant_pixels():
+    """Are pixels with an ordinary spread standardized exactly as normalize does, and a pixel constant
+    in the training rows kept finite and small in the validation rows?"""
+    rng = np.random.default_rng(0)
+    x_train, x_val = rng.uniform(size=(50, 4)), rng.uniform(size=(20, 4))
+    x_train[:, 3], x_val[:, 3] = 0.0, rng.uniform(size=20)
+    got_train, got_val = mnist_run.standardize(x_train, x_val)
+    expected_train, expected_val = ref.normalize(x_train, x_val)
+    assert np.allclose(got_train[:, :3], expected_train[:, :3], rtol=1e-5)
+    assert np.allclose(got_val[:, :3], expected_val[:, :3], rtol=1e-5)
+    floor = mnist_run.STD_FLOOR_FRACTION * x_train.std(axis=0).mean()
+    assert np.allclose(got_val[:, 3], x_val[:, 3] / floor) and np.abs(got_val[:, 3]).max() < 100
+    assert np.abs(expected_val[:, 3]).max() > 1e5  # what normalize's eps alone would give
+
+
 def test_is_the_accuracy_measured_from_weights_whatever_their_names():
     """Do weights under a custom module's names map onto the reference model by shape (and are
     weights of other shapes refused, so the student's own forward pass is used instead)?"""

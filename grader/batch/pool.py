@@ -9,6 +9,12 @@ longer than the submission's own time limit plus a margin (then it is killed), i
 and its student graded again; a student that loses its worker twice is recorded as an error
 (the next run retries it). Ctrl-C reaches the whole process group: workers ignore it and
 the parent stops them; a worker told to stop saves nothing it was grading.
+
+On a machine with GPUs (and --device other than cpu), the workers are spread over them: worker
+slot k grades on GPU k mod (number of GPUs), which it alone of its process tree sees
+(CUDA_VISIBLE_DEVICES), and each student's process may fill only its share of that GPU's memory
+(sandbox/config.GpuShare). A worker that replaces another takes over its slot, so the GPUs stay
+evenly loaded. With no GPU nothing changes.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import subprocess
 import time
 from collections import Counter, deque
 from dataclasses import dataclass
@@ -26,6 +33,7 @@ from typing import Callable
 from grader.batch.store import Student, error_result, save_student
 from grader.catalog import Exercise
 from grader.options import GradingOptions
+from grader.sandbox.config import GpuShare, use_gpu_share
 
 WORKER_MARGIN_S = 60.0
 """A worker may spend this much longer than the submission's own time limit before it is
@@ -49,6 +57,37 @@ class WorkerSettings:
     formats: tuple[str, ...]
 
 
+# -- GPUs -------------------------------------------------------------------------------------
+def visible_gpus(environ: dict[str, str] | None = None) -> list[str]:
+    """The GPUs this machine lets the batch use, as CUDA_VISIBLE_DEVICES would name them.
+
+    Read without starting CUDA in this process (the workers are forked from it, and CUDA does
+    not survive a fork): the instructor's own CUDA_VISIBLE_DEVICES when set, else the GPUs
+    `nvidia-smi -L` lists; none when neither says anything (no driver, no GPU)."""
+    environ = os.environ if environ is None else environ
+    chosen = environ.get("CUDA_VISIBLE_DEVICES")
+    if chosen is not None:
+        names = [name.strip() for name in chosen.split(",") if name.strip()]
+        return [] if not names or names[0].startswith("-") else names
+    try:
+        listing = subprocess.run(["nvidia-smi", "-L"], capture_output=True, text=True, timeout=20)
+    except (OSError, subprocess.TimeoutExpired):
+        return []
+    if listing.returncode != 0:
+        return []
+    return [str(index) for index, _ in enumerate(line for line in listing.stdout.splitlines()
+                                                 if line.startswith("GPU "))]
+
+
+def gpu_shares(gpus: list[str], jobs: int) -> list[GpuShare | None]:
+    """Each worker slot's GPU and how many workers share it: slot k on gpus[k % len(gpus)].
+    No GPUs: None for every slot."""
+    if not gpus:
+        return [None] * jobs
+    return [GpuShare(gpus[slot % len(gpus)], workers=len(range(slot % len(gpus), jobs, len(gpus))))
+            for slot in range(jobs)]
+
+
 # -- inside a worker ---------------------------------------------------------------------------
 _stopping = False
 """Set in a worker told to stop: what it was grading is not saved (it may be cut short)."""
@@ -60,12 +99,14 @@ def _stop(signum, frame):
     raise SystemExit(128 + signum)  # pytest records it as a failed check, hence the flag
 
 
-def worker_main(conn, settings: WorkerSettings) -> None:
-    """Start a warm sandbox, then grade the students the parent sends until it sends None."""
+def worker_main(conn, settings: WorkerSettings, gpu: GpuShare | None = None) -> None:
+    """Start a warm sandbox (on `gpu`, when given), then grade the students the parent sends
+    until it sends None."""
     from grader.sandbox.launcher import Launcher
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group; the parent decides
     signal.signal(signal.SIGTERM, _stop)  # so `finally` closes the sandbox
+    use_gpu_share(gpu)
     parent = os.getppid()
     launcher = None
     try:
@@ -117,9 +158,10 @@ def grade_student(student: Student, launcher, settings: WorkerSettings) -> dict:
 
 # -- in the parent ----------------------------------------------------------------------------
 class Worker:
-    def __init__(self, context, settings: WorkerSettings):
+    def __init__(self, context, settings: WorkerSettings, slot: int = 0, gpu: GpuShare | None = None):
         parent_end, child_end = context.Pipe()
-        self.process = context.Process(target=worker_main, args=(child_end, settings), daemon=True)
+        self.slot, self.gpu = slot, gpu
+        self.process = context.Process(target=worker_main, args=(child_end, settings, gpu), daemon=True)
         self.process.start()
         child_end.close()
         self.conn = parent_end
@@ -173,9 +215,18 @@ class Pool:
         self.ever_ready = False
         self.start_failures: list[str] = []
         self.time_limit = settings.exercise.submission_timeout + WORKER_MARGIN_S
+        self.gpus: list[GpuShare | None] = [None] * jobs
+
+    def _gpus_for(self, workers: int) -> list[GpuShare | None]:
+        """A GPU per worker slot when this exercise trains with PyTorch and may use CUDA."""
+        if not self.settings.exercise.uses_torch or self.settings.options.device == "cpu":
+            return [None] * workers
+        return gpu_shares(visible_gpus(), workers)
 
     def run(self, queue: deque[Student], tick: Callable[[], None]) -> None:
-        self.workers = [Worker(self.context, self.settings) for _ in range(min(self.jobs, len(queue)))]
+        count = min(self.jobs, len(queue))
+        self.gpus = self._gpus_for(count)
+        self.workers = [Worker(self.context, self.settings, slot, self.gpus[slot]) for slot in range(count)]
         try:
             while queue or any(w.job for w in self.workers):
                 for worker in self.workers:
@@ -241,7 +292,7 @@ class Pool:
             return  # the sandbox cannot start at all: run() reports it once no worker is left
         if (queue or any(w.job for w in self.workers)) and self.restarts < 3 * self.jobs + len(queue) + 3:
             self.restarts += 1
-            self.workers.append(Worker(self.context, self.settings))
+            self.workers.append(Worker(self.context, self.settings, worker.slot, worker.gpu))
 
     def _stop_overdue(self) -> None:
         now = time.monotonic()

@@ -355,6 +355,27 @@ def apply_limits(limits: dict, *, own_user: bool = False) -> None:
         cap(resource.RLIMIT_NPROC, limits["nproc"])
 
 
+def share_gpu_memory(fraction: float | None) -> None:
+    """Cap PyTorch's allocator in this process at `fraction` of each visible GPU's memory, before
+    the student's code runs, so one student's run cannot take the memory of the students graded
+    beside it on the same GPU (batch workers sharing a GPU: config.GpuShare). Only when the spawn
+    request carries a fraction (a torch exercise graded on a shared GPU) and CUDA starts here;
+    otherwise nothing happens, and a CUDA that cannot start is left for the check that uses it
+    to report. The student's code could raise its own cap again: this shares memory fairly
+    between well-meaning runs, it is not a security boundary."""
+    if not fraction:
+        return
+    try:
+        import torch
+
+        if not torch.cuda.is_available():
+            return
+        for index in range(torch.cuda.device_count()):
+            torch.cuda.set_per_process_memory_fraction(float(fraction), index)
+    except Exception:  # noqa: BLE001 - e.g. CUDA cannot start under this process's limits
+        pass
+
+
 def bootstrap(config: dict, rpc_fd: int, out_fd: int) -> None:
     """Entry point of a freshly forked child; never returns."""
     global _sock
@@ -403,6 +424,7 @@ def run_submission(config: dict, sock: socket.socket | None = None) -> None:
     if sock is not None:
         _sock = sock
     student_dirs = (config["student_dir"],)
+    share_gpu_memory(config.get("gpu_memory_fraction"))
     try:
         module = load_student_module(config)
     except BaseException as exc:  # noqa: B902 - an import failure of any kind is reported

@@ -13,6 +13,7 @@ grader and asks the student's process while the forward pass waits for it.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -20,6 +21,7 @@ import torch
 from torch.utils.data import DataLoader, TensorDataset
 
 from grader.sandbox.codec import Tensor
+from grader.sandbox.errors import StudentCodeError
 
 Layers = list[tuple]
 """A model as a list of torch.nn layer names and their arguments, e.g.
@@ -117,3 +119,87 @@ class ForwardRecorder:
 
     def all(self, key: str) -> bool:
         return bool(self.calls) and all(call[key] for call in self.calls)
+
+
+class SimulatedCuda:
+    """Makes torch in the student's process report one CUDA device (on a machine without one),
+    and puts everything back afterwards. Creating torch.device("cuda") needs no GPU.
+
+    With `accelerator=False` only torch.cuda says so, not torch.accelerator: an optimizer's
+    step() asks torch.accelerator for the current stream when it believes one is present, which
+    fails on a machine without it, so code that trains (DeviceMoves) must leave it alone."""
+
+    def __init__(self, remote: Remote, *, accelerator: bool = True):
+        self.remote = remote
+        self.accelerator = accelerator
+        self.patched: list[tuple] = []
+
+    def __enter__(self) -> "SimulatedCuda":
+        cuda_device = self.remote.torch.device("cuda")
+        try:
+            self._patch("torch.cuda", "is_available", lambda *a, **k: True)
+            self._patch("torch.cuda", "device_count", lambda *a, **k: 1)
+            if self.accelerator and self.remote.builtins.hasattr(self.remote.torch, "accelerator"):  # torch >= 2.6
+                self._patch("torch.accelerator", "is_available", lambda *a, **k: True)
+                self._patch("torch.accelerator", "current_accelerator", lambda *a, **k: cuda_device)
+        except BaseException:
+            self.__exit__()
+            raise
+        return self
+
+    def _patch(self, module_name: str, name: str, replacement) -> None:
+        module = self.remote.student.import_module(module_name)
+        self.patched.append((module, name, getattr(module, name)))
+        setattr(module, name, replacement)
+
+    def __exit__(self, *exc) -> None:
+        for module, name, original in reversed(self.patched):
+            setattr(module, name, original)
+
+
+RECORDER_SOURCE = Path(__file__).with_name("move_recorder.py").read_text()
+
+
+class DeviceMoves:
+    """While active, the student's process records every move of a tensor or module to a device
+    and carries out moves to CUDA on the CPU (move_recorder.py), and, on a machine without a GPU,
+    reports one (SimulatedCuda), so a check can give the student's code torch.device("cuda")
+    and see whether it moves its batches and model there. `moves` is the record, read on exit."""
+
+    def __init__(self, remote: Remote):
+        self.remote = remote
+        self.moves: list[dict] = []
+        self._recorder = None
+        self._cuda: SimulatedCuda | None = None
+
+    def __enter__(self) -> "DeviceMoves":
+        namespace = self.remote.student.keep({"__name__": "move_recorder"})
+        self.remote.builtins.exec(RECORDER_SOURCE, namespace)
+        self._recorder = namespace["MoveRecorder"]().install()
+        try:
+            if not bool(self.remote.torch.cuda.is_available()):
+                self._cuda = SimulatedCuda(self.remote, accelerator=False).__enter__()
+        except BaseException:
+            self._recorder.remove()
+            raise
+        return self
+
+    def __exit__(self, exc_type, *exc) -> None:
+        try:
+            try:
+                if self._cuda is not None:
+                    self._cuda.__exit__()
+            finally:
+                self._recorder.remove()
+                self.moves = list(self._recorder.moves)
+        except StudentCodeError:
+            if exc_type is None:
+                raise  # else the student's process already failed: that error is the one to report
+
+    def of_tensors(self, shapes: set[tuple]) -> list[dict]:
+        """The recorded moves of tensors of these shapes (a check's batches), outside any module's move."""
+        return [m for m in self.moves if m["what"] == "tensor" and m["shape"] is not None
+                and tuple(m["shape"]) in shapes]
+
+    def of_modules(self) -> list[dict]:
+        return [m for m in self.moves if m["what"] == "module"]

@@ -5,42 +5,11 @@ import numpy as np
 
 from grader.checks.api import fail, hidden, show
 from grader.checks.exercise7 import scenarios
-from grader.checks.exercise7.remote import Remote
-from grader.checks.exercise7.test_public import (check_architecture, check_restored,
-                                                 device_type, loader_data, normalize_data, normalized_arrays,
-                                                 read_batches, run_fit, student_loaders)
+from grader.checks.exercise7.remote import Remote, SimulatedCuda
+from grader.checks.exercise7.support import (check_architecture, check_restored, device_type, loader_data,
+                                             normalize_data, normalized_arrays, read_batches, run_fit,
+                                             student_loaders)
 from grader.sandbox.errors import StudentRaised
-
-
-class SimulatedCuda:
-    """Makes torch in the student's process report one CUDA device (on a machine without one),
-    and puts everything back afterwards. Creating torch.device("cuda") needs no GPU."""
-
-    def __init__(self, remote: Remote):
-        self.remote = remote
-        self.patched: list[tuple] = []
-
-    def __enter__(self) -> "SimulatedCuda":
-        cuda_device = self.remote.torch.device("cuda")
-        try:
-            self._patch("torch.cuda", "is_available", lambda *a, **k: True)
-            self._patch("torch.cuda", "device_count", lambda *a, **k: 1)
-            if self.remote.builtins.hasattr(self.remote.torch, "accelerator"):  # torch >= 2.6
-                self._patch("torch.accelerator", "is_available", lambda *a, **k: True)
-                self._patch("torch.accelerator", "current_accelerator", lambda *a, **k: cuda_device)
-        except BaseException:
-            self.__exit__()
-            raise
-        return self
-
-    def _patch(self, module_name: str, name: str, replacement) -> None:
-        module = self.remote.student.import_module(module_name)
-        self.patched.append((module, name, getattr(module, name)))
-        setattr(module, name, replacement)
-
-    def __exit__(self, *exc) -> None:
-        for module, name, original in reversed(self.patched):
-            setattr(module, name, original)
 
 
 @hidden(points=0.5)
