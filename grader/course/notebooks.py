@@ -17,6 +17,7 @@ Joining the code cells gives back the stub's code without its docstring, stateme
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -170,3 +171,32 @@ def same_code(module_source: str, notebook_code: str) -> bool:
                 if not (isinstance(node, ast.Pass))]  # the grader's stand-in for a skipped `!` line
 
     return statements(module_source) == statements(notebook_code)
+
+
+def stub_names(exercise: Exercise, stub_source: str | None = None) -> list[str]:
+    """The functions and classes the stub asks for, in the stub's order: what the checks call."""
+    source = stub_source if stub_source is not None else exercise.stub_path.read_text(encoding="utf-8")
+    return [chunk.name for chunk in split_stub(source)[1] if chunk.kind in ("function", "class")]
+
+
+def tested_names(check, names: list[str]) -> list[str]:
+    """Which of the stub's `names` a check's result is about, so feedback can sit beside the code.
+
+    Read from what the check itself says, most specific first: its title ("softmax of a batch
+    ..."), its name (`sgd_steps` -> SGD), the call it reports (`details["call"]`), its
+    message, the first word of its name, and the stub's only name if it has one. The first of
+    these that names any of `names` decides; [] when none does (e.g. a check of all optimizers)."""
+    def named_in(text: str) -> list[str]:
+        words = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", text or ""))
+        return [name for name in names if name in words]
+
+    in_check_name = [name for name in names if f"_{name.lower()}_" in f"_{check.name.lower()}_"]
+    call = (check.details or {}).get("call") if isinstance(check.details, dict) else ""
+    first_word = check.name.split("_")[0].lower()  # `batchnorm_test_mode` -> BatchNormalization
+    by_prefix = [name for name in names if len(first_word) >= 4 and name.lower().startswith(first_word)]
+    only = names if len(names) == 1 else []  # a stub of one class: every check is about it
+    for found in (named_in(check.title), in_check_name, named_in(str(call or "")), named_in(check.message),
+                  by_prefix, only):
+        if found:
+            return found
+    return []
