@@ -8,8 +8,9 @@ at every release (and a test rebuilds and compares). Layout, top to bottom:
 - for each top-level function or class: a short markdown heading, then one code cell holding
   exactly the stub's code (signature, docstring, `raise NotImplementedError`) to complete;
 - module-level code after the last definition (e.g. an `if __name__ == "__main__":` demo);
-- a cell that runs the public checks on the saved notebook: `!grade exerciseN --submission
-  exerciseN.ipynb` (the grader skips `!` and `%` lines, so this cell never runs when graded).
+- a cell that runs the public checks on what the kernel has defined, no save needed:
+  `import grader; grader.check("exerciseN")` (grader/notebook_check.py). When the notebook is
+  handed in, the grader keeps the import and skips the call (only definitions run).
 
 Joining the code cells gives back the stub's code without its docstring, statement for statement.
 """
@@ -112,9 +113,14 @@ def _intro(exercise: Exercise, docstring: str) -> str:
 
 def _check_cell_text(exercise: Exercise) -> str:
     return ("## Check your work\n\n"
-            "**Save the notebook first** (Ctrl+S / Cmd+S): the check reads the saved file. "
-            "The cell below runs the public checks on this notebook. Hidden checks run when your "
+            "Run the cell below: it runs the public checks on the functions this notebook has defined "
+            "so far (run your edited cells first; no need to save). Hidden checks run when your "
             "instructor grades, so passing every public check does not guarantee full marks.")
+
+
+def check_cell_source(exercise: Exercise) -> str:
+    """The last code cell: the public checks of what the kernel holds (grader.check)."""
+    return f'import grader\n\ngrader.check("{exercise.name}")'
 
 
 def build_notebook(exercise: Exercise, stub_source: str | None = None):
@@ -130,7 +136,7 @@ def build_notebook(exercise: Exercise, stub_source: str | None = None):
             cells.append(nbformat.v4.new_markdown_cell(heading))
         cells.append(nbformat.v4.new_code_cell(chunk.source))
     cells.append(nbformat.v4.new_markdown_cell(_check_cell_text(exercise)))
-    cells.append(nbformat.v4.new_code_cell(f"!grade {exercise.name} --submission {exercise.name}.ipynb"))
+    cells.append(nbformat.v4.new_code_cell(check_cell_source(exercise)))
     for index, cell in enumerate(cells):
         cell["id"] = f"{exercise.name}-{index:02d}"  # stable ids: the same stub gives the same file
     notebook = nbformat.v4.new_notebook(cells=cells, metadata={
