@@ -173,7 +173,13 @@ def cut_output(text: str) -> dict:
 
 
 # -- the batch summary page ---------------------------------------------------------------------
-def render_summary(summary: dict) -> str:
-    """summary: what grader.report.gradebook.summarize returns."""
+def render_summary(summary: dict, out: Path | None = None) -> str:
+    """summary: what grader.report.gradebook.summarize returns. With the batch's `out` folder,
+    students who handed in a notebook get a link to their notebook with feedback (feedback.html)."""
+    from grader.report.notebook_feedback import FEEDBACK_FILE
+
+    with_notebook = {s["student"] for s in summary["students"]
+                     if out is not None and (Path(out) / s["student"] / FEEDBACK_FILE).is_file()}
     return environment().get_template("summary.html").render(
-        dict(summary, histogram=charts.histogram(summary["histogram"])))
+        dict(summary, histogram=charts.histogram(summary["histogram"]), with_notebook=with_notebook,
+             notebook_file=FEEDBACK_FILE))
