@@ -133,7 +133,10 @@ def _without_magics(source: str) -> str:
 
 
 def _export(notebook) -> str:
-    """The cells as HTML by nbconvert's "basic" template: no page, no script, no remote file."""
+    """The cells as HTML by nbconvert's "basic" template: no page, no script, no remote file.
+
+    Not sanitize_html: in nbconvert 7 it escapes the markdown cells' own headings and paragraphs.
+    HTML a student typed into markdown shows as they wrote it; the page's CSP stops any script."""
     try:
         from nbconvert import HTMLExporter
     except ImportError:
