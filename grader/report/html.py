@@ -31,7 +31,10 @@ from grader.catalog import EXERCISES, PROJECT_ROOT
 from grader.report import charts
 from grader.results import GradeResult, is_cut_notice, write_atomic
 
-TEMPLATES = PROJECT_ROOT / "templates"
+TEMPLATES = next((folder for folder in (Path(__file__).resolve().parent.parent / "templates", PROJECT_ROOT / "templates")
+                  if folder.is_dir()), PROJECT_ROOT / "templates")
+"""The course repository keeps templates/ at its root; the students' bundle ships them inside the
+grader package (grader/templates/), so that a non-editable `pip install dlcourse.zip` finds them."""
 OUTPUT_MAX_LINES = 200
 OUTPUT_MAX_CHARS = 12_000
 """How much of the student's printed output a report shows: enough to debug, short enough to read."""
