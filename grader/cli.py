@@ -110,6 +110,18 @@ def grade_one(name: str, submission: Path | None, json_path: Path | None, html_p
         audience = "instructor" if any(c.visibility == "hidden" for c in result.checks) else "student"
         write_report(result, html_path, audience=audience)
         click.echo(f"Wrote {html_path}")
+        _write_notebook_feedback(result, path, html_path)
+
+
+def _write_notebook_feedback(result, submission: Path, html_path: Path) -> None:
+    """For a notebook submission, feedback.html beside the report: the notebook with its verdicts."""
+    from grader.report.notebook_feedback import FEEDBACK_FILE, notebook_of, write_feedback_quietly
+
+    if notebook_of(submission) is None:
+        return
+    target = html_path.with_name(FEEDBACK_FILE if html_path.name != FEEDBACK_FILE else f"notebook-{FEEDBACK_FILE}")
+    problem = write_feedback_quietly(result, submission, target)
+    click.echo(f"feedback inside the notebook not written: {problem}" if problem else f"Wrote {target}")
 
 
 @main.command("batch")

@@ -7,7 +7,7 @@ import pytest
 
 from conftest import assert_full_marks
 from grader.catalog import EXERCISES
-from grader.course.notebooks import build_notebook, code_of, notebook_text, same_code, split_stub
+from grader.course.notebooks import build_notebook, check_cell_source, code_of, notebook_text, same_code, split_stub
 
 WITH_STUB = [e for e in EXERCISES.values() if e.stub_path.exists()]
 WITH_REFERENCE = [e for e in WITH_STUB if e.reference_path.exists()]
@@ -21,9 +21,11 @@ def code_cells(notebook) -> list[str]:
 
 @pytest.mark.parametrize("exercise", WITH_STUB, ids=lambda e: e.name)
 def test_notebook_holds_exactly_the_stubs_code(exercise):
-    """Does the notebook's code, run the way the grader runs it, define exactly what the stub does?"""
-    text = notebook_text(exercise)
-    assert same_code(exercise.stub_path.read_text(), code_of(text.encode()))
+    """Does the notebook's code, run the way the grader runs it, define exactly what the stub does
+    (apart from its last cell, which checks the work)?"""
+    notebook = build_notebook(exercise)
+    notebook.cells = notebook.cells[:-1]
+    assert same_code(exercise.stub_path.read_text(), code_of(nbformat.writes(notebook).encode()))
 
 
 @pytest.mark.parametrize("exercise", WITH_STUB, ids=lambda e: e.name)
@@ -45,7 +47,7 @@ def test_notebook_layout(exercise):
     assert definitions == top_level
     assert notebook.cells[0].cell_type == "markdown" and docstring.splitlines()[0].rstrip(".") in notebook.cells[0].source
     cells = code_cells(notebook)
-    assert cells[-1] == f"!grade {exercise.name} --submission {exercise.name}.ipynb"
+    assert cells[-1] == check_cell_source(exercise) and f'grader.check("{exercise.name}")' in cells[-1]
     cells = cells[:-1]
     for name in top_level:
         defining = [c for c in cells if any(isinstance(n, (ast.FunctionDef, ast.ClassDef)) and n.name == name
@@ -59,7 +61,9 @@ def test_a_changed_stub_changes_the_notebook():
     source = exercise.stub_path.read_text()
     edited = source.replace("raise NotImplementedError", "raise NotImplementedError  # edited", 1)
     assert "# edited" in "".join(code_cells(build_notebook(exercise, edited)))
-    assert not same_code(source + "\n\nEXTRA = 1\n", code_of(notebook_text(exercise).encode()))
+    notebook = build_notebook(exercise)
+    notebook.cells = notebook.cells[:-1]
+    assert not same_code(source + "\n\nEXTRA = 1\n", code_of(nbformat.writes(notebook).encode()))
 
 
 def filled_in(exercise) -> nbformat.NotebookNode:

@@ -246,9 +246,10 @@ def run(command: list, cwd: Path, env: dict | None = None) -> subprocess.Complet
     return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
 
 
-def install_offline(zipped: Path, where: Path) -> tuple[Path, Path, dict]:
-    """Unzip a bundle and `pip install --no-build-isolation -e .` it offline into a fresh virtual
-    environment, as a student without internet access would; (course folder, venv, environment)."""
+def install_offline(zipped: Path, where: Path, editable: bool = True) -> tuple[Path, Path, dict]:
+    """Unzip a bundle and install it offline into a fresh virtual environment, as a student without
+    internet access would: `pip install --no-build-isolation -e .` in the folder, or (editable
+    False) `pip install --no-build-isolation dlcourse.zip`; (course folder, venv, environment)."""
     with zipfile.ZipFile(zipped) as zf:
         zf.extractall(where)
     course = where / zipped.stem
@@ -261,12 +262,14 @@ def install_offline(zipped: Path, where: Path) -> tuple[Path, Path, dict]:
     (Path(own_site) / "_course_dependencies.pth").write_text("\n".join(site.getsitepackages()) + "\n")
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
     env.update(PIP_NO_INDEX="1", PIP_FIND_LINKS="", PATH=f"{venv / 'bin'}:{env['PATH']}")
+    target = ["-e", "."] if editable else [str(zipped)]
     installed = run([sys.executable, "-m", "pip", "--python", str(python), "install", "--no-build-isolation",
-                     "--no-index", "-q", "-e", "."], course, env)
+                     "--no-index", "-q", *target], course, env)
     assert installed.returncode == 0, installed.stderr[-2000:]
     where_from = run([str(python), "-c", "import grader, importlib.util as u; "
                       "print(grader.__file__, u.find_spec('reference'))"], where, env).stdout
-    assert where_from.startswith(str(course / "grader")) and where_from.rstrip().endswith("None"), where_from
+    home = course / "grader" if editable else venv
+    assert where_from.startswith(str(home)) and where_from.rstrip().endswith("None"), where_from
     return course, venv, env
 
 
@@ -307,6 +310,26 @@ def test_student_installs_offline_and_grades(installed_student_release, isolatio
     assert refused.returncode == 2 and "for instructors" in refused.stderr
 
 
+def test_student_installs_the_zip_not_editable_and_grades(student_release, tmp_path):
+    """Installed from the zip itself (`pip install dlcourse.zip`, no editable link to the folder),
+    does `grade exercise1` in a course folder holding the student's exercises/ find its checks,
+    recorded answers and templates in the installed package: the stub 0, the reference every
+    public point, the HTML report written, and the isolation level named?"""
+    _, venv, env = install_offline(student_release.with_suffix(".zip"), tmp_path / "install", editable=False)
+    course = tmp_path / "my-course"
+    (course / "exercises" / "exercise1").mkdir(parents=True)
+    own_copy = course / "exercises" / "exercise1" / "losses.py"
+    grade = str(venv / "bin" / "grade")
+    for source, full in ((EXERCISE1.stub_path, False), (EXERCISE1.reference_path, True)):
+        shutil.copy(source, own_copy)
+        done = run([grade, "exercise1", "--json", "r.json", "--html", "r.html"], course, env)
+        assert done.returncode == 0 and "Traceback" not in done.stdout + done.stderr, done.stderr[-2000:]
+        result = json.loads((course / "r.json").read_text())
+        assert result["max_score"] > 0 and result["score"] == (result["max_score"] if full else 0), done.stdout
+        assert f"isolation: {result['isolation']}" in done.stdout
+        assert "data-total" in (course / "r.html").read_text()
+
+
 def readme_commands(readme: str) -> list[str]:
     """The commands a bundle's README tells students to run: its indented command lines (without
     their comments) and the commands it names inline (`grade list`)."""
@@ -330,7 +353,8 @@ def test_every_command_in_the_readme_runs_in_the_installed_bundle(course_bundle,
     grades = [c for c in commands if c.startswith("grade ")]
     assert "grade list" in grades and len(grades) >= 3, commands
     # the pip commands: install_offline ran the offline one; the other needs a package index
-    assert {c for c in commands if c.startswith("pip ")} == {"pip install -e .", "pip install --no-build-isolation -e ."}
+    assert {c for c in commands if c.startswith("pip ")} == {
+        "pip install dlcourse.zip", "pip install .", "pip install --no-build-isolation dlcourse.zip"}
     for command in grades:
         done = run([str(venv / "bin" / "grade"), *command.split()[1:]], course, env)
         screen = done.stdout + done.stderr

@@ -286,7 +286,7 @@ def finish(out: Path, exercise: str, students: list[Student], key: str, known_ch
     write_gradebook(out / "gradebook.csv", exercise, rows, known_checks)
     summary = summarize(exercise, rows)
     summary["files"] = {"student": STUDENT_REPORT, "instructor": INSTRUCTOR_REPORT, "result": RESULT_FILE}
-    write_atomic(out / "summary.html", render_summary(summary))
+    write_atomic(out / "summary.html", render_summary(summary, out=out))
 
 
 def default_jobs(exercise: Exercise) -> int:

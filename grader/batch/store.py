@@ -1,7 +1,8 @@
 """One student's files in the batch's output folder, and when they are still current.
 
 OUT/<student>/ holds report.html (the student's copy), instructor.html, optionally
-gradescope.json, and result.json, written last: a result on disk always comes with its
+gradescope.json, for a notebook submission feedback.html (the notebook with each check's verdict
+after the cell it tests, grader/report/notebook_feedback.py), and result.json, written last: a result on disk always comes with its
 reports. result.json is GradeResult.to_dict() plus a "batch" entry: the grading key it was
 graded under and whether it records a fault of the grader (then the next run retries it): the
 grader failing on the submission, or any check that could not run (status could_not_run).
@@ -52,12 +53,17 @@ def is_final(stored: dict | None, student: Student, key: str) -> bool:
 
 
 def save_student(out: Path, result: GradeResult, *, key: str, formats: tuple[str, ...] = (),
-                 retry: bool = False) -> None:
+                 retry: bool = False, submission: Path | None = None) -> None:
+    """Write the student's files; `submission` (the entry graded) is read for feedback.html when
+    it is a notebook. Without the `notebooks` extra that page is skipped with a note in result.json."""
     from grader.report.html import write_report
+    from grader.report.notebook_feedback import FEEDBACK_FILE, write_feedback_quietly
 
     folder = student_dir(out, result.student)
     write_report(result, folder / STUDENT_REPORT, audience="student")
     write_report(result, folder / INSTRUCTOR_REPORT, audience="instructor")
+    (folder / FEEDBACK_FILE).unlink(missing_ok=True)  # a student who moved from a notebook to a .py
+    feedback_problem = write_feedback_quietly(result, submission, folder / FEEDBACK_FILE)
     if "gradescope" in formats:
         from grader.report.gradescope import write_gradescope
 
@@ -65,6 +71,8 @@ def save_student(out: Path, result: GradeResult, *, key: str, formats: tuple[str
     data = result.to_dict()
     retry = retry or bool(result.grader_faults)  # a check the grader could not run: regrade next time
     data["batch"] = {"key": key, "retry": retry, "graded_at": time.strftime("%Y-%m-%dT%H:%M:%S")}
+    if feedback_problem:
+        data["batch"]["feedback_html"] = feedback_problem
     write_atomic(folder / RESULT_FILE, json.dumps(data, indent=2, default=str))
 
 

@@ -8,8 +8,9 @@ at every release (and a test rebuilds and compares). Layout, top to bottom:
 - for each top-level function or class: a short markdown heading, then one code cell holding
   exactly the stub's code (signature, docstring, `raise NotImplementedError`) to complete;
 - module-level code after the last definition (e.g. an `if __name__ == "__main__":` demo);
-- a cell that runs the public checks on the saved notebook: `!grade exerciseN --submission
-  exerciseN.ipynb` (the grader skips `!` and `%` lines, so this cell never runs when graded).
+- a cell that runs the public checks on what the kernel has defined, no save needed:
+  `import grader; grader.check("exerciseN")` (grader/notebook_check.py). When the notebook is
+  handed in, the grader keeps the import and skips the call (only definitions run).
 
 Joining the code cells gives back the stub's code without its docstring, statement for statement.
 """
@@ -17,6 +18,7 @@ Joining the code cells gives back the stub's code without its docstring, stateme
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -111,9 +113,14 @@ def _intro(exercise: Exercise, docstring: str) -> str:
 
 def _check_cell_text(exercise: Exercise) -> str:
     return ("## Check your work\n\n"
-            "**Save the notebook first** (Ctrl+S / Cmd+S): the check reads the saved file. "
-            "The cell below runs the public checks on this notebook. Hidden checks run when your "
+            "Run the cell below: it runs the public checks on the functions this notebook has defined "
+            "so far (run your edited cells first; no need to save). Hidden checks run when your "
             "instructor grades, so passing every public check does not guarantee full marks.")
+
+
+def check_cell_source(exercise: Exercise) -> str:
+    """The last code cell: the public checks of what the kernel holds (grader.check)."""
+    return f'import grader\n\ngrader.check("{exercise.name}")'
 
 
 def build_notebook(exercise: Exercise, stub_source: str | None = None):
@@ -129,7 +136,7 @@ def build_notebook(exercise: Exercise, stub_source: str | None = None):
             cells.append(nbformat.v4.new_markdown_cell(heading))
         cells.append(nbformat.v4.new_code_cell(chunk.source))
     cells.append(nbformat.v4.new_markdown_cell(_check_cell_text(exercise)))
-    cells.append(nbformat.v4.new_code_cell(f"!grade {exercise.name} --submission {exercise.name}.ipynb"))
+    cells.append(nbformat.v4.new_code_cell(check_cell_source(exercise)))
     for index, cell in enumerate(cells):
         cell["id"] = f"{exercise.name}-{index:02d}"  # stable ids: the same stub gives the same file
     notebook = nbformat.v4.new_notebook(cells=cells, metadata={
@@ -170,3 +177,32 @@ def same_code(module_source: str, notebook_code: str) -> bool:
                 if not (isinstance(node, ast.Pass))]  # the grader's stand-in for a skipped `!` line
 
     return statements(module_source) == statements(notebook_code)
+
+
+def stub_names(exercise: Exercise, stub_source: str | None = None) -> list[str]:
+    """The functions and classes the stub asks for, in the stub's order: what the checks call."""
+    source = stub_source if stub_source is not None else exercise.stub_path.read_text(encoding="utf-8")
+    return [chunk.name for chunk in split_stub(source)[1] if chunk.kind in ("function", "class")]
+
+
+def tested_names(check, names: list[str]) -> list[str]:
+    """Which of the stub's `names` a check's result is about, so feedback can sit beside the code.
+
+    Read from what the check itself says, most specific first: its title ("softmax of a batch
+    ..."), its name (`sgd_steps` -> SGD), the call it reports (`details["call"]`), its
+    message, the first word of its name, and the stub's only name if it has one. The first of
+    these that names any of `names` decides; [] when none does (e.g. a check of all optimizers)."""
+    def named_in(text: str) -> list[str]:
+        words = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", text or ""))
+        return [name for name in names if name in words]
+
+    in_check_name = [name for name in names if f"_{name.lower()}_" in f"_{check.name.lower()}_"]
+    call = (check.details or {}).get("call") if isinstance(check.details, dict) else ""
+    first_word = check.name.split("_")[0].lower()  # `batchnorm_test_mode` -> BatchNormalization
+    by_prefix = [name for name in names if len(first_word) >= 4 and name.lower().startswith(first_word)]
+    only = names if len(names) == 1 else []  # a stub of one class: every check is about it
+    for found in (named_in(check.title), in_check_name, named_in(str(call or "")), named_in(check.message),
+                  by_prefix, only):
+        if found:
+            return found
+    return []

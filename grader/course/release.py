@@ -295,7 +295,8 @@ def _write_project_files(folder: Path, report: list[ReleasedExercise]) -> None:
     (folder / "RELEASE.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     templates = PROJECT_ROOT / "templates"
     if templates.is_dir():
-        shutil.copytree(templates, folder / "templates", ignore=lambda d, n: {x for x in n if x in SKIP_NAMES})
+        # inside the package, so that a non-editable install (pip install dlcourse.zip) carries them
+        shutil.copytree(templates, folder / "grader" / "templates", ignore=lambda d, n: {x for x in n if x in SKIP_NAMES})
 
 
 @dataclass(frozen=True)
@@ -353,7 +354,7 @@ dependencies = [
 {deps}]
 
 [project.optional-dependencies]
-notebooks = ["jupyter"]
+notebooks = ["jupyter", "nbconvert>=7", "nbclient>=0.8", "ipykernel>=6"]
 
 [project.scripts]
 grade = {json.dumps(project.grade_entry_point)}
@@ -363,6 +364,7 @@ include = ["grader*", "exercises*"]
 
 [tool.setuptools.package-data]
 "*" = ["*.ini", "*.html", "*.css", "*.bin"]
+"grader" = ["templates/*.html", "templates/*.css"]
 '''
 
 
@@ -393,12 +395,22 @@ def readme_text(report: list[ReleasedExercise], project: CourseProject) -> str:
 
 ## Install (once)
 
-    pip install -e .
+With the bundle's zip file in your current folder, on Linux, macOS or Windows (a virtual
+environment is a good idea):
 
-in this folder (a virtual environment is a good idea). Without internet access, when
+    pip install dlcourse.zip
+
+or, in the unzipped `dlcourse` folder, `pip install .` Without internet access, when
 {installed} are already installed:
 
-    pip install --no-build-isolation -e .
+    pip install --no-build-isolation dlcourse.zip
+
+In Google Colab, in a code cell, with the zip uploaded to the session's files (or its link):
+
+    !pip install dlcourse.zip
+
+Then work in the unzipped `dlcourse` folder (your course folder): `grade` grades the
+`exercises/` folder of the folder you run it in.
 
 ## Work and check
 
@@ -407,6 +419,18 @@ Fill in the functions in `exercises/exerciseN/` (or, if you prefer notebooks, in
 
     grade exercise1                                    # checks exercises/exercise1/
     grade exercise1 --submission notebooks/exercise1.ipynb
+
+In a notebook (Jupyter or Colab), run its last cell, or anywhere in it:
+
+    import grader
+    grader.check("exercise1")
+
+It checks the functions the notebook has defined so far (run your edited cells first; no need to
+save) and shows a table of the public checks.
+
+`grade` says which isolation level ran: `bwrap` or `process` on Linux (your code runs in the
+course's sandbox), `local` elsewhere (macOS, Windows, Colab without the sandbox): a score at
+`local` is feedback for you, not your instructor's grade.
 
 `grade list` shows the exercises and their points. You see the public checks' verdict and
 messages; hidden checks run when your instructor grades, so passing every public check does not

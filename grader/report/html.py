@@ -31,7 +31,10 @@ from grader.catalog import EXERCISES, PROJECT_ROOT
 from grader.report import charts
 from grader.results import GradeResult, is_cut_notice, write_atomic
 
-TEMPLATES = PROJECT_ROOT / "templates"
+TEMPLATES = next((folder for folder in (Path(__file__).resolve().parent.parent / "templates", PROJECT_ROOT / "templates")
+                  if folder.is_dir()), PROJECT_ROOT / "templates")
+"""The course repository keeps templates/ at its root; the students' bundle ships them inside the
+grader package (grader/templates/), so that a non-editable `pip install dlcourse.zip` finds them."""
 OUTPUT_MAX_LINES = 200
 OUTPUT_MAX_CHARS = 12_000
 """How much of the student's printed output a report shows: enough to debug, short enough to read."""
@@ -173,7 +176,13 @@ def cut_output(text: str) -> dict:
 
 
 # -- the batch summary page ---------------------------------------------------------------------
-def render_summary(summary: dict) -> str:
-    """summary: what grader.report.gradebook.summarize returns."""
+def render_summary(summary: dict, out: Path | None = None) -> str:
+    """summary: what grader.report.gradebook.summarize returns. With the batch's `out` folder,
+    students who handed in a notebook get a link to their notebook with feedback (feedback.html)."""
+    from grader.report.notebook_feedback import FEEDBACK_FILE
+
+    with_notebook = {s["student"] for s in summary["students"]
+                     if out is not None and (Path(out) / s["student"] / FEEDBACK_FILE).is_file()}
     return environment().get_template("summary.html").render(
-        dict(summary, histogram=charts.histogram(summary["histogram"])))
+        dict(summary, histogram=charts.histogram(summary["histogram"]), with_notebook=with_notebook,
+             notebook_file=FEEDBACK_FILE))
