@@ -44,6 +44,7 @@ def bare_checks() -> int:
 
     from grader.catalog import get_exercise
     from grader.checks.runner import run_checks
+    from grader.options import DEFAULT_OPTIONS
 
     spec = importlib.util.spec_from_file_location("bare_losses", SUBMISSION / "losses.py")
     module = importlib.util.module_from_spec(spec)
@@ -53,7 +54,7 @@ def bare_checks() -> int:
         def module_for_check(self, timeout):
             return module
 
-    results = run_checks(get_exercise("exercise1"), InProcess())
+    results = run_checks(get_exercise("exercise1"), InProcess(), DEFAULT_OPTIONS)
     return 0 if results and all(r.passed for r in results) else 1
 
 
