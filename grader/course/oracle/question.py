@@ -18,16 +18,25 @@ from typing import Any, Callable
 def reference_question(func: Callable) -> Callable:
     qualified = f"{func.__module__}.{func.__qualname__}"
 
+    def body(*args: Any, **kwargs: Any) -> Any:
+        from grader.course.oracle.data import rng_state, set_rng
+
+        state = rng_state()
+        try:
+            return func(*args, **kwargs)
+        finally:
+            set_rng(state)
+
     @functools.wraps(func)
     def ask(*args: Any, **kwargs: Any) -> Any:
         from grader.course.oracle import record, replay
 
         if record.ACTIVE:
-            proxy = record.RecordedObject(record.ACTIVE[0], record.Root(qualified, pure=True), (), func)
+            proxy = record.RecordedObject(record.ACTIVE[0], record.Root(qualified, pure=True), (), body)
             return proxy(*args, **kwargs)
         if replay._installed:
             return replay.ReplayObject(replay._installed[0], replay.Root(qualified, pure=True), ())(*args, **kwargs)
-        return func(*args, **kwargs)
+        return body(*args, **kwargs)
 
     return ask
 
