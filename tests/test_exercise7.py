@@ -208,6 +208,8 @@ def test_does_the_bundles_mnist_check_judge_accuracy_and_never_time(grade, monke
 
 
 def test_does_the_bundles_mnist_check_fail_an_untrained_model(grade, monkeypatch, tmp_path):
+    """In the bundle's untimed check, does a fit that reports a perfect history without training still
+    fail, on the accuracy measured from its weights, saying the time limit applies when graded?"""
     monkeypatch.setattr(mnist_run, "standing_in", lambda: True)
     source = (EXERCISE.reference_path.read_text()
               + "\n\ndef fit(model, train_loader, val_loader, epochs=10, lr=1e-3, device='cpu', patience=None):\n"
