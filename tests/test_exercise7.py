@@ -169,3 +169,51 @@ def test_do_the_fixed_problems_tell_the_mistakes_apart():
     assert abs(per_sample / np.mean([l for l, _ in frozen_batches]) - 1) > 10 * 1e-4
     accumulated = scenarios.accumulated_epoch().weights
     assert max(np.abs(accumulated[k] - epoch.weights[k]).max() for k in accumulated) > 0.1
+
+
+def test_are_the_questions_to_the_reference_plain_data_that_leave_the_random_state_alone():
+    """Do the checks' questions to the reference (reference_question: what the bundle answers from
+    the recording) take and give plain data the recorder can file, and leave torch's and numpy's
+    global random state as they found it (a DataLoader draws a seed from it even unshuffled), so a
+    recorded answer holds whatever state the asking check is in?"""
+    from grader.course.oracle.data import is_plain
+
+    smooth = scenarios.SMOOTH
+    questions = [(scenarios.reference_epoch_answer, (scenarios.SGD_LR,)),
+                 (scenarios.reference_evaluation, ("plain",)),
+                 (scenarios.trace_answer, (smooth.data_seed, smooth.epochs, smooth.lr, smooth.optimizer,
+                                           smooth.train_rows, smooth.val_rows, smooth.train_batch, smooth.val_batch))]
+    for question, args in questions:
+        question.__wrapped__.cache_clear()
+        torch.manual_seed(1)
+        np.random.seed(1)
+        torch_before, numpy_before = torch.get_rng_state(), np.random.get_state()[1].copy()
+        answer = question(*args)
+        assert torch.equal(torch.get_rng_state(), torch_before), question.__name__
+        assert np.array_equal(np.random.get_state()[1], numpy_before), question.__name__
+        assert is_plain(args) and is_plain(answer), question.__name__
+    assert scenarios.trace(smooth).history == scenarios.trace_answer(*questions[2][1])["history"]
+
+
+def test_does_the_bundles_mnist_check_judge_accuracy_and_never_time(grade, monkeypatch):
+    """Where `reference.*` is a stand-in (the bundle, or release recording it), does the MNIST check
+    pass the reference even with no time allowed at all, reporting the run as untimed against the
+    reference's accuracy, and still fail a fit that does not train?"""
+    monkeypatch.setattr(mnist_run, "standing_in", lambda: True)
+    monkeypatch.setattr(mnist_run, "time_budget", lambda reference_seconds: 0.0)
+    result = grade("exercise7", EXERCISE.reference_path.parent, visibility="public")
+    check = next(c for c in result.checks if c.name == E2E)
+    assert check.passed and check.details["timed"] is False, check.message
+    assert check.details["reference_accuracy"] == check.details["accuracy"] > mnist_run.TARGET_ACCURACY
+
+
+def test_does_the_bundles_mnist_check_fail_an_untrained_model(grade, monkeypatch, tmp_path):
+    """In the bundle's untimed check, does a fit that reports a perfect history without training still
+    fail, on the accuracy measured from its weights, saying the time limit applies when graded?"""
+    monkeypatch.setattr(mnist_run, "standing_in", lambda: True)
+    source = (EXERCISE.reference_path.read_text()
+              + "\n\ndef fit(model, train_loader, val_loader, epochs=10, lr=1e-3, device='cpu', patience=None):\n"
+                "    return {'train_loss': [0.01] * epochs, 'val_loss': [0.01] * epochs, 'val_acc': [0.99] * epochs}\n")
+    (tmp_path / "torch_training.py").write_text(source)
+    check = next(c for c in grade("exercise7", tmp_path, visibility="public").checks if c.name == E2E)
+    assert check.status == "failed" and "the time limit applies when your instructor grades" in check.message

@@ -310,6 +310,53 @@ def test_student_installs_offline_and_grades(installed_student_release, isolatio
     assert refused.returncode == 2 and "for instructors" in refused.stderr
 
 
+EXERCISE7 = get_exercise("exercise7")
+SHARED_MNIST = PROJECT_ROOT.parent / "shared" / "data" / "mnist"
+
+
+@pytest.fixture(scope="module")
+def exercise7_release(tmp_path_factory):
+    """Exercise 7 released as the instructor does (the reference's own answers only: quicker)."""
+    out = tmp_path_factory.mktemp("release7")
+    result = CliRunner().invoke(main, ["release", "--out", str(out), "--exercise", "exercise7", "--no-cases"])
+    assert result.exit_code == 0, result.output
+    return out / "dlcourse"
+
+
+@pytest.mark.skipif(not SHARED_MNIST.is_dir(), reason="the course's MNIST copy ../shared/data/mnist is absent")
+def test_exercise7_runs_every_public_check_in_the_bundle(exercise7_release, tmp_path):
+    """Issue 11: does RELEASE.json keep back none of exercise 7's public checks, and, installed
+    offline, does `grade exercise7` give the reference pasted into the stub every public point
+    (the MNIST check untimed, against the recorded reference accuracy), the stub none, and a
+    case that forgets optimizer.zero_grad() not the training-loop check's points?"""
+    from grader.checks.runner import list_checks
+
+    released = json.loads((exercise7_release / "RELEASE.json").read_text())
+    entry = next(e for e in released["exercises"] if e["name"] == "exercise7")
+    public = {name for name, _, _, _ in list_checks(EXERCISE7, "public")}
+    assert entry["kept_back"] == {} and set(entry["public_checks"]) == public and len(public) == 16, entry
+    course, venv, env = install_offline(exercise7_release.with_suffix(".zip"), tmp_path)
+    env["MNIST_DATA_DIR"] = str(SHARED_MNIST)
+    grade = str(venv / "bin" / "grade")
+    own_copy = course / "exercises" / "exercise7" / "torch_training.py"
+    results = {}
+    for label, source in (("stub", EXERCISE7.stub_path), ("reference", EXERCISE7.reference_path),
+                          ("no_zero_grad", PROJECT_ROOT / "tests" / "cases" / "exercise7" / "bug_no_zero_grad")):
+        target = ["--submission", str(source)] if source.is_dir() else []
+        if not target:
+            shutil.copy(source, own_copy)
+        done = run([grade, "exercise7", "--device", "cpu", *target, "--json", f"{label}.json"], course, env)
+        assert done.returncode == 0 and "Traceback" not in done.stdout + done.stderr, done.stderr[-2000:]
+        results[label] = json.loads((course / f"{label}.json").read_text())
+    reference = results["reference"]
+    assert {c["name"] for c in reference["checks"]} == public, reference["checks"]
+    assert reference["score"] == reference["max_score"] > 0, [c for c in reference["checks"] if not c["passed"]]
+    assert {c["visibility"] for c in reference["checks"]} == {"public"}
+    assert results["stub"]["score"] == 0
+    by_name = {c["name"]: c for c in results["no_zero_grad"]["checks"]}
+    assert not by_name["train_one_epoch_updates_like_sgd"]["passed"], by_name["train_one_epoch_updates_like_sgd"]
+
+
 def test_student_installs_the_zip_not_editable_and_grades(student_release, tmp_path):
     """Installed from the zip itself (`pip install dlcourse.zip`, no editable link to the folder),
     does `grade exercise1` in a course folder holding the student's exercises/ find its checks,
@@ -379,14 +426,19 @@ json.dump(out, sys.stdout)
 """
 
 
-def test_bundle_never_passes_a_mistake_nor_fails_a_right_answer(student_release):
+@pytest.mark.parametrize("exercise, release", [("exercise1", "student_release"), ("exercise7", "exercise7_release")])
+def test_bundle_never_passes_a_mistake_nor_fails_a_right_answer(request, exercise, release):
     """Graded in the bundle (answers recorded from the reference alone), does every correct case
-    pass, and every public check that catches a buggy case in the course repository still not pass?"""
-    cases = sorted(p for p in (PROJECT_ROOT / "tests" / "cases" / "exercise1").iterdir() if p.is_dir())
+    pass, and every public check that catches a buggy case in the course repository still not pass?
+    (Exercise 7: every public check runs in the bundle, the MNIST one untimed.)"""
+    if exercise == "exercise7" and not SHARED_MNIST.is_dir():
+        pytest.skip("the course's MNIST copy ../shared/data/mnist is absent")
+    student_release = request.getfixturevalue(release)
+    cases = sorted(p for p in (PROJECT_ROOT / "tests" / "cases" / exercise).iterdir() if p.is_dir())
     verdicts = {}
     for where in (PROJECT_ROOT, student_release):
-        env = dict(os.environ, PYTHONPATH=str(where))
-        done = run([sys.executable, "-c", GRADE_CASES, "exercise1", *map(str, cases)], where, env)
+        env = dict(os.environ, PYTHONPATH=str(where), MNIST_DATA_DIR=str(SHARED_MNIST))
+        done = run([sys.executable, "-c", GRADE_CASES, exercise, *map(str, cases)], where, env)
         assert done.returncode == 0, done.stderr[-2000:]
         verdicts[where] = json.loads(done.stdout)
     repo, bundle = verdicts[PROJECT_ROOT], verdicts[student_release]

@@ -4,6 +4,11 @@ Every problem is seeded, so the student's process and the grader's build the sam
 and batches, and every run of a check sees the same numbers. The reference's outcomes are
 computed here in the grader's process (and cached: they never change), together with the
 outcomes of the classic mistakes, so a failing check can say which mistake it saw.
+
+The reference takes torch objects (models, loaders, optimizers) that the recorder of the
+students' bundle cannot file, so every question to it goes through a function decorated with
+`reference_question` whose arguments and answer are plain data (numbers, names, arrays, state
+dicts as arrays): the bundle answers those from the recording (grader/course/oracle/).
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import numpy as np
 import torch
 
 from grader.checks.exercise7.remote import Layers, local_loader, local_model, state_arrays
+from grader.course.oracle.question import reference_question
 from reference.exercise7 import torch_training as ref
 
 TRAIN_LAYERS: Layers = [("Linear", 6, 8), ("ReLU",), ("Linear", 8, 3)]
@@ -100,16 +106,24 @@ def sgd_epoch(problem: SmallProblem, *, lr: float = SGD_LR, zero_grad: bool = Tr
     return EpochOutcome(state_arrays(model), float(np.dot(losses, sizes) / sum(sizes)), float(np.mean(losses)))
 
 
-@functools.lru_cache(maxsize=None)
 def reference_epoch(lr: float = SGD_LR) -> EpochOutcome:
     """The reference's epoch of SGD(lr); with lr=0 every batch's loss is the initial model's,
     so the expected mean loss does not depend on how the student's loop updates weights."""
+    answer = reference_epoch_answer(float(lr))
+    return EpochOutcome(answer["weights"], answer["mean_loss"], answer["mean_of_batch_losses"])
+
+
+@reference_question
+@functools.lru_cache(maxsize=None)
+def reference_epoch_answer(lr: float) -> dict:
+    """reference_epoch as plain data: {"weights": state arrays, "mean_loss", "mean_of_batch_losses"}."""
     problem = train_problem()
     model = loaded(problem)
     optimizer = torch.optim.SGD(model.parameters(), lr=lr)
     loss = ref.train_one_epoch(model, local_loader(problem.x, problem.t, problem.batch_size), optimizer,
                                torch.nn.CrossEntropyLoss(), torch.device("cpu"))
-    return EpochOutcome(state_arrays(model), float(loss), sgd_epoch(problem, lr=lr).mean_of_batch_losses)
+    return {"weights": state_arrays(model), "mean_loss": float(loss),
+            "mean_of_batch_losses": sgd_epoch(problem, lr=lr).mean_of_batch_losses}
 
 
 @functools.lru_cache(maxsize=None)
@@ -134,6 +148,7 @@ def plain_problem() -> SmallProblem:
     return SmallProblem(TRAIN_LAYERS, train_problem().state, x, t)
 
 
+@reference_question
 @functools.lru_cache(maxsize=None)
 def reference_evaluation(which: str) -> dict:
     """The reference's (loss, accuracy) on eval_problem() ("modes") or plain_problem() ("plain"),
@@ -209,11 +224,17 @@ class FitTrace:
 
 def trace(problem: FitProblem) -> FitTrace:
     """The reference's epochs, all of them, keeping each epoch's weights (patience plays no part)."""
-    return _trace(replace(problem, name="", patience=None))
+    answer = trace_answer(problem.data_seed, problem.epochs, float(problem.lr), problem.optimizer, problem.train_rows,
+                          problem.val_rows, problem.train_batch, problem.val_batch)
+    return FitTrace(answer["history"], answer["states"])
 
 
+@reference_question
 @functools.lru_cache(maxsize=None)
-def _trace(problem: FitProblem) -> FitTrace:
+def trace_answer(data_seed: int, epochs: int, lr: float, optimizer: str, train_rows: int, val_rows: int,
+                 train_batch: int, val_batch: int) -> dict:
+    """trace as plain data (the problem's fields in, {"history": ..., "states": [...]} out)."""
+    problem = FitProblem("", data_seed, epochs, lr, None, optimizer, train_rows, val_rows, train_batch, val_batch)
     x, t, xv, tv = problem.arrays
     model = local_model(FIT_LAYERS, seed=0)
     model.load_state_dict({k: torch.from_numpy(v.copy()) for k, v in problem.state.items()})
@@ -223,12 +244,26 @@ def _trace(problem: FitProblem) -> FitTrace:
     history = {"train_loss": [], "val_loss": [], "val_acc": []}
     states = []
     for _ in range(problem.epochs):
-        history["train_loss"].append(ref.train_one_epoch(model, train_loader, optimizer, loss_fn, "cpu"))
+        history["train_loss"].append(float(ref.train_one_epoch(model, train_loader, optimizer, loss_fn, "cpu")))
         loss, acc = ref.evaluate(model, val_loader, loss_fn, "cpu")
-        history["val_loss"].append(loss)
-        history["val_acc"].append(acc)
+        history["val_loss"].append(float(loss))
+        history["val_acc"].append(float(acc))
         states.append(state_arrays(model))
-    return FitTrace(history, states)
+    return {"history": history, "states": states}
+
+
+def grader_evaluate(model: torch.nn.Module, loader) -> tuple[float, float]:
+    """The grader's own (mean loss per sample, accuracy) of a model on a loader: the contract's
+    evaluate, computed here so that measuring a student's weights needs no reference."""
+    model.eval()
+    total, correct, count = 0.0, 0, 0
+    with torch.no_grad():
+        for x, t in loader:
+            logits = model(x)
+            total += torch.nn.functional.cross_entropy(logits, t).item() * len(t)
+            correct += (logits.argmax(dim=1) == t).sum().item()
+            count += len(t)
+    return total / count, correct / count
 
 
 @dataclass(frozen=True)

@@ -118,7 +118,7 @@ def validation_loss_of(state: dict, problem: scenarios.FitProblem) -> float:
     model = local_model(scenarios.FIT_LAYERS, seed=0)
     model.load_state_dict({k: torch.from_numpy(np.asarray(v, np.float32).copy()) for k, v in state.items()})
     _, _, xv, tv = problem.arrays
-    loss, _ = ref.evaluate(model, local_loader(xv, tv, problem.val_batch), torch.nn.CrossEntropyLoss(), "cpu")
+    loss, _ = scenarios.grader_evaluate(model, local_loader(xv, tv, problem.val_batch))
     return float(loss)
 
 

@@ -21,6 +21,10 @@ An answer is looked up by what was asked, never by when (data.py):
 In-place changes the reference makes to its arguments (an optimizer's `update(params, grads)`)
 and to numpy's/torch's global random state are replayed as well.
 
+A grader function decorated with `question.reference_question` (plain data in and out; its body
+may hand the reference torch models and loaders) is recorded and replayed as one question, like
+a module-level reference function.
+
 What cannot be replayed makes release keep a check out of the bundle (it runs when the
 instructor grades): the reference called from inside the student's code (a callback), a
 reference object or a stateful grader object crossing to the other side, a student object

@@ -19,6 +19,8 @@ MAX_ANSWER_MB = 8
 """A check whose single answer is larger (a normalised MNIST, say) is kept back: the bundle stays small."""
 CLOCKS = ("perf_counter", "monotonic", "time", "process_time")
 """Clock readings watched in the check modules, to find checks that time the reference."""
+ACTIVE: list["Recorder"] = []
+"""The installed recorder (at most one per process), for question.reference_question."""
 
 
 class Root:
@@ -46,6 +48,7 @@ class Recorder:
 
     def install(self, reference_root: Path) -> None:
         self._watch_clocks()
+        ACTIVE[:] = [self]
         for path in sorted(reference_root.rglob("*.py")):
             if path.name == "__init__.py" or "__pycache__" in path.parts:
                 continue
