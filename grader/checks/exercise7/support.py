@@ -468,3 +468,53 @@ def check_batches_moved(moves: DeviceMoves | None, problem, call: str) -> None:
          hint="at the start of each batch: x, t = x.to(device), t.to(device). The model is on `device` (fit puts "
               "it there), and on a GPU a batch left on the CPU makes the model raise \"Expected all tensors to be on "
               "the same device\".", call=call)
+
+
+# -- the handout's signatures ---------------------------------------------------------------------
+
+SPEC_SIGNATURES = {
+    "get_device": (["prefer"], {"prefer": "auto"}),
+    "build_model": (["input_size", "hidden_sizes", "num_classes"],
+                    {"input_size": 784, "hidden_sizes": (256, 128), "num_classes": 10}),
+    "make_loaders": (["x_train", "t_train", "x_val", "t_val", "batch_size"], {"batch_size": 32}),
+    "fit": (["model", "train_loader", "val_loader", "epochs", "lr", "device", "patience"],
+            {"epochs": 10, "lr": 1e-3, "device": "cpu", "patience": None}),
+}
+"""SPEC.md's parameters and defaults of the functions that have defaults."""
+
+
+def spec_call(name: str) -> str:
+    names, defaults = SPEC_SIGNATURES[name]
+    return f"{name}({', '.join(f'{p}={defaults[p]!r}' if p in defaults else p for p in names)})"
+
+
+def same_default(got, expected) -> bool:
+    """A default equal to the handout's, of a type that behaves the same (a list for the tuple of
+    hidden sizes; an int where the handout has an int, never a bool or a float)."""
+    if isinstance(expected, tuple):
+        return isinstance(got, (tuple, list)) and all(same_default(g, e) for g, e in zip(got, expected)) \
+            and len(got) == len(expected)
+    if expected is None or isinstance(expected, str):
+        return got == expected and type(got) is type(expected)
+    if isinstance(got, bool) or not isinstance(got, (int, float)):
+        return False
+    return got == expected and (not isinstance(expected, int) or isinstance(got, int))
+
+
+def signature_mistake(name: str, spec) -> str | None:
+    """What differs between the student's `inspect.getfullargspec` of `name` and the handout.
+    Extra parameters after the handout's are accepted when they have defaults (calls written for
+    the handout still work)."""
+    expected_names, expected_defaults = SPEC_SIGNATURES[name]
+    names, defaults = list(spec[0]), list(spec[3] or ())
+    if names[:len(expected_names)] != expected_names:
+        return f"{name}'s parameters are ({', '.join(names)}); expected ({', '.join(expected_names)})"
+    got = dict(zip(names[len(names) - len(defaults):], defaults))
+    extra = [p for p in names[len(expected_names):] if p not in got]
+    if extra:
+        return f"{name} has the extra parameter{'s' * (len(extra) > 1)} {', '.join(extra)} without a default"
+    wrong = [f"{p}={got[p]!r} (expected {v!r})" if p in got else f"{p} has no default (expected {v!r})"
+             for p, v in expected_defaults.items() if p not in got or not same_default(got[p], v)]
+    if wrong:
+        return f"{name}'s defaults differ from the handout: {', '.join(wrong)}"
+    return None

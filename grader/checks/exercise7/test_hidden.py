@@ -1,14 +1,17 @@
 """Hidden checks of exercise 7: a simulated GPU, constant features, other layer sizes, float64
-inputs, ties in the validation loss, and restoring the best weights without patience."""
+inputs, ties in the validation loss, restoring the best weights without patience, and the
+handout's default arguments."""
+
+from dataclasses import replace
 
 import numpy as np
 
 from grader.checks.api import fail, hidden, show
 from grader.checks.exercise7 import scenarios
 from grader.checks.exercise7.remote import Remote, SimulatedCuda
-from grader.checks.exercise7.support import (check_architecture, check_restored, device_type, loader_data,
-                                             normalize_data, normalized_arrays, read_batches, run_fit,
-                                             student_loaders)
+from grader.checks.exercise7.support import (SPEC_SIGNATURES, check_architecture, check_restored, device_type,
+                                             loader_data, normalize_data, normalized_arrays, read_batches, run_fit,
+                                             signature_mistake, spec_call, student_loaders)
 from grader.sandbox.errors import StudentRaised
 
 
@@ -38,18 +41,24 @@ def test_get_device_auto_prefers_cuda(student):
 
 @hidden(points=0.5)
 def test_normalize_constant_features_stay_finite(student):
-    """normalize keeps a feature that is constant in x_train finite (std 0, like MNIST's border pixels)"""
+    """normalize keeps a feature that is constant in x_train finite (std 0, like MNIST's border pixels) and on the right side of the mean"""
     x_train, x_val, _ = normalize_data()
     x_train[:, 2] = 0.0
     x_val[:, 2] = 0.0
     x_val[1, 2] = 1.0
     call = "normalize(x_train, x_val) with column 2 of x_train all zeros"
     got = normalized_arrays(student.normalize(x_train, x_val), 2, call)
-    # Finite is all this check asks: the values are the public check's business (and x_val[1, 2]
-    # is 1 / eps, which depends on the eps chosen).
+    # Finite, and the sign of x_val[1, 2] = 1 / eps, is all this check asks: the other values are the
+    # public check's business, and the size of 1 / eps depends on the eps chosen.
     if not all(np.all(np.isfinite(g)) for g in got):
         fail(f"{call} gave non-finite values: {show(got[0], 160)} and {show(got[1], 160)}.",
              hint="add a small eps (at most 1e-5) to the standard deviation: (x - mean) / (std + eps).")
+    # Whatever eps in (0, 1e-5] was chosen, x_val[1, 2] = (1 - 0) / (0 + eps) is at least 1e5.
+    if not got[1][1, 2] > 0:
+        fail(f"{call} gave x_val[1, 2] = {got[1][1, 2]:.4g} for x_val[1, 2] = 1 above the training mean 0; "
+             f"expected (1 - 0) / (0 + eps), a large positive number.",
+             hint="add the small eps to the standard deviation, (x - mean) / (std + eps) with eps > 0; "
+                  "subtracting it flips the sign of every constant feature.")
 
 
 @hidden(points=0.5)
@@ -88,3 +97,21 @@ def test_fit_improvement_is_strict(student):
 def test_fit_restores_best_without_patience(student):
     """with patience=None, fit still leaves the model with its best epoch's weights"""
     check_restored(student, scenarios.BUMPY_NO_PATIENCE)
+
+
+@hidden(points=0.5)
+def test_default_arguments_follow_the_handout(student):
+    """get_device, build_model, make_loaders and fit have the handout's parameters and defaults (prefer="auto"; 784, (256, 128), 10; batch_size=32; epochs=10, lr=1e-3, device="cpu", patience=None)"""
+    # The signatures earn their points once the functions run (the handout's stub has them right).
+    student.get_device("cpu")
+    check_architecture(student, 6, (9,), 2, forward=False)
+    student_loaders(student, loader_data())
+    run_fit(student, replace(scenarios.SMOOTH, epochs=1))
+    inspect = student.import_module("inspect")
+    mistakes = {name: mistake for name in SPEC_SIGNATURES
+                if (mistake := signature_mistake(name, inspect.getfullargspec(getattr(student, name))))}
+    if mistakes:
+        fail("; ".join(mistakes.values()) + ".",
+             hint="keep the handout's signature" + "s" * (len(mistakes) > 1) + ": "
+                  + ", ".join(spec_call(n) for n in mistakes)
+                  + ". Pass other values when you call it instead of changing the defaults.")
