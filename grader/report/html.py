@@ -75,7 +75,9 @@ def render_report(result: GradeResult, audience: str = "student") -> str:
         "result": result, "audience": audience, "topic": exercise.topic if exercise else "",
         "percent": percent(result.score, result.max_score),
         "checks": [check_view(c, audience) for c in shown],
-        "failed": [c for c in shown if not c.passed and not (result.error and c.message == result.error)],
+        # what the student can fix: not checks the machine could not run (they are not their fault)
+        "failed": [c for c in shown if not c.passed and not c.grader_fault
+                   and not (result.error and c.message == result.error)],
         "hidden": {"count": len(hidden), "score": sum(c.score for c in hidden),
                    "max_score": sum(c.max_score for c in hidden), "passed": sum(c.passed for c in hidden)},
         "hidden_not_run": not any(c.visibility == "hidden" for c in result.checks),
