@@ -28,19 +28,19 @@ PUBLIC, HIDDEN = "public", "hidden"
 
 
 @dataclass
-class RunningCheck:
+class CheckInProgress:
     name: str
     details: dict = field(default_factory=dict)
 
 
-_running: contextvars.ContextVar[RunningCheck | None] = contextvars.ContextVar("running_check", default=None)
+_running: contextvars.ContextVar[CheckInProgress | None] = contextvars.ContextVar("running_check", default=None)
 
 
 @contextlib.contextmanager
 def running_check(name: str, details: dict) -> Iterator[None]:
     """Set by the runner around each check: `attach` adds to `details`, and the release's
     recorder (course/oracle/record.py) files the reference's answers under `name`."""
-    token = _running.set(RunningCheck(name, details))
+    token = _running.set(CheckInProgress(name, details))
     try:
         yield
     finally:

@@ -14,7 +14,7 @@ dicts as arrays): the bundle answers those from the recording (grader/course/ora
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 import torch

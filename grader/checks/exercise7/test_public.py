@@ -292,7 +292,6 @@ def test_fit_restores_best_weights(student):
     check_restored(student, scenarios.BUMPY)
 
 
-
 @public(points=1)
 def test_fit_moves_model_to_device(student):
     """fit moves the model to the device it is given (checked without a GPU too)"""
