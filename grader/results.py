@@ -34,6 +34,15 @@ class CheckResult:
     title: str = ""
     details: dict[str, Any] = field(default_factory=dict)
     seconds: float = 0.0
+    origin: str = ""
+    """Who a non-passing outcome belongs to: "student" for failed/error; for could_not_run
+    "grader" (check code, helpers, callbacks, harness, bundle stand-ins), "machine" (sandbox,
+    GPU, limits it could not set) or "data" (MNIST missing); "exercise:<name>" when another
+    exercise's code (a stub, or a wrong earlier function) made this check fail."""
+    location: dict[str, Any] = field(default_factory=dict)
+    """Where the student's code raised: {"file", "line", "exercise"}; empty when unknown."""
+    traceback: str = ""
+    """The grader's own traceback for a grader fault: for instructors, never shown to students."""
 
     @property
     def passed(self) -> bool:

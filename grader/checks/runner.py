@@ -114,9 +114,12 @@ def _grader_fault(exc: StudentCodeError) -> bool:
 
 
 def check_files(exercise: Exercise, visibility: str | None = None) -> list[Path]:
-    names = {"public": ["test_public.py"], "hidden": ["test_hidden.py"]}.get(visibility or "",
-                                                                             ["test_public.py", "test_hidden.py"])
-    return [exercise.checks_dir / n for n in names if (exercise.checks_dir / n).exists()]
+    """test_public.py, then test_hidden.py and any test_hidden_*.py (e.g. the contract-wide
+    checks, test_hidden_contract.py); the release leaves out every file named *hidden*."""
+    public = [exercise.checks_dir / "test_public.py"]
+    hidden = sorted(exercise.checks_dir.glob("test_hidden*.py"))
+    chosen = {"public": public, "hidden": hidden}.get(visibility or "", public + hidden)
+    return [path for path in chosen if path.exists()]
 
 
 def run_checks(exercise: Exercise, process: StudentProcess, options: GradingOptions, *,

@@ -44,6 +44,43 @@ class Tensor:
         self.array = np.asarray(array)
 
 
+LAYOUTS = ("C", "F", "transposed", "strided", "offset")
+"""How an array may arrive in the student's process (SPEC.md allows any of them):
+C-contiguous, Fortran-ordered, a transposed view of a C array, a view of every other column of
+a wider array, and a view that starts one row into a larger array. Frames from the student's
+side are always read as C arrays."""
+
+
+class Layout:
+    """Wraps an array the grader wants to arrive in the sandbox in a given memory layout, so a
+    check can give the student's code the views and orders SPEC.md allows, not only C arrays."""
+
+    def __init__(self, array, layout: str):
+        if layout not in LAYOUTS:
+            raise ValueError(f"unknown layout {layout!r}; one of {LAYOUTS}")
+        self.array = np.asarray(array)
+        self.layout = layout
+
+
+def with_layout(arr: np.ndarray, layout: str) -> np.ndarray:
+    """`arr`'s values in the memory layout named (see LAYOUTS); 0-d and empty arrays stay C."""
+    if layout == "C" or arr.ndim == 0 or arr.size == 0:
+        return np.ascontiguousarray(arr)
+    if layout == "F":
+        return np.asfortranarray(arr)
+    if layout == "transposed":
+        return np.ascontiguousarray(arr.T).T
+    if layout == "strided":
+        wide = np.zeros(arr.shape[:-1] + (2 * arr.shape[-1],), dtype=arr.dtype)
+        wide[..., ::2] = arr
+        return wide[..., ::2]
+    if layout == "offset":
+        longer = np.zeros((arr.shape[0] + 1,) + arr.shape[1:], dtype=arr.dtype)
+        longer[1:] = arr
+        return longer[1:]
+    raise ValueError(f"unknown layout {layout!r}")
+
+
 def _is_torch_tensor(obj: Any) -> bool:
     return type(obj).__module__.startswith("torch") and type(obj).__name__ in {"Tensor", "Parameter"}
 
@@ -82,6 +119,8 @@ def encode(obj: Any, as_reference: Callable[[Any], dict]) -> bytes:
             return {"a": array_entry(x)}
         if isinstance(x, Tensor) and x.array.dtype.name in ALLOWED_DTYPES:
             return {"T": array_entry(x.array)}
+        if isinstance(x, Layout) and x.array.dtype.name in ALLOWED_DTYPES:
+            return {"L": [array_entry(x.array), x.layout]}
         if _is_torch_tensor(x) and not x.is_sparse:
             return {"T": array_entry(x.detach().cpu().numpy())}
         # Containers too: a namedtuple, OrderedDict or defaultdict arrives as a tuple or dict,
@@ -171,6 +210,8 @@ def _decode(payload: bytes, resolve: Callable[[str, Any], Any], make_tensor: Cal
             return array(value)
         if tag == "s":
             return array(value)[()]
+        if tag == "L" and isinstance(value, list) and len(value) == 2 and value[1] in LAYOUTS:
+            return with_layout(array(value[0]), value[1])
         if tag == "T":
             arr = array(value)
             return make_tensor(arr) if make_tensor else arr

@@ -1,0 +1,118 @@
+"""Contract-wide checks: judge a student's function on generated inputs that cover what SPEC.md
+allows (shapes, dtypes, memory layouts, values, label forms, call sequences), not only on a few
+hand-picked examples.
+
+Inputs are drawn with Hypothesis (`hypothesis.strategies`, `hypothesis.extra.numpy`) and the
+run is derandomised, so a submission graded twice gets the same verdict:
+
+    @hidden(points=1)
+    def test_softmax_contract(student):
+        \"\"\"softmax matches the reference on any shape, layout and value range SPEC.md allows\"\"\"
+        for_all(score_arrays(), lambda x: check_softmax(student, x))
+
+`for_all` stops at the first failing example, shrinks it to the smallest one that still fails,
+and re-raises that failure: the student sees the small input in the check's message, not a
+wall of random numbers. The student's code hanging or crashing, and the grader's own faults,
+end the run at once (shrinking them would only cost time and blame no one better).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Callable
+
+import numpy as np
+from hypothesis import HealthCheck, Phase, Verbosity, given, settings
+from hypothesis import strategies as st
+from hypothesis.errors import Flaky, FlakyFailure
+from hypothesis.extra import numpy as hnp
+
+from grader.checks.api import CheckFailed
+from grader.sandbox.codec import LAYOUTS, Layout
+from grader.sandbox.errors import StudentCodeError, StudentRaised
+
+DEFAULT_EXAMPLES = 40
+DEFAULT_BUDGET_S = 8.0
+"""Seconds of exploring per check before the remaining examples are skipped: a slow but
+correct submission passes on the examples it had time for, never fails for being slow here
+(the checks' own time limits judge speed)."""
+
+
+class _StopExploring(BaseException):
+    """Carries a failure out of Hypothesis without shrinking it (a BaseException, so Hypothesis
+    does not treat it as a test failure to minimise)."""
+
+    def __init__(self, error: BaseException):
+        super().__init__(str(error))
+        self.error = error
+
+
+def _shrinkable(error: BaseException) -> bool:
+    """A wrong answer or an exception the student's code raised is worth shrinking to its
+    smallest input; a hang, a crash or the grader's own fault is not."""
+    return isinstance(error, (CheckFailed, StudentRaised))
+
+
+def for_all(strategy: st.SearchStrategy, check: Callable[[Any], None], *, examples: int = DEFAULT_EXAMPLES,
+            budget_s: float = DEFAULT_BUDGET_S) -> None:
+    """Run `check(example)` on `examples` examples drawn from `strategy` (fixed seed, no example
+    database); re-raise the smallest failing example's failure. `check` raises CheckFailed (via
+    api.fail / expect_close) with the example in its message."""
+    deadline = time.monotonic() + budget_s
+
+    @settings(max_examples=examples, derandomize=True, database=None, deadline=None, print_blob=False,
+              report_multiple_bugs=False, verbosity=Verbosity.quiet,
+              phases=(Phase.explicit, Phase.generate, Phase.shrink),
+              suppress_health_check=list(HealthCheck))
+    @given(strategy)
+    def explore(example: Any) -> None:
+        if time.monotonic() > deadline:
+            return  # out of time: the examples left are skipped, never failed
+        try:
+            check(example)
+        except BaseException as error:  # noqa: BLE001 - sorted below, re-raised either way
+            if _shrinkable(error):
+                raise
+            raise _StopExploring(error) from None
+
+    try:
+        explore()
+    except _StopExploring as stop:
+        raise stop.error from None
+    except FlakyFailure as flaky:  # the student's code answered differently for the same input
+        raise _first_failure(flaky) from None
+    except Flaky as flaky:
+        raise CheckFailed("your code gave different results for the same input on two calls.",
+                          hint="results must depend only on the arguments (no global state or unseeded "
+                               "randomness between calls).") from flaky
+
+
+def _first_failure(group: BaseException) -> BaseException:
+    """The first failure inside an exception group (Python 3.10 has no BaseExceptionGroup)."""
+    inner = getattr(group, "exceptions", None)
+    return _first_failure(inner[0]) if inner else group
+
+
+# --- strategies for what SPEC.md allows -------------------------------------------------------
+
+def layouts() -> st.SearchStrategy[str]:
+    """Every memory layout an array may arrive in (codec.LAYOUTS); C first, so it shrinks to C."""
+    return st.sampled_from(LAYOUTS)
+
+
+def in_layout(array: np.ndarray, layout: str) -> Any:
+    """`array` as an argument that reaches the student's code in `layout` (codec.Layout)."""
+    return Layout(array, layout) if layout != "C" else array
+
+
+def float_arrays(shape: st.SearchStrategy | tuple, *, low: float = -10.0, high: float = 10.0,
+                 dtypes: tuple = (np.float64,), width: int = 64) -> st.SearchStrategy[np.ndarray]:
+    """Finite floats in [low, high] of the given shape(s) and dtype(s)."""
+    return st.sampled_from(dtypes).flatmap(lambda dtype: hnp.arrays(
+        dtype, shape, elements=st.floats(low, high, allow_nan=False, allow_infinity=False,
+                                         width=min(width, np.dtype(dtype).itemsize * 8))))
+
+
+def shapes(min_dims: int = 1, max_dims: int = 2, min_side: int = 1, max_side: int = 6) -> st.SearchStrategy[tuple]:
+    """Array shapes, including size-1 sides and coincident sides (N == C)."""
+    return hnp.array_shapes(min_dims=min_dims, max_dims=max_dims, min_side=min_side, max_side=max_side)
