@@ -14,6 +14,7 @@ from grader.sandbox.launcher import Launcher
 
 TESTS = Path(__file__).resolve().parent
 CASES = TESTS / "cases"
+CORPUS = TESTS / "corpus"
 
 
 @pytest.fixture(scope="session")

@@ -4,7 +4,7 @@ and the reader of those tables refuses, by name, what it cannot read."""
 
 import pytest
 
-from conftest import CASES, assert_caught, assert_full_marks, assert_stub_scores_zero, failed_checks
+from conftest import CASES, CORPUS, assert_caught, assert_full_marks, assert_stub_scores_zero, failed_checks
 from grader.catalog import EXERCISES, get_exercise
 from grader.checks.runner import list_checks
 from grader.course.verdicts import Verdict, VerdictsError, case_folders, load_verdicts
@@ -14,17 +14,21 @@ MNIST_EXERCISES = ("exercise4", "exercise7")
 SHARED_MNIST = get_exercise("exercise7").stub_path.parents[3] / "shared" / "data" / "mnist"
 
 
-def readable_verdicts(exercise: str) -> dict[str, Verdict]:
+def readable_verdicts(exercise: str, root=CASES) -> dict[str, Verdict]:
     """The exercise's verdicts for parametrising; {} when its file cannot be read, which
     test_verdicts_file_lists_every_case_folder then reports with the reader's message."""
     try:
-        return load_verdicts(exercise)
+        return load_verdicts(exercise, root)
     except VerdictsError:
         return {}
 
 
-CASE_PARAMS = [pytest.param(exercise, verdict, id=f"{exercise}/{case}")
+CASE_PARAMS = [pytest.param(exercise, verdict, CASES, id=f"{exercise}/{case}")
                for exercise in EXERCISES for case, verdict in sorted(readable_verdicts(exercise).items())]
+CORPUS_PARAMS = [pytest.param(exercise, verdict, CORPUS, id=f"corpus/{exercise}/{case}")
+                 for exercise in EXERCISES for case, verdict in sorted(readable_verdicts(exercise, CORPUS).items())]
+"""tests/corpus/: realistic mistakes written from SPEC.md's text by another method than the cases
+(code right on the handout's examples, wrong elsewhere), kept to measure how the checks generalise."""
 
 
 @pytest.fixture
@@ -53,13 +57,13 @@ def test_stub_scores_zero_with_not_implemented(grade, course_data, exercise):
     assert_stub_scores_zero(grade(exercise, get_exercise(exercise).stub_path.parent))
 
 
-@pytest.mark.parametrize("exercise, verdict", CASE_PARAMS)
-def test_case_verdict(grade, course_data, monkeypatch, exercise, verdict):
+@pytest.mark.parametrize("exercise, verdict, root", CASE_PARAMS + CORPUS_PARAMS)
+def test_case_verdict(grade, course_data, monkeypatch, exercise, verdict, root):
     """Does each buggy case lose points on the check naming its mistake (and, where its table
     says so, on exactly the other checks it lists), and each correct one get full marks?"""
     course_data(exercise)
     options = quicker_grading(exercise, verdict, monkeypatch)
-    result = grade(exercise, CASES / exercise / verdict.case, **options)
+    result = grade(exercise, root / exercise / verdict.case, **options)
     if verdict.full_marks:
         assert_full_marks(result)
         return
@@ -81,11 +85,12 @@ def quicker_grading(exercise: str, verdict: Verdict, monkeypatch) -> dict:
     return {"visibility": "hidden" if visibility == "hidden" else None}
 
 
+@pytest.mark.parametrize("root", [CASES, CORPUS], ids=["cases", "corpus"])
 @pytest.mark.parametrize("exercise", list(EXERCISES))
-def test_verdicts_file_lists_every_case_folder(exercise):
+def test_verdicts_file_lists_every_case_folder(exercise, root):
     """Does the exercise's verdicts.toml read cleanly, with one entry per case folder and no other?"""
-    verdicts = load_verdicts(exercise)
-    assert set(verdicts) == {p.name for p in case_folders(get_exercise(exercise))}
+    verdicts = load_verdicts(exercise, root)
+    assert set(verdicts) == {p.name for p in case_folders(get_exercise(exercise), root)}
 
 
 # -- the reader refuses what it cannot read --------------------------------------------------------
