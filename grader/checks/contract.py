@@ -3,7 +3,7 @@ allows (shapes, dtypes, memory layouts, values, label forms, call sequences), no
 hand-picked examples.
 
 Inputs are drawn with Hypothesis (`hypothesis.strategies`, `hypothesis.extra.numpy`) and the
-run is derandomised, so a submission graded twice gets the same verdict:
+run is seeded and has no example database, so a submission graded twice gets the same verdict:
 
     @hidden(points=1)
     def test_softmax_contract(student):
@@ -18,24 +18,31 @@ end the run at once (shrinking them would only cost time and blame no one better
 
 from __future__ import annotations
 
+import copy
 import time
 from typing import Any, Callable
 
 import numpy as np
-from hypothesis import HealthCheck, Phase, Verbosity, given, settings
+from hypothesis import HealthCheck, Phase, Verbosity, given, seed, settings
 from hypothesis import strategies as st
 from hypothesis.errors import Flaky, FlakyFailure
 from hypothesis.extra import numpy as hnp
 
-from grader.checks.api import CheckFailed
+from grader.checks.api import CheckFailed, current_check
 from grader.sandbox.codec import LAYOUTS, Layout
 from grader.sandbox.errors import StudentCodeError, StudentRaised
 
 DEFAULT_EXAMPLES = 40
 DEFAULT_BUDGET_S = 8.0
-"""Seconds of exploring per check before the remaining examples are skipped: a slow but
-correct submission passes on the examples it had time for, never fails for being slow here
+"""Seconds of exploring per call of `for_all` before the remaining examples are skipped: a slow
+but correct submission passes on the examples it had time for, never fails for being slow here
 (the checks' own time limits judge speed)."""
+SEED = 20261205
+
+_drawn: dict[tuple, list] = {}
+"""Examples drawn per (check, strategy, count), kept for the life of the grading process: every
+submission a batch worker grades gets the same examples without paying Hypothesis's cost of
+drawing them again (about 2 ms an example against 0.2 ms to ask the student's code)."""
 
 
 class _StopExploring(BaseException):
@@ -55,19 +62,58 @@ def _shrinkable(error: BaseException) -> bool:
 
 def for_all(strategy: st.SearchStrategy, check: Callable[[Any], None], *, examples: int = DEFAULT_EXAMPLES,
             budget_s: float = DEFAULT_BUDGET_S) -> None:
-    """Run `check(example)` on `examples` examples drawn from `strategy` (fixed seed, no example
-    database); re-raise the smallest failing example's failure. `check` raises CheckFailed (via
-    api.fail / expect_close) with the example in its message."""
+    """Run `check(example)` on `examples` examples drawn from `strategy` (a fixed seed, no example
+    database, so the same examples for every submission); on a failure, re-raise the failure of
+    the smallest example that still fails. `check` raises CheckFailed (api.fail, expect_close)
+    with the example in its message, and must not change the example it is given."""
+    key = (current_check(), repr(strategy), examples)
+    if key not in _drawn:
+        _drawn[key] = _draw(strategy, examples)
     deadline = time.monotonic() + budget_s
-
-    @settings(max_examples=examples, derandomize=True, database=None, deadline=None, print_blob=False,
-              report_multiple_bugs=False, verbosity=Verbosity.quiet,
-              phases=(Phase.explicit, Phase.generate, Phase.shrink),
-              suppress_health_check=list(HealthCheck))
-    @given(strategy)
-    def explore(example: Any) -> None:
+    for example in _drawn[key]:
         if time.monotonic() > deadline:
             return  # out of time: the examples left are skipped, never failed
+        try:
+            check(copy.deepcopy(example))
+        except BaseException as error:  # noqa: BLE001 - a wrong answer is shrunk, the rest re-raised
+            if not _shrinkable(error):
+                raise
+            _shrink(strategy, check, examples, deadline)
+            raise  # Hypothesis did not reproduce it (the student's code is not deterministic)
+
+
+def _settings(examples: int, phases: tuple) -> Callable:
+    def apply(test: Callable) -> Callable:
+        test = settings(max_examples=examples, derandomize=False, database=None, deadline=None, print_blob=False,
+                        report_multiple_bugs=False, verbosity=Verbosity.quiet, phases=phases,
+                        suppress_health_check=list(HealthCheck))(test)
+        return seed(SEED)(test)
+    return apply
+
+
+def _draw(strategy: st.SearchStrategy, examples: int) -> list:
+    """The examples Hypothesis generates for `strategy` with the fixed seed, in order."""
+    drawn: list = []
+
+    @_settings(examples, (Phase.explicit, Phase.generate))
+    @given(strategy)
+    def record(example: Any) -> None:
+        drawn.append(copy.deepcopy(example))
+
+    record()
+    return drawn
+
+
+def _shrink(strategy: st.SearchStrategy, check: Callable[[Any], None], examples: int, deadline: float) -> None:
+    """Let Hypothesis replay the same examples (same seed) up to the failing one and shrink it;
+    raises the smallest example's failure. Returns only when no example failed this time."""
+    shrink_deadline = max(deadline, time.monotonic() + SHRINK_BUDGET_S)
+
+    @_settings(examples, (Phase.explicit, Phase.generate, Phase.shrink))
+    @given(strategy)
+    def explore(example: Any) -> None:
+        if time.monotonic() > shrink_deadline:
+            return  # out of time while shrinking: the smallest failure found so far stands
         try:
             check(example)
         except BaseException as error:  # noqa: BLE001 - sorted below, re-raised either way
@@ -79,12 +125,16 @@ def for_all(strategy: st.SearchStrategy, check: Callable[[Any], None], *, exampl
         explore()
     except _StopExploring as stop:
         raise stop.error from None
-    except FlakyFailure as flaky:  # the student's code answered differently for the same input
+    except FlakyFailure as flaky:  # the same input failed once and passed once
         raise _first_failure(flaky) from None
     except Flaky as flaky:
         raise CheckFailed("your code gave different results for the same input on two calls.",
                           hint="results must depend only on the arguments (no global state or unseeded "
                                "randomness between calls).") from flaky
+
+
+SHRINK_BUDGET_S = 5.0
+"""Seconds allowed to shrink a failure once found, beyond the exploring budget."""
 
 
 def _first_failure(group: BaseException) -> BaseException:
