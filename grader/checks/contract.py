@@ -30,7 +30,7 @@ from hypothesis.extra import numpy as hnp
 
 from grader.checks.api import CheckFailed, current_check
 from grader.sandbox.codec import LAYOUTS, Layout
-from grader.sandbox.errors import StudentCodeError, StudentRaised
+from grader.sandbox.errors import StudentRaised
 
 DEFAULT_EXAMPLES = 40
 DEFAULT_BUDGET_S = 8.0
@@ -56,8 +56,10 @@ class _StopExploring(BaseException):
 
 def _shrinkable(error: BaseException) -> bool:
     """A wrong answer or an exception the student's code raised is worth shrinking to its
-    smallest input; a hang, a crash or the grader's own fault is not."""
-    return isinstance(error, (CheckFailed, StudentRaised))
+    smallest input; a hang, a crash, a stub's NotImplementedError or the grader's own fault is not."""
+    if isinstance(error, StudentRaised):
+        return not error.not_implemented
+    return isinstance(error, CheckFailed)
 
 
 def for_all(strategy: st.SearchStrategy, check: Callable[[Any], None], *, examples: int = DEFAULT_EXAMPLES,
