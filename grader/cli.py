@@ -35,9 +35,10 @@ def isolation_option(func):
 
 def grading_options(func):
     """--isolation, --device and --data-dir: the options every grading command takes."""
-    func = click.option("--data-dir", type=click.Path(path_type=Path), default=None,
+    func = click.option("--data-dir", type=click.Path(path_type=Path, exists=True, file_okay=False), default=None,
                         help="Folder with the MNIST IDX files (else $MNIST_DATA_DIR, else "
-                             "~/.cache/dlgrader/mnist).")(func)
+                             "~/.cache/dlgrader/mnist). Only read: it must exist, and nothing is downloaded "
+                             "into it.")(func)
     func = click.option("--device", type=click.Choice(DEVICES), default="auto", show_default=True,
                         help="Where timed PyTorch training runs (exercise 7).")(func)
     return isolation_option(func)
