@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import shutil
 import time
+import traceback
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -21,6 +22,30 @@ from grader.sandbox.launcher import Launcher
 from grader.sandbox.session import Session
 from grader.sandbox.student_process import StudentProcess
 from grader.submission import HandIn, Submission, SubmissionError, load_submission, read_hand_in
+
+
+class ChecksUnavailable(RuntimeError):
+    """The exercise's check files could not be loaded: the grader's fault, for every student
+    alike. The message is one line naming the file and line; no student is graded."""
+
+
+def load_checks(exercise: Exercise, visibility: str | None = None) -> None:
+    """Import the exercise's check files, or ChecksUnavailable naming where they broke."""
+    try:
+        list_checks(exercise, visibility)
+    except Exception as exc:  # noqa: BLE001 - any error in a check file is the grader's, said in one line
+        raise ChecksUnavailable(f"the checks of {exercise.name} could not be loaded ({_where(exc)}"
+                                f"{type(exc).__name__}: {str(exc)[:200]}); this is the grader's fault, not the "
+                                f"submission's: fix the check file or tell your instructor") from None
+
+
+def _where(exc: Exception) -> str:
+    """"test_public.py, line 3: " for the innermost frame of Python source (a check file or what
+    it imports; not importlib's own frames), else ""."""
+    if isinstance(exc, SyntaxError) and exc.filename:
+        return f"{Path(exc.filename).name}, line {exc.lineno}: "
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if not f.filename.startswith("<")]
+    return f"{Path(frames[-1].filename).name}, line {frames[-1].lineno}: " if frames else ""
 
 
 def failed_result(exercise: Exercise, message: str, *, student: str = "", visibility: str | None = None) -> GradeResult:
@@ -56,6 +81,7 @@ def grade(exercise_name: str, path: Path | HandIn, *, options: GradingOptions = 
     been started for the same exercise and limits (batch workers); without one, a sandbox is
     started for this call and closed after it, even when it fails to start."""
     exercise = options.exercise(get_exercise(exercise_name))
+    load_checks(exercise, visibility)
     start = time.perf_counter()
     hand_in = path if isinstance(path, HandIn) else None
     try:

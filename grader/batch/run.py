@@ -7,7 +7,7 @@
 
 Lossless and resumable: a student's files are written atomically, result.json last, as soon
 as that student is graded. A rerun skips students whose submission content hash and
-grading key (the check files, the reference and the time limits) are unchanged and grades
+grading key (course_fingerprint: the grader, the checks, every reference and the limits) are unchanged and grades
 the rest; `force` regrades everyone. Killing the batch at any moment loses at most the
 students being graded at that moment, and the gradebook is rebuilt from the result files
 of the current submissions, so it never holds a duplicate or a stale row.
@@ -28,6 +28,7 @@ from collections import Counter, deque
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Callable
 
@@ -35,7 +36,7 @@ from grader.batch.pool import Pool, WorkersFailed, WorkerSettings
 from grader.batch.progress import Progress, ProgressLine
 from grader.batch.store import (INSTRUCTOR_REPORT, RESULT_FILE, STUDENT_REPORT, Student, error_result,
                                 is_current, is_final, load_stored, save_student)
-from grader.catalog import Exercise, get_exercise
+from grader.catalog import CHECKS_ROOT, EXERCISES, PROJECT_ROOT, Exercise, get_exercise
 from grader.options import DEFAULT_OPTIONS, GradingOptions
 from grader.results import GradeResult, write_atomic
 from grader.submission import SKIP_DIRS, content_hash
@@ -115,13 +116,43 @@ def _hash(path: Path) -> str:
         return f"unreadable-{type(exc).__name__}"
 
 
-def grading_key(exercise: Exercise) -> str:
-    """Changes when anything that decides a grade changes: checks, reference, time limits."""
-    digest = hashlib.sha256(f"{exercise.check_timeout}/{exercise.submission_timeout}".encode())
-    for path in sorted(exercise.checks_dir.glob("*.py")) + [exercise.reference_path]:
+@lru_cache(maxsize=None)
+def course_fingerprint(exercise: Exercise) -> dict[str, str]:
+    """What decides a grade besides the student's code, part by part, so that a mismatch can be
+    named: the grader (its version and code: the pipeline, the sandbox, checks/api.py's
+    tolerances, gradcheck.py, contract.py, the runner), the exercise's checks, every reference
+    (other exercises import them), and the limits (time and memory). A local batch keys its
+    results by its digest (grading_key); a cluster batch compares it part by part with each
+    worker's, so neither keeps a grade made under another grader."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        grader_version = version("dlgrader")
+    except PackageNotFoundError:
+        grader_version = "unknown"
+    checks_root = CHECKS_ROOT.resolve()
+    grader_files = [p for p in sorted((PROJECT_ROOT / "grader").rglob("*.py"))
+                    if checks_root not in p.resolve().parents]
+    check_files = sorted(CHECKS_ROOT.glob("*.py")) + sorted(exercise.checks_dir.glob("*.py"))
+    references = [e.reference_path for e in EXERCISES.values()]
+    return {"grader": f"{grader_version}-{_digest(grader_files, PROJECT_ROOT)}",
+            "checks": _digest(check_files, CHECKS_ROOT),
+            "references": _digest(references, PROJECT_ROOT),
+            "limits": f"{exercise.check_timeout:g}s/{exercise.submission_timeout:g}s/{exercise.memory_limit_mb}MB"}
+
+
+def _digest(paths: list[Path], root: Path) -> str:
+    digest = hashlib.sha256()
+    for path in paths:
         if path.is_file():
-            digest.update(path.name.encode() + b"\0" + path.read_bytes())
-    return digest.hexdigest()[:16]
+            digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:12]
+
+
+def grading_key(exercise: Exercise) -> str:
+    """The digest of course_fingerprint: changes when anything that decides a grade changes."""
+    parts = course_fingerprint(exercise)
+    return hashlib.sha256("\0".join(f"{k}={parts[k]}" for k in sorted(parts)).encode()).hexdigest()[:16]
 
 
 # -- the whole batch ---------------------------------------------------------------------------

@@ -80,6 +80,12 @@ def render_total(result: GradeResult) -> str:
     return "\n".join(lines)
 
 
+def render_after_checks(result: GradeResult) -> str:
+    """What the terminal shows once the checks' own lines are printed: why nothing was graded
+    (if so) and the total."""
+    return "\n".join(([render_header(result)] if result.error else []) + [render_total(result)])
+
+
 def render(result: GradeResult, width: int = 100) -> str:
     checks = [render_check(c, width, repeat_message=not result.error) for c in result.checks]
     return "\n".join([render_header(result), *checks, render_total(result)])
