@@ -124,7 +124,8 @@ def mixed_class(tmp_path_factory, local_cluster):
     once by a local batch and once on the cluster."""
     root = tmp_path_factory.mktemp("mixed")
     make_submissions("exercise1", root / "subs")
-    local = batch.run_batch(root / "subs", "exercise1", root / "local", jobs=2, options=OPTIONS)
+    local = batch.run_batch(root / "subs", "exercise1", root / "local", jobs=2, options=OPTIONS,
+                            formats=("gradescope",))
     remote = cluster.run_cluster_batch(root / "subs", "exercise1", root / "cluster", scheduler=local_cluster.address,
                                        options=OPTIONS, formats=("gradescope",))
     return {"root": root, "local": local, "cluster": remote}
@@ -169,6 +170,17 @@ def test_cluster_batch_gives_the_verdicts_of_a_local_batch(mixed_class):
     levels = {stored(root / "cluster", s)["isolation"] for s in cluster_verdicts} - {""}
     assert levels == {stored(root / "local", "ref_folder")["isolation"]}, "the isolation used is reported"
     assert (root / "cluster" / "summary.html").is_file()
+
+
+def test_cluster_and_local_batches_write_identical_sets_of_files(mixed_class):
+    """Do a cluster batch and a local batch of the same class write exactly the same files, a
+    notebook student's feedback.html included?"""
+    root = mixed_class["root"]
+    local, remote = ({p.relative_to(root / side) for p in (root / side).rglob("*") if p.is_file()}
+                     for side in ("local", "cluster"))
+    assert remote == local
+    notebooks = {p.parent.name for p in local if p.name == "feedback.html"}
+    assert "ref_notebook" in notebooks, "a notebook student gets feedback.html"
 
 
 def test_rerun_on_the_cluster_regrades_nothing_and_local_batch_resumes_it(mixed_class, local_cluster):
