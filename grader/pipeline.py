@@ -16,7 +16,7 @@ from typing import Callable
 from grader.catalog import Exercise, get_exercise
 from grader.checks.runner import list_checks, run_checks
 from grader.options import DEFAULT_OPTIONS, GradingOptions
-from grader.results import ERROR, CheckResult, GradeResult
+from grader.results import ERROR, CheckResult, GradeResult, shorten
 from grader.sandbox.config import child_config
 from grader.sandbox.launcher import Launcher
 from grader.sandbox.session import Session
@@ -35,7 +35,7 @@ def load_checks(exercise: Exercise, visibility: str | None = None) -> None:
         list_checks(exercise, visibility)
     except Exception as exc:  # noqa: BLE001 - any error in a check file is the grader's, said in one line
         raise ChecksUnavailable(f"the checks of {exercise.name} could not be loaded ({_where(exc)}"
-                                f"{type(exc).__name__}: {str(exc)[:200]}); this is the grader's fault, not the "
+                                f"{type(exc).__name__}: {shorten(exc, 200)}); this is the grader's fault, not the "
                                 f"submission's: fix the check file or tell your instructor") from None
 
 

@@ -15,6 +15,7 @@ from pathlib import Path, PurePosixPath
 
 from grader.catalog import Exercise
 from grader.notebook_definitions import definitions_only, not_run_notes
+from grader.results import shorten
 
 MAX_FILES = 200
 MAX_TOTAL_BYTES = 20 << 20
@@ -175,7 +176,7 @@ def notebook_cells(data: bytes, name: str) -> list[str]:
         notebook = nbformat.read(io.StringIO(data.decode("utf-8")), as_version=4)
     except Exception as exc:  # nbformat raises several unrelated types for broken files
         raise SubmissionError(f"{name} is not a readable Jupyter notebook ({type(exc).__name__}: "
-                              f"{str(exc)[:120]}); save it again from Jupyter") from None
+                              f"{shorten(exc, 120)}); save it again from Jupyter") from None
     return [CELL_MAGIC_SKIPPED if cell.source.lstrip().startswith("%%") else _plain_python(cell.source)
             for cell in notebook.cells if cell.cell_type == "code"]
 

@@ -155,3 +155,16 @@ def test_a_sandbox_that_fails_to_start_leaves_no_temporary_folder(tmp_path, monk
     with pytest.raises(SandboxUnavailable):
         pipeline.grade("exercise1", get_exercise("exercise1").reference_path)
     assert not list(tmp_path.glob("grader-sandbox-*"))
+
+
+def test_a_failure_caused_by_another_exercise_says_where_to_fix_it():
+    """When another exercise's code made a check fail, do the reports say which exercise, and
+    that fixing it there fixes this check?"""
+    result = sample()
+    result.checks[0] = CheckResult(name="loss_matches", max_score=2, visibility="public", status="error",
+                                   message="numerical_gradient raises NotImplementedError", origin="exercise:exercise2",
+                                   location={"file": "gradients.py", "line": 35, "exercise": "exercise2"})
+    for renderer, text in rendered_texts(result).items():
+        if renderer != "terminal":  # the terminal draws location and origin in its own lines, tested with attribution
+            assert "code of exercise2" in text and "fixing it there fixes this check" in text, renderer
+            assert "gradients.py, line 35" in text, renderer

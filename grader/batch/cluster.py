@@ -38,7 +38,7 @@ from grader.batch.run import (Batch, BatchError, BatchReport, count_graded, cour
 from grader.batch.store import Student, error_result, save_student
 from grader.catalog import Exercise, get_exercise
 from grader.options import DEFAULT_OPTIONS, GradingOptions
-from grader.results import GradeResult
+from grader.results import GradeResult, shorten
 from grader.submission import HandIn, SubmissionError, read_hand_in
 
 PLUGIN_NAME = "dlgrader-warm-launchers"
@@ -133,7 +133,7 @@ class WarmLaunchers(_PluginBase):
             try:
                 launcher = self._launcher(exercise, options)
             except Exception as exc:
-                return {"worker_problem": f"its sandbox does not start ({type(exc).__name__}: {str(exc)[:300]})"}
+                return {"worker_problem": f"its sandbox does not start ({type(exc).__name__}: {shorten(exc, 300)})"}
             try:
                 result = grade(exercise_name, hand_in, student=student_id, launcher=launcher, options=options).result
                 return {"result": result.to_dict(), "retry": False}
@@ -141,7 +141,7 @@ class WarmLaunchers(_PluginBase):
                 self._drop_launcher(exercise.name)  # in case the sandbox broke: a fresh one for the next student
                 student = Student(student_id, Path(hand_in.name), hand_in.hash)
                 result = error_result(exercise, student, f"the grader failed on this submission "
-                                      f"({type(exc).__name__}: {str(exc)[:300]}); rerun the batch to try again")
+                                      f"({type(exc).__name__}: {shorten(exc, 300)}); rerun the batch to try again")
                 return {"result": result.to_dict(), "retry": True}
 
 
@@ -192,7 +192,7 @@ def connect(scheduler: str):
     try:
         return distributed.Client(scheduler, timeout=CONNECT_TIMEOUT_S, set_as_default=False)
     except (OSError, TimeoutError) as exc:
-        raise BatchError(f"cannot reach the Dask scheduler at {scheduler} ({str(exc)[:200]}); start it with "
+        raise BatchError(f"cannot reach the Dask scheduler at {scheduler} ({shorten(exc, 200)}); start it with "
                          f"`dask scheduler` and workers with `dask worker {scheduler}` (docs/cluster.md)") from None
 
 
@@ -255,7 +255,7 @@ class ClusterGrading:
             except CancelledError:  # Dask cancels every future of a client that could not reconnect
                 raise SchedulerLost(f"the connection closed and did not come back within {CONNECT_TIMEOUT_S:g} s") from None
             except OSError as exc:
-                raise SchedulerLost(f"{type(exc).__name__}: {str(exc)[:200]}") from None
+                raise SchedulerLost(f"{type(exc).__name__}: {shorten(exc, 200)}") from None
             for future in done:
                 self._collect(future, todo)
             self.tick()
@@ -265,7 +265,7 @@ class ClusterGrading:
         try:
             self.workers = self.client.scheduler_info()["workers"]
         except (OSError, TimeoutError) as exc:
-            raise SchedulerLost(f"{type(exc).__name__}: {str(exc)[:200]}") from None
+            raise SchedulerLost(f"{type(exc).__name__}: {shorten(exc, 200)}") from None
         self.state.workers = len(self.workers)
         if self.refused and not self._allowed():
             raise BatchError("no connected worker can grade this batch: " + "; ".join(self.refused.values()))
@@ -292,11 +292,11 @@ class ClusterGrading:
             theirs = self.client.run(worker_fingerprint, self.batch.exercise.name, self.batch.options,
                                      on_error="return")
         except (OSError, TimeoutError) as exc:
-            raise SchedulerLost(f"{type(exc).__name__}: {str(exc)[:200]}") from None
+            raise SchedulerLost(f"{type(exc).__name__}: {shorten(exc, 200)}") from None
         for worker, fingerprint in sorted(theirs.items()):
             why = (fingerprint_mismatch(worker, fingerprint, self.ours) if isinstance(fingerprint, dict) else
                    f"refused worker {worker}: it cannot tell which course it has ({type(fingerprint).__name__}: "
-                   f"{str(fingerprint)[:200]}); install this client's dlgrader version on it and restart it")
+                   f"{shorten(fingerprint, 200)}); install this client's dlgrader version on it and restart it")
             if why:
                 self._refuse(worker, why)
 
@@ -336,7 +336,7 @@ class ClusterGrading:
         if future.status == "error":
             exc = future.exception()
             why = ("the workers grading it died" if isinstance(exc, KilledWorker)
-                   else f"the grader failed on this submission ({type(exc).__name__}: {str(exc)[:300]})")
+                   else f"the grader failed on this submission ({type(exc).__name__}: {shorten(exc, 300)})")
             self._save_error(task.student, f"{why}; it was not graded — rerun the batch to try again")
             return
         payload = future.result()

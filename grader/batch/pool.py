@@ -34,6 +34,7 @@ from grader.batch.store import Student, error_result, save_student
 from grader.catalog import Exercise
 from grader.options import GradingOptions
 from grader.sandbox.config import GpuShare, use_gpu_share
+from grader.results import shorten
 
 WORKER_MARGIN_S = 60.0
 """A worker may spend this much longer than the submission's own time limit before it is
@@ -147,7 +148,7 @@ def grade_student(student: Student, launcher, settings: WorkerSettings) -> dict:
         result, hand_in = graded.result, graded.hand_in
     except Exception as exc:  # a fault of the grader, not of the student: recorded, retried next run
         result = error_result(settings.exercise, student, f"the grader failed on this submission "
-                              f"({type(exc).__name__}: {str(exc)[:300]}); rerun the batch to try again")
+                              f"({type(exc).__name__}: {shorten(exc, 300)}); rerun the batch to try again")
         retry = True
     result.student = student.id
     result.submission_hash = result.submission_hash or student.hash

@@ -38,7 +38,7 @@ from grader.batch.store import (INSTRUCTOR_REPORT, RESULT_FILE, STUDENT_REPORT, 
                                 is_current, is_final, load_stored, save_student)
 from grader.catalog import CHECKS_ROOT, EXERCISES, PROJECT_ROOT, Exercise, get_exercise
 from grader.options import DEFAULT_OPTIONS, GradingOptions
-from grader.results import GradeResult, write_atomic
+from grader.results import GradeResult, shorten, write_atomic
 from grader.submission import SKIP_DIRS, content_hash
 
 SUBMISSION_SUFFIXES = (".py", ".ipynb", ".zip")
@@ -256,14 +256,14 @@ def judge_reference(result: GradeResult, where: str = "") -> list[str]:
     loses points, warnings for the checks that could not run. `where` names the machine."""
     lost = [c for c in result.checks if not c.passed and not c.grader_fault]
     if result.error or lost:
-        why = result.error or f"{lost[0].name}: {lost[0].message[:200]}"
+        why = result.error or f"{lost[0].name}: {shorten(lost[0].message, 200)}"
         raise BatchError(f"the reference solution gets {result.score:g} / {result.max_score:g} under this batch's "
                          f"limits and device{where} ({why}); no student was graded — fix the machine or the "
                          f"options first")
     if result.grader_faults:
         first = result.grader_faults[0]
         return [f"{len(result.grader_faults)} checks cannot run{where or ' on this machine'} even for the reference "
-                f"({first.name}: {first.message[:200]}); students get them as 'could not run', and a rerun "
+                f"({first.name}: {shorten(first.message, 200)}); students get them as 'could not run', and a rerun "
                 f"after fixing it regrades exactly those students"]
     return []
 

@@ -39,6 +39,7 @@ def entry_for_check(check: CheckResult, hidden_visibility: str) -> dict:
 
 def check_text(check: CheckResult) -> str:
     """A check's text in Gradescope's plain-text box: what went wrong, facts a line each, where, hint."""
+    from grader.report import origin_note
     from grader.report.html import location_text
 
     if check.passed:
@@ -49,6 +50,8 @@ def check_text(check: CheckResult) -> str:
         lines += [f"{label}: {text}" for label, text in check.failure.facts()]
     elif check.message:
         lines.append(check.message)
+    if origin_note(check):
+        lines.append(origin_note(check))
     where = location_text(check.location)
     if where:
         lines.append(f"Raised at: {where}")

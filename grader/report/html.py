@@ -24,7 +24,7 @@ from typing import Any
 import jinja2
 
 from grader.catalog import EXERCISES, PROJECT_ROOT
-from grader.report import charts
+from grader.report import charts, origin_note
 from grader.results import (CheckResult, Curves, GradeResult, GradientTable, OtherDetail, Timing, attachments_of,
                             cut_output, write_atomic)
 
@@ -45,6 +45,7 @@ def environment() -> jinja2.Environment:
     env.filters["points"] = points
     env.filters["pct"] = lambda value: f"{value:.0f}%"
     env.filters["number"] = number
+    env.filters["origin_note"] = origin_note
     return env
 
 
@@ -108,6 +109,7 @@ def check_view(check: CheckResult, audience: str) -> dict:
         "message": failure.rationale if failure else check.message,
         "facts": failure.facts() if failure else [],
         "where": location_text(check.location),
+        "origin": origin_note(check, audience),
         "traceback": check.traceback if audience == "instructor" and check.not_graded else "",
         "percent": percent(check.score, check.max_score),
         "attachments": [drawable(a) for a in attachments_of(check.details)],

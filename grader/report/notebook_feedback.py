@@ -23,7 +23,7 @@ import secrets
 import zipfile
 from pathlib import Path
 
-from grader.results import GradeResult, write_atomic
+from grader.results import GradeResult, shorten, write_atomic
 from grader.submission import HandIn
 
 FEEDBACK_FILE = "feedback.html"
@@ -161,5 +161,5 @@ def write_feedback_quietly(result: GradeResult, hand_in: HandIn | None, path: Pa
     except NotebooksExtraMissing as exc:
         return str(exc)
     except Exception as exc:  # nbformat raises many types for a broken file, which was already graded 0
-        return f"{Path(path).name} not written: {type(exc).__name__}: {str(exc)[:160]}"
+        return f"{Path(path).name} not written: {type(exc).__name__}: {shorten(exc, 160)}"
     return ""
