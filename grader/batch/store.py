@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from grader.catalog import Exercise
-from grader.results import GradeResult
+from grader.results import FORMAT, GradeResult
 from grader.submission import HandIn
 
 RESULT_FILE, STUDENT_REPORT, INSTRUCTOR_REPORT, GRADESCOPE_FILE = (
@@ -45,9 +45,11 @@ def load_stored(out: Path, student: str) -> dict | None:
 
 
 def is_current(stored: dict | None, student: Student, key: str) -> bool:
-    """The stored result grades this very submission under the checks and limits in force."""
+    """The stored result grades this very submission under the checks and limits in force, in
+    the result format this grader writes (an older or newer layout is graded again)."""
     meta = (stored or {}).get("batch") or {}
-    return bool(stored) and stored.get("submission_hash") == student.hash and meta.get("key") == key
+    return (bool(stored) and stored.get("format") == FORMAT and stored.get("submission_hash") == student.hash
+            and meta.get("key") == key)
 
 
 def is_final(stored: dict | None, student: Student, key: str) -> bool:
