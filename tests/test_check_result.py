@@ -95,3 +95,20 @@ def test_checks_the_grader_could_not_run_are_pending_not_lost():
     """Are the points of a check the grader could not run left out of the points lost?"""
     result = typed_result()
     assert (result.score, result.lost_points, result.pending_points) == (1, 2, 3)
+
+
+def test_typed_attachments_read_back_as_the_same_records():
+    """Does a gradient table, curves and a timing attached as typed records come back from the
+    result's details as the same records, whatever else was attached beside them?"""
+    from grader.checks import api
+    from grader.results import Curves, GradientRow, GradientTable, OtherDetail, Timing, attachments_of
+
+    records = [GradientTable([GradientRow("W1", 1e-9, [0, 1], 0.5, 0.5, True)]),
+               Curves({"train_loss": [2.3, 1.1]}, {"train_loss": [2.2, 1.0]}),
+               Timing(seconds=12.5, reference_seconds=8.0, device="cpu", dataset="MNIST")]
+    details: dict = {}
+    with api.running_check("c", details):
+        api.attach(*records, tolerance=1e-6)
+    back = attachments_of(GradeResult.from_json(GradeResult("exercise1", [CheckResult(
+        "c", 1, "public", PASSED, details=details)]).to_json()).checks[0].details)
+    assert back == records + [OtherDetail("tolerance", "1e-06")]

@@ -170,3 +170,13 @@ def test_a_check_file_that_fails_to_import_is_one_line_and_exit_2(tmp_path, monk
     assert len(err.strip().splitlines()) == 1
     assert "test_hidden_broken.py, line 3" in err and "NameError" in err and "grader's fault" in err
     assert "Total" not in out
+
+
+def test_a_mistyped_data_dir_is_one_line_and_never_created(tmp_path):
+    """Does `grade exerciseN --data-dir TYPO` exit 2 with one line naming the folder, create
+    nothing, and grade no one?"""
+    typo = tmp_path / "mnsit"
+    run = grade("exercise4", "--submission", str(get_exercise("exercise4").reference_path), "--data-dir", str(typo))
+    assert run.returncode == 2 and "Traceback" not in run.stderr
+    assert len(run.stderr.strip().splitlines()) == 1 and str(typo) in run.stderr and "does not exist" in run.stderr
+    assert not typo.exists() and "Total" not in run.stdout

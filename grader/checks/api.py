@@ -18,12 +18,12 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any, Callable, Iterator, NoReturn
 
 import numpy as np
 
-from grader.results import Failure, shorten
+from grader.results import Curves, Failure, GradientTable, Timing, shorten
 
 PUBLIC, HIDDEN = "public", "hidden"
 
@@ -119,11 +119,29 @@ def hidden(points: float, timeout: float | None = None) -> Callable:
     return _mark(HIDDEN, points, timeout)
 
 
-def attach(**details: Any) -> None:
-    """Add structured data (curves, timings, gradient tables) to the running check's result."""
+def attach(*records: Any, **details: Any) -> None:
+    """Add structured data to the running check's result: typed records (results.GradientTable,
+    Curves, Timing), which the HTML report draws by type, and any other named values, listed
+    as text. The keywords `gradients`, `curves`, `reference_curves`, `seconds`,
+    `reference_seconds`, `device` and `dataset` are read back as those same records."""
     running = _running.get()
     if running is not None:
+        for record in records:
+            running.details.update(record_details(record))
         running.details.update(details)
+
+
+def record_details(record: Any) -> dict[str, Any]:
+    """A typed attachment as the details it is stored as (results.attachments_of reads it back)."""
+    if isinstance(record, GradientTable):
+        return {"gradients": [asdict(row) for row in record.rows]}
+    if isinstance(record, Curves):
+        return {"curves": record.series, **({"reference_curves": record.reference} if record.reference else {})}
+    if isinstance(record, Timing):
+        found = {"seconds": record.seconds, "reference_seconds": record.reference_seconds, "device": record.device,
+                 "dataset": record.dataset}
+        return {key: value for key, value in found.items() if value not in (None, "")}
+    raise TypeError(f"attach() takes GradientTable, Curves or Timing records, not {type(record).__name__}")
 
 
 def fail(rationale: str, *, hint: str = "", call: str = "", inputs: Any = "", expected: Any = "", got: Any = "",

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from grader.results import CheckResult, GradeResult, cut_output, dumps, write_atomic
+from grader.results import FORMAT, CheckResult, GradeResult, cut_output, dumps, write_atomic
 
 VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
 OUTPUT_MAX_LINES = 100
@@ -76,7 +76,7 @@ def gradescope_json(result: GradeResult, *, hidden_visibility: str = "after_publ
         "output_format": "text",
         "stdout_visibility": "hidden",
         "tests": [entry_for_check(c, hidden_visibility) for c in result.checks],
-        "extra_data": {"exercise": result.exercise, "max_score": result.max_score, "status": result.status,
+        "extra_data": {"format": FORMAT, "exercise": result.exercise, "max_score": result.max_score, "status": result.status,
                        "isolation": result.isolation, "submission_hash": result.submission_hash},
     }
 
