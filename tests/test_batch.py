@@ -516,3 +516,23 @@ def test_numpy_details_are_numbers_in_the_batch_result_json(tmp_path):
     assert data["checks"][0]["details"] == {"accuracy": 0.5, "curve": [0.25, 0.5]}
     assert data["format"] == FORMAT and data["batch"]["key"] == "k"
     assert data == {**json.loads(result.to_json()), "batch": data["batch"]}
+
+
+def test_a_check_file_that_fails_to_import_stops_the_batch_in_one_line(tmp_path, monkeypatch):
+    """Does a batch whose check file raises on import stop before grading anyone, with one line
+    naming the file and line (a BatchError), not a traceback?"""
+    import grader.checks.exercise1 as package
+    from grader.checks import runner
+
+    broken = tmp_path / "test_hidden_broken_batch.py"
+    broken.write_text("\n\nraise KeyError('W1')\n")
+    real = runner.check_files
+    monkeypatch.setattr(package, "__path__", [*package.__path__, str(tmp_path)])
+    monkeypatch.setattr(runner, "check_files", lambda exercise, visibility=None: [*real(exercise, visibility), broken])
+    monkeypatch.delitem(sys.modules, "grader.checks.exercise1.test_hidden_broken_batch", raising=False)
+    copy = tmp_path / "subs" / "ana"
+    copy.mkdir(parents=True)
+    shutil.copy(get_exercise("exercise1").reference_path, copy)
+    with pytest.raises(batch.BatchError, match=r"test_hidden_broken_batch\.py, line 3: KeyError") as caught:
+        batch.run_batch(tmp_path / "subs", "exercise1", tmp_path / "out", options=OPTIONS, jobs=1)
+    assert "\n" not in str(caught.value) and not (tmp_path / "out" / "ana").exists()

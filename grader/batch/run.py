@@ -203,8 +203,13 @@ def grade_batch(submissions: Path, exercise_name: str, out: Path, grade_students
     `grade_students` grade the rest, and rebuild the gradebook whatever happens. Local and
     cluster batches share it, so they write the same OUT and resume each other's runs."""
     from grader.checks.runner import list_checks  # imports the checks here, once, before the workers fork
+    from grader.pipeline import ChecksUnavailable, load_checks
 
     exercise = options.exercise(get_exercise(exercise_name))
+    try:
+        load_checks(exercise)
+    except ChecksUnavailable as exc:
+        raise BatchError(str(exc)) from None
     bad = [f for f in formats if f not in FORMATS]
     if bad:
         raise BatchError(f"unknown format {bad[0]!r}; formats: {', '.join(FORMATS)}")
