@@ -33,9 +33,17 @@ def isolation_option(func):
                         help="How strongly to isolate the student's code (docs/security.md).")(func)
 
 
+def require_data_dir(data_dir: Path | None) -> None:
+    """A --data-dir that does not exist here is a usage error (one line): it is only read, never
+    created or downloaded into. (A cluster batch checks it on the workers, which read it.)"""
+    if data_dir is not None and not data_dir.is_dir():
+        raise click.UsageError(f"--data-dir {data_dir} does not exist; check the path (the MNIST folder you name "
+                               f"is only read, never created or downloaded into)")
+
+
 def grading_options(func):
     """--isolation, --device and --data-dir: the options every grading command takes."""
-    func = click.option("--data-dir", type=click.Path(path_type=Path, exists=True, file_okay=False), default=None,
+    func = click.option("--data-dir", type=click.Path(path_type=Path, file_okay=False), default=None,
                         help="Folder with the MNIST IDX files (else $MNIST_DATA_DIR, else "
                              "~/.cache/dlgrader/mnist). Only read: it must exist, and nothing is downloaded "
                              "into it.")(func)
@@ -72,6 +80,7 @@ def _exercise_command(name: str) -> click.Command:
                   help="Also write an HTML feedback report to this file.")
     @grading_options
     def command(submission, json_path, html_path, isolation, device, data_dir):
+        require_data_dir(data_dir)
         options = GradingOptions(isolation=isolation, device=device, data_dir=data_dir)
         grade_one(name, submission, json_path, html_path, options)
 
@@ -164,6 +173,8 @@ def batch(submissions, exercise_name, out, jobs, force, formats, cluster, isolat
         raise click.UsageError(f"unknown exercise {exercise_name!r}; exercises: {', '.join(EXERCISES)}")
     if not submissions.is_dir():
         raise click.UsageError(f"{submissions} is not a folder; pass the folder that holds one entry per student")
+    if not cluster:
+        require_data_dir(data_dir)
     line = ProgressLine(sys.stderr, label=exercise_name)
     options = GradingOptions(isolation=isolation, device=device, data_dir=data_dir,
                              limits=Limits.for_check_timeout(check_timeout))
@@ -223,6 +234,7 @@ def gradescope(exercise_name, submission, results, hidden_visibility, html_path,
     from grader.report.outputs import Target, write_outputs
     from grader.sandbox.launcher import SandboxUnavailable
 
+    require_data_dir(data_dir)
     options = GradingOptions(isolation=isolation, device=device, data_dir=data_dir)
     try:
         graded = grade(exercise_name, submission, options=options)
