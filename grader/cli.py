@@ -33,11 +33,20 @@ def isolation_option(func):
                         help="How strongly to isolate the student's code (docs/security.md).")(func)
 
 
+def require_data_dir(data_dir: Path | None) -> None:
+    """A --data-dir that does not exist here is a usage error (one line): it is only read, never
+    created or downloaded into. (A cluster batch checks it on the workers, which read it.)"""
+    if data_dir is not None and not data_dir.is_dir():
+        raise click.UsageError(f"--data-dir {data_dir} does not exist; check the path (the MNIST folder you name "
+                               f"is only read, never created or downloaded into)")
+
+
 def grading_options(func):
     """--isolation, --device and --data-dir: the options every grading command takes."""
-    func = click.option("--data-dir", type=click.Path(path_type=Path), default=None,
+    func = click.option("--data-dir", type=click.Path(path_type=Path, file_okay=False), default=None,
                         help="Folder with the MNIST IDX files (else $MNIST_DATA_DIR, else "
-                             "~/.cache/dlgrader/mnist).")(func)
+                             "~/.cache/dlgrader/mnist). Only read: it must exist, and nothing is downloaded "
+                             "into it.")(func)
     func = click.option("--device", type=click.Choice(DEVICES), default="auto", show_default=True,
                         help="Where timed PyTorch training runs (exercise 7).")(func)
     return isolation_option(func)
@@ -71,6 +80,7 @@ def _exercise_command(name: str) -> click.Command:
                   help="Also write an HTML feedback report to this file.")
     @grading_options
     def command(submission, json_path, html_path, isolation, device, data_dir):
+        require_data_dir(data_dir)
         options = GradingOptions(isolation=isolation, device=device, data_dir=data_dir)
         grade_one(name, submission, json_path, html_path, options)
 
@@ -79,8 +89,8 @@ def _exercise_command(name: str) -> click.Command:
 
 def grade_one(name: str, submission: Path | None, json_path: Path | None, html_path: Path | None,
               options: GradingOptions) -> None:
-    from grader.pipeline import grade_submission
-    from grader.report.terminal import RunningCheck, render_check, render_header, render_total
+    from grader.pipeline import ChecksUnavailable, grade
+    from grader.report.terminal import RunningCheck, render_check
     from grader.sandbox.launcher import SandboxUnavailable
 
     path = submission if submission is not None else Path("exercises") / name
@@ -95,33 +105,41 @@ def grade_one(name: str, submission: Path | None, json_path: Path | None, html_p
             running.finished()
             click.echo(render_check(check))
 
-        result = grade_submission(name, path, options=options, progress=finished, started=running.started)
+        graded = grade(name, path, options=options, progress=finished, started=running.started)
     except SandboxUnavailable as exc:
         raise click.ClickException(str(exc)) from None
-    if result.error:
-        click.echo(render_header(result))
-    click.echo(render_total(result))
+    except ChecksUnavailable as exc:
+        raise click.UsageError(str(exc)) from None
+    write_and_say(graded, one_student_targets(graded, json_path, html_path))
+
+
+def one_student_targets(graded, json_path: Path | None, html_path: Path | None) -> list:
+    """`grade exerciseN`'s outputs: the terminal's summary, the JSON and HTML asked for, and
+    beside the HTML, for a notebook, feedback.html (the notebook with its verdicts)."""
+    from grader.report.notebook_feedback import FEEDBACK_FILE, notebook_in
+    from grader.report.outputs import Target
+
+    targets = [Target.terminal(sys.stdout)]
     if json_path:
-        result.write_json(json_path)
-        click.echo(f"Wrote {json_path}")
+        targets.append(Target.json(json_path))
     if html_path:
-        from grader.report.html import write_report
+        hidden = any(c.visibility == "hidden" for c in graded.result.checks)
+        targets.append(Target.html(html_path, "instructor" if hidden else "student"))
+        if graded.hand_in is not None and notebook_in(graded.hand_in) is not None:
+            name = FEEDBACK_FILE if html_path.name != FEEDBACK_FILE else f"notebook-{FEEDBACK_FILE}"
+            targets.append(Target.feedback(html_path.with_name(name)))
+    return targets
 
-        audience = "instructor" if any(c.visibility == "hidden" for c in result.checks) else "student"
-        write_report(result, html_path, audience=audience)
-        click.echo(f"Wrote {html_path}")
-        _write_notebook_feedback(result, path, html_path)
 
+def write_and_say(graded, targets: list) -> None:
+    """Write the targets and say what was written, and why any file was not."""
+    from grader.report.outputs import write_outputs
 
-def _write_notebook_feedback(result, submission: Path, html_path: Path) -> None:
-    """For a notebook submission, feedback.html beside the report: the notebook with its verdicts."""
-    from grader.report.notebook_feedback import FEEDBACK_FILE, notebook_of, write_feedback_quietly
-
-    if notebook_of(submission) is None:
-        return
-    target = html_path.with_name(FEEDBACK_FILE if html_path.name != FEEDBACK_FILE else f"notebook-{FEEDBACK_FILE}")
-    problem = write_feedback_quietly(result, submission, target)
-    click.echo(f"feedback inside the notebook not written: {problem}" if problem else f"Wrote {target}")
+    written = write_outputs(graded.result, graded.hand_in, targets)
+    for path in written.files:
+        click.echo(f"Wrote {path}")
+    for kind, problem in written.problems.items():
+        click.echo(f"{'feedback inside the notebook' if kind == 'feedback' else kind} not written: {problem}")
 
 
 @main.command("batch")
@@ -155,6 +173,8 @@ def batch(submissions, exercise_name, out, jobs, force, formats, cluster, isolat
         raise click.UsageError(f"unknown exercise {exercise_name!r}; exercises: {', '.join(EXERCISES)}")
     if not submissions.is_dir():
         raise click.UsageError(f"{submissions} is not a folder; pass the folder that holds one entry per student")
+    if not cluster:
+        require_data_dir(data_dir)
     line = ProgressLine(sys.stderr, label=exercise_name)
     options = GradingOptions(isolation=isolation, device=device, data_dir=data_dir,
                              limits=Limits.for_check_timeout(check_timeout))
@@ -210,21 +230,19 @@ def gradescope(exercise_name, submission, results, hidden_visibility, html_path,
     """Inside Gradescope's container: grade SUBMISSION and write RESULTS (Gradescope's results.json).
 
     Exits 0 whatever the score; 1 when the container cannot run the sandbox (not the student's fault)."""
-    from grader.pipeline import grade_submission
-    from grader.report.gradescope import write_gradescope
+    from grader.pipeline import ChecksUnavailable, grade
+    from grader.report.outputs import Target, write_outputs
     from grader.sandbox.launcher import SandboxUnavailable
 
+    require_data_dir(data_dir)
     options = GradingOptions(isolation=isolation, device=device, data_dir=data_dir)
     try:
-        result = grade_submission(exercise_name, submission, options=options)
-    except SandboxUnavailable as exc:
+        graded = grade(exercise_name, submission, options=options)
+    except (SandboxUnavailable, ChecksUnavailable) as exc:
         raise click.ClickException(str(exc)) from None
-    write_gradescope(result, results, hidden_visibility=hidden_visibility)
-    if html_path:
-        from grader.report.html import write_report
-
-        write_report(result, html_path, audience="student")
-    click.echo(f"{exercise_name}: {result.score:g} / {result.max_score:g} -> {results}")
+    targets = [Target.gradescope(results, hidden_visibility)] + ([Target.html(html_path, "student")] if html_path else [])
+    write_outputs(graded.result, graded.hand_in, targets)
+    click.echo(f"{exercise_name}: {graded.result.score:g} / {graded.result.max_score:g} -> {results}")
 
 
 @main.command("gradebook")

@@ -3,9 +3,9 @@
 Where the data comes from, in this order (SPEC.md, "Data"):
 
 1. the folder passed as ``data_dir``, else the folder named by the environment variable
-   ``MNIST_DATA_DIR``. A folder the user names is the only place looked at: if it lacks the
-   files they are downloaded into it (when ``download=True``), else the error names it --
-   a mistyped path never silently falls back to other data;
+   ``MNIST_DATA_DIR``. A folder the user names is the only place looked at, and it is only
+   read: if it lacks the files, one line names it and says what is missing -- a mistyped path
+   is never created, never downloaded into, and never silently falls back to other data;
 2. with no folder named: the cache folder ``~/.cache/dlgrader/mnist`` when it holds all
    four files;
 3. the course's shared copy ``<repo>/../shared/data/mnist`` when it exists (the offline
@@ -135,7 +135,7 @@ def load_mnist(data_dir: str | os.PathLike | None = None, *, download: bool = Tr
         folder = Path(named).expanduser()
         if _has(folder, TEST_FILES):
             return _load_folder(folder)
-        return _download_or_explain(folder, download, progress, searched=[folder])
+        raise MnistUnavailable(_named_folder_message(folder))
     cache = CACHE_DIR.expanduser()
     if _has(cache, ALL_FILES):
         return _load_folder(cache)
@@ -157,6 +157,17 @@ def _download_or_explain(folder: Path, download: bool, progress: Progress | None
     if _has(folder, TEST_FILES):
         return _load_folder(folder)
     raise MnistUnavailable(_missing_message(folder, searched, why))
+
+
+def _named_folder_message(folder: Path) -> str:
+    """Why a folder the user named cannot be used, in one line; nothing is downloaded into it."""
+    if not folder.exists():
+        return (f"the MNIST folder {folder} does not exist (named by --data-dir or {ENV_VAR}); check the path. "
+                f"A folder you name is only read, never created or downloaded into")
+    if not folder.is_dir():
+        return f"the MNIST folder {folder} is a file, not a folder (named by --data-dir or {ENV_VAR})"
+    return (f"the MNIST folder {folder} does not hold {TEST_FILES[0]} and {TEST_FILES[1]} (named by --data-dir or "
+            f"{ENV_VAR}); put the official files there, or name no folder to use the cache or a download")
 
 
 def _has(folder: Path, names: tuple[str, ...]) -> bool:

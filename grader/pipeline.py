@@ -8,18 +8,44 @@ from __future__ import annotations
 
 import shutil
 import time
+import traceback
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
 from grader.catalog import Exercise, get_exercise
 from grader.checks.runner import list_checks, run_checks
 from grader.options import DEFAULT_OPTIONS, GradingOptions
-from grader.results import ERROR, CheckResult, GradeResult
+from grader.results import ERROR, CheckResult, GradeResult, shorten
 from grader.sandbox.config import child_config
 from grader.sandbox.launcher import Launcher
 from grader.sandbox.session import Session
 from grader.sandbox.student_process import StudentProcess
-from grader.submission import Submission, SubmissionError, load_submission
+from grader.submission import HandIn, Submission, SubmissionError, load_submission, read_hand_in
+
+
+class ChecksUnavailable(RuntimeError):
+    """The exercise's check files could not be loaded: the grader's fault, for every student
+    alike. The message is one line naming the file and line; no student is graded."""
+
+
+def load_checks(exercise: Exercise, visibility: str | None = None) -> None:
+    """Import the exercise's check files, or ChecksUnavailable naming where they broke."""
+    try:
+        list_checks(exercise, visibility)
+    except Exception as exc:  # noqa: BLE001 - any error in a check file is the grader's, said in one line
+        raise ChecksUnavailable(f"the checks of {exercise.name} could not be loaded ({_where(exc)}"
+                                f"{type(exc).__name__}: {shorten(exc, 200)}); this is the grader's fault, not the "
+                                f"submission's: fix the check file or tell your instructor") from None
+
+
+def _where(exc: Exception) -> str:
+    """"test_public.py, line 3: " for the innermost frame of Python source (a check file or what
+    it imports; not importlib's own frames), else ""."""
+    if isinstance(exc, SyntaxError) and exc.filename:
+        return f"{Path(exc.filename).name}, line {exc.lineno}: "
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if not f.filename.startswith("<")]
+    return f"{Path(frames[-1].filename).name}, line {frames[-1].lineno}: " if frames else ""
 
 
 def failed_result(exercise: Exercise, message: str, *, student: str = "", visibility: str | None = None) -> GradeResult:
@@ -29,33 +55,58 @@ def failed_result(exercise: Exercise, message: str, *, student: str = "", visibi
     return GradeResult(exercise=exercise.name, checks=checks, student=student, error=message)
 
 
-def grade_submission(exercise_name: str, path: Path, *, options: GradingOptions = DEFAULT_OPTIONS,
+@dataclass
+class Graded:
+    """What grading gives every output: the result, and the hand-in it read (bytes, read once),
+    from which the reports draw (a notebook's feedback page) without reading the disk again.
+    `hand_in` is None only when the path could not be read at all."""
+
+    result: GradeResult
+    hand_in: HandIn | None
+
+
+def grade_submission(exercise_name: str, path: Path | HandIn, *, options: GradingOptions = DEFAULT_OPTIONS,
                      student: str = "", launcher: Launcher | None = None, visibility: str | None = None,
                      progress: Callable | None = None, started: Callable | None = None) -> GradeResult:
-    """Grade one submission. `progress(check)` is called as each check finishes and
-    `started(check)` as it begins. A `launcher` passed in must have been started for the same
-    exercise and limits (batch workers); without one, a sandbox is started for this call."""
+    """Grade one submission; `grade` without the hand-in, for callers that need only the result."""
+    return grade(exercise_name, path, options=options, student=student, launcher=launcher, visibility=visibility,
+                 progress=progress, started=started).result
+
+
+def grade(exercise_name: str, path: Path | HandIn, *, options: GradingOptions = DEFAULT_OPTIONS,
+          student: str = "", launcher: Launcher | None = None, visibility: str | None = None,
+          progress: Callable | None = None, started: Callable | None = None) -> Graded:
+    """Grade one submission, a path or a hand-in already read. `progress(check)` is called as
+    each check finishes and `started(check)` as it begins. A `launcher` passed in must have
+    been started for the same exercise and limits (batch workers); without one, a sandbox is
+    started for this call and closed after it, even when it fails to start."""
     exercise = options.exercise(get_exercise(exercise_name))
+    load_checks(exercise, visibility)
     start = time.perf_counter()
+    hand_in = path if isinstance(path, HandIn) else None
     try:
-        submission = load_submission(Path(path), exercise)
+        hand_in = hand_in or read_hand_in(Path(path))
+        submission = load_submission(hand_in, exercise)
     except SubmissionError as exc:
         result = failed_result(exercise, str(exc), student=student, visibility=visibility)
         result.seconds = time.perf_counter() - start
-        return result
+        result.submission_hash = hand_in.hash if hand_in else ""
+        return Graded(result, hand_in)
     own_launcher = launcher is None
     if own_launcher:
         launcher = Launcher(exercise, isolation=options.isolation)
-        launcher.start()
     try:
+        if own_launcher:
+            launcher.start()
         checks, output = _check_in_sandbox(exercise, submission, launcher, options, visibility, progress, started)
     finally:
         if own_launcher:
             launcher.close()
     notes = "".join(f"[grader] {n}\n" for n in submission.notes)
-    return GradeResult(exercise=exercise.name, checks=checks, student=student, output=notes + output,
-                       isolation=launcher.isolation, seconds=time.perf_counter() - start,
-                       submission_hash=submission.content_hash)
+    result = GradeResult(exercise=exercise.name, checks=checks, student=student, output=notes + output,
+                         isolation=launcher.isolation, seconds=time.perf_counter() - start,
+                         submission_hash=submission.content_hash)
+    return Graded(result, hand_in)
 
 
 def _check_in_sandbox(exercise: Exercise, submission: Submission, launcher: Launcher, options: GradingOptions,

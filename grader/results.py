@@ -1,8 +1,18 @@
 """The result model: plain data that every renderer (terminal, JSON, HTML, CSV, Gradescope) reads.
 
-`to_json`/`from_json` are the one place results are serialised. The fields named in
-SPEC.md (exercise, score, max_score, checks[name, score, max_score, passed, visibility,
-message]) keep their meaning; the rest are extras the reports use.
+`GradeResult.to_dict`/`from_dict` (and `to_json`/`from_json` over them, with `dumps`, the one
+JSON encoder) are the one place results are serialised: the CLI's --json, the batch's
+result.json (local and cluster), the release's verification and Gradescope's file all go
+through them. The layout is versioned by `"format": FORMAT`. The fields named in SPEC.md
+(exercise, score, max_score, checks[name, score, max_score, passed, visibility, message]) keep
+their meaning; the rest are extras the reports use.
+
+A wrong answer travels as a typed `Failure` (rationale, call, inputs, expected, got), not as a
+sentence that renderers take apart: each renderer composes its own text from the fields, and
+`message` is the readable sentence composed once from them (`Failure.sentence`). Attachments
+(curves, timings, gradient tables) are read as small typed records (`attachments_of`) that the
+HTML report draws by type. Every cut of long text (a value, a message, printed output) is made
+here, by `shorten` and `cut_output`.
 """
 
 from __future__ import annotations
@@ -12,11 +22,55 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+FORMAT = 2
+"""The version of the result JSON's layout, written as its "format" field (SPEC.md). 1 is the
+layout before the field existed (read as such when it is absent): a wrong answer's facts then
+sat in `details` (call, inputs, expected, got). 2: they sit in `failure`."""
+
 PASSED, FAILED, ERROR, COULD_NOT_RUN = "passed", "failed", "error", "could_not_run"
 """A check's outcome (SPEC.md): passed; failed (a wrong answer); error (the student's code
 raised, hung or crashed); could_not_run (the grader or the machine could not run the check:
 data missing, CUDA unusable, the sandbox's own harness failing). could_not_run is never the
 student's fault: it scores nothing until regraded, and batch regrades it on the next run."""
+
+
+class ResultFormatError(ValueError):
+    """A result JSON written by a newer grader, in a layout this one does not know."""
+
+
+@dataclass
+class Failure:
+    """A wrong answer's facts, kept apart (check50's Failure/Mismatch): what is wrong, the call
+    that showed it, its inputs, and what was expected and returned, each as readable text."""
+
+    rationale: str
+    call: str = ""
+    inputs: str = ""
+    expected: str = ""
+    got: str = ""
+
+    def facts(self) -> list[tuple[str, str]]:
+        """(label, text) of each fact the rationale does not already quote, in reading order:
+        what every renderer lists under the rationale."""
+        found = [("Call", self.call), ("Input", self.inputs), ("Expected", self.expected), ("Got", self.got)]
+        return [(label, text) for label, text in found if text and text not in self.rationale]
+
+    def sentence(self) -> str:
+        """The readable sentence that is the check's `message`: the rationale, then the input and
+        the expected and returned values it does not already quote."""
+        facts = dict(self.facts())
+        text = self.rationale.rstrip()
+        if "Input" in facts:
+            text += f" Input: {facts['Input']}."
+        said = [f"{label.lower()} {facts[label]}" for label in ("Expected", "Got") if label in facts]
+        if said:
+            joined = "; ".join(said)
+            text += f" {joined[0].upper()}{joined[1:]}."
+        return text
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Failure":
+        return cls(**{f.name: str(data.get(f.name) or "") for f in fields(cls)})
 
 
 @dataclass
@@ -34,6 +88,8 @@ class CheckResult:
     title: str = ""
     details: dict[str, Any] = field(default_factory=dict)
     seconds: float = 0.0
+    failure: Failure | None = None
+    """A wrong answer's typed facts (status failed, from api.fail / expect_close); None otherwise."""
     origin: str = ""
     """Who a non-passing outcome belongs to: "student" for failed/error; for could_not_run
     "grader" (check code, helpers, callbacks, harness, bundle stand-ins), "machine" (sandbox,
@@ -52,6 +108,11 @@ class CheckResult:
     def grader_fault(self) -> bool:
         return self.status == COULD_NOT_RUN
 
+    @property
+    def not_graded(self) -> bool:
+        """Could not run: shown as "not graded: the grader's fault", not among the lost points."""
+        return self.status == COULD_NOT_RUN
+
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["passed"] = self.passed
@@ -60,11 +121,20 @@ class CheckResult:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "CheckResult":
         """Read back a check; one written with only SPEC.md's fields (no `status`) gets it from
-        `passed`, so a failed check never comes back as a pass."""
+        `passed`, so a failed check never comes back as a pass. A format-1 check's facts in
+        `details` become its `failure`."""
         known = {f.name for f in fields(cls)}
         values = {k: v for k, v in data.items() if k in known}
         values.setdefault("status", PASSED if data.get("passed") is True else FAILED)
-        return cls(**values)
+        failure = values.pop("failure", None)
+        values["details"] = dict(values.get("details") or {})
+        if failure is None and values["status"] == FAILED:
+            facts = {key: values["details"].pop(key) for key in ("call", "inputs", "expected", "got")
+                     if key in values["details"]}
+            failure = dict(facts, rationale=values.get("message", "")) if facts else None
+        check = cls(**values)
+        check.failure = Failure.from_dict(failure) if isinstance(failure, dict) else None
+        return check
 
 
 @dataclass
@@ -99,6 +169,17 @@ class GradeResult:
         return "complete" if all(c.passed for c in self.checks) else "graded"
 
     @property
+    def lost_points(self) -> float:
+        """Points the student lost: wrong answers and their code's errors, not checks the grader
+        could not run (those are pending until regraded)."""
+        return round(sum(c.max_score - c.score for c in self.checks if not c.not_graded), 6)
+
+    @property
+    def pending_points(self) -> float:
+        """Points of checks the grader could not run: neither earned nor lost yet."""
+        return round(sum(c.max_score for c in self.checks if c.not_graded), 6)
+
+    @property
     def grader_faults(self) -> list[CheckResult]:
         """Checks the grader or the machine could not run."""
         return [c for c in self.checks if c.grader_fault]
@@ -110,7 +191,10 @@ class GradeResult:
         return [c for c in self.checks if c.visibility == "public"]
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        """The result as plain data, every value JSON can hold (numpy values become lists and
+        numbers here, whoever writes the JSON)."""
+        return _plain({
+            "format": FORMAT,
             "exercise": self.exercise,
             "score": self.score,
             "max_score": self.max_score,
@@ -122,13 +206,18 @@ class GradeResult:
             "seconds": round(self.seconds, 3),
             "submission_hash": self.submission_hash,
             "error": self.error,
-        }
+        })
 
-    def to_json(self) -> str:
-        return json.dumps(self.to_dict(), indent=2, default=_json_default)
+    def to_json(self, **extra: Any) -> str:
+        """The result JSON; `extra` adds top-level entries (the batch's own "batch" record)."""
+        return dumps(dict(self.to_dict(), **extra))
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "GradeResult":
+        version = data.get("format", 1)
+        if not isinstance(version, int) or version > FORMAT:
+            raise ResultFormatError(f"this result has format {version!r}; this grader reads formats up to "
+                                    f"{FORMAT}: update dlgrader to read it")
         return cls(
             exercise=data["exercise"],
             checks=[CheckResult.from_dict(c) for c in data.get("checks", [])],
@@ -144,8 +233,8 @@ class GradeResult:
     def from_json(cls, text: str) -> "GradeResult":
         return cls.from_dict(json.loads(text))
 
-    def write_json(self, path: Path) -> None:
-        write_atomic(Path(path), self.to_json())
+    def write_json(self, path: Path, **extra: Any) -> None:
+        write_atomic(Path(path), self.to_json(**extra))
 
 
 OUTPUT_CUT_MARKER = "more bytes of output were cut"
@@ -162,11 +251,65 @@ def is_cut_notice(line: str) -> bool:
     return line.startswith("… [") and OUTPUT_CUT_MARKER in line and line.endswith("]")
 
 
-def _json_default(value: Any) -> Any:
-    """Details may hold numpy scalars or arrays from a check; JSON gets plain numbers."""
+def dumps(data: Any) -> str:
+    """The one JSON encoder of the grader's files (result.json, gradescope.json)."""
+    return json.dumps(_plain(data), indent=2)
+
+
+def _plain(value: Any) -> Any:
+    """`value` with every numpy scalar or array made a Python number or list (never a string:
+    a number in a check's details reads back as a number), tuples made lists, and anything else
+    JSON cannot hold made its text."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if value is None or isinstance(value, (str, bool, int, float)):
+        return value
     if hasattr(value, "tolist"):
-        return value.tolist()
+        return _plain(value.tolist())
     return str(value)
+
+
+def shorten(text: str, limit: int) -> str:
+    """`text` cut to at most `limit` characters, ending with "..." when cut: every cut of a
+    value or message the reports show is made here."""
+    text = str(text)
+    return text if len(text) <= limit else text[: max(limit - 3, 0)] + "..."
+
+
+@dataclass
+class CutOutput:
+    """The student's printed output as a report shows it."""
+
+    text: str
+    lines: int
+    """Lines shown."""
+    note: str
+    """What was left out ("" when nothing)."""
+    label: str
+    """A heading for the block: "3 lines printed", "the first 200 lines"."""
+
+
+def cut_output(text: str, max_lines: int, max_chars: int) -> CutOutput:
+    """The student's output, cut by lines and characters, saying how much was left out.
+
+    The sandbox already keeps only the start of a flood and ends it with a notice saying so
+    (is_cut_notice). That notice stays the last line shown, however much this cuts too:
+    otherwise the usual case, a flood longer than the report shows, would hide it."""
+    lines = (text or "").splitlines()
+    notice = lines.pop() if lines and is_cut_notice(lines[-1]) else ""
+    shown = "\n".join(lines[:max_lines])[:max_chars]
+    left_out = len("\n".join(lines)) - len(shown)
+    shown_lines = len(shown.splitlines())
+    if left_out > 0:
+        note = f"… {len(lines) - shown_lines} more lines ({left_out} characters) not shown"
+        label = f"the first {shown_lines} lines"
+    elif notice:
+        note, label = "", f"the first {shown_lines} lines (the rest was cut)"
+    else:
+        note, label = "", f"{shown_lines} line{'s' if shown_lines != 1 else ''} printed"
+    return CutOutput(f"{shown}\n{notice}" if notice else shown, shown_lines, note, label)
 
 
 def write_atomic(path: Path, text: str) -> None:
@@ -175,3 +318,86 @@ def write_atomic(path: Path, text: str) -> None:
     tmp = path.with_name(f".{path.name}.tmp")
     tmp.write_text(text, encoding="utf-8")
     tmp.replace(path)
+
+
+# -- attachments: what a check attached (api.attach), as small typed records -----------------------
+@dataclass
+class GradientRow:
+    name: str
+    max_rel_error: float | None = None
+    worst_index: Any = None
+    got: float | None = None
+    expected: float | None = None
+    passed: bool = False
+
+
+@dataclass
+class GradientTable:
+    """A gradient comparison per parameter (checks/gradcheck.py's rows)."""
+
+    kind = "gradients"
+    rows: list[GradientRow]
+
+
+@dataclass
+class Curves:
+    """Learning curves: {series name: values}, and the reference's of the same form (drawn dashed)."""
+
+    kind = "curves"
+    series: dict[str, list[float]]
+    reference: dict[str, list[float]] = field(default_factory=dict)
+
+
+@dataclass
+class Timing:
+    """A timed run: the student's seconds beside the reference's, the device and the data used."""
+
+    kind = "timing"
+    seconds: float | None = None
+    reference_seconds: float | None = None
+    device: str = ""
+    dataset: str = ""
+
+
+@dataclass
+class OtherDetail:
+    """Any other attached value (an accuracy, a setting, a tolerance), shown as text."""
+
+    kind = "other"
+    key: str
+    text: str
+
+
+ATTACHMENT_KEYS = {"gradients", "curves", "reference_curves", "seconds", "reference_seconds", "device", "dataset"}
+"""The keys of a check's details (api.attach) that are read as typed records; the rest are OtherDetail."""
+OTHER_DETAIL_CHARS = 600
+
+
+def attachments_of(details: dict[str, Any] | None) -> list[Any]:
+    """A check's attached details as typed records, gradient table, curves, timing, then the
+    other details in the order attached. Malformed values (a check's own mistake) are left out
+    rather than breaking a report."""
+    details = details or {}
+    found: list[Any] = []
+    rows = details.get("gradients")
+    if isinstance(rows, list):
+        table = [GradientRow(**{k: row.get(k) for k in ("max_rel_error", "worst_index", "got", "expected")},
+                             name=str(row.get("name", "?")), passed=bool(row.get("passed")))
+                 for row in rows if isinstance(row, dict)]
+        if table:
+            found.append(GradientTable(table))
+    if isinstance(details.get("curves"), dict):
+        reference = details.get("reference_curves")
+        found.append(Curves(details["curves"], reference if isinstance(reference, dict) else {}))
+    if details.get("seconds") is not None or details.get("device") or details.get("dataset"):
+        found.append(Timing(_number(details.get("seconds")), _number(details.get("reference_seconds")),
+                            str(details.get("device") or ""), str(details.get("dataset") or "")))
+    for key, value in details.items():
+        if key not in ATTACHMENT_KEYS:
+            text = value if isinstance(value, str) else json.dumps(_plain(value))
+            found.append(OtherDetail(key, shorten(text, OTHER_DETAIL_CHARS)))
+    return found
+
+
+def _number(value: Any) -> float | None:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None

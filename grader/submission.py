@@ -15,6 +15,7 @@ from pathlib import Path, PurePosixPath
 
 from grader.catalog import Exercise
 from grader.notebook_definitions import definitions_only, not_run_notes
+from grader.results import shorten
 
 MAX_FILES = 200
 MAX_TOTAL_BYTES = 20 << 20
@@ -23,6 +24,21 @@ SKIP_DIRS = {"__pycache__", ".ipynb_checkpoints", ".git", "__MACOSX"}
 
 class SubmissionError(ValueError):
     """The submission cannot be read; the message says what to hand in instead."""
+
+
+@dataclass(frozen=True)
+class HandIn:
+    """A hand-in read once into bytes: everything grading and its reports read of it. A batch
+    on a cluster ships this value to a worker; the notebook feedback page is drawn from it."""
+
+    name: str
+    """The entry's own name: a folder's, or a file's with its suffix."""
+    folder: bool
+    files: dict[str, bytes]
+    """A file: {its name: its bytes}; a folder: its .py and .ipynb files by relative path, read up
+    to one past the size limits (loading then refuses it)."""
+    hash: str
+    """content_hash: of these bytes and names, to skip an unchanged student in batch grading."""
 
 
 @dataclass
@@ -34,57 +50,77 @@ class Submission:
     origin: str
     content_hash: str = ""
     notes: list[str] = field(default_factory=list)
+    hand_in: HandIn | None = None
+    """The bytes this submission was loaded from."""
 
 
-def content_hash(path: Path) -> str:
-    """A hash of everything in the submission, to skip unchanged students in batch grading."""
-    digest = hashlib.sha256()
-    path = Path(path)
-    if path.is_dir():
-        for item in sorted(p for p in path.rglob("*") if p.is_file() and not SKIP_DIRS & set(p.parts)):
-            digest.update(str(item.relative_to(path)).encode() + b"\0")
-            digest.update(item.read_bytes())
-    else:
-        digest.update(path.read_bytes())
-    return digest.hexdigest()[:16]
-
-
-def load_submission(path: Path, exercise: Exercise) -> Submission:
+def read_hand_in(path: Path) -> HandIn:
+    """Read a hand-in once: a file whole, a folder's .py and .ipynb files (nothing else is
+    graded). SubmissionError when it does not exist; OSError when it cannot be read."""
     path = Path(path)
     if not path.exists():
         raise SubmissionError(f"no such file or folder: {path}")
     if path.is_dir():
-        tree = _read_folder(path)
-    elif path.suffix == ".zip":
-        tree = _read_zip(path)
-    elif path.suffix in (".py", ".ipynb"):
-        tree = {path.name: path.read_bytes()}
+        files = _read_folder(path)
+    elif path.suffix in (".py", ".ipynb", ".zip"):
+        files = {path.name: path.read_bytes()}
     else:
-        raise SubmissionError(f"{path.name}: hand in a folder, {exercise.module}.py, a .ipynb notebook or a .zip")
-    submission = _from_tree(tree, exercise, path.name)
-    submission.content_hash = content_hash(path)
+        files = {}  # not a form of hand-in: loading says what to hand in instead
+    return HandIn(path.name, path.is_dir(), files, _digest(files))
+
+
+def _digest(files: dict[str, bytes]) -> str:
+    digest = hashlib.sha256()
+    for name in sorted(files):
+        digest.update(name.encode() + b"\0" + files[name] + b"\0")
+    return digest.hexdigest()[:16]
+
+
+def content_hash(path: Path) -> str:
+    """A hash of what grading reads of the submission, to skip unchanged students in batch grading."""
+    return read_hand_in(path).hash
+
+
+def load_submission(path: Path | HandIn, exercise: Exercise) -> Submission:
+    """The module to grade, from a path or from a hand-in already read (bytes, no disk)."""
+    hand_in = path if isinstance(path, HandIn) else read_hand_in(Path(path))
+    name = hand_in.name
+    if hand_in.folder:
+        tree = hand_in.files
+        if len(tree) > MAX_FILES or sum(map(len, tree.values())) > MAX_TOTAL_BYTES:
+            raise SubmissionError(f"{name}: too many or too large files (limit {MAX_FILES} files, "
+                                  f"{MAX_TOTAL_BYTES >> 20} MB of .py/.ipynb)")
+    elif name.endswith(".zip"):
+        tree = _read_zip(name, hand_in.files[name])
+    elif name.endswith((".py", ".ipynb")):
+        tree = dict(hand_in.files)
+    else:
+        raise SubmissionError(f"{name}: hand in a folder, {exercise.module}.py, a .ipynb notebook or a .zip")
+    submission = _from_tree(tree, exercise, name)
+    submission.content_hash = hand_in.hash
+    submission.hand_in = hand_in
     return submission
 
 
 def _read_folder(folder: Path) -> dict[str, bytes]:
+    """The folder's .py and .ipynb files, read up to one past the size limits."""
     tree, total = {}, 0
     for item in sorted(folder.rglob("*")):
         rel = item.relative_to(folder)
         if not item.is_file() or SKIP_DIRS & set(rel.parts) or item.suffix not in (".py", ".ipynb"):
             continue
-        total += item.stat().st_size
-        if len(tree) >= MAX_FILES or total > MAX_TOTAL_BYTES:
-            raise SubmissionError(f"{folder}: too many or too large files (limit {MAX_FILES} files, "
-                                  f"{MAX_TOTAL_BYTES >> 20} MB of .py/.ipynb)")
         tree[rel.as_posix()] = item.read_bytes()
+        total += len(tree[rel.as_posix()])
+        if len(tree) > MAX_FILES or total > MAX_TOTAL_BYTES:
+            break
     return tree
 
 
-def _read_zip(path: Path) -> dict[str, bytes]:
+def _read_zip(name: str, data: bytes) -> dict[str, bytes]:
     try:
-        archive = zipfile.ZipFile(path)
+        archive = zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, OSError) as exc:
-        raise SubmissionError(f"{path.name} is not a readable zip file ({exc}); zip the folder again") from None
+        raise SubmissionError(f"{name} is not a readable zip file ({exc}); zip the folder again") from None
     tree, total = {}, 0
     with archive:
         for info in archive.infolist():
@@ -95,11 +131,11 @@ def _read_zip(path: Path) -> dict[str, bytes]:
                 continue
             total += info.file_size
             if len(tree) >= MAX_FILES or total > MAX_TOTAL_BYTES:
-                raise SubmissionError(f"{path.name}: too many or too large files inside the zip")
+                raise SubmissionError(f"{name}: too many or too large files inside the zip")
             try:
                 tree[str(name)] = archive.read(info)
             except (zipfile.BadZipFile, OSError, RuntimeError, EOFError) as exc:
-                raise SubmissionError(f"{path.name} is damaged ({exc}); zip the folder again") from None
+                raise SubmissionError(f"{name} is damaged ({exc}); zip the folder again") from None
     return tree
 
 
@@ -140,7 +176,7 @@ def notebook_cells(data: bytes, name: str) -> list[str]:
         notebook = nbformat.read(io.StringIO(data.decode("utf-8")), as_version=4)
     except Exception as exc:  # nbformat raises several unrelated types for broken files
         raise SubmissionError(f"{name} is not a readable Jupyter notebook ({type(exc).__name__}: "
-                              f"{str(exc)[:120]}); save it again from Jupyter") from None
+                              f"{shorten(exc, 120)}); save it again from Jupyter") from None
     return [CELL_MAGIC_SKIPPED if cell.source.lstrip().startswith("%%") else _plain_python(cell.source)
             for cell in notebook.cells if cell.cell_type == "code"]
 

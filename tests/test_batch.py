@@ -467,3 +467,72 @@ def test_why_the_progress_log_is_not_a_click_progress_bar():
         for _ in range(10):
             bar.update(1)
     assert log.getvalue() == "exercise1\n"
+
+
+def test_the_grading_key_covers_everything_that_decides_a_grade(monkeypatch):
+    """Is the local batch's key made from the one course fingerprint the cluster checks, reading
+    checks/api.py (tolerances), gradcheck.py, contract.py, the exercise's checks, every reference
+    (other exercises import them), and changing with the time and memory limits?"""
+    import dataclasses
+
+    from grader.batch import cluster
+    from grader.catalog import CHECKS_ROOT, EXERCISES
+
+    read: list[Path] = []
+    real_digest = batch._digest
+
+    def spying(paths, root):
+        read.extend(paths)
+        return real_digest(paths, root)
+
+    monkeypatch.setattr(batch, "_digest", spying)
+    exercise = get_exercise("exercise3")
+    fingerprint = batch.course_fingerprint.__wrapped__(exercise)
+    assert cluster.course_fingerprint is batch.course_fingerprint
+    for needed in (CHECKS_ROOT / "api.py", CHECKS_ROOT / "gradcheck.py", CHECKS_ROOT / "contract.py",
+                   exercise.checks_dir / "test_public.py", *(e.reference_path for e in EXERCISES.values())):
+        assert needed in read, needed
+    assert fingerprint == batch.course_fingerprint(exercise)
+    keys = {batch.grading_key(exercise)}
+    for change in ({"check_timeout": exercise.check_timeout + 1}, {"submission_timeout": exercise.submission_timeout + 1},
+                   {"memory_limit_mb": exercise.memory_limit_mb + 1}):
+        keys.add(batch.grading_key(dataclasses.replace(exercise, **change)))
+    assert len(keys) == 4
+
+
+def test_numpy_details_are_numbers_in_the_batch_result_json(tmp_path):
+    """Does a batch's result.json hold a check's numpy details as numbers and lists, as --json
+    does, and carry the format?"""
+    import numpy as np
+
+    from grader.batch.store import save_student
+    from grader.results import FORMAT, CheckResult, GradeResult
+
+    check = CheckResult(name="c", max_score=1, visibility="public", status="passed", score=1,
+                        details={"accuracy": np.float32(0.5), "curve": np.array([0.25, 0.5])})
+    result = GradeResult(exercise="exercise1", student="ana", checks=[check])
+    save_student(tmp_path, result, key="k")
+    data = stored(tmp_path, "ana")
+    assert data["checks"][0]["details"] == {"accuracy": 0.5, "curve": [0.25, 0.5]}
+    assert data["format"] == FORMAT and data["batch"]["key"] == "k"
+    assert data == {**json.loads(result.to_json()), "batch": data["batch"]}
+
+
+def test_a_check_file_that_fails_to_import_stops_the_batch_in_one_line(tmp_path, monkeypatch):
+    """Does a batch whose check file raises on import stop before grading anyone, with one line
+    naming the file and line (a BatchError), not a traceback?"""
+    import grader.checks.exercise1 as package
+    from grader.checks import runner
+
+    broken = tmp_path / "test_hidden_broken_batch.py"
+    broken.write_text("\n\nraise KeyError('W1')\n")
+    real = runner.check_files
+    monkeypatch.setattr(package, "__path__", [*package.__path__, str(tmp_path)])
+    monkeypatch.setattr(runner, "check_files", lambda exercise, visibility=None: [*real(exercise, visibility), broken])
+    monkeypatch.delitem(sys.modules, "grader.checks.exercise1.test_hidden_broken_batch", raising=False)
+    copy = tmp_path / "subs" / "ana"
+    copy.mkdir(parents=True)
+    shutil.copy(get_exercise("exercise1").reference_path, copy)
+    with pytest.raises(batch.BatchError, match=r"test_hidden_broken_batch\.py, line 3: KeyError") as caught:
+        batch.run_batch(tmp_path / "subs", "exercise1", tmp_path / "out", options=OPTIONS, jobs=1)
+    assert "\n" not in str(caught.value) and not (tmp_path / "out" / "ana").exists()

@@ -136,3 +136,47 @@ def test_why_the_running_check_line_is_not_a_click_progress_bar():
         assert threading.active_count() == threads
         bar.update(1)
     assert "trains on MNIST" in terminal.getvalue().split("\r")[-1] and terminal.getvalue().endswith("\n")
+
+
+def run_in_process(argv: list[str], monkeypatch, capsys) -> tuple[int, str, str]:
+    """`grade ARGV` in this process (so a test can break a check file); (exit status, stdout, stderr)."""
+    from grader import cli
+
+    monkeypatch.setattr(sys, "argv", ["grade", *argv])
+    try:
+        cli.run()
+        code = 0
+    except SystemExit as exc:
+        code = exc.code or 0
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_a_check_file_that_fails_to_import_is_one_line_and_exit_2(tmp_path, monkeypatch, capsys):
+    """Does a check file that raises while it is imported give one line naming the file and line,
+    blaming the grader, with exit 2 and no traceback, and grade no one?"""
+    import grader.checks.exercise1 as package
+    from grader.checks import runner
+
+    broken = tmp_path / "test_hidden_broken.py"
+    broken.write_text("import numpy as np\n\nTOLERANCE = np.float64(1) / undefined_name\n")
+    real = runner.check_files
+    monkeypatch.setattr(package, "__path__", [*package.__path__, str(tmp_path)])
+    monkeypatch.setattr(runner, "check_files", lambda exercise, visibility=None: [*real(exercise, visibility), broken])
+    monkeypatch.delitem(sys.modules, "grader.checks.exercise1.test_hidden_broken", raising=False)
+    code, out, err = run_in_process(["exercise1", "--submission", str(get_exercise("exercise1").reference_path)],
+                                    monkeypatch, capsys)
+    assert code == 2 and "Traceback" not in err + out, err
+    assert len(err.strip().splitlines()) == 1
+    assert "test_hidden_broken.py, line 3" in err and "NameError" in err and "grader's fault" in err
+    assert "Total" not in out
+
+
+def test_a_mistyped_data_dir_is_one_line_and_never_created(tmp_path):
+    """Does `grade exerciseN --data-dir TYPO` exit 2 with one line naming the folder, create
+    nothing, and grade no one?"""
+    typo = tmp_path / "mnsit"
+    run = grade("exercise4", "--submission", str(get_exercise("exercise4").reference_path), "--data-dir", str(typo))
+    assert run.returncode == 2 and "Traceback" not in run.stderr
+    assert len(run.stderr.strip().splitlines()) == 1 and str(typo) in run.stderr and "does not exist" in run.stderr
+    assert not typo.exists() and "Total" not in run.stdout

@@ -124,7 +124,8 @@ def mixed_class(tmp_path_factory, local_cluster):
     once by a local batch and once on the cluster."""
     root = tmp_path_factory.mktemp("mixed")
     make_submissions("exercise1", root / "subs")
-    local = batch.run_batch(root / "subs", "exercise1", root / "local", jobs=2, options=OPTIONS)
+    local = batch.run_batch(root / "subs", "exercise1", root / "local", jobs=2, options=OPTIONS,
+                            formats=("gradescope",))
     remote = cluster.run_cluster_batch(root / "subs", "exercise1", root / "cluster", scheduler=local_cluster.address,
                                        options=OPTIONS, formats=("gradescope",))
     return {"root": root, "local": local, "cluster": remote}
@@ -169,6 +170,17 @@ def test_cluster_batch_gives_the_verdicts_of_a_local_batch(mixed_class):
     levels = {stored(root / "cluster", s)["isolation"] for s in cluster_verdicts} - {""}
     assert levels == {stored(root / "local", "ref_folder")["isolation"]}, "the isolation used is reported"
     assert (root / "cluster" / "summary.html").is_file()
+
+
+def test_cluster_and_local_batches_write_identical_sets_of_files(mixed_class):
+    """Do a cluster batch and a local batch of the same class write exactly the same files, a
+    notebook student's feedback.html included?"""
+    root = mixed_class["root"]
+    local, remote = ({p.relative_to(root / side) for p in (root / side).rglob("*") if p.is_file()}
+                     for side in ("local", "cluster"))
+    assert remote == local
+    notebooks = {p.parent.name for p in local if p.name == "feedback.html"}
+    assert "ref_notebook" in notebooks, "a notebook student gets feedback.html"
 
 
 def test_rerun_on_the_cluster_regrades_nothing_and_local_batch_resumes_it(mixed_class, local_cluster):
@@ -286,21 +298,25 @@ def test_missing_extra_is_one_line_naming_it(tmp_path, monkeypatch):
     assert "Traceback" not in result.output
 
 
-def test_packing_keeps_what_grading_reads(tmp_path):
-    """Does a submission unpacked on a worker load as the same module files and notebook as here?"""
-    from grader.submission import load_submission
+def test_a_hand_in_shipped_as_bytes_grades_as_the_folder_does(tmp_path):
+    """Does a hand-in read once here, pickled as a worker receives it, load as the same module
+    files and notebook as the entry on disk, with the hash the batch skips by?"""
+    import pickle
+
+    from grader.submission import load_submission, read_hand_in
 
     exercise = get_exercise("exercise1")
     subs = tmp_path / "subs"
     make_submissions("exercise1", subs, size=0, hostile=False)
+    discovered = {student.path: student.hash for student in batch.discover(subs)[0]}
     for entry in sorted(subs.iterdir()):
-        if entry.name == "notes.txt":
+        if entry not in discovered:
             continue
-        packed = cluster.pack(entry)
+        shipped = pickle.loads(pickle.dumps(read_hand_in(entry)))
         here = load_submission(entry, exercise)
-        there = load_submission(cluster.unpack(packed, tmp_path / "unpacked" / entry.name), exercise)
+        there = load_submission(shipped, exercise)
         assert (there.files, there.entry) == (here.files, here.entry), entry.name
-        assert packed["hash"] == here.content_hash
+        assert shipped.hash == here.content_hash == discovered[entry], entry.name
 
 
 def test_lost_scheduler_stops_with_what_is_saved_and_a_rerun_continues(local_cluster, tmp_path, monkeypatch):

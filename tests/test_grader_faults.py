@@ -9,6 +9,7 @@ import json
 import shutil
 from pathlib import Path
 
+import click
 import pytest
 
 from grader.batch.run import BatchError, run_batch
@@ -42,9 +43,9 @@ def test_missing_data_is_could_not_run_not_a_wrong_answer(grade, no_mnist):
     assert result.status == "incomplete" and [c.name for c in result.grader_faults] == [MNIST_CHECK]
     again = GradeResult.from_json(result.to_json())
     assert again.status == "incomplete" and again.grader_faults[0].name == MNIST_CHECK
-    assert "not of your code" in render(result)
+    assert "not graded: the grader's fault" in click.unstyle(render(result))
     page = render_report(result, audience="student")
-    assert "not run (grader problem)" in page
+    assert "not graded (the grader's fault)" in page
     assert "To fix first" not in page  # nothing for the student to fix: the machine lacked the data
 
 

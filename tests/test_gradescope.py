@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from grader.report.gradescope import VISIBILITIES, gradescope_json
-from grader.results import CheckResult, GradeResult
+from grader.results import CheckResult, Failure, GradeResult
 
 TEST_FIELDS = {"name": str, "score": (int, float), "max_score": (int, float), "output": str, "visibility": str}
 
@@ -33,8 +33,8 @@ def result() -> GradeResult:
     return GradeResult(exercise="exercise1", student="ana", output="printed <b>\n", seconds=0.5, checks=[
         CheckResult(name="softmax_vector", max_score=1, visibility="public", status="passed", score=1, title="softmax"),
         CheckResult(name="cross_entropy", max_score=2, visibility="public", status="failed", title="cee batch",
-                    message="gave 7.5; expected 1.2.", hint="divide by N.",
-                    details={"inputs": "y=array([0.1])", "expected": "1.2", "got": "7.5"}),
+                    message="gave 7.5; expected 1.2. Input: y=array([0.1]).", hint="divide by N.",
+                    failure=Failure("gave 7.5; expected 1.2.", inputs="y=array([0.1])", expected="1.2", got="7.5")),
         CheckResult(name="secret", max_score=1, visibility="hidden", status="error", message="ran longer than 10 s"),
     ])
 
@@ -46,7 +46,7 @@ def test_result_has_the_fields_gradescope_reads():
     assert data["score"] == 1
     failed = data["tests"][1]
     assert failed["status"] == "failed" and "expected 1.2" in failed["output"] and "Hint: divide by N." in failed["output"]
-    assert "Input: y=array([0.1])" in failed["output"]
+    assert "Input: y=array([0.1])" in failed["output"] and failed["output"].count("7.5") == 1
     assert "printed <b>" in data["output"]
 
 

@@ -146,10 +146,25 @@ def test_does_a_named_folder_without_the_files_fail_rather_than_fall_back(offlin
     monkeypatch.setattr(mnist, "SHARED_DIR", SHARED)
     with pytest.raises(MnistUnavailable) as error:
         load_mnist(tmp_path / "typo")
-    assert f"in {tmp_path / 'typo'};" in str(error.value)
+    assert f"{tmp_path / 'typo'} does not exist" in str(error.value)
     monkeypatch.setenv(mnist.ENV_VAR, str(tmp_path / "typo-too"))
     with pytest.raises(MnistUnavailable, match="typo-too"):
         load_mnist()
+
+
+def test_is_a_mistyped_named_folder_neither_created_nor_downloaded_into(offline, monkeypatch, tmp_path):
+    """Does a named folder that does not exist give one line naming it, with no folder made on
+    disk and no mirror tried (even with downloads allowed)?"""
+    monkeypatch.setattr(mnist, "_fetch", lambda *a, **k: pytest.fail("a download was tried"))
+    with pytest.raises(MnistUnavailable) as error:
+        load_mnist(tmp_path / "mnsit", download=True)
+    message = str(error.value)
+    assert "\n" not in message and str(tmp_path / "mnsit") in message and "does not exist" in message
+    assert not (tmp_path / "mnsit").exists()
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(MnistUnavailable, match=f"does not hold {mnist.TEST_IMAGES}"):
+        load_mnist(tmp_path / "empty", download=True)
+    assert list((tmp_path / "empty").iterdir()) == []
 
 
 def test_does_download_false_never_touch_the_network(offline, monkeypatch):

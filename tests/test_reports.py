@@ -11,10 +11,14 @@ from html.parser import HTMLParser
 
 from grader.report import charts
 from grader.report import html as report_html
-from grader.results import CheckResult, GradeResult
+from grader.results import CheckResult, Failure, GradeResult
 from grader.results import OUTPUT_CUT_MARKER
 
 HOSTILE = "<script>alert('pwned')</script><img src=x onerror=alert(1)>"
+
+
+MEAN_FAILURE = Failure("cross_entropy_error(y, t) is not the mean over the batch.", call="cross_entropy_error(y, t)",
+                       inputs="y=array([0.1, 0.9])", expected="1.26", got="7.53")
 
 
 def sample_result(**changes) -> GradeResult:
@@ -23,10 +27,7 @@ def sample_result(**changes) -> GradeResult:
                     title="softmax of one vector"),
         CheckResult(name="cross_entropy_batch", max_score=2, visibility="public", status="failed",
                     title="cross_entropy_error of a batch is the mean",
-                    message="cross_entropy_error(y, t) gave 7.53; expected 1.26. Input: y=array([0.1, 0.9]).",
-                    hint="divide by the batch size N.",
-                    details={"call": "cross_entropy_error(y, t)", "inputs": "y=array([0.1, 0.9])",
-                             "expected": "1.26", "got": "7.53"}),
+                    message=MEAN_FAILURE.sentence(), failure=MEAN_FAILURE, hint="divide by the batch size N."),
         CheckResult(name="gradient_matches", max_score=2, visibility="public", status="failed",
                     title="gradient agrees with the numerical gradient", message="b1 is off.",
                     details={"gradients": [
@@ -87,10 +88,10 @@ def test_failed_check_shows_message_input_expected_got_and_hint():
     with the input quoted once (not also inside the message)?"""
     html = report_html.render_report(sample_result())
     block = html[html.index('id="check-cross_entropy_batch"'):html.index('id="check-gradient_matches"')]
-    for text in ("gave 7.53; expected 1.26.", "cross_entropy_error(y, t)", "y=array([0.1, 0.9])", "Expected",
-                 "Got", "divide by the batch size N."):
+    for text in ("is not the mean over the batch.", "cross_entropy_error(y, t)", "y=array([0.1, 0.9])", "Expected",
+                 "1.26", "Got", "7.53", "divide by the batch size N."):
         assert text in block, text
-    assert block.count("y=array([0.1, 0.9])") == 1
+    assert block.count("y=array([0.1, 0.9])") == 1 and block.count("7.53") == 1
 
 
 def test_gradient_table_marks_each_parameter():
@@ -218,7 +219,7 @@ def test_nothing_from_the_student_can_inject_markup():
     result = sample_result(output=HOSTILE, student=HOSTILE)
     result.checks[1].message = HOSTILE
     result.checks[1].hint = HOSTILE
-    result.checks[1].details["got"] = HOSTILE
+    result.checks[1].failure.got = HOSTILE
     result.checks[3].details["curves"] = {HOSTILE: [1.0, 2.0]}
     result.checks[3].details["dataset"] = HOSTILE
     for audience in report_html.AUDIENCES:

@@ -5,12 +5,14 @@ discovery, skipping of unchanged students, per-student atomic results, gradebook
 so a cluster run and a local run write the same OUT and resume each other.
 
     client (this process)                      scheduler            each `dask worker`
-    pack a student's files as bytes   ->   a task per student  ->  WarmLaunchers plugin:
-    save_student(result) <- result dict + course fingerprint   <-  one warm Launcher per exercise
+    read a student's hand-in once     ->   a task per student  ->  WarmLaunchers plugin:
+    save_student(result, hand-in) <- result dict + fingerprint  <-  one warm Launcher per exercise
 
-Nothing is shared but the scheduler: a submission travels as the bytes that grading reads
-(pack/unpack), a result comes back as GradeResult.to_dict(), and the client is the only writer
-of OUT. Each result carries the fingerprint of the course that graded it (course_fingerprint);
+Nothing is shared but the scheduler: a submission travels as the bytes the client read of it
+(submission.HandIn, read once: the worker grades from those bytes, and the client draws the
+notebook's feedback page from the same bytes), a result comes back as GradeResult.to_dict(),
+and the client is the only writer of OUT, through the same targets as a local batch. Each result carries the fingerprint of the course that graded it (run.course_fingerprint, the
+one definition of what decides a grade, whose digest is also the local batch's grading key);
 the client refuses results from a worker whose course differs from its own and grades those
 students on the other workers. A worker that dies mid-task has its tasks rescheduled by Dask,
 and the client writes each student once, when its task's one result arrives. Losing the
@@ -23,25 +25,21 @@ start one worker process per core: `dask worker tcp://HOST:8786 --nworkers N --n
 
 from __future__ import annotations
 
-import hashlib
-import shutil
-import tempfile
 import threading
 import uuid
 from collections import deque
 from concurrent.futures import CancelledError
-from functools import lru_cache
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Callable
 
 from grader.batch.progress import Progress
-from grader.batch.run import (Batch, BatchError, BatchReport, count_graded, grade_batch, judge_reference,
-                              terminate_as_interrupt)
+from grader.batch.run import (Batch, BatchError, BatchReport, count_graded, course_fingerprint, grade_batch,
+                              judge_reference, terminate_as_interrupt)
 from grader.batch.store import Student, error_result, save_student
-from grader.catalog import CHECKS_ROOT, EXERCISES, PROJECT_ROOT, Exercise, get_exercise
+from grader.catalog import Exercise, get_exercise
 from grader.options import DEFAULT_OPTIONS, GradingOptions
-from grader.results import GradeResult
-from grader.submission import MAX_FILES, MAX_TOTAL_BYTES, SKIP_DIRS, content_hash
+from grader.results import GradeResult, shorten
+from grader.submission import HandIn, SubmissionError, read_hand_in
 
 PLUGIN_NAME = "dlgrader-warm-launchers"
 CONNECT_TIMEOUT_S = 20.0
@@ -64,74 +62,7 @@ def require_distributed():
     return distributed
 
 
-# -- a submission as bytes ----------------------------------------------------------------------
-def pack(path: Path) -> dict:
-    """What grading reads of a submission, as plain bytes: a file whole; of a folder, its
-    .py and .ipynb files (load_submission reads nothing else), up to one past its size limits
-    so that the worker refuses it exactly as a local batch would. `hash` is content_hash of
-    the whole entry, taken now, as a local worker takes it when it grades."""
-    path = Path(path)
-    if not path.is_dir():
-        return {"name": path.name, "folder": False, "files": {path.name: path.read_bytes()},
-                "hash": content_hash(path)}
-    files, total = {}, 0
-    for item in sorted(path.rglob("*")):
-        rel = item.relative_to(path)
-        if not item.is_file() or SKIP_DIRS & set(rel.parts) or item.suffix not in (".py", ".ipynb"):
-            continue
-        files[rel.as_posix()] = item.read_bytes()
-        total += len(files[rel.as_posix()])
-        if len(files) > MAX_FILES or total > MAX_TOTAL_BYTES:
-            break
-    return {"name": path.name, "folder": True, "files": files, "hash": content_hash(path)}
-
-
-def unpack(packed: dict, into: Path) -> Path:
-    """Write a packed submission under `into` with its own name; returns its path."""
-    top = Path(into) / packed["name"]
-    for rel, data in packed["files"].items():
-        parts = PurePosixPath(rel).parts
-        if PurePosixPath(rel).is_absolute() or ".." in parts:
-            raise ValueError(f"refused to unpack {rel!r}: outside the submission")
-        target = top.joinpath(*parts) if packed["folder"] else top
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(data)
-    if packed["folder"]:
-        top.mkdir(parents=True, exist_ok=True)  # an empty folder is a submission too (graded as one)
-    return top
-
-
 # -- which course graded it -------------------------------------------------------------------
-@lru_cache(maxsize=None)
-def course_fingerprint(exercise: Exercise) -> dict[str, str]:
-    """What decides a grade besides the student's code, part by part, so a mismatch can be
-    named: the grader (version and code), the exercise's checks, every reference (other
-    exercises import them), and the limits. Like run.grading_key, but over the whole grader."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        grader_version = version("dlgrader")
-    except PackageNotFoundError:
-        grader_version = "unknown"
-    checks_root = CHECKS_ROOT.resolve()
-    grader_files = [p for p in sorted((PROJECT_ROOT / "grader").rglob("*.py"))
-                    if checks_root not in p.resolve().parents]
-    check_files = sorted(CHECKS_ROOT.glob("*.py")) + sorted(exercise.checks_dir.glob("*.py"))
-    references = [e.reference_path for e in EXERCISES.values()]
-    return {"grader": f"{grader_version}-{_digest(grader_files, PROJECT_ROOT)}",
-            "checks": _digest(check_files, CHECKS_ROOT),
-            "references": _digest(references, PROJECT_ROOT),
-            "limits": f"{exercise.check_timeout:g}s/{exercise.submission_timeout:g}s/{exercise.memory_limit_mb}MB"}
-
-
-def _digest(paths: list[Path], root: Path) -> str:
-    digest = hashlib.sha256()
-    for path in paths:
-        if path.is_file():
-            digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
-    return digest.hexdigest()[:12]
-
-
 def fingerprint_mismatch(worker: str, theirs: dict, ours: dict) -> str | None:
     """None when the worker's course is this client's; else why its results are refused."""
     differ = [part for part in ours if theirs.get(part) != ours[part]]
@@ -159,7 +90,6 @@ class WarmLaunchers(_PluginBase):
     """A second client keeps the worker's warm launchers rather than replacing them mid-task."""
 
     def setup(self, worker) -> None:
-        self.folder = Path(tempfile.mkdtemp(prefix="dlgrader-submissions-", dir=worker.local_directory))
         self.launchers: dict[str, tuple[tuple, object]] = {}
         self.lock = threading.Lock()
 
@@ -173,7 +103,6 @@ class WarmLaunchers(_PluginBase):
         finally:
             if locked:
                 self.lock.release()
-        shutil.rmtree(self.folder, ignore_errors=True)
 
     def _drop_launcher(self, exercise_name: str) -> None:
         kept = self.launchers.pop(exercise_name, None)
@@ -189,46 +118,42 @@ class WarmLaunchers(_PluginBase):
         if kept and kept[0] == wanted:
             return kept[1]
         self._drop_launcher(exercise.name)  # started for other limits or isolation
-        launcher = Launcher(exercise, isolation=options.isolation, hide=(self.folder,))
+        launcher = Launcher(exercise, isolation=options.isolation)
         launcher.start()
         self.launchers[exercise.name] = (wanted, launcher)
         return launcher
 
-    def grade(self, exercise_name: str, student_id: str, packed: dict, options: GradingOptions) -> dict:
+    def grade(self, exercise_name: str, student_id: str, hand_in: HandIn, options: GradingOptions) -> dict:
         """{"result": GradeResult dict, "retry": grader fault?}, or {"worker_problem": why} when
         this worker cannot grade at all (its sandbox does not start)."""
-        from grader.pipeline import grade_submission
+        from grader.pipeline import grade
 
         exercise = options.exercise(get_exercise(exercise_name))
         with self.lock:
             try:
                 launcher = self._launcher(exercise, options)
             except Exception as exc:
-                return {"worker_problem": f"its sandbox does not start ({type(exc).__name__}: {str(exc)[:300]})"}
-            folder = Path(tempfile.mkdtemp(dir=self.folder))
+                return {"worker_problem": f"its sandbox does not start ({type(exc).__name__}: {shorten(exc, 300)})"}
             try:
-                path = unpack(packed, folder)
-                result = grade_submission(exercise_name, path, student=student_id, launcher=launcher, options=options)
+                result = grade(exercise_name, hand_in, student=student_id, launcher=launcher, options=options).result
                 return {"result": result.to_dict(), "retry": False}
             except Exception as exc:  # the grader's fault, as in pool.grade_student: recorded, retried next run
                 self._drop_launcher(exercise.name)  # in case the sandbox broke: a fresh one for the next student
-                student = Student(student_id, Path(packed["name"]), packed["hash"])
+                student = Student(student_id, Path(hand_in.name), hand_in.hash)
                 result = error_result(exercise, student, f"the grader failed on this submission "
-                                      f"({type(exc).__name__}: {str(exc)[:300]}); rerun the batch to try again")
+                                      f"({type(exc).__name__}: {shorten(exc, 300)}); rerun the batch to try again")
                 return {"result": result.to_dict(), "retry": True}
-            finally:
-                shutil.rmtree(folder, ignore_errors=True)
 
 
-def grade_on_worker(exercise_name: str, student_id: str, packed: dict, options: GradingOptions) -> dict:
-    """The task: grade one packed submission with this worker's warm launcher."""
+def grade_on_worker(exercise_name: str, student_id: str, hand_in: HandIn, options: GradingOptions) -> dict:
+    """The task: grade one hand-in (its bytes) with this worker's warm launcher."""
     from distributed import get_worker
 
     worker = get_worker()
     plugin = worker.plugins.get(PLUGIN_NAME)
     if plugin is None:
         raise RuntimeError(f"worker {worker.address} has no {PLUGIN_NAME} plugin; the client registers it")
-    payload = plugin.grade(exercise_name, student_id, packed, options)
+    payload = plugin.grade(exercise_name, student_id, hand_in, options)
     payload["worker"] = worker.address
     payload["fingerprint"] = worker_fingerprint(exercise_name, options)
     return payload
@@ -267,7 +192,7 @@ def connect(scheduler: str):
     try:
         return distributed.Client(scheduler, timeout=CONNECT_TIMEOUT_S, set_as_default=False)
     except (OSError, TimeoutError) as exc:
-        raise BatchError(f"cannot reach the Dask scheduler at {scheduler} ({str(exc)[:200]}); start it with "
+        raise BatchError(f"cannot reach the Dask scheduler at {scheduler} ({shorten(exc, 200)}); start it with "
                          f"`dask scheduler` and workers with `dask worker {scheduler}` (docs/cluster.md)") from None
 
 
@@ -276,11 +201,11 @@ class SchedulerLost(Exception):
 
 
 class Task:
-    """One student on the cluster: the hash of what was sent, and the workers it may run on
-    (None: any; a list once some worker was refused)."""
+    """One student on the cluster: the hand-in sent (kept to write its reports from), and the
+    workers it may run on (None: any; a list once some worker was refused)."""
 
-    def __init__(self, student: Student, packed_hash: str, allowed: frozenset[str] | None):
-        self.student, self.hash, self.allowed = student, packed_hash, allowed
+    def __init__(self, student: Student, hand_in: HandIn, allowed: frozenset[str] | None):
+        self.student, self.hand_in, self.allowed = student, hand_in, allowed
 
 
 class ClusterGrading:
@@ -330,7 +255,7 @@ class ClusterGrading:
             except CancelledError:  # Dask cancels every future of a client that could not reconnect
                 raise SchedulerLost(f"the connection closed and did not come back within {CONNECT_TIMEOUT_S:g} s") from None
             except OSError as exc:
-                raise SchedulerLost(f"{type(exc).__name__}: {str(exc)[:200]}") from None
+                raise SchedulerLost(f"{type(exc).__name__}: {shorten(exc, 200)}") from None
             for future in done:
                 self._collect(future, todo)
             self.tick()
@@ -340,7 +265,7 @@ class ClusterGrading:
         try:
             self.workers = self.client.scheduler_info()["workers"]
         except (OSError, TimeoutError) as exc:
-            raise SchedulerLost(f"{type(exc).__name__}: {str(exc)[:200]}") from None
+            raise SchedulerLost(f"{type(exc).__name__}: {shorten(exc, 200)}") from None
         self.state.workers = len(self.workers)
         if self.refused and not self._allowed():
             raise BatchError("no connected worker can grade this batch: " + "; ".join(self.refused.values()))
@@ -367,11 +292,11 @@ class ClusterGrading:
             theirs = self.client.run(worker_fingerprint, self.batch.exercise.name, self.batch.options,
                                      on_error="return")
         except (OSError, TimeoutError) as exc:
-            raise SchedulerLost(f"{type(exc).__name__}: {str(exc)[:200]}") from None
+            raise SchedulerLost(f"{type(exc).__name__}: {shorten(exc, 200)}") from None
         for worker, fingerprint in sorted(theirs.items()):
             why = (fingerprint_mismatch(worker, fingerprint, self.ours) if isinstance(fingerprint, dict) else
                    f"refused worker {worker}: it cannot tell which course it has ({type(fingerprint).__name__}: "
-                   f"{str(fingerprint)[:200]}); install this client's dlgrader version on it and restart it")
+                   f"{shorten(fingerprint, 200)}); install this client's dlgrader version on it and restart it")
             if why:
                 self._refuse(worker, why)
 
@@ -388,17 +313,17 @@ class ClusterGrading:
     # -- the students -------------------------------------------------------------------------
     def _submit(self, student: Student) -> None:
         try:
-            packed = pack(student.path)
-        except OSError as exc:  # unreadable here: the grader's fault, retried next run, as in a local batch
+            hand_in = read_hand_in(student.path)
+        except (OSError, SubmissionError) as exc:  # unreadable or gone: the grader's fault, retried next run
             self._save_error(student, f"the grader could not read this submission ({type(exc).__name__}: {exc}); "
                                       f"rerun the batch to try again")
             return
         allowed = frozenset(self._allowed()) if self.refused else None
         future = self.client.submit(
-            grade_on_worker, self.batch.exercise.name, student.id, packed, self.batch.options,
+            grade_on_worker, self.batch.exercise.name, student.id, hand_in, self.batch.options,
             key=f"dlgrader-{self.batch.exercise.name}-{student.id}-{uuid.uuid4().hex[:8]}", pure=False,
             resources={"GPU": 1} if self.gpu else None, workers=sorted(allowed) if allowed is not None else None)
-        self.pending[future] = Task(student, packed["hash"], allowed)
+        self.pending[future] = Task(student, hand_in, allowed)
 
     def _collect(self, future, todo: deque[Student]) -> None:
         from distributed import KilledWorker
@@ -411,7 +336,7 @@ class ClusterGrading:
         if future.status == "error":
             exc = future.exception()
             why = ("the workers grading it died" if isinstance(exc, KilledWorker)
-                   else f"the grader failed on this submission ({type(exc).__name__}: {str(exc)[:300]})")
+                   else f"the grader failed on this submission ({type(exc).__name__}: {shorten(exc, 300)})")
             self._save_error(task.student, f"{why}; it was not graded — rerun the batch to try again")
             return
         payload = future.result()
@@ -430,10 +355,11 @@ class ClusterGrading:
     def _save(self, task: Task, payload: dict) -> None:
         result = GradeResult.from_dict(payload["result"])
         result.student = task.student.id
-        result.submission_hash = task.hash  # of the whole entry here, not of the bytes sent
+        result.submission_hash = task.hand_in.hash
         if result.isolation:  # empty for a submission that could not even be read
             self.levels.setdefault(result.isolation, set()).add(payload["worker"])
-        save_student(self.batch.out, result, key=self.batch.key, formats=self.batch.formats, retry=payload["retry"])
+        save_student(self.batch.out, result, key=self.batch.key, formats=self.batch.formats, retry=payload["retry"],
+                     hand_in=task.hand_in)
         count_graded(self.report, self.state, result.status)
 
     def _save_error(self, student: Student, message: str) -> None:

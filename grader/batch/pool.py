@@ -34,6 +34,7 @@ from grader.batch.store import Student, error_result, save_student
 from grader.catalog import Exercise
 from grader.options import GradingOptions
 from grader.sandbox.config import GpuShare, use_gpu_share
+from grader.results import shorten
 
 WORKER_MARGIN_S = 60.0
 """A worker may spend this much longer than the submission's own time limit before it is
@@ -138,22 +139,22 @@ def worker_main(conn, settings: WorkerSettings, gpu: GpuShare | None = None) -> 
 
 
 def grade_student(student: Student, launcher, settings: WorkerSettings) -> dict:
-    from grader.pipeline import grade_submission
+    from grader.pipeline import grade
 
-    retry = False
+    retry, hand_in = False, None
     try:
-        result = grade_submission(settings.exercise.name, student.path, student=student.id, launcher=launcher,
-                                  options=settings.options)
+        graded = grade(settings.exercise.name, student.path, student=student.id, launcher=launcher,
+                       options=settings.options)
+        result, hand_in = graded.result, graded.hand_in
     except Exception as exc:  # a fault of the grader, not of the student: recorded, retried next run
         result = error_result(settings.exercise, student, f"the grader failed on this submission "
-                              f"({type(exc).__name__}: {str(exc)[:300]}); rerun the batch to try again")
+                              f"({type(exc).__name__}: {shorten(exc, 300)}); rerun the batch to try again")
         retry = True
     result.student = student.id
     result.submission_hash = result.submission_hash or student.hash
     if _stopping:  # interrupted: a check may have been cut short; the next run grades this student
         return {}
-    save_student(settings.out, result, key=settings.key, formats=settings.formats, retry=retry,
-                 submission=student.path)
+    save_student(settings.out, result, key=settings.key, formats=settings.formats, retry=retry, hand_in=hand_in)
     return {"status": result.status, "score": result.score, "seconds": result.seconds}
 
 

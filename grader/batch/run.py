@@ -7,7 +7,7 @@
 
 Lossless and resumable: a student's files are written atomically, result.json last, as soon
 as that student is graded. A rerun skips students whose submission content hash and
-grading key (the check files, the reference and the time limits) are unchanged and grades
+grading key (course_fingerprint: the grader, the checks, every reference and the limits) are unchanged and grades
 the rest; `force` regrades everyone. Killing the batch at any moment loses at most the
 students being graded at that moment, and the gradebook is rebuilt from the result files
 of the current submissions, so it never holds a duplicate or a stale row.
@@ -28,6 +28,7 @@ from collections import Counter, deque
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Callable
 
@@ -35,9 +36,9 @@ from grader.batch.pool import Pool, WorkersFailed, WorkerSettings
 from grader.batch.progress import Progress, ProgressLine
 from grader.batch.store import (INSTRUCTOR_REPORT, RESULT_FILE, STUDENT_REPORT, Student, error_result,
                                 is_current, is_final, load_stored, save_student)
-from grader.catalog import Exercise, get_exercise
+from grader.catalog import CHECKS_ROOT, EXERCISES, PROJECT_ROOT, Exercise, get_exercise
 from grader.options import DEFAULT_OPTIONS, GradingOptions
-from grader.results import GradeResult, write_atomic
+from grader.results import GradeResult, shorten, write_atomic
 from grader.submission import SKIP_DIRS, content_hash
 
 SUBMISSION_SUFFIXES = (".py", ".ipynb", ".zip")
@@ -115,13 +116,43 @@ def _hash(path: Path) -> str:
         return f"unreadable-{type(exc).__name__}"
 
 
-def grading_key(exercise: Exercise) -> str:
-    """Changes when anything that decides a grade changes: checks, reference, time limits."""
-    digest = hashlib.sha256(f"{exercise.check_timeout}/{exercise.submission_timeout}".encode())
-    for path in sorted(exercise.checks_dir.glob("*.py")) + [exercise.reference_path]:
+@lru_cache(maxsize=None)
+def course_fingerprint(exercise: Exercise) -> dict[str, str]:
+    """What decides a grade besides the student's code, part by part, so that a mismatch can be
+    named: the grader (its version and code: the pipeline, the sandbox, checks/api.py's
+    tolerances, gradcheck.py, contract.py, the runner), the exercise's checks, every reference
+    (other exercises import them), and the limits (time and memory). A local batch keys its
+    results by its digest (grading_key); a cluster batch compares it part by part with each
+    worker's, so neither keeps a grade made under another grader."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        grader_version = version("dlgrader")
+    except PackageNotFoundError:
+        grader_version = "unknown"
+    checks_root = CHECKS_ROOT.resolve()
+    grader_files = [p for p in sorted((PROJECT_ROOT / "grader").rglob("*.py"))
+                    if checks_root not in p.resolve().parents]
+    check_files = sorted(CHECKS_ROOT.glob("*.py")) + sorted(exercise.checks_dir.glob("*.py"))
+    references = [e.reference_path for e in EXERCISES.values()]
+    return {"grader": f"{grader_version}-{_digest(grader_files, PROJECT_ROOT)}",
+            "checks": _digest(check_files, CHECKS_ROOT),
+            "references": _digest(references, PROJECT_ROOT),
+            "limits": f"{exercise.check_timeout:g}s/{exercise.submission_timeout:g}s/{exercise.memory_limit_mb}MB"}
+
+
+def _digest(paths: list[Path], root: Path) -> str:
+    digest = hashlib.sha256()
+    for path in paths:
         if path.is_file():
-            digest.update(path.name.encode() + b"\0" + path.read_bytes())
-    return digest.hexdigest()[:16]
+            digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:12]
+
+
+def grading_key(exercise: Exercise) -> str:
+    """The digest of course_fingerprint: changes when anything that decides a grade changes."""
+    parts = course_fingerprint(exercise)
+    return hashlib.sha256("\0".join(f"{k}={parts[k]}" for k in sorted(parts)).encode()).hexdigest()[:16]
 
 
 # -- the whole batch ---------------------------------------------------------------------------
@@ -172,8 +203,13 @@ def grade_batch(submissions: Path, exercise_name: str, out: Path, grade_students
     `grade_students` grade the rest, and rebuild the gradebook whatever happens. Local and
     cluster batches share it, so they write the same OUT and resume each other's runs."""
     from grader.checks.runner import list_checks  # imports the checks here, once, before the workers fork
+    from grader.pipeline import ChecksUnavailable, load_checks
 
     exercise = options.exercise(get_exercise(exercise_name))
+    try:
+        load_checks(exercise)
+    except ChecksUnavailable as exc:
+        raise BatchError(str(exc)) from None
     bad = [f for f in formats if f not in FORMATS]
     if bad:
         raise BatchError(f"unknown format {bad[0]!r}; formats: {', '.join(FORMATS)}")
@@ -225,14 +261,14 @@ def judge_reference(result: GradeResult, where: str = "") -> list[str]:
     loses points, warnings for the checks that could not run. `where` names the machine."""
     lost = [c for c in result.checks if not c.passed and not c.grader_fault]
     if result.error or lost:
-        why = result.error or f"{lost[0].name}: {lost[0].message[:200]}"
+        why = result.error or f"{lost[0].name}: {shorten(lost[0].message, 200)}"
         raise BatchError(f"the reference solution gets {result.score:g} / {result.max_score:g} under this batch's "
                          f"limits and device{where} ({why}); no student was graded — fix the machine or the "
                          f"options first")
     if result.grader_faults:
         first = result.grader_faults[0]
         return [f"{len(result.grader_faults)} checks cannot run{where or ' on this machine'} even for the reference "
-                f"({first.name}: {first.message[:200]}); students get them as 'could not run', and a rerun "
+                f"({first.name}: {shorten(first.message, 200)}); students get them as 'could not run', and a rerun "
                 f"after fixing it regrades exactly those students"]
     return []
 

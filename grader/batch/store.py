@@ -3,7 +3,9 @@
 OUT/<student>/ holds report.html (the student's copy), instructor.html, optionally
 gradescope.json, for a notebook submission feedback.html (the notebook with each check's verdict
 after the cell it tests, grader/report/notebook_feedback.py), and result.json, written last: a result on disk always comes with its
-reports. result.json is GradeResult.to_dict() plus a "batch" entry: the grading key it was
+reports. Every file is written by grader/report/outputs.py from the targets `student_targets`
+declares, the same for a local and a cluster batch. result.json is GradeResult.to_json() (the
+one serialiser, "format" included) plus a "batch" entry: the grading key it was
 graded under and whether it records a fault of the grader (then the next run retries it): the
 grader failing on the submission, or any check that could not run (status could_not_run).
 """
@@ -16,7 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from grader.catalog import Exercise
-from grader.results import GradeResult, write_atomic
+from grader.results import FORMAT, GradeResult
+from grader.submission import HandIn
 
 RESULT_FILE, STUDENT_REPORT, INSTRUCTOR_REPORT, GRADESCOPE_FILE = (
     "result.json", "report.html", "instructor.html", "gradescope.json")
@@ -42,9 +45,11 @@ def load_stored(out: Path, student: str) -> dict | None:
 
 
 def is_current(stored: dict | None, student: Student, key: str) -> bool:
-    """The stored result grades this very submission under the checks and limits in force."""
+    """The stored result grades this very submission under the checks and limits in force, in
+    the result format this grader writes (an older or newer layout is graded again)."""
     meta = (stored or {}).get("batch") or {}
-    return bool(stored) and stored.get("submission_hash") == student.hash and meta.get("key") == key
+    return (bool(stored) and stored.get("format") == FORMAT and stored.get("submission_hash") == student.hash
+            and meta.get("key") == key)
 
 
 def is_final(stored: dict | None, student: Student, key: str) -> bool:
@@ -52,28 +57,38 @@ def is_final(stored: dict | None, student: Student, key: str) -> bool:
     return is_current(stored, student, key) and not (stored.get("batch") or {}).get("retry")
 
 
-def save_student(out: Path, result: GradeResult, *, key: str, formats: tuple[str, ...] = (),
-                 retry: bool = False, submission: Path | None = None) -> None:
-    """Write the student's files; `submission` (the entry graded) is read for feedback.html when
-    it is a notebook. Without the `notebooks` extra that page is skipped with a note in result.json."""
-    from grader.report.html import write_report
-    from grader.report.notebook_feedback import FEEDBACK_FILE, write_feedback_quietly
+def student_targets(out: Path, student: str, *, key: str, formats: tuple[str, ...] = (), retry: bool = False,
+                    graded_at: str = "") -> list:
+    """A batch's outputs for one student, the same for local and cluster batches: the student's
+    and the instructor's report, feedback.html (for a notebook; removed otherwise), Gradescope's
+    file when asked for, and result.json last, with the batch's record."""
+    from grader.report.notebook_feedback import FEEDBACK_FILE
+    from grader.report.outputs import Target
 
-    folder = student_dir(out, result.student)
-    write_report(result, folder / STUDENT_REPORT, audience="student")
-    write_report(result, folder / INSTRUCTOR_REPORT, audience="instructor")
-    (folder / FEEDBACK_FILE).unlink(missing_ok=True)  # a student who moved from a notebook to a .py
-    feedback_problem = write_feedback_quietly(result, submission, folder / FEEDBACK_FILE)
+    folder = student_dir(out, student)
+    targets = [Target.html(folder / STUDENT_REPORT, "student"), Target.html(folder / INSTRUCTOR_REPORT, "instructor"),
+               Target.feedback(folder / FEEDBACK_FILE)]
     if "gradescope" in formats:
-        from grader.report.gradescope import write_gradescope
+        targets.append(Target.gradescope(folder / GRADESCOPE_FILE))
+    batch = {"key": key, "retry": retry, "graded_at": graded_at or time.strftime("%Y-%m-%dT%H:%M:%S")}
+    return targets + [Target.json(folder / RESULT_FILE, batch=batch)]
 
-        write_gradescope(result, folder / GRADESCOPE_FILE)
-    data = result.to_dict()
-    retry = retry or bool(result.grader_faults)  # a check the grader could not run: regrade next time
-    data["batch"] = {"key": key, "retry": retry, "graded_at": time.strftime("%Y-%m-%dT%H:%M:%S")}
-    if feedback_problem:
-        data["batch"]["feedback_html"] = feedback_problem
-    write_atomic(folder / RESULT_FILE, json.dumps(data, indent=2, default=str))
+
+def save_student(out: Path, result: GradeResult, *, key: str, formats: tuple[str, ...] = (),
+                 retry: bool = False, hand_in: HandIn | None = None) -> None:
+    """Write the student's files from `result` and the hand-in it was graded from (its bytes;
+    a notebook's feedback page is drawn from them). Without the `notebooks` extra that page is
+    skipped with a note in result.json. `retry`: a fault of the grader, regraded next run; any
+    check that could not run counts as one too."""
+    from grader.report.outputs import write_outputs
+
+    targets = student_targets(out, result.student, key=key, formats=formats,
+                              retry=retry or bool(result.grader_faults))
+    *reports, record = targets
+    problems = write_outputs(result, hand_in, reports).problems
+    if "feedback" in problems:
+        record.extra["batch"]["feedback_html"] = problems["feedback"]
+    write_outputs(result, hand_in, [record])
 
 
 def error_result(exercise: Exercise, student: Student, message: str) -> GradeResult:

@@ -18,10 +18,12 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any, Callable, Iterator, NoReturn
 
 import numpy as np
+
+from grader.results import Curves, Failure, GradientTable, Timing, shorten
 
 PUBLIC, HIDDEN = "public", "hidden"
 
@@ -54,13 +56,31 @@ def current_check() -> str | None:
 
 
 class CheckFailed(AssertionError):
-    """A wrong answer: the message says what was wrong, the hint what to look at."""
+    """A wrong answer, as typed fields (check50's Failure/Mismatch): `rationale` says what is
+    wrong, `hint` what to look at, and `call`, `inputs`, `expected`, `got` are the facts, each
+    readable text. Every renderer composes its own text from them; `message` is the one
+    readable sentence composed from them (results.Failure.sentence), the result's `message`.
+    `details` are other values for the report (api.attach's kind)."""
 
-    def __init__(self, message: str, hint: str = "", details: dict[str, Any] | None = None):
-        super().__init__(message)
-        self.message = message
+    def __init__(self, rationale: str, hint: str = "", details: dict[str, Any] | None = None, *,
+                 call: str = "", inputs: str = "", expected: Any = "", got: Any = ""):
+        self.failure = Failure(rationale=rationale, call=str(call or ""), inputs=str(inputs or ""),
+                               expected=_fact(expected), got=_fact(got))
+        self.message = self.failure.sentence()
+        super().__init__(self.message)
         self.hint = hint
         self.details = details or {}
+
+    @property
+    def rationale(self) -> str:
+        return self.failure.rationale
+
+
+def _fact(value: Any) -> str:
+    """A fact as text: given text stays as it is, a value is shown as `show` shows it."""
+    if value is None or isinstance(value, str):
+        return value or ""
+    return show(value)
 
 
 class CheckCouldNotRun(Exception):
@@ -99,15 +119,39 @@ def hidden(points: float, timeout: float | None = None) -> Callable:
     return _mark(HIDDEN, points, timeout)
 
 
-def attach(**details: Any) -> None:
-    """Add structured data (curves, timings, gradient tables) to the running check's result."""
+def attach(*records: Any, **details: Any) -> None:
+    """Add structured data to the running check's result: typed records (results.GradientTable,
+    Curves, Timing), which the HTML report draws by type, and any other named values, listed
+    as text. The keywords `gradients`, `curves`, `reference_curves`, `seconds`,
+    `reference_seconds`, `device` and `dataset` are read back as those same records."""
     running = _running.get()
     if running is not None:
+        for record in records:
+            running.details.update(record_details(record))
         running.details.update(details)
 
 
-def fail(message: str, *, hint: str = "", **details: Any) -> NoReturn:
-    raise CheckFailed(message, hint=hint, details=details)
+def record_details(record: Any) -> dict[str, Any]:
+    """A typed attachment as the details it is stored as (results.attachments_of reads it back)."""
+    if isinstance(record, GradientTable):
+        return {"gradients": [asdict(row) for row in record.rows]}
+    if isinstance(record, Curves):
+        return {"curves": record.series, **({"reference_curves": record.reference} if record.reference else {})}
+    if isinstance(record, Timing):
+        found = {"seconds": record.seconds, "reference_seconds": record.reference_seconds, "device": record.device,
+                 "dataset": record.dataset}
+        return {key: value for key, value in found.items() if value not in (None, "")}
+    raise TypeError(f"attach() takes GradientTable, Curves or Timing records, not {type(record).__name__}")
+
+
+def fail(rationale: str, *, hint: str = "", call: str = "", inputs: Any = "", expected: Any = "", got: Any = "",
+         **details: Any) -> NoReturn:
+    """End the check as a wrong answer: `rationale` is what is wrong (a sentence), `hint` what
+    the student can do; `call`, `inputs` (a dict is shown as name=value pairs), `expected` and
+    `got` are the facts the reports list; any other keyword is a detail for the report."""
+    if isinstance(inputs, dict):
+        inputs = describe_inputs(inputs)
+    raise CheckFailed(rationale, hint=hint, details=details, call=call, inputs=inputs, expected=expected, got=got)
 
 
 def show(value: Any, limit: int = 300) -> str:
@@ -121,7 +165,7 @@ def show(value: Any, limit: int = 300) -> str:
         text = f"array(shape={value.shape}, dtype={value.dtype}) {text}" if value.size > 6 else f"array({text})"
     else:
         text = repr(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+    return shorten(text, limit)
 
 
 def describe_inputs(inputs: dict[str, Any] | None) -> str:
@@ -159,9 +203,9 @@ def _reject_student_object(value: Any, call: str, expected: str) -> None:
              hint="return the values themselves (a numpy array or a float), not a generator, lambda, "
                   "function or object of your own.", call=call, got=found)
     if _holds_text(value):
-        fail(f"{call} returned text ({show(value, 120)}), not {expected}.",
+        fail(f"{call} returned text, not {expected}.",
              hint="return the number or array itself, not a string made from it (no str(), f-strings or "
-                  "formatting).", call=call, got=show(value))
+                  "formatting).", call=call, expected=expected, got=show(value, 120))
 
 
 def as_array(value: Any, *, call: str, hint: str = "") -> np.ndarray:
@@ -177,7 +221,7 @@ def as_array(value: Any, *, call: str, hint: str = "") -> np.ndarray:
             pass
     fail(f"{call} returned {type(value).__name__} {show(value, 80)}; expected a numpy array of numbers.",
          hint=hint or "return the array you computed (check for a missing `return`).", call=call,
-         got=show(value))
+         expected="a numpy array of numbers", got=show(value))
 
 
 def as_float(value: Any, *, call: str, hint: str = "") -> float:
@@ -198,10 +242,8 @@ def as_float(value: Any, *, call: str, hint: str = "") -> float:
 
 def expect_shape(got: np.ndarray, shape: tuple, *, call: str, inputs: dict | None = None, hint: str = "") -> None:
     if tuple(got.shape) != tuple(shape):
-        fail(f"{call} returned shape {tuple(got.shape)}; expected {tuple(shape)}."
-             + (f" Input: {describe_inputs(inputs)}." if inputs else ""),
-             hint=hint, call=call, inputs=describe_inputs(inputs), expected=f"shape {tuple(shape)}",
-             got=f"shape {tuple(got.shape)}")
+        fail(f"{call} returned an array of the wrong shape.", hint=hint, call=call, inputs=describe_inputs(inputs),
+             expected=f"shape {tuple(shape)}", got=f"shape {tuple(got.shape)}")
 
 
 def expect_close(got: Any, expected: Any, *, call: str, inputs: dict | None = None, hint: str = "",
@@ -213,16 +255,19 @@ def expect_close(got: Any, expected: Any, *, call: str, inputs: dict | None = No
     if expected_arr.ndim:
         expect_shape(got_arr, expected_arr.shape, call=call, inputs=inputs, hint=hint)
     if not np.allclose(got_arr, expected_arr, rtol=rtol, atol=atol, equal_nan=False):
-        if expected_arr.ndim:
-            bad = ~np.isclose(got_arr, expected_arr, rtol=rtol, atol=atol)
-            idx = tuple(int(i) for i in np.argwhere(bad)[0])
-            where = f" First difference at index {idx}: expected {expected_arr[idx]:.6g}, got {got_arr[idx]:.6g}."
-        else:
-            where = ""
-        fail(f"{call} gave {show(got_arr)}; expected {show(expected_arr)}.{where}"
-             + (f" Input: {describe_inputs(inputs)}." if inputs else ""),
-             hint=hint, call=call, inputs=describe_inputs(inputs), expected=show(expected_arr), got=show(got_arr))
+        fail(_difference(call, got_arr, expected_arr, rtol, atol), hint=hint, call=call,
+             inputs=describe_inputs(inputs), expected=show(expected_arr), got=show(got_arr))
     return got_arr
+
+
+def _difference(call: str, got: np.ndarray, expected: np.ndarray, rtol: float, atol: float) -> str:
+    """The rationale of a numeric mismatch: where the first difference is, with both values."""
+    if not expected.ndim:
+        return f"{call} gave {got.item():.6g}; expected {expected.item():.6g}."
+    bad = ~np.isclose(got, expected, rtol=rtol, atol=atol)
+    idx = tuple(int(i) for i in np.argwhere(bad)[0])
+    return (f"{call} differs from the expected result (first difference at index {idx}: expected "
+            f"{expected[idx]:.6g}, got {got[idx]:.6g}).")
 
 
 def limit_time(student: Any, seconds: float) -> None:

@@ -92,6 +92,7 @@ class CheckPlugin:
         if isinstance(exc, api.CheckFailed):
             result.status, result.message, result.hint = FAILED, exc.message, exc.hint
             result.details.update(exc.details)
+            result.failure = exc.failure
         elif isinstance(exc, api.CheckCouldNotRun):
             result.status, result.message, result.hint = COULD_NOT_RUN, exc.message, exc.hint
         elif isinstance(exc, StudentCodeError) and _grader_fault(exc):

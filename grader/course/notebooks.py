@@ -189,7 +189,7 @@ def tested_names(check, names: list[str]) -> list[str]:
     """Which of the stub's `names` a check's result is about, so feedback can sit beside the code.
 
     Read from what the check itself says, most specific first: its title ("softmax of a batch
-    ..."), its name (`sgd_steps` -> SGD), the call it reports (`details["call"]`), its
+    ..."), its name (`sgd_steps` -> SGD), the call its failure reports (`failure.call`), its
     message, the first word of its name, and the stub's only name if it has one. The first of
     these that names any of `names` decides; [] when none does (e.g. a check of all optimizers)."""
     def named_in(text: str) -> list[str]:
@@ -197,7 +197,7 @@ def tested_names(check, names: list[str]) -> list[str]:
         return [name for name in names if name in words]
 
     in_check_name = [name for name in names if f"_{name.lower()}_" in f"_{check.name.lower()}_"]
-    call = (check.details or {}).get("call") if isinstance(check.details, dict) else ""
+    call = check.failure.call if getattr(check, "failure", None) else ""
     first_word = check.name.split("_")[0].lower()  # `batchnorm_test_mode` -> BatchNormalization
     by_prefix = [name for name in names if len(first_word) >= 4 and name.lower().startswith(first_word)]
     only = names if len(names) == 1 else []  # a stub of one class: every check is about it

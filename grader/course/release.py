@@ -47,6 +47,7 @@ from typing import Callable
 from grader import __version__
 from grader.catalog import EXERCISES, PROJECT_ROOT, Exercise, get_exercise
 from grader.course.oracle import ORACLE_FILE
+from grader.results import GradeResult, shorten
 
 BUNDLE_NAME = "dlcourse"
 GRADER_ROOT = PROJECT_ROOT / "grader"
@@ -200,12 +201,11 @@ def _public_check_names(exercise: Exercise) -> list[str]:
 RECORD_SCRIPT = ("import json, sys\nfrom grader.course.oracle.record import record_exercise\n"
                  "json.dump(record_exercise(sys.argv[1], sys.argv[2], sys.argv[3], json.loads(sys.argv[4])), "
                  "sys.stdout)\n")
-VERIFY_SCRIPT = ("import json, sys\nfrom grader.options import GradingOptions\n"
+VERIFY_SCRIPT = ("import sys\nfrom grader.options import GradingOptions\n"
                  "from grader.pipeline import grade_submission\n"
                  "result = grade_submission(sys.argv[1], sys.argv[2], options=GradingOptions(isolation=sys.argv[3]))\n"
-                 "json.dump({'error': result.error, 'failed': {c.name: c.message for c in result.checks "
-                 "if not c.passed}, 'hidden': [c.name for c in result.checks if c.visibility != 'public']}, "
-                 "sys.stdout)\n")
+                 "sys.stdout.write(result.to_json())\n")
+"""Grades with the bundle's own grader and prints its result JSON (results.py's one serialiser)."""
 
 
 def _run_python(script: str, args: list[str], cwd: Path) -> dict:
@@ -239,13 +239,15 @@ def _verify(exercise: Exercise, folder: Path, entry: ReleasedExercise, isolation
     for attempt in range(3):  # leaving a check out cannot break another; the second pass confirms
         if not entry.public_checks:
             return
-        outcome = _run_python(VERIFY_SCRIPT, [exercise.name, str(exercise.reference_path), isolation], folder)
-        if outcome["hidden"]:
-            raise ReleaseError(f"{exercise.name}: the bundle ran hidden checks {outcome['hidden']}")
-        if outcome["error"]:
-            raise ReleaseError(f"{exercise.name}: the bundle could not grade the reference: {outcome['error']}")
-        failed = {name: f"it does not pass with the reference in the bundle ({message[:160]})"
-                  for name, message in outcome["failed"].items()}
+        result = GradeResult.from_dict(_run_python(VERIFY_SCRIPT, [exercise.name, str(exercise.reference_path),
+                                                                   isolation], folder))
+        hidden = [c.name for c in result.checks if c.visibility != "public"]
+        if hidden:
+            raise ReleaseError(f"{exercise.name}: the bundle ran hidden checks {hidden}")
+        if result.error:
+            raise ReleaseError(f"{exercise.name}: the bundle could not grade the reference: {result.error}")
+        failed = {c.name: f"it does not pass with the reference in the bundle ({shorten(c.message, 160)})"
+                  for c in result.checks if not c.passed}
         if not failed:
             return
         if attempt == 2:

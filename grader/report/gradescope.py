@@ -15,40 +15,56 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from grader.results import CheckResult, GradeResult, write_atomic
+from grader.results import FORMAT, CheckResult, GradeResult, cut_output, dumps, write_atomic
 
 VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
-OUTPUT_LIMIT = 4000
-"""Characters of the student's printed output copied into results.json."""
+OUTPUT_MAX_LINES = 100
+OUTPUT_MAX_CHARS = 4000
+"""How much of the student's printed output is copied into results.json."""
 
 
 def entry_for_check(check: CheckResult, hidden_visibility: str) -> dict:
-    lines = [check.message] if check.message and not check.passed else []
-    details = check.details or {}
-    for key, label in (("inputs", "Input"), ("expected", "Expected"), ("got", "Got")):
-        if details.get(key) not in (None, "") and str(details[key]) not in check.message:
-            lines.append(f"{label}: {details[key]}")
-    if check.hint and not check.passed:
-        lines.append(f"Hint: {check.hint}")
     return {
         "name": check.title or check.name,
         "name_format": "text",
         "score": check.score,
         "max_score": check.max_score,
         "status": "passed" if check.passed else "failed",
-        "output": "\n".join(lines),
+        "output": check_text(check),
         "output_format": "text",
         "visibility": "visible" if check.visibility == "public" else hidden_visibility,
         "tags": [check.name, check.visibility] + ([] if check.status != "could_not_run" else ["could-not-run"]),
     }
 
 
+def check_text(check: CheckResult) -> str:
+    """A check's text in Gradescope's plain-text box: what went wrong, facts a line each, where, hint."""
+    from grader.report import origin_note
+    from grader.report.html import location_text
+
+    if check.passed:
+        return ""
+    lines = ["Not graded: the grader's fault, not your code's; these points are not lost."] if check.not_graded else []
+    if check.status == "failed" and check.failure is not None:
+        lines.append(check.failure.rationale)
+        lines += [f"{label}: {text}" for label, text in check.failure.facts()]
+    elif check.message:
+        lines.append(check.message)
+    if origin_note(check):
+        lines.append(origin_note(check))
+    where = location_text(check.location)
+    if where:
+        lines.append(f"Raised at: {where}")
+    if check.hint:
+        lines.append(f"Hint: {check.hint}")
+    return "\n".join(lines)
+
+
 def gradescope_json(result: GradeResult, *, hidden_visibility: str = "after_published") -> dict:
     if hidden_visibility not in VISIBILITIES:
         raise ValueError(f"hidden_visibility must be one of {VISIBILITIES}")
-    output = result.output or ""
-    if len(output) > OUTPUT_LIMIT:
-        output = output[:OUTPUT_LIMIT] + f"\n… {len(result.output) - OUTPUT_LIMIT} more characters not shown"
+    cut = cut_output(result.output, OUTPUT_MAX_LINES, OUTPUT_MAX_CHARS)
+    output = cut.text + (f"\n{cut.note}" if cut.note else "")
     head = f"{result.exercise}: {result.score:g} / {result.max_score:g}"
     if result.error:
         head += f"\nThis submission could not be graded: {result.error}"
@@ -60,12 +76,10 @@ def gradescope_json(result: GradeResult, *, hidden_visibility: str = "after_publ
         "output_format": "text",
         "stdout_visibility": "hidden",
         "tests": [entry_for_check(c, hidden_visibility) for c in result.checks],
-        "extra_data": {"exercise": result.exercise, "max_score": result.max_score, "status": result.status,
+        "extra_data": {"format": FORMAT, "exercise": result.exercise, "max_score": result.max_score, "status": result.status,
                        "isolation": result.isolation, "submission_hash": result.submission_hash},
     }
 
 
 def write_gradescope(result: GradeResult, path: Path, *, hidden_visibility: str = "after_published") -> None:
-    import json
-
-    write_atomic(Path(path), json.dumps(gradescope_json(result, hidden_visibility=hidden_visibility), indent=2))
+    write_atomic(Path(path), dumps(gradescope_json(result, hidden_visibility=hidden_visibility)))

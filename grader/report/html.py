@@ -7,19 +7,15 @@ and the page carries a Content-Security-Policy that forbids scripts, so even a m
 escape could not run code. No CDN, no script, no web font: the page works offline and
 from a file:// link, and its CSS reflows to a phone's width.
 
-Check authors attach structured details (grader.checks.api.attach) that the report draws:
-- `gradients`: rows {name, max_rel_error, worst_index, got, expected, passed} -> a table;
-- `curves`: {series name: [values]} -> line charts as inline SVG (losses on one chart,
-  accuracies on another; their geometry in charts.py); optional `reference_curves` of the
-  same form are drawn dashed beside them;
-- `seconds`, `reference_seconds`, `device`, `dataset` -> the timing line;
-- `call`, `inputs`, `expected`, `got` (from expect_close) -> the failure's facts.
-Any other detail (accuracies, settings, tolerances) is listed as text under "Other details".
+A wrong answer's facts (call, input, expected, got) come typed in `check.failure`
+(results.Failure) and are listed under its rationale. What a check attached (api.attach) comes
+as typed records (results.attachments_of), each drawn by its type: a gradient table, learning
+curves as inline SVG (losses on one chart, accuracies on another; geometry in charts.py; the
+reference's dashed beside them), a timing line, and any other detail as text under "Other details".
 """
 
 from __future__ import annotations
 
-import json
 import math
 from functools import lru_cache
 from pathlib import Path
@@ -28,8 +24,9 @@ from typing import Any
 import jinja2
 
 from grader.catalog import EXERCISES, PROJECT_ROOT
-from grader.report import charts
-from grader.results import GradeResult, is_cut_notice, write_atomic
+from grader.report import charts, origin_note
+from grader.results import (CheckResult, Curves, GradeResult, GradientTable, OtherDetail, Timing, attachments_of,
+                            cut_output, write_atomic)
 
 TEMPLATES = next((folder for folder in (Path(__file__).resolve().parent.parent / "templates", PROJECT_ROOT / "templates")
                   if folder.is_dir()), PROJECT_ROOT / "templates")
@@ -38,8 +35,6 @@ grader package (grader/templates/), so that a non-editable `pip install dlcourse
 OUTPUT_MAX_LINES = 200
 OUTPUT_MAX_CHARS = 12_000
 """How much of the student's printed output a report shows: enough to debug, short enough to read."""
-KNOWN_DETAILS = {"gradients", "curves", "reference_curves", "seconds", "reference_seconds", "device", "dataset",
-                 "call", "inputs", "expected", "got"}
 AUDIENCES = ("student", "instructor")
 
 
@@ -50,6 +45,7 @@ def environment() -> jinja2.Environment:
     env.filters["points"] = points
     env.filters["pct"] = lambda value: f"{value:.0f}%"
     env.filters["number"] = number
+    env.filters["origin_note"] = origin_note
     return env
 
 
@@ -76,12 +72,12 @@ def render_report(result: GradeResult, audience: str = "student") -> str:
         "percent": percent(result.score, result.max_score),
         "checks": [check_view(c, audience) for c in shown],
         # what the student can fix: not checks the machine could not run (they are not their fault)
-        "failed": [c for c in shown if not c.passed and not c.grader_fault
+        "failed": [c for c in shown if not c.passed and not c.not_graded
                    and not (result.error and c.message == result.error)],
         "hidden": {"count": len(hidden), "score": sum(c.score for c in hidden),
                    "max_score": sum(c.max_score for c in hidden), "passed": sum(c.passed for c in hidden)},
         "hidden_not_run": not any(c.visibility == "hidden" for c in result.checks),
-        "output": cut_output(result.output),
+        "output": cut_output(result.output, OUTPUT_MAX_LINES, OUTPUT_MAX_CHARS),
         "feedback_only": feedback_notice(result.isolation),
     }
     return environment().get_template("report.html").render(**context)
@@ -102,79 +98,54 @@ def percent(score: float, max_score: float) -> float:
     return 100.0 * score / max_score if max_score else 0.0
 
 
-def check_view(check, audience: str) -> dict:
-    """What the template needs for one check: its result plus its details made drawable."""
-    details = check.details or {}
-    message = check.message
-    inputs = details.get("inputs")
-    if isinstance(inputs, str) and inputs and f" Input: {inputs}." in message:
-        message = message.replace(f" Input: {inputs}.", "")  # shown once, as its own fact below
-    facts = [(label, str(details[key])) for key, label in
-             (("call", "Call"), ("inputs", "Input"), ("expected", "Expected"), ("got", "Got"))
-             if details.get(key) not in (None, "")]
+def check_view(check: CheckResult, audience: str) -> dict:
+    """What the template needs for one check: the text it shows and its attachments, drawable.
+
+    A wrong answer shows its rationale with the facts listed under it; any other outcome its
+    message. A check the grader could not run shows its traceback to the instructor only."""
+    failure = check.failure if check.status == "failed" else None
     return {
-        "check": check, "message": message, "facts": facts if not check.passed else [],
+        "check": check,
+        "message": failure.rationale if failure else check.message,
+        "facts": failure.facts() if failure else [],
+        "where": location_text(check.location),
+        "origin": origin_note(check, audience),
+        "traceback": check.traceback if audience == "instructor" and check.not_graded else "",
         "percent": percent(check.score, check.max_score),
-        "gradients": gradient_rows(details.get("gradients")),
-        "charts": charts.learning_curves(details.get("curves"), details.get("reference_curves")),
-        "timing": timing(details),
-        "extra": extra_details(details),
+        "attachments": [drawable(a) for a in attachments_of(check.details)],
     }
 
 
-def gradient_rows(rows: Any) -> list[dict]:
-    if not isinstance(rows, list):
-        return []
-    keep = []
-    for row in rows:
-        if isinstance(row, dict):
-            keep.append({"name": row.get("name", "?"), "error": row.get("max_rel_error"),
-                         "index": row.get("worst_index"), "got": row.get("got"),
-                         "expected": row.get("expected"), "passed": bool(row.get("passed"))})
-    return keep
+def location_text(location: dict) -> str:
+    """Where the student's code raised, as "gradients.py, line 17" (and the exercise when it is
+    another one's code); "" when unknown."""
+    if not location or not location.get("file"):
+        return ""
+    text = str(location["file"]) + (f", line {location['line']}" if location.get("line") else "")
+    return text + (f" ({location['exercise']})" if location.get("exercise") else "")
 
 
-def timing(details: dict) -> dict | None:
-    seconds, reference = details.get("seconds"), details.get("reference_seconds")
-    if seconds is None and not details.get("device") and not details.get("dataset"):
-        return None
-    ratio = seconds / reference if isinstance(seconds, (int, float)) and isinstance(reference, (int, float)) \
-        and reference > 0 else None
-    longest = max([v for v in (seconds, reference) if isinstance(v, (int, float))] or [0]) or 1
+def drawable(record) -> dict:
+    """One attachment as its template part draws it, by type."""
+    if isinstance(record, GradientTable):
+        return {"kind": record.kind, "rows": record.rows}
+    if isinstance(record, Curves):
+        return {"kind": record.kind, "charts": charts.learning_curves(record.series, record.reference)}
+    if isinstance(record, Timing):
+        return {"kind": record.kind, **timing(record)}
+    if isinstance(record, OtherDetail):
+        return {"kind": record.kind, "key": record.key, "text": record.text}
+    raise TypeError(f"no drawing for {type(record).__name__}")
+
+
+def timing(record: Timing) -> dict:
+    seconds, reference = record.seconds, record.reference_seconds
+    ratio = seconds / reference if seconds is not None and reference else None
+    longest = max([v for v in (seconds, reference) if v is not None] or [0]) or 1
     return {"seconds": seconds, "reference": reference, "ratio": ratio,
-            "seconds_pct": 100 * seconds / longest if isinstance(seconds, (int, float)) else 0,
-            "reference_pct": 100 * reference / longest if isinstance(reference, (int, float)) else 0,
-            "device": details.get("device"), "dataset": details.get("dataset")}
-
-
-def extra_details(details: dict) -> list[tuple[str, str]]:
-    out = []
-    for key, value in details.items():
-        if key not in KNOWN_DETAILS:
-            text = value if isinstance(value, str) else json.dumps(value, default=str)
-            out.append((key, text if len(text) <= 600 else text[:597] + "..."))
-    return out
-
-
-def cut_output(text: str) -> dict:
-    """The student's output, cut by lines and characters; says how much was left out.
-
-    The sandbox already keeps only the start of a flood and ends it with a notice saying so
-    (results.is_cut_notice). That notice stays the last line shown, however much this
-    cuts too: otherwise the usual case, a flood longer than the report shows, would hide it."""
-    lines = (text or "").splitlines()
-    notice = lines.pop() if lines and is_cut_notice(lines[-1]) else ""
-    shown = "\n".join(lines[:OUTPUT_MAX_LINES])[:OUTPUT_MAX_CHARS]
-    left_out = len("\n".join(lines)) - len(shown)
-    shown_lines = len(shown.splitlines())
-    if left_out > 0:
-        note = f"… {len(lines) - shown_lines} more lines ({left_out} characters) not shown"
-        label = f"the first {shown_lines} lines"
-    elif notice:
-        note, label = "", f"the first {shown_lines} lines (the rest was cut)"
-    else:
-        note, label = "", f"{shown_lines} line{'s' if shown_lines != 1 else ''} printed"
-    return {"text": f"{shown}\n{notice}" if notice else shown, "lines": shown_lines, "note": note, "label": label}
+            "seconds_pct": 100 * seconds / longest if seconds is not None else 0,
+            "reference_pct": 100 * reference / longest if reference is not None else 0,
+            "device": record.device, "dataset": record.dataset}
 
 
 # -- the batch summary page ---------------------------------------------------------------------

@@ -18,11 +18,13 @@ markdown cells stay as the student typed them ($...$), since MathJax would be a 
 from __future__ import annotations
 
 import ast
+import io
 import secrets
 import zipfile
 from pathlib import Path
 
-from grader.results import GradeResult, write_atomic
+from grader.results import GradeResult, shorten, write_atomic
+from grader.submission import HandIn
 
 FEEDBACK_FILE = "feedback.html"
 INSTALL_HINT = "pip install 'dlgrader[notebooks]'"
@@ -32,31 +34,29 @@ class NotebooksExtraMissing(RuntimeError):
     """nbconvert is not installed: the one line says how to install it."""
 
 
-def notebook_of(path: Path) -> bytes | None:
-    """The notebook a submission is, or holds as its only notebook (with no .py module); else None."""
-    path = Path(path)
-    if path.suffix == ".ipynb" and path.is_file():
-        return path.read_bytes()
-    if path.is_dir():
-        files = [p for p in path.rglob("*") if p.is_file() and ".ipynb_checkpoints" not in p.parts]
-        notebooks = [p for p in files if p.suffix == ".ipynb"]
-        if len(notebooks) == 1 and not any(p.suffix == ".py" for p in files):
-            return notebooks[0].read_bytes()
-    if path.suffix == ".zip" and path.is_file():
+def notebook_in(hand_in: HandIn) -> bytes | None:
+    """The notebook a hand-in is, or holds as its only notebook (with no .py module); else None.
+    Read from the bytes grading read, never from the disk again."""
+    names = [n for n in hand_in.files if ".ipynb_checkpoints" not in n and "__MACOSX" not in n]
+    if not hand_in.folder and hand_in.name.endswith(".zip"):
         try:
-            with zipfile.ZipFile(path) as archive:
-                names = [n for n in archive.namelist() if ".ipynb_checkpoints" not in n and "__MACOSX" not in n]
-                notebooks = [n for n in names if n.endswith(".ipynb")]
-                if len(notebooks) == 1 and not any(n.endswith(".py") for n in names):
+            with zipfile.ZipFile(io.BytesIO(hand_in.files[hand_in.name])) as archive:
+                inside = [n for n in archive.namelist() if ".ipynb_checkpoints" not in n and "__MACOSX" not in n]
+                notebooks = [n for n in inside if n.endswith(".ipynb")]
+                if len(notebooks) == 1 and not any(n.endswith(".py") for n in inside):
                     return archive.read(notebooks[0])
-        except (zipfile.BadZipFile, OSError):
+        except (zipfile.BadZipFile, OSError, KeyError):
             return None
+        return None
+    notebooks = [n for n in names if n.endswith(".ipynb")]
+    if len(notebooks) == 1 and not any(n.endswith(".py") for n in names):
+        return hand_in.files[notebooks[0]]
     return None
 
 
-def write_notebook_feedback(result: GradeResult, submission: Path, path: Path) -> bool:
-    """Write feedback.html for a notebook submission; False (nothing written) for other forms."""
-    data = notebook_of(submission)
+def write_notebook_feedback(result: GradeResult, hand_in: HandIn, path: Path) -> bool:
+    """Write feedback.html for a notebook hand-in; False (nothing written) for other forms."""
+    data = notebook_in(hand_in)
     if data is None:
         return False
     write_atomic(Path(path), render_notebook_feedback(result, data))
@@ -151,16 +151,15 @@ def _pygments_css() -> str:
     return HtmlFormatter().get_style_defs(".highlight")
 
 
-def write_feedback_quietly(result: GradeResult, submission: Path | None, path: Path) -> str:
+def write_feedback_quietly(result: GradeResult, hand_in: HandIn | None, path: Path) -> str:
     """write_notebook_feedback for callers that grade on regardless: "" on success or when the
-    submission is no notebook, else the one line saying why feedback.html was not written."""
-    if submission is None:
+    hand-in is no notebook, else the one line saying why feedback.html was not written."""
+    if hand_in is None:
         return ""
     try:
-        write_notebook_feedback(result, submission, path)
+        write_notebook_feedback(result, hand_in, path)
     except NotebooksExtraMissing as exc:
         return str(exc)
     except Exception as exc:  # nbformat raises many types for a broken file, which was already graded 0
-        return f"{Path(path).name} not written: {type(exc).__name__}: {str(exc)[:160]}"
+        return f"{Path(path).name} not written: {type(exc).__name__}: {shorten(exc, 160)}"
     return ""
-

@@ -18,23 +18,40 @@ def _points(value: float) -> str:
     return f"{value:g}"
 
 
+NOT_GRADED = "not graded: the grader's fault"
+"""What a check the grader could not run is called: it costs the student nothing."""
+
+
 def check_line(check: CheckResult) -> str:
     mark, colour = MARKS.get(check.status, ("?", "white"))
     title = check.title or check.name
     points = f"{_points(check.score)}/{_points(check.max_score)}"
     tag = " [hidden]" if check.visibility == "hidden" else ""
+    if check.not_graded:
+        tag += click.style(f"  ({NOT_GRADED})", fg=colour)
     return f"  {click.style(mark, fg=colour)} {points:>7}  {title}{tag}"
 
 
 def render_check(check: CheckResult, width: int = 100, repeat_message: bool = True) -> str:
-    """One check: its line, then (if it did not pass) the message and hint, wrapped."""
+    """One check: its line, then (if it did not pass) what went wrong, wrapped: a wrong answer's
+    rationale with its facts (input, expected, got) a line each, else the message; then the hint."""
     lines = [check_line(check)]
-    if not check.passed and check.message and repeat_message:
-        body = check.message + (f"\n  Hint: {check.hint}" if check.hint else "")
-        for para in body.splitlines():
-            lines.extend(textwrap.wrap(para, width=width - 14, initial_indent=" " * 13,
-                                       subsequent_indent=" " * 13) or [""])
+    if check.passed or not repeat_message:
+        return "\n".join(lines)
+    paragraphs = failure_lines(check)
+    if check.hint:
+        paragraphs.append(f"  Hint: {check.hint}")
+    for para in paragraphs:
+        lines.extend(textwrap.wrap(para, width=width - 14, initial_indent=" " * 13,
+                                   subsequent_indent=" " * 15) or [""])
     return "\n".join(lines)
+
+
+def failure_lines(check: CheckResult) -> list[str]:
+    """What went wrong, a paragraph a line: the rationale and each fact it does not quote, or the message."""
+    if check.status == "failed" and check.failure is not None:
+        return [check.failure.rationale] + [f"  {label}: {text}" for label, text in check.failure.facts()]
+    return check.message.splitlines() if check.message else []
 
 
 def render_header(result: GradeResult) -> str:
@@ -54,13 +71,19 @@ def render_total(result: GradeResult) -> str:
 
         lines.append(click.style(LOCAL_FEEDBACK_NOTICE, fg="blue"))
     if result.grader_faults:
-        lines.append(click.style(f"{len(result.grader_faults)} check(s) could not run on this machine: a problem of the "
-                                 f"grader, not of your code (see the message above); they need grading again.",
-                                 fg="blue"))
+        lines.append(click.style(f"{len(result.grader_faults)} check(s) not graded: the grader's fault, not your code's "
+                                 f"(see the message above). Their {_points(result.pending_points)} points are not lost; "
+                                 f"they need grading again.", fg="blue"))
     if not any(c.visibility == "hidden" for c in result.checks):
         lines.append("Hidden checks run when your instructor grades; passing every public check does not "
                      "guarantee full marks.")
     return "\n".join(lines)
+
+
+def render_after_checks(result: GradeResult) -> str:
+    """What the terminal shows once the checks' own lines are printed: why nothing was graded
+    (if so) and the total."""
+    return "\n".join(([render_header(result)] if result.error else []) + [render_total(result)])
 
 
 def render(result: GradeResult, width: int = 100) -> str:
