@@ -81,6 +81,13 @@ def _roster_fields(student: RosterStudent) -> dict:
             "section": student.section}
 
 
+def roster_of(record: dict) -> Roster:
+    """The roster as the batch saw it, to resolve ids written by hand (overrides) the same way."""
+    return Roster([RosterStudent(s["id"], s["name"], s["email"], s.get("lms_id", ""), s.get("sis_id", ""),
+                                 s.get("section", "")) for s in record["students"]],
+                  folders={s["id"]: s["folder"] for s in record["students"]})
+
+
 def load_record(out: Path) -> dict | None:
     try:
         return json.loads((Path(out) / COURSE_RECORD).read_text(encoding="utf-8"))
@@ -114,7 +121,7 @@ def class_rows(out: Path, course: Course | None = None, overrides: list[Override
     if course is None and record.get("course") and Path(record["course"]).is_file():
         course = load_course(Path(record["course"]))
     if overrides is None:
-        overrides = load_overrides(course.overrides_path if course else None)
+        overrides = load_overrides(course.overrides_path if course else None, roster_of(record))
     rows = []
     for student in record["students"]:
         result = _current_result(Path(out), student)
@@ -158,7 +165,29 @@ def finish_course(out: Path, course: Course | None = None) -> list[ClassRow]:
     write_atomic(Path(out) / "gradebook.csv", batch_gradebook_csv(rows))
     for row in rows:
         annotate_reports(Path(out) / row.student["folder"], row)
+    annotate_summary(Path(out) / "summary.html", rows, load_record(out) or {})
     return rows
+
+
+def annotate_summary(path: Path, rows: list[ClassRow], record: dict) -> None:
+    """The roster's view on summary.html: who handed in nothing or nothing readable, and which
+    entries of the download matched no one."""
+    if not path.is_file():
+        return
+    groups = [(f"Matched no roster student ({len(record.get('unmatched', []))})",
+               [f"{u['entry']}: {u['why']}" for u in record.get("unmatched", [])]),
+              *((f"{status.capitalize()} ({sum(r.status == status for r in rows)})",
+                 [f"{r.student['id']} ({r.student['name']})" + (": " + "; ".join(r.student.get("notes", []))
+                                                               if r.student.get("notes") else "")
+                  for r in rows if r.status == status]) for status in (MISSING, UNREADABLE, PENDING))]
+    body = "".join(f"<h3>{html.escape(title)}</h3><ul>" + "".join(f"<li>{html.escape(i)}</li>" for i in items)
+                   + "</ul>" for title, items in groups if items)
+    block = (f'{NOTE_START}<section class="summary-card" id="roster"><h2>Roster: {len(rows)} students</h2>'
+             f"{body or '<p>Every roster student handed in a readable submission.</p>'}</section>{NOTE_END}")
+    text = re.sub(re.escape(NOTE_START) + ".*?" + re.escape(NOTE_END), "", path.read_text(encoding="utf-8"),
+                  flags=re.S)
+    marker = next((m for m in ('<main class="wide">', "<main>", "<body>") if m in text), None)
+    write_atomic(path, text.replace(marker, marker + block, 1) if marker else text + block)
 
 
 def annotate_reports(folder: Path, row: ClassRow) -> None:

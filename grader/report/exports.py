@@ -145,3 +145,23 @@ def export_moodle(books: list[list[ClassRow]]) -> str:
 
 
 EXPORTS = {"csv": export_csv, "canvas": export_canvas, "moodle": export_moodle}
+
+
+# -- files a rerun adds without regrading -------------------------------------------------------------
+def write_missing_gradescope(out, students, key: str) -> int:
+    """`--format gradescope` on a rerun: write gradescope.json for the students skipped as
+    unchanged (their result.json is current), from that result, without grading them again."""
+    from pathlib import Path
+
+    from grader.batch.store import GRADESCOPE_FILE, is_current, load_stored, student_dir
+    from grader.report.gradescope import write_gradescope
+    from grader.results import GradeResult
+
+    written = 0
+    for student in students:
+        target = student_dir(Path(out), student.id) / GRADESCOPE_FILE
+        stored = load_stored(Path(out), student.id)
+        if not target.is_file() and is_current(stored, student, key):
+            write_gradescope(GradeResult.from_dict(stored), target)
+            written += 1
+    return written
