@@ -83,6 +83,19 @@ def test_roster_errors_name_the_file_and_line(tmp_path):
         load_roster(write(tmp_path / "r2.csv", "id,name\na,A\n"))
 
 
+def test_roster_on_the_command_line_wins_over_the_course_file(tmp_path):
+    """Does --roster replace the course file's roster, and is ./course.toml found without --course?"""
+    from grader.course.roster import resolve_course
+
+    write(tmp_path / "course.toml", 'roster = "old.csv"\n')
+    write(tmp_path / "old.csv", "id,name,email\nold,Old,o@x\n")
+    write(tmp_path / "new.csv", "id,name,email\nnew,New,n@x\n")
+    course, roster = resolve_course(None, None, search=tmp_path)
+    assert course.path == tmp_path / "course.toml" and [s.id for s in roster.students] == ["old"]
+    _, roster = resolve_course(None, tmp_path / "new.csv", search=tmp_path)
+    assert [s.id for s in roster.students] == ["new"]
+
+
 def test_course_file_needs_time_zones(tmp_path):
     """Is a deadline without a time zone refused rather than guessed?"""
     write(tmp_path / "course.toml", '[exercises.exercise1]\ndeadline = "2026-12-01T23:59:00"\n')

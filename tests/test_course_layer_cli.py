@@ -165,9 +165,11 @@ def test_moodle_and_gradescope_classes(course):
     write(course / "moodle" / f"{nfd}_1001_assignsubmission_file_" / "losses.py", CORRECT)
     write(course / "moodle" / "Kim Minji_1002_assignsubmission_file_" / "exercise1" / "losses.py", BUGGY)
     write(course / "moodle" / "Dana Scully_1003_assignsubmission_file_losses.rar", "Rar!")
+    write(course / "moodle" / "Lee Jun_1004_assignsubmission_file_losses.zip", "PK not really a zip")
     batch(course, "moodle", "out-moodle")
     book = rows(course / "out-moodle" / "gradebook.csv")
-    assert [book[s]["status"] for s in book] == ["complete", "graded", "unreadable", "missing", "missing"]
+    assert [book[s]["status"] for s in book] == ["complete", "graded", "unreadable", "unreadable", "missing"]
+    assert "zip" in book["lee"]["notes"] or "zip" in (course / "out-moodle" / "lee" / "result.json").read_text()
 
     write(course / "gs" / "submission_metadata.yml",
           "---\nsubmission_1:\n  :submitters:\n  - :name: Lee Jun\n    :sid: '1004'\n    :email: lee@uni.example\n"
