@@ -135,6 +135,7 @@ def moodle_download(root: Path) -> Path:
     write(d / "Kim Minji_1002_assignsubmission_file_" / "exercise1" / "losses.py")
     write(d / "Kim Minji_1002_assignsubmission_file_" / "notes.txt", "hi")
     write(d / "Lee Jun_1004_assignsubmission_file_losses.rar", "Rar!")
+    write(d / "Dana Scully_1003_assignsubmission_file" / "losses.py")  # no trailing underscore
     write(d / "Nobody Known_4242_assignsubmission_file_" / "losses.py")
     return d
 
@@ -145,6 +146,7 @@ def test_moodle_download(tmp_path, roster):
     assert matching.handins["jose"].gradable
     assert sorted(matching.handins["Kim"].files) == ["exercise1/losses.py", "notes.txt"]
     assert not matching.handins["lee"].gradable  # .rar only
+    assert list(matching.handins["dana"].files) == ["losses.py"]
     assert [u.entry for u in matching.unmatched] == ["Nobody Known_4242_assignsubmission_file_"]
 
 
@@ -191,6 +193,12 @@ def test_gradescope_export(tmp_path, roster):
     assert matching.handins["dana"].files["losses.py"] == matching.handins["Kim"].files["losses.py"]
     assert matching.handins["Kim"].submitted_at.utcoffset() == timedelta(hours=-8)
     assert [u.entry for u in matching.unmatched] == ["submission_333 (Someone Else)"]
+
+
+def test_gradescope_export_unzipped_with_its_top_folder(tmp_path, roster):
+    gradescope_export(tmp_path / "assignment_77_export")
+    matching = lms.match_download(tmp_path / "assignment_77_export", roster)
+    assert sorted(matching.handins) == ["Kim", "dana", "jose"]
 
 
 def test_plain_entries_by_id_email_and_case(tmp_path):

@@ -179,3 +179,28 @@ def test_moodle_and_gradescope_classes(course):
     book = rows(course / "out-gs" / "gradebook.csv")
     assert book["lee"]["days_late"] == "2" and book["lee"]["submitted_at"].startswith("2026-12-07T09:00")
     assert [book[s]["status"] for s in book].count("missing") == 4
+
+
+def test_a_grader_change_writes_regrade_csv_and_keeps_overrides(graded):
+    """Result graded under an older key (as after a check fix): does the rerun regrade it, list
+    the moved points in regrade.csv and on the summary, and keep the override?"""
+    course, _ = graded
+    path = course / "out" / "jose" / "result.json"
+    data = json.loads(path.read_text())
+    first = data["checks"][0]
+    first["score"], first["passed"], first["status"] = 0, False, "failed"
+    data["score"] -= first["max_score"]
+    data["batch"]["key"] = "key-of-an-older-grader"
+    path.write_text(json.dumps(data))
+    write(course / "overrides.csv", "student,exercise,check,points,reason\njose,exercise1,,5,plagiarism case\n")
+    try:
+        run = batch(course, "canvas", "out", "--submitted-at", "times.csv")
+        assert "1 graded" in run.stdout
+        regrade = list(csv.DictReader(io.StringIO((course / "out" / "regrade.csv").read_text())))
+        assert {(r["student"], r["check"], r["old"], r["new"]) for r in regrade} == {
+            ("jose", first["name"], "0", f"{first['max_score']:g}"),
+            ("jose", "total", f"{data['score']:g}", f"{data['score'] + first['max_score']:g}")}
+        assert "regrade.csv" in (course / "out" / "summary.html").read_text(encoding="utf-8")
+        assert rows(course / "out" / "gradebook.csv")["jose"]["score"] == "5"
+    finally:
+        (course / "overrides.csv").unlink()

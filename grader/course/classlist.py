@@ -29,7 +29,6 @@ from grader.results import GradeResult, write_atomic
 COURSE_RECORD = "course.json"
 STAGING = Path(".course") / "submissions"
 MISSING, UNREADABLE, PENDING = "missing", "unreadable", "pending"
-NOTE_START, NOTE_END = "<!-- course-adjustments -->", "<!-- /course-adjustments -->"
 
 
 @dataclass
@@ -182,12 +181,21 @@ def annotate_summary(path: Path, rows: list[ClassRow], record: dict) -> None:
                   for r in rows if r.status == status]) for status in (MISSING, UNREADABLE, PENDING))]
     body = "".join(f"<h3>{html.escape(title)}</h3><ul>" + "".join(f"<li>{html.escape(i)}</li>" for i in items)
                    + "</ul>" for title, items in groups if items)
-    block = (f'{NOTE_START}<section class="summary-card" id="roster"><h2>Roster: {len(rows)} students</h2>'
-             f"{body or '<p>Every roster student handed in a readable submission.</p>'}</section>{NOTE_END}")
-    text = re.sub(re.escape(NOTE_START) + ".*?" + re.escape(NOTE_END), "", path.read_text(encoding="utf-8"),
-                  flags=re.S)
-    marker = next((m for m in ('<main class="wide">', "<main>", "<body>") if m in text), None)
-    write_atomic(path, text.replace(marker, marker + block, 1) if marker else text + block)
+    block = (f'<section class="summary-card" id="roster"><h2>Roster: {len(rows)} students</h2>'
+             f"{body or '<p>Every roster student handed in a readable submission.</p>'}</section>")
+    inject(path, "roster", block)
+
+
+def inject(path: Path, name: str, block: str) -> None:
+    """Put `block` at the top of a page the batch rendered, replacing an earlier block of the
+    same name, so reruns never stack them; an empty block just removes the old one."""
+    start, end = f"<!-- course:{name} -->", f"<!-- /course:{name} -->"
+    text = re.sub(re.escape(start) + ".*?" + re.escape(end), "", path.read_text(encoding="utf-8"), flags=re.S)
+    if block:
+        block = start + block + end
+        marker = next((m for m in ('<main class="wide">', "<main>", "<body>") if m in text), None)
+        text = text.replace(marker, marker + block, 1) if marker else text + block
+    write_atomic(path, text)
 
 
 def annotate_reports(folder: Path, row: ClassRow) -> None:
@@ -198,17 +206,10 @@ def annotate_reports(folder: Path, row: ClassRow) -> None:
     if reasons:
         items = "".join(f"<li>{html.escape(reason)}</li>" for reason in reasons)
         a = row.adjusted
-        block = (f'{NOTE_START}<section class="summary-card" id="course-adjustments"><h2>Your grade</h2>'
+        block = (f'<section class="summary-card" id="course-adjustments"><h2>Your grade</h2>'
                  f"<p>Checks: {a.raw:g} / {a.max_score:g}"
                  + (f" · late penalty: −{a.penalty:g}" if a.penalty else "")
-                 + f" · <strong>final: {a.final:g}</strong></p><ul>{items}</ul></section>{NOTE_END}")
+                 + f" · <strong>final: {a.final:g}</strong></p><ul>{items}</ul></section>")
     for name in ("report.html", "instructor.html"):
-        path = folder / name
-        if not path.is_file():
-            continue
-        text = re.sub(re.escape(NOTE_START) + ".*?" + re.escape(NOTE_END), "", path.read_text(encoding="utf-8"),
-                      flags=re.S)
-        if block:
-            text = text.replace("<main>", "<main>" + block, 1) if "<main>" in text else \
-                text.replace("<body>", "<body>" + block, 1)
-        write_atomic(path, text)
+        if (folder / name).is_file():
+            inject(folder / name, "adjustments", block)

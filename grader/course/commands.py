@@ -50,12 +50,18 @@ def course_batch_options(command):
                   help="Roster CSV id,name,email[,lms_id,sis_id,section]; wins over the course file's.")
     @functools.wraps(command)
     def wrapper(*args, roster_file=None, course_file=None, submitted_at_file=None, **kwargs):
+        from grader.course.regrade import snapshot
+
         course, roster = _course(course_file, roster_file)
-        if roster is None:
-            if submitted_at_file:
-                raise click.UsageError("--submitted-at needs a roster (--roster or a course file)")
-            return command(*args, **kwargs)
-        return _course_batch(command, args, kwargs, course, roster, submitted_at_file)
+        if roster is None and submitted_at_file:
+            raise click.UsageError("--submitted-at needs a roster (--roster or a course file)")
+        before = snapshot(kwargs["out"])
+        try:
+            if roster is None:
+                return command(*args, **kwargs)
+            return _course_batch(command, args, kwargs, course, roster, submitted_at_file)
+        finally:
+            _report_regrades(Path(kwargs["out"]), before)
 
     return wrapper
 
@@ -87,6 +93,20 @@ def _course_batch(command, args, kwargs, course, roster, submitted_at_file):
         click.echo(f"Roster: {len(rows)} students — " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
                    + (f"; {len(prepared.matching.unmatched)} entries matched no one (see {out / 'course.json'})"
                       if prepared.matching.unmatched else ""))
+
+
+def _report_regrades(out: Path, before) -> None:
+    """After a run that regraded unchanged submissions under changed checks: regrade.csv and a line."""
+    from grader.course.classlist import inject
+    from grader.course.regrade import REGRADE_FILE, write_regrade
+
+    count = write_regrade(out, before)
+    if count:
+        line = (f"{count} students' points changed because the checks, reference or limits changed; "
+                f"see {out / REGRADE_FILE} (student, check, old, new) before publishing.")
+        click.echo(line, err=True)
+        if (out / "summary.html").is_file():
+            inject(out / "summary.html", "regrade", f'<p class="summary-card" id="regrade">{html.escape(line)}</p>')
 
 
 # -- grade gradebook ---------------------------------------------------------------------------------

@@ -30,7 +30,7 @@ from grader.course.roster import Roster, RosterStudent, nfc
 GRADABLE_SUFFIXES = (".py", ".ipynb", ".zip")
 GRADESCOPE_METADATA = "submission_metadata.yml"
 CANVAS = re.compile(r"^(?P<name>[^_]+)_(?:(?P<late>LATE)_)?(?P<uid>\d+)_(?P<sub>\d+)_(?P<file>.+)$")
-MOODLE = re.compile(r"^(?P<name>.+?)_(?P<pid>\d+)_assignsubmission_(?P<plugin>[a-z]+)_(?P<file>.*)$")
+MOODLE = re.compile(r"^(?P<name>.+?)_(?P<pid>\d+)_assignsubmission_(?P<plugin>[a-z]+)(?:_(?P<file>.*))?$")
 RESUBMITTED = re.compile(r"^(?P<stem>.+)-(?P<n>\d+)(?P<suffix>\.[^.]+)$")
 SKIPPED = {"__MACOSX", ".DS_Store", "Thumbs.db", GRADESCOPE_METADATA}
 
@@ -75,6 +75,9 @@ def match_download(folder: Path, roster: Roster, *, skip: Path | None = None) ->
     folder = Path(folder)
     matching = Matching()
     skip = skip.resolve() if skip else None
+    inner = [p for p in folder.iterdir() if p.is_dir() and not p.name.startswith((".", "__"))]
+    if not (folder / GRADESCOPE_METADATA).is_file() and len(inner) == 1 and (inner[0] / GRADESCOPE_METADATA).is_file():
+        folder = inner[0]  # the export unzipped with its top folder (assignment_<id>_export/)
     if (folder / GRADESCOPE_METADATA).is_file():
         _match_gradescope(folder, roster, matching)
         return matching
