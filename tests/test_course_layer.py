@@ -359,3 +359,17 @@ def test_results_of_an_older_download_are_not_used(tmp_path, roster, course):
     write(tmp_path / "canvas" / "garciajose_1001_5001_losses-2.py", "# third try\n")
     prepare_batch(tmp_path / "canvas", out, "exercise1", roster, course)
     assert {r.student["id"]: r.status for r in class_rows(out, course)}["jose"] == "pending"
+
+
+def test_exports_of_several_exercises_add_up_per_student(tmp_path, roster, course):
+    """Two exercises: one column each in Canvas, and the csv's total counts missing work as 0."""
+    out = tmp_path / "out"
+    prepared = prepare_batch(canvas_download(tmp_path), out, "exercise1", roster, course)
+    fake_grade(out, prepared.record["students"], {"jose": 10, "Kim": 6})
+    first = class_rows(out, course)
+    second = [ClassRow(dict(r.student), "exercise2", r.status, r.result, r.adjusted) for r in first]
+    canvas = list(csv.reader(io.StringIO(exports.export_canvas([first, second])[1:])))
+    assert canvas[0][5:] == ["exercise1", "exercise2"] and canvas[1][5:] == ["10", "10"]
+    merged = {r["student"]: r for r in csv.DictReader(io.StringIO(exports.export_csv([first, second])[1:]))}
+    assert merged["points_possible"]["total"] == "20"
+    assert merged["jose"]["total"] == "20" and merged["Kim"]["total"] == "12" and merged["lee"]["total"] == "0"

@@ -70,7 +70,11 @@ def _course_batch(command, args, kwargs, course, roster, submitted_at_file):
     from grader.course.classlist import finish_course, prepare_batch
     from grader.course.policy import load_submitted_at
 
+    from grader.catalog import EXERCISES
+
     submissions, out = kwargs["submissions"], kwargs["out"]
+    if kwargs["exercise_name"] not in EXERCISES:
+        raise click.UsageError(f"unknown exercise {kwargs['exercise_name']!r}; exercises: {', '.join(EXERCISES)}")
     if not Path(submissions).is_dir():
         raise click.UsageError(f"{submissions} is not a folder; pass the folder of the LMS download")
     try:
