@@ -109,13 +109,15 @@ def adjust(result: GradeResult, *, student: str, course: Course | None, submitte
     """Apply per-check overrides, the late policy and a total override to a graded result."""
     mine = [o for o in overrides if o.student == student and o.exercise == result.exercise]
     points = {c.name: c.score for c in result.checks}
+    hidden = {c.name for c in result.checks if c.visibility != "public"}
     reasons = []
     for override in (o for o in mine if o.check):
         if override.check not in points:
             reasons.append(f"An override names the check {override.check}, which this exercise does not have; "
                            f"it was not applied.")
             continue
-        reasons.append(f"{override.check}: set to {override.points:g} points by your instructor "
+        name = "A hidden check" if override.check in hidden else override.check  # never named to students
+        reasons.append(f"{name}: set to {override.points:g} points by your instructor "
                        f"({override.reason or 'no reason given'}); the checks gave {points[override.check]:g}.")
         points[override.check] = override.points
     raw = round(sum(points.values()), 6)
