@@ -217,6 +217,16 @@ def test_plain_entries_by_id_email_and_case(tmp_path):
     assert matching.unmatched[0].entry == "Ana" and "collision" in matching.unmatched[0].why
 
 
+def test_name_in_composed_and_decomposed_form_is_one_student(tmp_path, roster):
+    """Two folders named José García, one NFC and one NFD (as macOS writes it): one hand-in of both files."""
+    d = tmp_path / "plain"
+    write(d / JOSE / "losses.py")
+    write(d / JOSE_NFD / "helpers.py", "Z = 3\n")
+    assert JOSE != JOSE_NFD and len(list(d.iterdir())) == 2
+    matching = lms.match_download(d, roster)
+    assert list(matching.handins) == ["jose"] and sorted(matching.handins["jose"].files) == ["helpers.py", "losses.py"]
+
+
 def test_staging_gives_each_student_one_entry(tmp_path, roster):
     """Is a multi-file hand-in staged as one folder, one file as one file, and a .pdf not at all?"""
     matching = lms.match_download(canvas_download(tmp_path), roster)

@@ -7,7 +7,8 @@ Layouts recognised (one download may mix the last three):
   resubmitted file `file-1.py`, `file-2.py`, ... and the highest number is the newest;
 - Moodle downloads: `Full Name_participantid_assignsubmission_file_` folders (or the same
   prefix before each file name when "download in folders" was off);
-- plain folders or files named by roster id or email (`kim/`, `kim.py`, `kim@uni.edu.zip`).
+- plain folders or files named by roster id or email (`kim/`, `kim.py`, `kim@uni.edu.zip`), or
+  by the student's name when it fits one roster student only (`José García/`).
 
 Matching: the LMS id first (Canvas user id, Moodle participant id or Gradescope sid = the
 roster's `lms_id`), then the id or email, then the name (NFC, letters only). All files of one
@@ -130,7 +131,13 @@ def _who(roster: Roster, *, lms_id: str = "", name: str = "", plain: str = "") -
             return None, (f"collision: {plain!r} differs only in case from several roster ids "
                           f"({', '.join(s.id for s in clash)}); rename the entry to the exact id")
         student = roster.by_id(plain) or (roster.by_email(plain) if "@" in plain else None)
-        return (student, "") if student else (None, f"{plain!r} is no roster id or email")
+        if student:
+            return student, ""
+        named = roster.by_name(plain)  # a folder named after the person, as many students do
+        if len(named) == 1:
+            return named[0], ""
+        return None, (f"collision: the name {plain!r} fits {', '.join(s.id for s in named)}" if named
+                      else f"{plain!r} is no roster id, email or name")
     found = roster.by_name(name)
     if len(found) == 1:
         return found[0], ""
