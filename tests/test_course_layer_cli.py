@@ -169,6 +169,7 @@ def test_moodle_and_gradescope_classes(course):
     batch(course, "moodle", "out-moodle")
     book = rows(course / "out-moodle" / "gradebook.csv")
     assert [book[s]["status"] for s in book] == ["complete", "graded", "unreadable", "unreadable", "missing"]
+    assert book["lee"]["score"] == "" and book["omar"]["score"] == "0"  # unreadable: blank, for a person to look
     assert "zip" in book["lee"]["notes"] or "zip" in (course / "out-moodle" / "lee" / "result.json").read_text()
 
     write(course / "gs" / "submission_metadata.yml",

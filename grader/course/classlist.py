@@ -106,6 +106,11 @@ class ClassRow:
 
     @property
     def final(self) -> float | None:
+        """The score to publish: 0 for nothing handed in; None (left blank) for a hand-in that
+        could not be read or is not graded yet, unless an override sets the total."""
+        overridden = self.adjusted is not None and any(not o.check for o in self.adjusted.overrides)
+        if self.status in (UNREADABLE, PENDING) and not overridden:
+            return None
         if self.adjusted is not None:
             return self.adjusted.final
         return 0.0 if self.status == MISSING else None

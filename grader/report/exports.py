@@ -119,9 +119,7 @@ def export_csv(books: list[list[ClassRow]]) -> str:
 
 
 def _lms_score(row: ClassRow | None) -> str:
-    if row is None:
-        return "0"
-    return _num(row.final) if row.adjusted is not None or row.status == MISSING else ""
+    return "0" if row is None else _num(row.final)
 
 
 def export_canvas(books: list[list[ClassRow]]) -> str:
