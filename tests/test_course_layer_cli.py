@@ -205,3 +205,14 @@ def test_a_grader_change_writes_regrade_csv_and_keeps_overrides(graded):
         assert rows(course / "out" / "gradebook.csv")["jose"]["score"] == "5"
     finally:
         (course / "overrides.csv").unlink()
+
+
+def test_an_override_for_someone_not_on_the_roster_stops_before_grading(course, tmp_path):
+    write(course / "overrides.csv", "student,exercise,check,points,reason\nzed,exercise1,,3,typo\n")
+    try:
+        run = subprocess.run([*GRADE, "batch", "canvas", "--exercise", "exercise1", "--out", str(tmp_path / "o")],
+                             capture_output=True, text=True, timeout=120, cwd=course)
+    finally:
+        (course / "overrides.csv").unlink()
+    assert run.returncode == 2 and "'zed' is not on the roster" in run.stderr and "Traceback" not in run.stderr
+    assert not (tmp_path / "o" / "gradebook.csv").exists()

@@ -67,10 +67,9 @@ def course_batch_options(command):
 
 
 def _course_batch(command, args, kwargs, course, roster, submitted_at_file):
-    from grader.course.classlist import finish_course, prepare_batch
-    from grader.course.policy import load_submitted_at
-
     from grader.catalog import EXERCISES
+    from grader.course.classlist import finish_course, prepare_batch
+    from grader.course.policy import load_overrides, load_submitted_at
 
     submissions, out = kwargs["submissions"], kwargs["out"]
     if kwargs["exercise_name"] not in EXERCISES:
@@ -79,6 +78,7 @@ def _course_batch(command, args, kwargs, course, roster, submitted_at_file):
         raise click.UsageError(f"{submissions} is not a folder; pass the folder of the LMS download")
     try:
         times = load_submitted_at(submitted_at_file, roster) if submitted_at_file else {}
+        load_overrides(course.overrides_path if course else None, roster)  # a typo there stops us before grading
         prepared = prepare_batch(submissions, out, kwargs["exercise_name"], roster, course, times)
     except CourseError as exc:
         raise click.UsageError(str(exc)) from None
@@ -90,7 +90,10 @@ def _course_batch(command, args, kwargs, course, roster, submitted_at_file):
         if any(prepared.staged.iterdir()):
             command(*args, **dict(kwargs, submissions=prepared.staged))
     finally:
-        rows = finish_course(out, course)
+        try:
+            rows = finish_course(out, course)
+        except CourseError as exc:  # overrides.csv edited while the batch ran
+            raise click.UsageError(str(exc)) from None
         counts = {}
         for row in rows:
             counts[row.status] = counts.get(row.status, 0) + 1
