@@ -12,6 +12,7 @@ from pathlib import Path
 import click
 
 from grader.catalog import EXERCISES, get_exercise
+from grader.course.commands import course_batch_options, course_gradebook_options, feedback
 from grader.report.gradescope import VISIBILITIES
 from grader.options import DEVICES, ISOLATION_LEVELS, GradingOptions, Limits
 
@@ -143,6 +144,7 @@ def write_and_say(graded, targets: list) -> None:
 
 
 @main.command("batch")
+@course_batch_options
 @click.argument("submissions", type=click.Path(path_type=Path))
 @click.option("--exercise", "exercise_name", required=True, help="The exercise every submission is graded as.")
 @click.option("--out", type=click.Path(path_type=Path), required=True,
@@ -246,6 +248,7 @@ def gradescope(exercise_name, submission, results, hidden_visibility, html_path,
 
 
 @main.command("gradebook")
+@course_gradebook_options
 @click.argument("outs", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--out", "out_file", type=click.Path(path_type=Path), required=True, help="The merged CSV to write.")
 def gradebook(outs, out_file) -> None:
@@ -340,6 +343,7 @@ def check_course_command(exercises, no_cases, mutants, per_operator, html_path, 
         sys.exit(1)
 
 
+main.add_command(feedback)
 for _name in EXERCISES:
     main.add_command(_exercise_command(_name))
 

@@ -240,6 +240,9 @@ def grade_batch(submissions: Path, exercise_name: str, out: Path, grade_students
             report.interrupted = True
         finally:
             finish(out, exercise.name, students, batch.key, known_checks)
+            if "gradescope" in batch.formats:  # a rerun adding the format: files for the unchanged too
+                from grader.report.exports import write_missing_gradescope
+                write_missing_gradescope(out, students, batch.key)
     report.seconds = time.monotonic() - start
     return report
 
