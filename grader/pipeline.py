@@ -9,7 +9,7 @@ from __future__ import annotations
 import shutil
 import time
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Collection
 
 from grader.catalog import Exercise, get_exercise
 from grader.checks.runner import list_checks, run_checks
@@ -31,10 +31,12 @@ def failed_result(exercise: Exercise, message: str, *, student: str = "", visibi
 
 def grade_submission(exercise_name: str, path: Path, *, options: GradingOptions = DEFAULT_OPTIONS,
                      student: str = "", launcher: Launcher | None = None, visibility: str | None = None,
-                     progress: Callable | None = None, started: Callable | None = None) -> GradeResult:
+                     progress: Callable | None = None, started: Callable | None = None,
+                     checks: Collection[str] | None = None) -> GradeResult:
     """Grade one submission. `progress(check)` is called as each check finishes and
-    `started(check)` as it begins. A `launcher` passed in must have been started for the same
-    exercise and limits (batch workers); without one, a sandbox is started for this call."""
+    `started(check)` as it begins; `checks` (names), when given, runs only those checks. A
+    `launcher` passed in must have been started for the same exercise and limits (batch
+    workers); without one, a sandbox is started for this call."""
     exercise = options.exercise(get_exercise(exercise_name))
     start = time.perf_counter()
     try:
@@ -48,19 +50,20 @@ def grade_submission(exercise_name: str, path: Path, *, options: GradingOptions 
         launcher = Launcher(exercise, isolation=options.isolation)
         launcher.start()
     try:
-        checks, output = _check_in_sandbox(exercise, submission, launcher, options, visibility, progress, started)
+        results, output = _check_in_sandbox(exercise, submission, launcher, options, visibility, progress, started,
+                                            checks)
     finally:
         if own_launcher:
             launcher.close()
     notes = "".join(f"[grader] {n}\n" for n in submission.notes)
-    return GradeResult(exercise=exercise.name, checks=checks, student=student, output=notes + output,
+    return GradeResult(exercise=exercise.name, checks=results, student=student, output=notes + output,
                        isolation=launcher.isolation, seconds=time.perf_counter() - start,
                        submission_hash=submission.content_hash)
 
 
 def _check_in_sandbox(exercise: Exercise, submission: Submission, launcher: Launcher, options: GradingOptions,
                       visibility: str | None, progress: Callable | None,
-                      started: Callable | None) -> tuple[list[CheckResult], str]:
+                      started: Callable | None, selected: Collection[str] | None) -> tuple[list[CheckResult], str]:
     """Run the checks against the submission staged in the launcher's sandbox; (results, output)."""
     folder = launcher.stage(submission.files)
     try:
@@ -68,7 +71,7 @@ def _check_in_sandbox(exercise: Exercise, submission: Submission, launcher: Laun
         process = StudentProcess(exercise, lambda: Session(launcher, config, memory_mb=exercise.memory_limit_mb))
         try:
             checks = run_checks(exercise, process, options, visibility=visibility, progress=progress,
-                                started=started)
+                                started=started, checks=selected)
         finally:
             output = process.close()
     finally:

@@ -6,7 +6,6 @@ import pytest
 
 from conftest import CASES, CORPUS, assert_caught, assert_full_marks, assert_stub_scores_zero, failed_checks
 from grader.catalog import EXERCISES, get_exercise
-from grader.checks.runner import list_checks
 from grader.course.verdicts import Verdict, VerdictsError, case_folders, load_verdicts
 
 MNIST_EXERCISES = ("exercise4", "exercise7")
@@ -58,12 +57,11 @@ def test_stub_scores_zero_with_not_implemented(grade, course_data, exercise):
 
 
 @pytest.mark.parametrize("exercise, verdict, root", CASE_PARAMS + CORPUS_PARAMS)
-def test_case_verdict(grade, course_data, monkeypatch, exercise, verdict, root):
+def test_case_verdict(graded, course_data, exercise, verdict, root):
     """Does each buggy case lose points on the check naming its mistake (and, where its table
     says so, on exactly the other checks it lists), and each correct one get full marks?"""
     course_data(exercise)
-    options = quicker_grading(exercise, verdict, monkeypatch)
-    result = grade(exercise, root / exercise / verdict.case, **options)
+    result = graded(exercise, root / exercise / verdict.case, checks=checks_to_grade(verdict))
     if verdict.full_marks:
         assert_full_marks(result)
         return
@@ -72,17 +70,13 @@ def test_case_verdict(grade, course_data, monkeypatch, exercise, verdict, root):
         assert failed_checks(result) == {verdict.check, *verdict.also_fails}
 
 
-def quicker_grading(exercise: str, verdict: Verdict, monkeypatch) -> dict:
-    """Grading options for a case. Exercise 7's buggy cases skip the timed MNIST run (it costs
-    seconds and says nothing about their mistake) and run only the hidden checks when the
-    check they must fail is hidden; its correct cases are graded in full."""
-    if exercise != "exercise7" or verdict.full_marks:
-        return {}
-    from grader.checks.exercise7 import mnist_run
-
-    monkeypatch.setattr(mnist_run, "check", lambda student, options: None)
-    visibility = {name: seen for name, _, seen, _ in list_checks(get_exercise(exercise))}[verdict.check]
-    return {"visibility": "hidden" if visibility == "hidden" else None}
+def checks_to_grade(verdict: Verdict) -> set[str] | None:
+    """The checks a case's verdict is about: a buggy case without `also_fails` is judged on the one
+    check its table names (its other checks, the timed MNIST runs included, say nothing about its
+    mistake); a correct case, and one whose table pins the exact set of failing checks, on all (None)."""
+    if verdict.full_marks or verdict.also_fails is not None:
+        return None
+    return {verdict.check}
 
 
 @pytest.mark.parametrize("root", [CASES, CORPUS], ids=["cases", "corpus"])
