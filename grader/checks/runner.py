@@ -33,6 +33,7 @@ class CheckPlugin:
                  only: Collection[str] | None = None):
         self.exercise = exercise
         self.only = only
+        self.unknown: set[str] = set()
         self.process = process
         self.grading_options = options
         self.results: dict[str, CheckResult] = {}
@@ -52,7 +53,7 @@ class CheckPlugin:
 
     def pytest_collection_modifyitems(self, config, items):
         if self.only is not None:
-            _select(config, items, self.only)
+            self.unknown = _select(config, items, self.only)
         for item in items:
             meta = getattr(getattr(item, "function", None), "grader_check", None)
             if meta is None:
@@ -111,15 +112,15 @@ class CheckPlugin:
                               f"({type(exc).__name__}: {str(exc)[:300]}); compare your return value with the handout.")
 
 
-def _select(config, items: list, names: Collection[str]) -> None:
+def _select(config, items: list, names: Collection[str]) -> set[str]:
     """Keep only the checks named (a caller that needs a few checks, e.g. a test of one case's
-    verdict, skips the others, MNIST runs included); a name that is no check is an error."""
+    verdict, skips the others, MNIST runs included); returns the names that are no check, and
+    then keeps none."""
     unknown = set(names) - {item.name.removeprefix("test_") for item in items}
-    if unknown:
-        raise pytest.UsageError(f"no check named {', '.join(sorted(unknown))}")
-    kept = [item for item in items if item.name.removeprefix("test_") in names]
+    kept = [] if unknown else [item for item in items if item.name.removeprefix("test_") in names]
     config.hook.pytest_deselected(items=[item for item in items if item not in kept])
     items[:] = kept
+    return unknown
 
 
 def _grader_fault(exc: StudentCodeError) -> bool:
@@ -156,6 +157,8 @@ def run_checks(exercise: Exercise, process: StudentProcess, options: GradingOpti
             "-p", "no:stepwise", "-p", "no:warnings"]
     with contextlib.redirect_stdout(io.StringIO()) as out:
         code = pytest.main(args, plugins=[plugin])
+    if plugin.unknown:
+        raise ValueError(f"{exercise.name} has no check named {', '.join(sorted(plugin.unknown))}")
     if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
         raise RuntimeError(f"the checks of {exercise.name} could not run (pytest exit {int(code)}):\n"
                            f"{out.getvalue()[-2000:]}")
