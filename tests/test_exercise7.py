@@ -48,6 +48,7 @@ def test_reference_mnist_run_is_reported(grade_reference):
         ("train_loss", "val_loss", "val_acc"), mnist_run.EPOCHS)
 
 
+@pytest.mark.slow
 def test_unseeded_shuffling_gets_the_same_verdict_every_run(grade, without_mnist_run):
     """Does a training loader that shuffles with its own unseeded generator pass every check on every run?"""
     verdicts = set()
