@@ -128,6 +128,7 @@ def scribbling_submission(tmp_path: Path, exercise_name: str, wrap: str) -> Path
 @pytest.mark.parametrize("level", LEVELS)
 @pytest.mark.parametrize("exercise, wrap", [("exercise1", "softmax"), ("exercise3", "TwoLayerNet.gradient")],
                          ids=["array", "dict"])
+@pytest.mark.slow
 def test_grading_with_a_scribbling_thread_is_full_marks_three_times(tmp_path, level, exercise, wrap):
     """Graded three times at each isolation level, does a right answer that leaves a thread
     overwriting what it returned (an array, a dict of gradients) get full marks every time, with

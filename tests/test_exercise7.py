@@ -122,6 +122,8 @@ def test_is_cuda_used_only_when_both_processes_can_use_it(monkeypatch, requested
     assert chosen == device and words in note
 
 
+@pytest.mark.mnist
+@pytest.mark.slow
 def test_are_the_reference_curves_of_the_timed_run_on_one_scale():
     """Does the reference, in the timed run's setting, end with a validation loss within 3x of its
     training loss (pixels constant in the training rows no longer blow up the validation inputs)?"""

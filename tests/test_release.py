@@ -445,7 +445,8 @@ json.dump(out, sys.stdout)
 
 @pytest.mark.bundle
 @pytest.mark.slow
-@pytest.mark.parametrize("exercise, release", [("exercise1", "student_release"), ("exercise7", "exercise7_release")])
+@pytest.mark.parametrize("exercise, release", [("exercise1", "student_release"),
+                                               pytest.param("exercise7", "exercise7_release", marks=pytest.mark.mnist)])
 def test_bundle_never_passes_a_mistake_nor_fails_a_right_answer(request, exercise, release):
     """Graded in the bundle (answers recorded from the reference alone), does every correct case
     pass, and every public check that catches a buggy case in the course repository still not pass?
