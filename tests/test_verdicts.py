@@ -107,11 +107,12 @@ def test_case_verdict(graded, course_data, exercise, verdict, root, checks):
 def test_a_grading_run_selects_the_checks_it_is_given(grade):
     """Does `checks=` grade exactly the checks named (the others are not run, so they cost no
     time), and refuse a name that is no check rather than grade nothing?"""
-    result = grade("exercise1", CASES / "exercise1" / "bug_softmax_axis1", checks={"softmax_vector", "cross_entropy_batch_labels"})
+    case = CASES / "exercise1" / "bug_softmax_axis1"
+    result = grade("exercise1", case, checks={"softmax_vector", "cross_entropy_batch_labels"})
     assert sorted(c.name for c in result.checks) == ["cross_entropy_batch_labels", "softmax_vector"]
     assert failed_checks(result) == {"softmax_vector"} and result.max_score == sum(c.max_score for c in result.checks)
     with pytest.raises(ValueError, match="exercise1 has no check named softmax_vectr"):
-        grade("exercise1", CASES / "exercise1" / "bug_softmax_axis1", checks={"softmax_vectr"})
+        grade("exercise1", case, checks={"softmax_vectr"})
 
 
 @pytest.mark.parametrize("root", [CASES, CORPUS], ids=["cases", "corpus"])
