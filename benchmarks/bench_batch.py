@@ -8,27 +8,51 @@ workers forked, sandboxes started, every student graded, every result, report, t
 gradebook and the summary written. Each setting is repeated and the median is reported,
 since the machine may be shared.
 
-Run: python benchmarks/bench_batch.py [--students 100] [--repeat 3] [--exercise exercise1]
+Run: python benchmarks/bench_batch.py [--students 100] [--repeat 3] [--exercise exercise1 ...]
+     [--baseline DIR]
+
+With `--baseline DIR` (another checkout of the project, e.g. `git archive main | tar -x -C /tmp/before`)
+the same class is graded by both checkouts in one run: each timing is a fresh Python process
+with that checkout first on PYTHONPATH, the two checkouts alternating run by run so a change in
+the machine's load falls on both; the medians and the ratio (this checkout / the baseline, time
+per submission) are printed for each exercise and number of jobs.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from grader.batch.run import run_batch  # noqa: E402
 from test_batch import make_submissions  # noqa: E402  (the generator the batch tests use)
 
 GOAL_PER_SECOND = 10.0
+"""Exercise 1 with --jobs 2, students per second."""
+
+TIME_ONE_BATCH = """
+import json, sys, tempfile, time
+from pathlib import Path
+import grader
+from grader.batch.run import run_batch
+subs, exercise, jobs = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+with tempfile.TemporaryDirectory() as out:
+    start = time.perf_counter()
+    report = run_batch(subs, exercise, Path(out), jobs=jobs, force=True)
+    seconds = time.perf_counter() - start
+assert report.graded == report.students and not report.interrupted, (report.graded, report.students)
+print(json.dumps({"seconds": seconds, "grader": str(Path(grader.__file__).resolve().parent.parent)}))
+"""
+"""Grades the class once with the `grader` of the checkout first on PYTHONPATH; prints its seconds."""
 
 
 def make_class(exercise: str, folder: Path, students: int) -> None:
@@ -51,34 +75,61 @@ def make_class(exercise: str, folder: Path, students: int) -> None:
         copy += 1
 
 
-def time_batch(exercise: str, subs: Path, jobs: int) -> float:
-    with tempfile.TemporaryDirectory() as out:
-        start = time.perf_counter()
-        report = run_batch(subs, exercise, Path(out), jobs=jobs, force=True)
-        seconds = time.perf_counter() - start
-    assert report.graded == report.students and not report.interrupted
-    return seconds
+def time_batch(checkout: Path, exercise: str, subs: Path, jobs: int) -> float:
+    """Seconds for `checkout`'s grader to grade the class in a fresh process, end to end."""
+    env = dict(os.environ, PYTHONPATH=str(checkout))
+    done = subprocess.run([sys.executable, "-c", TIME_ONE_BATCH, str(subs), exercise, str(jobs)],
+                          cwd=checkout, env=env, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"grading with {checkout} failed:\n{done.stderr[-3000:]}")
+    timing = json.loads(done.stdout.strip().splitlines()[-1])
+    if Path(timing["grader"]) != checkout.resolve():
+        raise SystemExit(f"{checkout}: imported the grader of {timing['grader']}; check the installation")
+    return timing["seconds"]
+
+
+def runs(times: list[float]) -> str:
+    return ", ".join(f"{t:.2f}" for t in times)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--students", type=int, default=100)
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--exercise", default="exercise1")
+    parser.add_argument("--exercise", action="append", help="exercise to grade (repeatable; default exercise1)")
+    parser.add_argument("--jobs", type=int, action="append", help="worker count (repeatable; default 1 and 2)")
+    parser.add_argument("--baseline", type=Path, help="another checkout of the project to measure alternately")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        subs = Path(tmp) / "subs"
-        make_class(args.exercise, subs, args.students)
-        count = len(list(subs.iterdir()))
-        medians = {}
-        for jobs in (1, 2):
-            times = [time_batch(args.exercise, subs, jobs) for _ in range(args.repeat)]
-            medians[jobs] = statistics.median(times)
-            print(f"{args.exercise}, {count} students, --jobs {jobs}: median {medians[jobs]:.2f} s "
-                  f"= {count / medians[jobs]:.1f} students/s  (runs: {', '.join(f'{t:.2f}' for t in times)})")
-    rate = count / medians[2]
-    print(f"scaling 1 -> 2 jobs: {medians[1] / medians[2]:.2f}x")
-    print(f"goal >= {GOAL_PER_SECOND:g}/s with --jobs 2: {'met' if rate >= GOAL_PER_SECOND else 'NOT met'} ({rate:.1f}/s)")
+    checkouts = {"this": ROOT}
+    if args.baseline:
+        if not (args.baseline / "grader" / "batch" / "run.py").is_file():
+            raise SystemExit(f"{args.baseline} is not a checkout of the project (no grader/batch/run.py)")
+        checkouts = {"baseline": args.baseline.resolve(), "this": ROOT}
+    for exercise in args.exercise or ["exercise1"]:
+        with tempfile.TemporaryDirectory() as tmp:
+            subs = Path(tmp) / "subs"
+            make_class(exercise, subs, args.students)
+            count = len(list(subs.iterdir()))
+            for jobs in args.jobs or [1, 2]:
+                times: dict[str, list[float]] = {name: [] for name in checkouts}
+                for _ in range(args.repeat):
+                    for name, checkout in checkouts.items():
+                        times[name].append(time_batch(checkout, exercise, subs, jobs))
+                report(exercise, count, jobs, times)
+
+
+def report(exercise: str, count: int, jobs: int, times: dict[str, list[float]]) -> None:
+    medians = {name: statistics.median(t) for name, t in times.items()}
+    for name, median in medians.items():
+        print(f"{exercise}, {count} students, --jobs {jobs}, {name}: median {median:.2f} s = "
+              f"{count / median:.1f} students/s, {1000 * median / count:.0f} ms a student  (runs: {runs(times[name])})")
+    if "baseline" in medians:
+        print(f"{exercise}, --jobs {jobs}: this / baseline = {medians['this'] / medians['baseline']:.2f}x "
+              "time per submission")
+    if exercise == "exercise1" and jobs == 2:
+        rate = count / medians["this"]
+        print(f"goal >= {GOAL_PER_SECOND:g}/s with --jobs 2: {'met' if rate >= GOAL_PER_SECOND else 'NOT met'} "
+              f"({rate:.1f}/s)")
 
 
 if __name__ == "__main__":

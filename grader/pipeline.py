@@ -11,7 +11,7 @@ import time
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Collection
 
 from grader.catalog import Exercise, get_exercise
 from grader.checks.runner import list_checks, run_checks
@@ -67,19 +67,22 @@ class Graded:
 
 def grade_submission(exercise_name: str, path: Path | HandIn, *, options: GradingOptions = DEFAULT_OPTIONS,
                      student: str = "", launcher: Launcher | None = None, visibility: str | None = None,
-                     progress: Callable | None = None, started: Callable | None = None) -> GradeResult:
+                     progress: Callable | None = None, started: Callable | None = None,
+                     checks: Collection[str] | None = None) -> GradeResult:
     """Grade one submission; `grade` without the hand-in, for callers that need only the result."""
     return grade(exercise_name, path, options=options, student=student, launcher=launcher, visibility=visibility,
-                 progress=progress, started=started).result
+                 progress=progress, started=started, checks=checks).result
 
 
 def grade(exercise_name: str, path: Path | HandIn, *, options: GradingOptions = DEFAULT_OPTIONS,
           student: str = "", launcher: Launcher | None = None, visibility: str | None = None,
-          progress: Callable | None = None, started: Callable | None = None) -> Graded:
+          progress: Callable | None = None, started: Callable | None = None,
+          checks: Collection[str] | None = None) -> Graded:
     """Grade one submission, a path or a hand-in already read. `progress(check)` is called as
-    each check finishes and `started(check)` as it begins. A `launcher` passed in must have
-    been started for the same exercise and limits (batch workers); without one, a sandbox is
-    started for this call and closed after it, even when it fails to start."""
+    each check finishes and `started(check)` as it begins; `checks` (names), when given, runs
+    only those checks. A `launcher` passed in must have been started for the same exercise and
+    limits (batch workers); without one, a sandbox is started for this call and closed after
+    it, even when it fails to start."""
     exercise = options.exercise(get_exercise(exercise_name))
     load_checks(exercise, visibility)
     start = time.perf_counter()
@@ -98,12 +101,13 @@ def grade(exercise_name: str, path: Path | HandIn, *, options: GradingOptions = 
     try:
         if own_launcher:
             launcher.start()
-        checks, output = _check_in_sandbox(exercise, submission, launcher, options, visibility, progress, started)
+        results, output = _check_in_sandbox(exercise, submission, launcher, options, visibility, progress, started,
+                                            checks)
     finally:
         if own_launcher:
             launcher.close()
     notes = "".join(f"[grader] {n}\n" for n in submission.notes)
-    result = GradeResult(exercise=exercise.name, checks=checks, student=student, output=notes + output,
+    result = GradeResult(exercise=exercise.name, checks=results, student=student, output=notes + output,
                          isolation=launcher.isolation, seconds=time.perf_counter() - start,
                          submission_hash=submission.content_hash)
     return Graded(result, hand_in)
@@ -111,7 +115,7 @@ def grade(exercise_name: str, path: Path | HandIn, *, options: GradingOptions = 
 
 def _check_in_sandbox(exercise: Exercise, submission: Submission, launcher: Launcher, options: GradingOptions,
                       visibility: str | None, progress: Callable | None,
-                      started: Callable | None) -> tuple[list[CheckResult], str]:
+                      started: Callable | None, selected: Collection[str] | None) -> tuple[list[CheckResult], str]:
     """Run the checks against the submission staged in the launcher's sandbox; (results, output)."""
     folder = launcher.stage(submission.files)
     try:
@@ -119,7 +123,7 @@ def _check_in_sandbox(exercise: Exercise, submission: Submission, launcher: Laun
         process = StudentProcess(exercise, lambda: Session(launcher, config, memory_mb=exercise.memory_limit_mb))
         try:
             checks = run_checks(exercise, process, options, visibility=visibility, progress=progress,
-                                started=started)
+                                started=started, checks=selected)
         finally:
             output = process.close()
     finally:

@@ -30,32 +30,48 @@ def grade(launchers):
     """grade(exercise, path, **options) -> GradeResult, reusing a warm sandbox per exercise."""
 
     def run(exercise: str, path, **options) -> GradeResult:
-        if "isolation" in options:
-            return grade_submission(exercise, Path(path), **options)
-        if exercise not in launchers:
-            launcher = Launcher(get_exercise(exercise))
-            launcher.start()
-            launchers[exercise] = launcher
-        return grade_submission(exercise, Path(path), launcher=launchers[exercise], **options)
+        return _grade_warm(launchers, exercise, path, **options)
 
     return run
 
 
 @pytest.fixture(scope="session")
-def reference_results() -> dict[str, GradeResult]:
-    return {}
+def graded(launchers):
+    """graded(exercise, path, checks=None, **options) -> GradeResult, each submission graded once per
+    session for the same options: the verdict tables and the exercises' own tests that read a
+    case's result share one run. Callers must not change the result. `checks` (names) grades only
+    those checks. Tests that must grade afresh (determinism, timing) use `grade`."""
+    cache: dict[tuple, GradeResult] = {}
+
+    def run(exercise: str, path, checks=None, **options) -> GradeResult:
+        key = (exercise, str(Path(path).resolve()), frozenset(checks) if checks is not None else None,
+               repr(sorted(options.items())))
+        if key not in cache:
+            cache[key] = _grade_warm(launchers, exercise, path, checks=checks, **options)
+        return cache[key]
+
+    return run
+
+
+def _grade_warm(launchers: dict, exercise: str, path, **options) -> GradeResult:
+    """Grade with the warm sandbox of `exercise` (started at first use), unless `isolation` is asked."""
+    if "isolation" in options:
+        return grade_submission(exercise, Path(path), **options)
+    if exercise not in launchers:
+        launcher = Launcher(get_exercise(exercise))
+        launcher.start()
+        launchers[exercise] = launcher
+    return grade_submission(exercise, Path(path), launcher=launchers[exercise], **options)
 
 
 @pytest.fixture
-def grade_reference(grade, reference_results):
+def grade_reference(graded):
     """grade_reference(exercise) -> the reference's GradeResult, graded once per session: the verdict
     test and an exercise's tests of its report read the same run (for exercises 4 and 7 a timed
     MNIST run; the caller sets MNIST_DATA_DIR as for any grading of those)."""
 
     def run(exercise: str) -> GradeResult:
-        if exercise not in reference_results:
-            reference_results[exercise] = grade(exercise, get_exercise(exercise).reference_path.parent)
-        return reference_results[exercise]
+        return graded(exercise, get_exercise(exercise).reference_path.parent)
 
     return run
 

@@ -180,6 +180,7 @@ def assert_gradebook_matches(out: Path, expected: dict[str, dict]) -> None:
 
 
 # -- the tests ----------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_batch_gives_the_scores_single_grading_gives(graded_class):
     """Does a parallel batch (jobs=2) of 30+ mixed submissions score every student exactly as
     grading them one by one does, and write every output file?"""
@@ -197,6 +198,7 @@ def test_batch_gives_the_scores_single_grading_gives(graded_class):
     assert any("ignored notes.txt" in w for w in report.warnings)
 
 
+@pytest.mark.slow
 def test_bad_students_get_zero_with_a_reason(graded_class):
     """Do the hanging, crashing and garbage submissions end as failed results with messages,
     while the references next to them get full marks?"""
@@ -215,6 +217,7 @@ def test_bad_students_get_zero_with_a_reason(graded_class):
     assert flood["score"] == full["max_score"] and len(flood["output"]) < 30_000
 
 
+@pytest.mark.slow
 def test_rerun_skips_every_unchanged_student(graded_class, tmp_path):
     """Does running the same batch again grade nobody and leave every result file as it was?"""
     subs, out = copy_class(graded_class, tmp_path)
@@ -225,6 +228,7 @@ def test_rerun_skips_every_unchanged_student(graded_class, tmp_path):
     assert_gradebook_matches(out, graded_class["expected"])
 
 
+@pytest.mark.slow
 def test_changed_submission_is_regraded(graded_class, tmp_path):
     """When one student hands in again, is only that student regraded, with the new score?"""
     subs, out = copy_class(graded_class, tmp_path)
@@ -236,6 +240,7 @@ def test_changed_submission_is_regraded(graded_class, tmp_path):
     assert_gradebook_matches(out, expected)
 
 
+@pytest.mark.slow
 def test_student_removed_from_the_folder_leaves_the_gradebook(graded_class, tmp_path):
     """When a submission is taken out of the folder, does the rerun drop its row (keeping its
     files on disk) and say so?"""
@@ -248,6 +253,7 @@ def test_student_removed_from_the_folder_leaves_the_gradebook(graded_class, tmp_
     assert (out / "stub" / "result.json").is_file()
 
 
+@pytest.mark.slow
 def test_force_regrades_everyone(graded_class, tmp_path):
     """Does --force grade every student again (and agree with the first run)?"""
     if graded_class["exercise"] != "exercise1":
@@ -294,6 +300,7 @@ def saved_students(out: Path) -> set[str]:
     return {p.parent.name for p in out.glob("*/result.json")}
 
 
+@pytest.mark.slow
 def test_interrupted_batch_keeps_exactly_who_was_graded_and_resumes(graded_class, tmp_path):
     """If `grade batch` gets Ctrl-C (SIGINT to its process group) after 4 students, does it save
     exactly those 4, mark the rest pending and exit 130 saying to rerun? If the rerun is killed
@@ -326,6 +333,7 @@ def test_interrupted_batch_keeps_exactly_who_was_graded_and_resumes(graded_class
     assert_gradebook_matches(out, graded_class["expected"])
 
 
+@pytest.mark.slow
 def test_worker_that_dies_is_replaced_and_its_student_regraded(graded_class, tmp_path, monkeypatch):
     """If a worker process dies while grading, is the student graded again by a new worker,
     and one that kills its worker every time recorded as an error (retried next run)?"""
@@ -357,6 +365,7 @@ def test_worker_that_dies_is_replaced_and_its_student_regraded(graded_class, tmp
     assert stored(out, "stub")["score"] == graded_class["expected"]["stub"]["score"]
 
 
+@pytest.mark.slow
 def test_gradebooks_of_several_exercises_merge_with_a_total(graded_class, tmp_path):
     """Does `grade gradebook OUT1 OUT2 --out FILE` give one row per student with a total?"""
     if graded_class["exercise"] != "exercise1":

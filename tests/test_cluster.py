@@ -152,6 +152,8 @@ def copies_of_the_reference(folder: Path, count: int, hanging: int = 0) -> None:
 
 
 # -- the tests ----------------------------------------------------------------------------------
+@pytest.mark.cluster
+@pytest.mark.slow
 def test_cluster_batch_gives_the_verdicts_of_a_local_batch(mixed_class):
     """Do mixed submissions (correct, buggy, crashing, hanging) get on the cluster exactly the
     scores and check statuses a local batch gives them, with every file a local batch writes?"""
@@ -172,6 +174,8 @@ def test_cluster_batch_gives_the_verdicts_of_a_local_batch(mixed_class):
     assert (root / "cluster" / "summary.html").is_file()
 
 
+@pytest.mark.cluster
+@pytest.mark.slow
 def test_cluster_and_local_batches_write_identical_sets_of_files(mixed_class):
     """Do a cluster batch and a local batch of the same class write exactly the same files, a
     notebook student's feedback.html included?"""
@@ -183,6 +187,8 @@ def test_cluster_and_local_batches_write_identical_sets_of_files(mixed_class):
     assert "ref_notebook" in notebooks, "a notebook student gets feedback.html"
 
 
+@pytest.mark.cluster
+@pytest.mark.slow
 def test_rerun_on_the_cluster_regrades_nothing_and_local_batch_resumes_it(mixed_class, local_cluster):
     """Does a rerun of the same cluster batch skip every student, and does a local batch over the
     cluster's OUT see the same results as its own (one OUT format for both)?"""
@@ -196,6 +202,8 @@ def test_rerun_on_the_cluster_regrades_nothing_and_local_batch_resumes_it(mixed_
     assert (root / "cluster" / "gradebook.csv").read_text() == before
 
 
+@pytest.mark.cluster
+@pytest.mark.slow
 def test_killed_worker_loses_no_student_and_grades_none_twice(local_cluster, tmp_path, monkeypatch):
     """When a worker is killed while it grades, are its students graded on the other workers,
     each written exactly once?"""
@@ -230,6 +238,8 @@ def test_killed_worker_loses_no_student_and_grades_none_twice(local_cluster, tmp
     assert report.graded == 12
 
 
+@pytest.mark.cluster
+@pytest.mark.slow
 def test_worker_with_another_course_is_refused_by_name(local_cluster, tmp_path):
     """Does the client refuse a worker whose course differs (here a check worth other points),
     naming the worker, what differs and how to fix it, and grade everyone on the others?"""
@@ -271,6 +281,8 @@ def test_course_fingerprint_mismatch_names_each_part_that_differs():
     assert stricter["limits"] != ours["limits"] and stricter["checks"] == ours["checks"]
 
 
+@pytest.mark.cluster
+@pytest.mark.slow
 def test_cuda_batch_of_exercise7_needs_a_gpu_worker(local_cluster, tmp_path):
     """With --device cuda, is exercise 7 kept off workers without a GPU resource, with a message
     that says how to start one, before anyone is graded?"""
@@ -319,6 +331,8 @@ def test_a_hand_in_shipped_as_bytes_grades_as_the_folder_does(tmp_path):
         assert shipped.hash == here.content_hash == discovered[entry], entry.name
 
 
+@pytest.mark.cluster
+@pytest.mark.slow
 def test_lost_scheduler_stops_with_what_is_saved_and_a_rerun_continues(local_cluster, tmp_path, monkeypatch):
     """When the scheduler goes away mid-batch, does the client stop (once its reconnection time
     is up) with a message, keep the students it saved, and does a rerun on another scheduler

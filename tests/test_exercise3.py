@@ -32,6 +32,7 @@ def test_gradient_failure_names_worst_element_and_both_values(grade):
     assert f"yours {worst['got']:.6g}, expected {worst['expected']:.6g}" in check.message
 
 
+@pytest.mark.slow
 def test_random_weights_get_the_same_verdict_every_time(grade):
     """Do the weight-scale checks, statistical by nature, give an unseeded generator the same
     (full) score on 20 gradings?"""

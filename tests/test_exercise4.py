@@ -19,6 +19,8 @@ def shared_mnist(monkeypatch):
     monkeypatch.setenv("MNIST_DATA_DIR", str(SHARED_MNIST))
 
 
+@pytest.mark.mnist
+@pytest.mark.slow
 def test_reference_mnist_run_is_reported(grade_reference):
     """Does the reference's MNIST run report its accuracy, curves, times and data set?"""
     result = grade_reference("exercise4")
@@ -28,6 +30,8 @@ def test_reference_mnist_run_is_reported(grade_reference):
     assert details["seconds"] > 0 and details["reference_seconds"] > 0 and "MNIST" in details["dataset"]
 
 
+@pytest.mark.mnist
+@pytest.mark.slow
 def test_does_an_untrained_network_fail_the_mnist_check_on_accuracy(grade, tmp_path):
     """Does a train_network that returns plausible curves but never touches the params fail
     on the accuracy the grader computes itself?"""
@@ -43,6 +47,8 @@ def test_does_an_untrained_network_fail_the_mnist_check_on_accuracy(grade, tmp_p
     ({"TIME_FACTOR": 0.0, "TIME_SLACK_S": 0.0, "CLEARLY_SLOW": 0.0}, "the reference took"),
     ({"hard_deadline": lambda reference_seconds: 0.05}, "was stopped after"),
 ])
+@pytest.mark.mnist
+@pytest.mark.slow
 def test_is_a_run_over_the_time_limit_failed_for_its_time(grade, monkeypatch, squeeze, words):
     """With the limits squeezed so that even the reference is too slow, does the MNIST check
     fail on time, naming the reference's time (and stop a run past the hard deadline)?"""

@@ -15,6 +15,7 @@ UNSEEDED = ["ok_eps_1e8_inverted_dropout_default_rng", "bug_dropout_keeps_ratio"
 REGRADES = 20
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", UNSEEDED)
 def test_unseeded_dropout_gets_the_same_verdict_every_run(grade, case):
     """Does a submission whose dropout uses its own unseeded generator get the same checks passed on every run?"""

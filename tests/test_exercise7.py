@@ -35,6 +35,8 @@ def without_mnist_run(monkeypatch):
     monkeypatch.setattr(mnist_run, "check", lambda student, options: None)
 
 
+@pytest.mark.mnist
+@pytest.mark.slow
 def test_reference_mnist_run_is_reported(grade_reference):
     """Does the reference's timed MNIST run report its device, data set, accuracy, times and curves?"""
     result = grade_reference("exercise7")
@@ -46,6 +48,7 @@ def test_reference_mnist_run_is_reported(grade_reference):
         ("train_loss", "val_loss", "val_acc"), mnist_run.EPOCHS)
 
 
+@pytest.mark.slow
 def test_unseeded_shuffling_gets_the_same_verdict_every_run(grade, without_mnist_run):
     """Does a training loader that shuffles with its own unseeded generator pass every check on every run?"""
     verdicts = set()
@@ -55,6 +58,8 @@ def test_unseeded_shuffling_gets_the_same_verdict_every_run(grade, without_mnist
     assert len(verdicts) == 1 and not next(iter(verdicts))[1], verdicts
 
 
+@pytest.mark.mnist
+@pytest.mark.slow
 def test_mnist_run_gives_the_same_accuracy_every_run(grade):
     """Is the timed MNIST run seeded: the same accuracy from the same submission, run after run?"""
     accuracies = set()
@@ -65,6 +70,8 @@ def test_mnist_run_gives_the_same_accuracy_every_run(grade):
     assert len(accuracies) == 1, accuracies
 
 
+@pytest.mark.mnist
+@pytest.mark.slow
 def test_does_an_untrained_model_fail_the_mnist_check_on_accuracy(grade, tmp_path):
     """Does a fit that reports a perfect history without training fail on the accuracy the grader
     measures from the weights itself?"""
@@ -76,6 +83,8 @@ def test_does_an_untrained_model_fail_the_mnist_check_on_accuracy(grade, tmp_pat
     assert "measured by the grader from your model's final weights" in message and "0.99" in message
 
 
+@pytest.mark.mnist
+@pytest.mark.slow
 def test_is_a_run_over_the_time_budget_failed_for_its_time(grade, monkeypatch):
     """With the budget squeezed to nothing, does the MNIST check fail on time, naming both times?"""
     monkeypatch.setattr(mnist_run, "time_budget", lambda reference_seconds: 0.0)
@@ -113,6 +122,8 @@ def test_is_cuda_used_only_when_both_processes_can_use_it(monkeypatch, requested
     assert chosen == device and words in note
 
 
+@pytest.mark.mnist
+@pytest.mark.slow
 def test_are_the_reference_curves_of_the_timed_run_on_one_scale():
     """Does the reference, in the timed run's setting, end with a validation loss within 3x of its
     training loss (pixels constant in the training rows no longer blow up the validation inputs)?"""
@@ -195,6 +206,8 @@ def test_are_the_questions_to_the_reference_plain_data_that_leave_the_random_sta
     assert scenarios.trace(smooth).history == scenarios.trace_answer(*questions[2][1])["history"]
 
 
+@pytest.mark.mnist
+@pytest.mark.slow
 def test_does_the_bundles_mnist_check_judge_accuracy_and_never_time(grade, monkeypatch):
     """Where `reference.*` is a stand-in (the bundle, or release recording it), does the MNIST check
     pass the reference even with no time allowed at all, reporting the run as untimed against the
@@ -207,6 +220,8 @@ def test_does_the_bundles_mnist_check_judge_accuracy_and_never_time(grade, monke
     assert check.details["reference_accuracy"] == check.details["accuracy"] > mnist_run.TARGET_ACCURACY
 
 
+@pytest.mark.mnist
+@pytest.mark.slow
 def test_does_the_bundles_mnist_check_fail_an_untrained_model(grade, monkeypatch, tmp_path):
     """In the bundle's untimed check, does a fit that reports a perfect history without training still
     fail, on the accuracy measured from its weights, saying the time limit applies when graded?"""

@@ -145,6 +145,7 @@ print(json.dumps({"graded": report.graded, "errors": report.errors,
 """
 
 
+@pytest.mark.slow
 def test_does_each_batch_worker_give_its_students_their_own_gpu(tmp_path):
     """In a real batch of exercise 7 on two (faked) GPUs with two workers, does each student's process
     see exactly one GPU, one of each worker's, and the batch's own process no restriction?

@@ -33,6 +33,7 @@ def no_mnist(tmp_path) -> GradingOptions:
     return GradingOptions(data_dir=tmp_path / "no-mnist-here")
 
 
+@pytest.mark.mnist
 def test_missing_data_is_could_not_run_not_a_wrong_answer(grade, no_mnist):
     """Does the reference graded without MNIST get 'could not run' (not failed or error) on the MNIST
     check only, a result marked incomplete, and words in every report that it is not the student's fault?"""
@@ -49,6 +50,8 @@ def test_missing_data_is_could_not_run_not_a_wrong_answer(grade, no_mnist):
     assert "To fix first" not in page  # nothing for the student to fix: the machine lacked the data
 
 
+@pytest.mark.mnist
+@pytest.mark.slow
 def test_batch_regrades_exactly_the_students_the_machine_failed(tmp_path, no_mnist):
     """Without MNIST, are the affected students counted as incomplete (in the report and summary.html)
     and, rerun with --data-dir, regraded (and only they), the reference copy then getting full marks?"""

@@ -266,7 +266,7 @@ def cases_and_levels():
         for level in HOSTILE_LEVELS:
             marks = [pytest.mark.skip(reason="spends its whole time budget: graded at the strongest level and "
                                              "at local only")] \
-                if case in SLOW and level not in (strongest, "local") else []
+                if case in SLOW and level not in (strongest, "local") else [pytest.mark.slow] if case in SLOW else []
             yield pytest.param(case, level, id=f"{case}-{level}", marks=marks)
 
 

@@ -139,6 +139,7 @@ def mutation_reports():
     return {}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("exercise", ["exercise1", "exercise2", "exercise3", "exercise5", "exercise6"])
 def test_checks_kill_the_mutants_of_the_reference(exercise, mutation_reports):
     """Do the exercise's checks kill at least 95% of the non-equivalent mutants of its reference?"""

@@ -125,6 +125,7 @@ def score_of(html: str) -> tuple[float, float]:
     return float(found.group(1)), float(found.group(2))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", KERNEL_EXERCISES)
 def test_stub_notebook_checks_zero_in_a_kernel(kernel_name, tmp_path, name):
     """Run as handed out, does the notebook's check cell show 0 points, each check 'not implemented'?"""
@@ -136,6 +137,7 @@ def test_stub_notebook_checks_zero_in_a_kernel(kernel_name, tmp_path, name):
     assert rows and all("not implemented yet" in row for row in rows)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", KERNEL_EXERCISES)
 def test_filled_in_notebook_checks_full_marks_in_a_kernel(kernel_name, tmp_path, name):
     """With the reference pasted into its cells and run, unsaved, does the check cell show every

@@ -124,6 +124,8 @@ def hidden_check_names() -> set[str]:
     return hidden - public
 
 
+@pytest.mark.bundle
+@pytest.mark.slow
 @pytest.mark.parametrize("which", ["course_bundle", "student_release"])
 def test_no_reference_code_in_the_bundle(request, which):
     """Is no reference solution's function body anywhere in the bundle or its zip, in any form?"""
@@ -136,6 +138,8 @@ def test_no_reference_code_in_the_bundle(request, which):
     assert not [p for p in texts if "/reference/" in p or p.endswith("/reference")]
 
 
+@pytest.mark.bundle
+@pytest.mark.slow
 @pytest.mark.parametrize("which", ["course_bundle", "student_release"])
 def test_no_hidden_check_in_the_bundle(request, which):
     """Does no file of the bundle name a hidden check (nor is any test_hidden.py there)?"""
@@ -148,6 +152,8 @@ def test_no_hidden_check_in_the_bundle(request, which):
     assert not [p for p in texts if "hidden" in Path(p.split(":")[-1]).name]
 
 
+@pytest.mark.bundle
+@pytest.mark.slow
 def test_bundle_layout(course_bundle):
     """Stubs as they are, notebooks as generated from them, public checks, and a project to install?"""
     for exercise in READY:
@@ -166,6 +172,8 @@ def test_bundle_layout(course_bundle):
     assert zipped == on_disk
 
 
+@pytest.mark.bundle
+@pytest.mark.slow
 def test_bundle_installs_what_the_course_project_declares(course_bundle):
     """Does the bundle's pyproject.toml ask for the course's own dependencies and Pythons, and
     install a `grade` command that exists, with its README naming every dependency?"""
@@ -278,6 +286,8 @@ def installed_student_release(student_release, tmp_path_factory):
     return install_offline(student_release.with_suffix(".zip"), tmp_path_factory.mktemp("student"))
 
 
+@pytest.mark.bundle
+@pytest.mark.slow
 @pytest.mark.parametrize("isolation", ["auto", "local"])
 def test_student_installs_offline_and_grades(installed_student_release, isolation):
     """Installed offline, does `grade exercise1` (at `auto`, and at the portable `local` level a
@@ -323,6 +333,9 @@ def exercise7_release(tmp_path_factory):
     return out / "dlcourse"
 
 
+@pytest.mark.mnist
+@pytest.mark.bundle
+@pytest.mark.slow
 @pytest.mark.skipif(not SHARED_MNIST.is_dir(), reason="the course's MNIST copy ../shared/data/mnist is absent")
 def test_exercise7_runs_every_public_check_in_the_bundle(exercise7_release, tmp_path):
     """Issue 11: does RELEASE.json keep back none of exercise 7's public checks, and, installed
@@ -357,6 +370,8 @@ def test_exercise7_runs_every_public_check_in_the_bundle(exercise7_release, tmp_
     assert not by_name["train_one_epoch_updates_like_sgd"]["passed"], by_name["train_one_epoch_updates_like_sgd"]
 
 
+@pytest.mark.bundle
+@pytest.mark.slow
 def test_student_installs_the_zip_not_editable_and_grades(student_release, tmp_path):
     """Installed from the zip itself (`pip install dlcourse.zip`, no editable link to the folder),
     does `grade exercise1` in a course folder holding the student's exercises/ find its checks,
@@ -392,6 +407,8 @@ def test_readme_commands_are_found():
     assert readme_commands(readme) == ["pip install -e .", "grade exercise1", "grade list"]
 
 
+@pytest.mark.bundle
+@pytest.mark.slow
 def test_every_command_in_the_readme_runs_in_the_installed_bundle(course_bundle, tmp_path):
     """Installed offline with every exercise, does each command the bundle's README names run
     without a traceback (`grade list` used to crash at exercise 4 on the reference's stand-ins)?"""
@@ -426,7 +443,10 @@ json.dump(out, sys.stdout)
 """
 
 
-@pytest.mark.parametrize("exercise, release", [("exercise1", "student_release"), ("exercise7", "exercise7_release")])
+@pytest.mark.bundle
+@pytest.mark.slow
+@pytest.mark.parametrize("exercise, release", [("exercise1", "student_release"),
+                                               pytest.param("exercise7", "exercise7_release", marks=pytest.mark.mnist)])
 def test_bundle_never_passes_a_mistake_nor_fails_a_right_answer(request, exercise, release):
     """Graded in the bundle (answers recorded from the reference alone), does every correct case
     pass, and every public check that catches a buggy case in the course repository still not pass?

@@ -417,6 +417,7 @@ def test_a_cuda_sized_reservation_fits_but_using_memory_is_stopped(level, sandbo
             assert "ran out of memory" in check.message and "more than the 400 MB" in check.message, check.message
 
 
+@pytest.mark.slow
 def test_exercise7_reference_gets_full_marks_after_a_cuda_sized_reservation(monkeypatch, tmp_path):
     """Does the reference of exercise 7, reserving 20 GB of unused address space at import as
     CUDA does on a GPU, still get full marks on the CPU under the catalog's own limits? (The timed

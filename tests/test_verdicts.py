@@ -23,12 +23,42 @@ def readable_verdicts(exercise: str, root=CASES) -> dict[str, Verdict]:
         return {}
 
 
-CASE_PARAMS = [pytest.param(exercise, verdict, CASES, id=f"{exercise}/{case}")
-               for exercise in EXERCISES for case, verdict in sorted(readable_verdicts(exercise).items())]
-CORPUS_PARAMS = [pytest.param(exercise, verdict, CORPUS, id=f"corpus/{exercise}/{case}")
-                 for exercise in EXERCISES for case, verdict in sorted(readable_verdicts(exercise, CORPUS).items())]
-"""tests/corpus/: realistic mistakes written from SPEC.md's text by another method than the cases
-(code right on the handout's examples, wrong elsewhere), kept to measure how the checks generalise."""
+MNIST_RUN = (pytest.mark.slow, pytest.mark.mnist)
+"""Marks of a grading that includes a timed MNIST run (seconds each): left out of the fast tier."""
+
+
+def mnist_checks(exercise: str) -> set[str]:
+    """The exercise's checks that train or evaluate on MNIST."""
+    if exercise not in MNIST_EXERCISES:
+        return set()
+    return {name for name, _, _, _ in list_checks(get_exercise(exercise)) if "mnist" in name}
+
+
+def case_params(root) -> list:
+    """(exercise, verdict, root, checks) for each case of each exercise under `root`. A correct case
+    of an MNIST exercise is graded twice: on every check but the MNIST run (fast tier), and on
+    every check (slow); a case whose graded checks include an MNIST run is slow."""
+    params = []
+    for exercise in EXERCISES:
+        for case, verdict in sorted(readable_verdicts(exercise, root).items()):
+            name = f"{'corpus/' if root == CORPUS else ''}{exercise}/{case}"
+            checks = checks_to_grade(verdict)
+            mnist = mnist_checks(exercise)
+            if mnist and verdict.full_marks:
+                others = {n for n, _, _, _ in list_checks(get_exercise(exercise))} - mnist
+                params.append(pytest.param(exercise, verdict, root, others, id=f"{name}/without-mnist-run"))
+            slow = mnist and (checks is None or checks & mnist)
+            params.append(pytest.param(exercise, verdict, root, checks, id=name, marks=MNIST_RUN if slow else ()))
+    return params
+
+
+def checks_to_grade(verdict: Verdict) -> set[str] | None:
+    """The checks a case's verdict is about: a buggy case without `also_fails` is judged on the one
+    check its table names (its other checks, the timed MNIST runs included, say nothing about its
+    mistake); a correct case, and one whose table pins the exact set of failing checks, on all (None)."""
+    if verdict.full_marks or verdict.also_fails is not None:
+        return None
+    return {verdict.check}
 
 
 @pytest.fixture
@@ -43,7 +73,8 @@ def course_data(monkeypatch):
     return use
 
 
-@pytest.mark.parametrize("exercise", list(EXERCISES))
+@pytest.mark.parametrize("exercise", [pytest.param(e, marks=MNIST_RUN if e in MNIST_EXERCISES else ())
+                                      for e in EXERCISES])
 def test_reference_gets_full_marks(grade_reference, course_data, exercise):
     """Does the reference solution get every point (a timed MNIST run included)?"""
     course_data(exercise)
@@ -57,13 +88,14 @@ def test_stub_scores_zero_with_not_implemented(grade, course_data, exercise):
     assert_stub_scores_zero(grade(exercise, get_exercise(exercise).stub_path.parent))
 
 
-@pytest.mark.parametrize("exercise, verdict, root", CASE_PARAMS + CORPUS_PARAMS)
-def test_case_verdict(grade, course_data, monkeypatch, exercise, verdict, root):
+@pytest.mark.parametrize("exercise, verdict, root, checks", case_params(CASES) + case_params(CORPUS))
+def test_case_verdict(graded, course_data, exercise, verdict, root, checks):
     """Does each buggy case lose points on the check naming its mistake (and, where its table
-    says so, on exactly the other checks it lists), and each correct one get full marks?"""
+    says so, on exactly the other checks it lists), and each correct one get full marks?
+    tests/corpus/ holds realistic mistakes written from SPEC.md's text by another method than the
+    cases (code right on the handout's examples, wrong elsewhere), to measure how the checks generalise."""
     course_data(exercise)
-    options = quicker_grading(exercise, verdict, monkeypatch)
-    result = grade(exercise, root / exercise / verdict.case, **options)
+    result = graded(exercise, root / exercise / verdict.case, checks=checks)
     if verdict.full_marks:
         assert_full_marks(result)
         return
@@ -72,17 +104,15 @@ def test_case_verdict(grade, course_data, monkeypatch, exercise, verdict, root):
         assert failed_checks(result) == {verdict.check, *verdict.also_fails}
 
 
-def quicker_grading(exercise: str, verdict: Verdict, monkeypatch) -> dict:
-    """Grading options for a case. Exercise 7's buggy cases skip the timed MNIST run (it costs
-    seconds and says nothing about their mistake) and run only the hidden checks when the
-    check they must fail is hidden; its correct cases are graded in full."""
-    if exercise != "exercise7" or verdict.full_marks:
-        return {}
-    from grader.checks.exercise7 import mnist_run
-
-    monkeypatch.setattr(mnist_run, "check", lambda student, options: None)
-    visibility = {name: seen for name, _, seen, _ in list_checks(get_exercise(exercise))}[verdict.check]
-    return {"visibility": "hidden" if visibility == "hidden" else None}
+def test_a_grading_run_selects_the_checks_it_is_given(grade):
+    """Does `checks=` grade exactly the checks named (the others are not run, so they cost no
+    time), and refuse a name that is no check rather than grade nothing?"""
+    case = CASES / "exercise1" / "bug_softmax_axis1"
+    result = grade("exercise1", case, checks={"softmax_vector", "cross_entropy_batch_labels"})
+    assert sorted(c.name for c in result.checks) == ["cross_entropy_batch_labels", "softmax_vector"]
+    assert failed_checks(result) == {"softmax_vector"} and result.max_score == sum(c.max_score for c in result.checks)
+    with pytest.raises(ValueError, match="exercise1 has no check named softmax_vectr"):
+        grade("exercise1", case, checks={"softmax_vectr"})
 
 
 @pytest.mark.parametrize("root", [CASES, CORPUS], ids=["cases", "corpus"])

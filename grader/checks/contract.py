@@ -19,7 +19,9 @@ end the run at once (shrinking them would only cost time and blame no one better
 from __future__ import annotations
 
 import copy
+import sys
 import time
+from collections import Counter
 from typing import Any, Callable
 
 import numpy as np
@@ -28,21 +30,30 @@ from hypothesis import strategies as st
 from hypothesis.errors import Flaky, FlakyFailure
 from hypothesis.extra import numpy as hnp
 
+from grader.checks import api
 from grader.checks.api import CheckFailed, current_check
 from grader.sandbox.codec import LAYOUTS, Layout
-from grader.sandbox.errors import StudentRaised
+from grader.sandbox.errors import StudentCodeError, StudentRaised
 
 DEFAULT_EXAMPLES = 40
-DEFAULT_BUDGET_S = 8.0
+DEFAULT_BUDGET_S = 5.0
 """Seconds of exploring per call of `for_all` before the remaining examples are skipped: a slow
 but correct submission passes on the examples it had time for, never fails for being slow here
-(the checks' own time limits judge speed)."""
+(the checks' own time limits judge speed). With SHRINK_BUDGET_S it stays under the 10 s a check
+has by default (catalog.Exercise.check_timeout): a check calling `for_all` more than once, or
+with a larger budget, needs a `timeout=` that covers them all."""
+SHRINK_BUDGET_S = 3.0
+"""Seconds allowed to shrink a failure once found, beyond the exploring budget."""
 SEED = 20261205
 
 _drawn: dict[tuple, list] = {}
-"""Examples drawn per (check, strategy, count), kept for the life of the grading process: every
-submission a batch worker grades gets the same examples without paying Hypothesis's cost of
-drawing them again (about 2 ms an example against 0.2 ms to ask the student's code)."""
+"""Examples drawn per call of `for_all` (check, place in the check's code, how many times that
+place ran in this run of the check, strategy, count), kept for the life of the grading process:
+every submission a batch worker grades gets the same examples without paying Hypothesis's cost
+of drawing them again (about 2 ms an example against 0.2 ms to ask the student's code). The
+strategy's repr alone is no key: `float_arrays((2, 2))` and `float_arrays((3, 3))` print alike."""
+_calls = {"run": None, "seen": Counter()}
+"""The check run now in progress (api's record of it) and how often each place called `for_all` in it."""
 
 
 class _StopExploring(BaseException):
@@ -68,7 +79,7 @@ def for_all(strategy: st.SearchStrategy, check: Callable[[Any], None], *, exampl
     database, so the same examples for every submission); on a failure, re-raise the failure of
     the smallest example that still fails. `check` raises CheckFailed (api.fail, expect_close)
     with the example in its message, and must not change the example it is given."""
-    key = (current_check(), repr(strategy), examples)
+    key = (current_check(), *_call_site(), repr(strategy), examples)
     if key not in _drawn:
         _drawn[key] = _draw(strategy, examples)
     deadline = time.monotonic() + budget_s
@@ -82,6 +93,18 @@ def for_all(strategy: st.SearchStrategy, check: Callable[[Any], None], *, exampl
                 raise
             _shrink(strategy, check, examples, deadline)
             raise  # Hypothesis did not reproduce it (the student's code is not deterministic)
+
+
+def _call_site() -> tuple:
+    """(file, line, n): where the check called `for_all`, and that this is the n-th call from
+    there in this run of the check (a loop over shapes calls it from one line)."""
+    run = api._running.get()  # a new record for each run of a check (api.running_check)
+    if run is not _calls["run"]:
+        _calls["run"], _calls["seen"] = run, Counter()
+    caller = sys._getframe(2)
+    place = (caller.f_code.co_filename, caller.f_lineno)
+    _calls["seen"][place] += 1
+    return (*place, _calls["seen"][place])
 
 
 def _settings(examples: int, phases: tuple) -> Callable:
@@ -108,7 +131,9 @@ def _draw(strategy: st.SearchStrategy, examples: int) -> list:
 
 def _shrink(strategy: st.SearchStrategy, check: Callable[[Any], None], examples: int, deadline: float) -> None:
     """Let Hypothesis replay the same examples (same seed) up to the failing one and shrink it;
-    raises the smallest example's failure. Returns only when no example failed this time."""
+    raises the smallest example's failure. Returns only when no example failed this time, or
+    when the student's code hung or crashed on an input tried while shrinking (the failure
+    found first then stands: the caller re-raises it)."""
     shrink_deadline = max(deadline, time.monotonic() + SHRINK_BUDGET_S)
 
     @_settings(examples, (Phase.explicit, Phase.generate, Phase.shrink))
@@ -126,6 +151,8 @@ def _shrink(strategy: st.SearchStrategy, check: Callable[[Any], None], examples:
     try:
         explore()
     except _StopExploring as stop:
+        if isinstance(stop.error, StudentCodeError):
+            return  # a smaller input hung or crashed the student's code: report the wrong answer found
         raise stop.error from None
     except FlakyFailure as flaky:  # the same input failed once and passed once
         raise _first_failure(flaky) from None
@@ -134,9 +161,6 @@ def _shrink(strategy: st.SearchStrategy, check: Callable[[Any], None], examples:
                           hint="results must depend only on the arguments (no global state or unseeded "
                                "randomness between calls).") from flaky
 
-
-SHRINK_BUDGET_S = 5.0
-"""Seconds allowed to shrink a failure once found, beyond the exploring budget."""
 
 
 def _first_failure(group: BaseException) -> BaseException:

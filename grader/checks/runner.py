@@ -13,7 +13,7 @@ import sys
 import time
 import types
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Collection
 
 import pytest
 
@@ -29,8 +29,11 @@ class CheckPlugin:
     """Gives checks their `student` and `options` fixtures and turns each test outcome into a CheckResult."""
 
     def __init__(self, exercise: Exercise, process: StudentProcess, options: GradingOptions,
-                 progress: Callable | None = None, started: Callable | None = None):
+                 progress: Callable | None = None, started: Callable | None = None,
+                 only: Collection[str] | None = None):
         self.exercise = exercise
+        self.only = only
+        self.unknown: set[str] = set()
         self.process = process
         self.grading_options = options
         self.results: dict[str, CheckResult] = {}
@@ -48,7 +51,9 @@ class CheckPlugin:
         """How the user asked to grade: device, data folder, isolation, limits (grader/options.py)."""
         return self.grading_options
 
-    def pytest_collection_modifyitems(self, items):
+    def pytest_collection_modifyitems(self, config, items):
+        if self.only is not None:
+            self.unknown = _select(config, items, self.only)
         for item in items:
             meta = getattr(getattr(item, "function", None), "grader_check", None)
             if meta is None:
@@ -108,6 +113,17 @@ class CheckPlugin:
                               f"({type(exc).__name__}: {str(exc)[:300]}); compare your return value with the handout.")
 
 
+def _select(config, items: list, names: Collection[str]) -> set[str]:
+    """Keep only the checks named (a caller that needs a few checks, e.g. a test of one case's
+    verdict, skips the others, MNIST runs included); returns the names that are no check, and
+    then keeps none."""
+    unknown = set(names) - {item.name.removeprefix("test_") for item in items}
+    kept = [] if unknown else [item for item in items if item.name.removeprefix("test_") in names]
+    config.hook.pytest_deselected(items=[item for item in items if item not in kept])
+    items[:] = kept
+    return unknown
+
+
 def _grader_fault(exc: StudentCodeError) -> bool:
     """The student's process could not run for a reason of the machine's (an import failure
     wraps the crash that caused it)."""
@@ -125,11 +141,12 @@ def check_files(exercise: Exercise, visibility: str | None = None) -> list[Path]
 
 def run_checks(exercise: Exercise, process: StudentProcess, options: GradingOptions, *,
                visibility: str | None = None, progress: Callable | None = None,
-               started: Callable | None = None) -> list[CheckResult]:
+               started: Callable | None = None, checks: Collection[str] | None = None) -> list[CheckResult]:
+    """Run the exercise's checks (only those named in `checks`, when given) against `process`."""
     files = check_files(exercise, visibility)
     if not files:
         raise FileNotFoundError(f"no checks found for {exercise.name} in {exercise.checks_dir}")
-    plugin = CheckPlugin(exercise, process, options, progress, started)
+    plugin = CheckPlugin(exercise, process, options, progress, started, checks)
     args = [*map(str, files), "-c", str(CHECKS_ROOT / "pytest.ini"), "--rootdir", str(CHECKS_ROOT.parent.parent),
             "-q", "--capture=no", "-p", "no:cacheprovider", "-p", "no:randomly", "-W", "ignore", "--tb=no", "--assert=plain",
             "--no-header",
@@ -141,6 +158,8 @@ def run_checks(exercise: Exercise, process: StudentProcess, options: GradingOpti
             "-p", "no:stepwise", "-p", "no:warnings"]
     with contextlib.redirect_stdout(io.StringIO()) as out:
         code = pytest.main(args, plugins=[plugin])
+    if plugin.unknown:
+        raise ValueError(f"{exercise.name} has no check named {', '.join(sorted(plugin.unknown))}")
     if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
         raise RuntimeError(f"the checks of {exercise.name} could not run (pytest exit {int(code)}):\n"
                            f"{out.getvalue()[-2000:]}")

@@ -13,9 +13,14 @@ top, so local_child.py can import this file on macOS and Windows too.
 
 from __future__ import annotations
 
+import functools
 import importlib.util
+import io
+import itertools
 import linecache
+import operator
 import os
+import pickle
 import signal
 import socket
 import sys
@@ -165,16 +170,16 @@ def _perform(request: tuple) -> Any:
     if op == "call":
         _, key, name, args, kwargs = request
         target = HANDLES.get(key)
-        return (getattr(target, name) if name else target)(*args, **kwargs)
+        return _returned(getattr(target, name) if name else target, *args, **kwargs)
     if op == "getattr":
-        return getattr(HANDLES.get(request[1]), request[2])
+        return _returned(getattr, HANDLES.get(request[1]), request[2])
     if op == "ref":
         return _HandleOnly(getattr(HANDLES.get(request[1]), request[2]))
     if op == "setattr":
         setattr(HANDLES.get(request[1]), request[2], request[3])
         return None
     if op == "getitem":
-        return HANDLES.get(request[1])[request[2]]
+        return _returned(operator.getitem, HANDLES.get(request[1]), request[2])
     if op == "setitem":
         HANDLES.get(request[1])[request[2]] = request[3]
         return None
@@ -187,6 +192,73 @@ def _perform(request: tuple) -> Any:
     if op == "import":
         return _HandleOnly(importlib.import_module(request[1]))
     raise ValueError(f"unknown request {op!r}")
+
+
+class _Returned:
+    """What the student's code returned, and a pickled copy of it taken as it returned (None when
+    it could not be pickled)."""
+
+    def __init__(self, value: Any, copy: bytes | None):
+        self.value = value
+        self.copy = copy
+
+
+_NOTHING = object()
+
+
+def _returned(function: Any, *args, **kwargs) -> _Returned:
+    """Call `function(*args, **kwargs)` and pickle its value in the same chain of C calls
+    (itertools, then the C pickler), so no bytecode runs between the return and the copy.
+    CPython switches threads only between bytecodes (or where C code lets go of the GIL, which
+    pickling into memory does not), so a thread the student's code left running cannot change
+    the value before it is copied; the reply is built from the copy."""
+    buffer = io.BytesIO()
+    pickler = pickle.Pickler(buffer, protocol=5)
+    pickler.dispatch_table = _not_copied()
+    kept, to_copy = itertools.tee(itertools.starmap(functools.partial(function, *args, **kwargs), ((),)))
+    try:
+        next(map(pickler.dump, to_copy))
+    except BaseException:  # noqa: B902 - the student's own exception, or a value pickle cannot copy
+        value = next(kept, _NOTHING)
+        if value is _NOTHING:
+            raise  # the call raised: reported as any student exception
+        return _Returned(value, None)
+    return _Returned(next(kept), buffer.getvalue())
+
+
+def _not_copied() -> dict:
+    """Types not worth copying (they are not plain data to pickle's C code: torch pickles tensors
+    through Python and a whole serialiser): sent as before, read when the reply is encoded."""
+    torch = sys.modules.get("torch")
+    if torch is None:
+        return {}
+    return {torch.Tensor: _refuse, torch.nn.Parameter: _refuse}
+
+
+def _refuse(obj: Any) -> None:
+    raise pickle.PicklingError("not copied")
+
+
+class _NotPlain(Exception):
+    """The copy holds an object that is sent as a handle: the original must be sent instead."""
+
+
+def _refuse_reference(obj: Any) -> dict:
+    raise _NotPlain
+
+
+def _encode_reply(result: Any) -> bytes:
+    """The reply frame for `result`. A value copied as it returned (`_Returned`) is sent from its
+    copy when that is plain data; otherwise, and when the copy holds objects that go back as
+    handles (which must be the student's own objects, not copies), from the value itself."""
+    if not isinstance(result, _Returned):
+        return codec.encode(("ok", result), _as_reference)
+    if result.copy is not None:
+        try:
+            return codec.encode(("ok", pickle.loads(result.copy)), _refuse_reference)
+        except Exception:  # noqa: BLE001 - not plain data, or not readable back: the value as it is now
+            pass
+    return codec.encode(("ok", result.value), _as_reference)
 
 
 class _HandleOnly:
@@ -227,7 +299,7 @@ def _answer(request: tuple) -> None:
         _send(("ok-handle", HANDLES.add(result.obj)["h"], _type_name(result.obj)))
         return
     try:
-        payload = codec.encode(("ok", result), _as_reference)
+        payload = _encode_reply(result)
     except MemoryError as exc:
         _send(("raised", describe_exception(exc, _student_dirs)))
         return

@@ -20,7 +20,8 @@ from test_notebooks import filled_in  # noqa: E402
 from test_report_in_browser import CHROMIUM, Dom, chromium  # noqa: E402
 
 pytest.importorskip("nbconvert", reason="feedback.html needs the notebooks extra: pip install 'dlgrader[notebooks]'")
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="headless Chromium is not installed")
+pytestmark = [pytest.mark.browser, pytest.mark.slow,
+              pytest.mark.skipif(CHROMIUM is None, reason="headless Chromium is not installed")]
 EXERCISE1 = get_exercise("exercise1")
 
 
