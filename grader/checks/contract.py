@@ -168,3 +168,19 @@ def float_arrays(shape: st.SearchStrategy | tuple, *, low: float = -10.0, high: 
 def shapes(min_dims: int = 1, max_dims: int = 2, min_side: int = 1, max_side: int = 6) -> st.SearchStrategy[tuple]:
     """Array shapes, including size-1 sides and coincident sides (N == C)."""
     return hnp.array_shapes(min_dims=min_dims, max_dims=max_dims, min_side=min_side, max_side=max_side)
+
+
+# --- h3: a student's exception that names the (shrunk) input ----------------------------------
+
+def call_showing_input(function: Callable, *args, call: str, inputs: dict[str, Any], **kwargs) -> Any:
+    """`function(*args, **kwargs)` (a student's function); when the student's code raises, the
+    same exception is re-raised with the call and its input in its message (still the student's
+    error, status 'error'), so the student sees the smallest input that makes the code raise."""
+    from grader.checks.api import describe_inputs
+
+    try:
+        return function(*args, **kwargs)
+    except StudentRaised as error:
+        if error.not_implemented:
+            raise
+        raise type(error)(error.info, f"{call} for {describe_inputs(inputs)}", error.memory_mb) from None
