@@ -39,14 +39,12 @@ float32 inputs within rtol 1e-5 plus, for softmax, 8 float32 epsilons per unit o
 
 from __future__ import annotations
 
-from typing import Callable
-
 import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from grader.checks.api import CheckFailed, expect_close, hidden
-from grader.checks.contract import call_showing_input, for_all, in_layout, layouts
+from grader.checks.api import hidden
+from grader.checks.contract import call_showing_input, expect_close_or_hint, for_all, in_layout, layouts
 from grader.checks.exercise1.support import loss_hint, softmax_hint
 from reference.exercise1 import losses as ref
 
@@ -132,16 +130,6 @@ def label_targets(draw) -> tuple[np.ndarray, object, str]:
 
 
 # --- softmax ---------------------------------------------------------------------------------
-
-def expect_close_or_hint(got, expected, *, hint: Callable[[], str], **compare) -> None:
-    """expect_close, with the hint worked out only when the answer is wrong (hints cost numpy
-    calls, and most examples pass)."""
-    try:
-        expect_close(got, expected, **compare)
-    except CheckFailed as failure:
-        failure.hint = hint()
-        raise
-
 
 def _layout_note(layout: str) -> str:
     return "" if layout == "C" else f", in {layout} memory layout"
