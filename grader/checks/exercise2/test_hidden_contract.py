@@ -59,6 +59,9 @@ from grader.checks.contract import call_showing_input, expect_close_or_hint, for
 from grader.checks.exercise2.support import diff_hint
 from reference.exercise2 import gradients as ref
 
+EXAMPLES = {"diff": 8, "gradient": 10, "in_place": 6, "descent": 8}
+"""Examples per check (tests/test_exercise2.py checks that they reach every dimension); each
+numerical_gradient example costs 2 calls back into the grader per element of x."""
 GRADIENT_HINT = ("one central difference per element of x, for x of any shape: iterate over "
                  "np.ndindex(x.shape) or np.nditer(x, flags=['multi_index']), perturb x[idx] by h = 1e-4 "
                  "each way and divide by 2h.")
@@ -181,7 +184,7 @@ def check_diff_example(student, example) -> None:
 def test_numerical_diff_contract(student):
     """numerical_diff is the central difference with h = 1e-4 for any number x (int, float, 0) and smooth f"""
     for_all(st.tuples(st.sampled_from(ONE_VARIABLE), numbers(10)),
-            lambda example: check_diff_example(student, example), examples=8)
+            lambda example: check_diff_example(student, example), examples=EXAMPLES["diff"])
 
 
 # --- numerical_gradient ------------------------------------------------------------------------
@@ -205,7 +208,8 @@ def check_gradient_example(student, example) -> None:
 @hidden(points=1)
 def test_numerical_gradient_contract(student):
     """numerical_gradient matches the reference for x of 1, 2 or 3 axes, size-1 sides and non-quadratic f"""
-    for_all(gradient_inputs(), lambda example: check_gradient_example(student, example), examples=8)
+    for_all(gradient_inputs(), lambda example: check_gradient_example(student, example),
+            examples=EXAMPLES["gradient"])
 
 
 def check_in_place_example(student, example) -> None:
@@ -254,7 +258,7 @@ def _closure_hint(start: np.ndarray, got: np.ndarray) -> str:
 def test_numerical_gradient_in_place_contract(student):
     """numerical_gradient perturbs x itself (float64 or float32) and leaves it bit-for-bit as it was"""
     for_all(gradient_inputs(dims=(1, 2), dtypes=(np.float64, np.float32), functions=QUADRATIC),
-            lambda example: check_in_place_example(student, example), examples=6)
+            lambda example: check_in_place_example(student, example), examples=EXAMPLES["in_place"])
 
 
 # --- gradient_descent --------------------------------------------------------------------------
@@ -286,4 +290,4 @@ def _descent_hint(form: str, steps: int) -> str:
 @hidden(points=0.5)
 def test_gradient_descent_contract(student):
     """gradient_descent matches the reference for any lr (0 too), step_num from 0, positional or keyword calls"""
-    for_all(descent_inputs(), lambda example: check_descent_example(student, example), examples=8)
+    for_all(descent_inputs(), lambda example: check_descent_example(student, example), examples=EXAMPLES["descent"])
