@@ -90,8 +90,13 @@ def test_loss_examples_reach_every_dimension():
     assert any(y.shape[-1] == 1 for y, *_ in sse)
     one_hot = contract._draw(checks.one_hot_targets(), checks.EXAMPLES["one_hot"])
     assert any(t.dtype == np.int64 for _, t, *_ in one_hot)
-    labels = contract._draw(checks.label_targets(), checks.EXAMPLES["labels"])
-    assert any(np.ndim(t) == 0 and np.asarray(t).dtype != np.int64 for _, t, _ in labels)
-    assert any(y.ndim == 2 and y.shape[0] == 1 for y, _, _ in labels)
-    assert any(np.all(np.asarray(t) <= 1) for y, t, _ in labels)
-    assert any(y.reshape(-1, y.shape[-1])[np.arange(np.size(t)), np.reshape(t, -1)].min() == 0 for y, t, _ in labels)
+    one_label = contract._draw(checks.label_targets(("vector",)), checks.EXAMPLES["one label"])
+    assert any(np.asarray(t).dtype != np.int64 for _, t, _ in one_label)
+    assert any(y[int(t)] == 0 for y, t, _ in one_label)
+    assert any(t <= 1 and y[int(t)] != y[1 - int(t)] for y, t, _ in one_label)
+    labels = contract._draw(checks.label_targets(("one row", "batch")), checks.EXAMPLES["labels"])
+    assert any(y.shape[0] == 1 for y, _, _ in labels)
+    assert any(np.all(t <= 1) and y.shape[0] > 1 for y, t, _ in labels)
+    assert any(y[np.arange(len(t)), t].min() == 0 for y, t, _ in labels)
+    dtypes = {np.asarray(t).dtype for _, t, _ in one_label + labels}
+    assert dtypes == {np.dtype(np.int64), np.dtype(np.int32), np.dtype(np.uint8)}
