@@ -93,7 +93,8 @@ def test_dropout_shape_bug_is_shown_on_the_smallest_input(grade):
     one training forward on a 1-D x of one element?"""
     result = grade("exercise6", CORPUS / "exercise6" / "bug_dropout_mask_for_2d_only")
     message = message_of(result, "dropout_any_shape_and_call_sequence")
-    assert message.startswith("Dropout(0.5), then forward(x of shape (1,), train_flg=True): forward returned shape (1, 1)")
+    assert message.startswith("Dropout(0.5), then forward(x of shape (1,), train_flg=True): "
+                              "forward returned shape (1, 1)")
 
 
 def test_contract_grading_is_deterministic(grade):
@@ -105,7 +106,8 @@ def test_contract_grading_is_deterministic(grade):
     assert message_of(first, check) == message_of(second, check) and "E[x**2] - E[x]**2" in message_of(first, check)
 
 
-ACCEPTED = sorted((CORPUS / "exercise6").glob("ok_*/batchnorm.py")) + sorted((CASES / "exercise6").glob("ok_*/batchnorm.py"))
+ACCEPTED = sorted((CORPUS / "exercise6").glob("ok_*/batchnorm.py")) + sorted(
+    (CASES / "exercise6").glob("ok_*/batchnorm.py"))
 
 
 @pytest.mark.parametrize("path", ACCEPTED, ids=lambda p: p.parent.name)
