@@ -90,11 +90,11 @@ CONTRACT_RUNS = ((contract.bn_scenarios, contract.run_bn), (contract.dropout_sce
 
 def test_dropout_shape_bug_is_shown_on_the_smallest_input(grade):
     """Does a dropout whose mask is (x.shape[0], x.shape[-1]) fail with the shrunk input in the message:
-    one training forward on a 1-D x of one element?"""
+    the sequence's fixed test pass, then one training forward, on a 1-D x of one element?"""
     result = grade("exercise6", CORPUS / "exercise6" / "bug_dropout_mask_for_2d_only")
     message = message_of(result, "dropout_any_shape_and_call_sequence")
-    assert message.startswith("Dropout(0.5), then forward(x of shape (1,), train_flg=True): "
-                              "forward returned shape (1, 1)")
+    assert message.startswith("Dropout(0.5), then forward(x of shape (1,), train_flg=False) -> "
+                              "forward(x of shape (1,), train_flg=True): forward returned shape (1, 1)")
 
 
 def test_contract_grading_is_deterministic(grade):
