@@ -232,3 +232,116 @@ def test_does_the_bundles_mnist_check_fail_an_untrained_model(grade, monkeypatch
     (tmp_path / "torch_training.py").write_text(source)
     check = next(c for c in grade("exercise7", tmp_path, visibility="public").checks if c.name == E2E)
     assert check.status == "failed" and "the time limit applies when your instructor grades" in check.message
+
+
+# -- the contract-wide hidden checks (test_hidden_contract.py) ------------------------------------
+
+from grader.checks.api import CheckFailed  # noqa: E402
+from grader.checks.contract import _draw  # noqa: E402
+from grader.checks.exercise7 import test_hidden_contract as contract_checks  # noqa: E402
+from grader.sandbox.codec import Layout, with_layout  # noqa: E402
+
+CORPUS7 = CASES.parent / "corpus" / "exercise7"
+
+
+@pytest.fixture
+def hidden_only(monkeypatch):
+    """Grading options that run the hidden checks only, with the timed MNIST run stubbed out."""
+    monkeypatch.setattr(mnist_run, "check", lambda student, options: None)
+    return {"visibility": "hidden"}
+
+
+@pytest.mark.parametrize("case, check, shrunk", [
+    ("bug_std_zero_replaced_by_one", "normalize_contract", "x_train = array([[0.]]); x_1 = array([[0.125]])"),
+    ("bug_empty_hidden_sizes", "build_model_contract", "build_model(1, hidden_sizes=(), num_classes=2)"),
+    ("bug_squeeze_logits", "evaluate_contract", "on 1 row in batches of 1"),
+    ("bug_patience_counter_not_reset", "fit_early_stopping_contract", "patience=2"),
+])
+def test_does_a_contract_check_show_the_smallest_failing_input(grade, hidden_only, case, check, shrunk):
+    """Does the message of a contract check name the call with Hypothesis's smallest failing input
+    (one row, one feature, the smallest values), not the first random one it met?"""
+    result = grade("exercise7", CORPUS7 / case, **hidden_only)
+    assert shrunk in message_of(result, check)
+
+
+def test_is_grading_with_the_contract_checks_deterministic(grade, hidden_only):
+    """Does the same submission get the same verdict, messages included, when graded twice?"""
+    runs = [grade("exercise7", CORPUS7 / "bug_patience_counter_not_reset", **hidden_only) for _ in range(2)]
+    assert [(c.name, c.score, c.message) for c in runs[0].checks] == [(c.name, c.score, c.message)
+                                                                      for c in runs[1].checks]
+
+
+class LocalStudent:
+    """A `student` whose normalize runs here: each array arrives in its memory layout."""
+
+    def __init__(self, normalize):
+        self._normalize = normalize
+
+    def normalize(self, *arrays):
+        return self._normalize(*[with_layout(a.array, a.layout) if isinstance(a, Layout) else a for a in arrays])
+
+
+def normalize_with(eps, *, dtype=None, std_floor_one=False, shortcut=False):
+    def normalize(x_train, *others):
+        x_train = x_train if dtype is None else x_train.astype(dtype)
+        mean = x_train.mean(axis=0)
+        std = (np.sqrt(np.maximum((x_train ** 2).mean(axis=0) - mean ** 2, 0)) if shortcut else x_train.std(axis=0))
+        if std_floor_one:
+            std = np.where(std == 0, 1.0, std)
+        return tuple((np.asarray(x, x_train.dtype) - mean) / (std + eps) for x in (x_train, *others))
+    return normalize
+
+
+def normalize_verdicts(normalize) -> list[bool]:
+    """Whether check_normalize accepts `normalize` on each generated example."""
+    student = LocalStudent(normalize)
+    verdicts = []
+    for example in _draw(contract_checks.normalize_inputs(), 25):
+        try:
+            contract_checks.check_normalize(student, example)
+            verdicts.append(True)
+        except CheckFailed:
+            verdicts.append(False)
+    return verdicts
+
+
+@pytest.mark.parametrize("eps, dtype", [(1e-5, None), (1e-7, None), (1e-12, None), (np.finfo(float).eps, None),
+                                        (1e-5, np.float32), (1e-8, np.float32), (1e-7, np.float64)])
+def test_does_the_normalize_contract_accept_every_eps_and_precision_spec_allows(eps, dtype):
+    """Does every (x - mean) / (std + eps) with 0 < eps <= 1e-5, computed in float32 or float64,
+    pass on every generated example (constant features, one row and values near 200 included)?"""
+    assert all(normalize_verdicts(normalize_with(eps, dtype=dtype)))
+
+
+@pytest.mark.parametrize("mistake", [dict(std_floor_one=True), dict(shortcut=True), dict(eps=1e-3)])
+def test_does_the_normalize_contract_refuse_what_spec_forbids(mistake):
+    """Is a zero std replaced by 1, the E[x**2] - E[x]**2 variance, or an eps above 1e-5 refused on
+    at least one generated example?"""
+    options = dict(eps=1e-7, **mistake) if "eps" not in mistake else mistake
+    assert not all(normalize_verdicts(normalize_with(**options)))
+
+
+def test_does_the_scripted_model_make_fit_see_exactly_the_scripted_losses():
+    """Does the reference's fit, on the early-stopping scenario's model, report exactly the scripted
+    validation losses, stop where the rule says, and leave weights the model maps back to the best
+    epoch (the claims the fit contract check rests on)?"""
+    namespace = {"__name__": "probes_hidden"}
+    exec(contract_checks.PROBES_SOURCE, namespace)  # noqa: S102 - the grader's own file
+    losses = [1.0, 1.1, 0.9, 0.9, 0.89995, 1.2, 1.3, 1.4]
+    for patience in (None, 1, 2, 3):
+        model, train_loader, val_loader = namespace["fit_setup"]([contract_checks.UNTRAINED_LOSS] + losses, 3, 6, 4)
+        history = ref.fit(model, train_loader, val_loader, epochs=len(losses), lr=contract_checks.FIT_LR,
+                          patience=patience)
+        rule = scenarios.early_stop(losses, patience)
+        assert np.allclose(history["val_loss"], losses[:rule.epochs], rtol=1e-6)
+        assert namespace["fit_report"](model) == rule.best + 1
+
+
+def test_do_the_generated_loss_sequences_tell_every_early_stopping_mistake_apart():
+    """Among the fit check's generated sequences, is there one for each classic early-stopping
+    mistake on which that mistake runs another number of epochs, or keeps other weights?"""
+    examples = _draw(contract_checks.fit_scenarios(), 16)
+    for mistake in ({"extra_wait": 1}, {"extra_wait": -1}, {"strict": False}, {"reset": False},
+                    {"min_delta": 1e-4}):
+        assert any(scenarios.early_stop(losses, patience, **mistake) != scenarios.early_stop(losses, patience)
+                   for losses, patience in examples), mistake

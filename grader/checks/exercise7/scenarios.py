@@ -277,20 +277,24 @@ class Stop:
 
 
 def early_stop(val_losses: list[float], patience: int | None, *, strict: bool = True,
-               against_previous: bool = False, extra_wait: int = 0) -> Stop:
+               against_previous: bool = False, extra_wait: int = 0, reset: bool = True,
+               min_delta: float = 0.0) -> Stop:
     """What the early-stopping rule does with these validation losses.
 
     The keyword arguments describe the classic mistakes, to name them in messages:
     strict=False counts a tie as an improvement, against_previous compares with the previous
-    epoch instead of the best, extra_wait=±1 is patience off by one.
+    epoch instead of the best, extra_wait=±1 is patience off by one, reset=False never resets
+    the count of epochs without improvement, min_delta > 0 asks an improvement to beat the best
+    by that much. `best` is the epoch whose weights that rule keeps (the last one it counted
+    as an improvement).
     """
     best, best_index, waited, previous = float("inf"), -1, 0, float("inf")
     for epoch, loss in enumerate(val_losses):
-        target = previous if against_previous else best
+        target = (previous if against_previous else best) - min_delta
         improved = loss < target if strict else loss <= target
-        if loss < best:
+        if improved if min_delta else loss < best:
             best, best_index = loss, epoch
-        waited = 0 if improved else waited + 1
+        waited = (0 if reset else waited) if improved else waited + 1
         previous = loss
         if patience is not None and waited >= max(patience + extra_wait, 1):
             return Stop(epoch + 1, best_index, True)
