@@ -154,8 +154,8 @@ def render_summary(summary: dict, out: Path | None = None) -> str:
     students who handed in a notebook get a link to their notebook with feedback (feedback.html)."""
     from grader.report.notebook_feedback import FEEDBACK_FILE
 
-    with_notebook = {s["student"] for s in summary["students"]
+    with_notebook = {s["student"] for s in summary["students"]["name"]
                      if out is not None and (Path(out) / s["student"] / FEEDBACK_FILE).is_file()}
     return environment().get_template("summary.html").render(
-        dict(summary, histogram=charts.histogram(summary["histogram"]), with_notebook=with_notebook,
-             notebook_file=FEEDBACK_FILE))
+        dict({"similarity": None}, **dict(summary, histogram=charts.histogram(summary["histogram"]),
+                                          with_notebook=with_notebook, notebook_file=FEEDBACK_FILE)))

@@ -66,6 +66,8 @@ def render_total(result: GradeResult) -> str:
     colour = "green" if result.max_score and result.score == result.max_score else "yellow"
     lines = [click.style(total, bold=True, fg=colour)
              + f"   ({result.seconds:.2f} s, isolation: {result.isolation or '-'})"]
+    for note in result.notes:
+        lines.append(click.style(f"Note: {note}", fg="magenta"))
     if result.isolation == "local":
         from grader.report import LOCAL_FEEDBACK_NOTICE
 
