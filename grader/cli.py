@@ -90,7 +90,7 @@ def _exercise_command(name: str) -> click.Command:
 def grade_one(name: str, submission: Path | None, json_path: Path | None, html_path: Path | None,
               options: GradingOptions) -> None:
     from grader.pipeline import ChecksUnavailable, grade
-    from grader.report.terminal import RunningCheck, render_check
+    from grader.report.terminal import RunningCheck, render_check_once
     from grader.sandbox.launcher import SandboxUnavailable
 
     path = submission if submission is not None else Path("exercises") / name
@@ -100,10 +100,11 @@ def grade_one(name: str, submission: Path | None, json_path: Path | None, html_p
     click.echo(click.style(f"{name}: grading {path}", bold=True))
     try:
         running = RunningCheck(sys.stdout)
+        seen: set[str] = set()
 
         def finished(check) -> None:
             running.finished()
-            click.echo(render_check(check))
+            click.echo(render_check_once(check, seen))
 
         graded = grade(name, path, options=options, progress=finished, started=running.started)
     except SandboxUnavailable as exc:

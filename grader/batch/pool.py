@@ -154,7 +154,8 @@ def grade_student(student: Student, launcher, settings: WorkerSettings) -> dict:
     result.submission_hash = result.submission_hash or student.hash
     if _stopping:  # interrupted: a check may have been cut short; the next run grades this student
         return {}
-    save_student(settings.out, result, key=settings.key, formats=settings.formats, retry=retry, hand_in=hand_in)
+    save_student(settings.out, result, key=settings.key, formats=settings.formats, retry=retry, hand_in=hand_in,
+                 submission=student.path)
     return {"status": result.status, "score": result.score, "seconds": result.seconds}
 
 

@@ -58,7 +58,7 @@ def is_final(stored: dict | None, student: Student, key: str) -> bool:
 
 
 def student_targets(out: Path, student: str, *, key: str, formats: tuple[str, ...] = (), retry: bool = False,
-                    graded_at: str = "") -> list:
+                    graded_at: str = "", submission: Path | None = None) -> list:
     """A batch's outputs for one student, the same for local and cluster batches: the student's
     and the instructor's report, feedback.html (for a notebook; removed otherwise), Gradescope's
     file when asked for, and result.json last, with the batch's record."""
@@ -66,7 +66,7 @@ def student_targets(out: Path, student: str, *, key: str, formats: tuple[str, ..
     from grader.report.outputs import Target
 
     folder = student_dir(out, student)
-    targets = [Target.html(folder / STUDENT_REPORT, "student"), Target.html(folder / INSTRUCTOR_REPORT, "instructor"),
+    targets = [Target.html(folder / STUDENT_REPORT, "student"), Target.html(folder / INSTRUCTOR_REPORT, "instructor", submission),
                Target.feedback(folder / FEEDBACK_FILE)]
     if "gradescope" in formats:
         targets.append(Target.gradescope(folder / GRADESCOPE_FILE))
@@ -75,7 +75,7 @@ def student_targets(out: Path, student: str, *, key: str, formats: tuple[str, ..
 
 
 def save_student(out: Path, result: GradeResult, *, key: str, formats: tuple[str, ...] = (),
-                 retry: bool = False, hand_in: HandIn | None = None) -> None:
+                 retry: bool = False, hand_in: HandIn | None = None, submission: Path | None = None) -> None:
     """Write the student's files from `result` and the hand-in it was graded from (its bytes;
     a notebook's feedback page is drawn from them). Without the `notebooks` extra that page is
     skipped with a note in result.json. `retry`: a fault of the grader, regraded next run; any
@@ -83,7 +83,7 @@ def save_student(out: Path, result: GradeResult, *, key: str, formats: tuple[str
     from grader.report.outputs import write_outputs
 
     targets = student_targets(out, result.student, key=key, formats=formats,
-                              retry=retry or bool(result.grader_faults))
+                              retry=retry or bool(result.grader_faults), submission=submission)
     *reports, record = targets
     problems = write_outputs(result, hand_in, reports).problems
     if "feedback" in problems:

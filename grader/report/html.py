@@ -24,9 +24,12 @@ from typing import Any
 import jinja2
 
 from grader.catalog import EXERCISES, PROJECT_ROOT
+from grader.hand_in_review import shared_error
 from grader.report import charts, origin_note
+from grader.report.code_view import code_blocks, line_link
 from grader.results import (CheckResult, Curves, GradeResult, GradientTable, OtherDetail, Timing, attachments_of,
                             cut_output, write_atomic)
+from grader.submission import HandIn
 
 TEMPLATES = next((folder for folder in (Path(__file__).resolve().parent.parent / "templates", PROJECT_ROOT / "templates")
                   if folder.is_dir()), PROJECT_ROOT / "templates")
@@ -61,16 +64,23 @@ def number(value: Any) -> str:
 
 
 # -- one student's report ----------------------------------------------------------------------
-def render_report(result: GradeResult, audience: str = "student") -> str:
+def render_report(result: GradeResult, audience: str = "student", *, hand_in: HandIn | None = None,
+                  submission_link: str = "") -> str:
+    """The report page. The instructor's copy shows the submitted code (from `hand_in`, the bytes
+    that were graded) beside the verdicts, each line a check names marked, and links to
+    `submission_link` (the hand-in on disk) when given."""
     if audience not in AUDIENCES:
         raise ValueError(f"audience must be one of {AUDIENCES}, not {audience!r}")
+    code = code_blocks(result, hand_in) if audience == "instructor" else []
     exercise = EXERCISES.get(result.exercise)
     shown = result.visible_checks(audience)
     hidden = [c for c in result.checks if c not in shown]
     context = {
         "result": result, "audience": audience, "topic": exercise.topic if exercise else "",
         "percent": percent(result.score, result.max_score),
-        "checks": [check_view(c, audience) for c in shown],
+        "checks": [dict(check_view(c, audience), lines=line_link(code, c.name)) for c in shown],
+        "code": code, "submission_link": submission_link,
+        "shared_error": shared_error(result.checks) if not result.error else "",
         # what the student can fix: not checks the machine could not run (they are not their fault)
         "failed": [c for c in shown if not c.passed and not c.not_graded
                    and not (result.error and c.message == result.error)],
