@@ -197,9 +197,12 @@ def batch(submissions, exercise_name, out, jobs, force, formats, cluster, isolat
     for warning in report.warnings:
         click.echo(f"warning: {warning}", err=True)
     click.echo(f"{report.exercise}: {report.students} students — {report.graded} graded, {report.skipped} unchanged"
-               + (f", {report.errors} could not be graded" if report.errors else "")
+               + (f", {report.errors} could not be graded ({names(report.not_graded, out)})" if report.errors else "")
                + (f", {report.pending} not graded yet" if report.interrupted else "")
                + f" ({report.seconds:.1f} s)")
+    for student, other in sorted(report.other_exercise.items()):
+        click.echo(f"{student}: probably {other}, not {report.exercise} (defines {other}'s functions and none of "
+                   f"this exercise's)", err=True)
     click.echo(f"Wrote {out / 'gradebook.csv'} and {out / 'summary.html'}")
     if report.incomplete:
         click.echo(f"{report.incomplete} students have checks the grader could not run (a problem of this machine, "
@@ -208,6 +211,12 @@ def batch(submissions, exercise_name, out, jobs, force, formats, cluster, isolat
     if report.interrupted:
         click.echo("Interrupted: rerun the same command to grade the rest.", err=True)
         sys.exit(130)
+
+
+def names(students: list[str], out: Path, most: int = 5) -> str:
+    """"ana, bo" or, for a long list, the first few and where the rest are listed."""
+    shown = ", ".join(sorted(students)[:most])
+    return shown if len(students) <= most else f"{shown}, … — all in {out / 'summary.html'}, 'Counted once'"
 
 
 def _instructor_only() -> bool:

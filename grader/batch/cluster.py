@@ -360,14 +360,14 @@ class ClusterGrading:
             self.levels.setdefault(result.isolation, set()).add(payload["worker"])
         save_student(self.batch.out, result, key=self.batch.key, formats=self.batch.formats, retry=payload["retry"],
                      hand_in=task.hand_in)
-        count_graded(self.report, self.state, result.status)
+        count_graded(self.report, self.state, result.status, result.student, result.notes)
 
     def _save_error(self, student: Student, message: str) -> None:
         if student is self.reference:
             raise BatchError(f"the reference solution could not be graded on the cluster: {message}")
         save_student(self.batch.out, error_result(self.batch.exercise, student, message), key=self.batch.key,
                      formats=self.batch.formats, retry=True)
-        count_graded(self.report, self.state, "error")
+        count_graded(self.report, self.state, "error", student.id)
 
     def _cancel_pending(self) -> None:
         """Stop the tasks of a batch that ends early (Ctrl-C, an error): their students are graded next run."""

@@ -30,6 +30,7 @@ from multiprocessing import connection, get_context
 from pathlib import Path
 from typing import Callable
 
+from grader.batch.progress import Running
 from grader.batch.store import Student, error_result, save_student
 from grader.catalog import Exercise
 from grader.options import GradingOptions
@@ -128,7 +129,8 @@ def worker_main(conn, settings: WorkerSettings, gpu: GpuShare | None = None) -> 
             student = conn.recv()
             if student is None:
                 return
-            summary = grade_student(student, launcher, settings)
+            summary = grade_student(student, launcher, settings,
+                                    started=lambda check: conn.send(("check", check.name)))
             if _stopping:
                 return
             conn.send(("done", summary))
@@ -138,13 +140,15 @@ def worker_main(conn, settings: WorkerSettings, gpu: GpuShare | None = None) -> 
         launcher.close()
 
 
-def grade_student(student: Student, launcher, settings: WorkerSettings) -> dict:
+def grade_student(student: Student, launcher, settings: WorkerSettings, started=None) -> dict:
+    """Grade and save one student; `started(check)` is called as each check begins (the parent
+    shows which check a slow student is in)."""
     from grader.pipeline import grade
 
     retry, hand_in = False, None
     try:
         graded = grade(settings.exercise.name, student.path, student=student.id, launcher=launcher,
-                       options=settings.options)
+                       options=settings.options, started=started)
         result, hand_in = graded.result, graded.hand_in
     except Exception as exc:  # a fault of the grader, not of the student: recorded, retried next run
         result = error_result(settings.exercise, student, f"the grader failed on this submission "
@@ -156,7 +160,7 @@ def grade_student(student: Student, launcher, settings: WorkerSettings) -> dict:
         return {}
     save_student(settings.out, result, key=settings.key, formats=settings.formats, retry=retry, hand_in=hand_in,
                  submission=student.path)
-    return {"status": result.status, "score": result.score, "seconds": result.seconds}
+    return {"status": result.status, "score": result.score, "seconds": result.seconds, "notes": result.notes}
 
 
 # -- in the parent ----------------------------------------------------------------------------
@@ -173,6 +177,8 @@ class Worker:
         self.root: str | None = None
         self.job: Student | None = None
         self.since = 0.0
+        self.check = ""
+        self.check_since = 0.0
 
     @property
     def idle(self) -> bool:
@@ -180,6 +186,7 @@ class Worker:
 
     def assign(self, student: Student) -> None:
         self.job, self.since = student, time.monotonic()
+        self.check, self.check_since = "", self.since
         self.conn.send(student)
 
     def stop(self) -> None:
@@ -277,6 +284,8 @@ class Pool:
             self.ever_ready = True
         elif kind == "failed":
             self.start_failures.append(message[1])
+        elif kind == "check":
+            worker.check, worker.check_since = message[1], time.monotonic()
         elif kind == "done" and worker.job is not None:
             student, worker.job = worker.job, None
             self.on_done(student, message[1])
@@ -296,6 +305,11 @@ class Pool:
         if (queue or any(w.job for w in self.workers)) and self.restarts < 3 * self.jobs + len(queue) + 3:
             self.restarts += 1
             self.workers.append(Worker(self.context, self.settings, worker.slot, worker.gpu))
+
+    def running(self) -> list[Running]:
+        """Who is being graded now, in which check, for how long."""
+        now = time.monotonic()
+        return [Running(w.job.id, w.check, now - w.since, now - w.check_since) for w in self.workers if w.job]
 
     def _stop_overdue(self) -> None:
         now = time.monotonic()

@@ -66,6 +66,10 @@ class BatchReport:
     """Students with checks the grader or the machine could not run; the next run regrades them."""
     worker_restarts: int = 0
     interrupted: bool = False
+    not_graded: list[str] = field(default_factory=list)
+    """Students who could not be graded at all in this run (status error), by id."""
+    other_exercise: dict[str, str] = field(default_factory=dict)
+    """Student id -> the exercise their file probably belongs to (grader/hand_in_review.py)."""
     warnings: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
@@ -280,13 +284,20 @@ def _grade_reference(exercise_name: str, options: GradingOptions) -> dict:
     return grade_submission(exercise_name, exercise.reference_path.parent, options=options).to_dict()
 
 
-def count_graded(report: BatchReport, state: Progress, status: str | None) -> None:
-    """One more student graded in this run, with its result's status."""
+def count_graded(report: BatchReport, state: Progress, status: str | None, student: str = "",
+                 notes: list[str] | None = None) -> None:
+    """One more student graded in this run, with its result's status and notes."""
+    from grader.hand_in_review import wrong_exercise
+
     report.graded += 1
     state.done += 1
+    if wrong_exercise(notes or []):
+        report.other_exercise[student] = wrong_exercise(notes or [])
     if status == "error":
         report.errors += 1
         state.errors += 1
+        if student:
+            report.not_graded.append(student)
     elif status == "incomplete":
         report.incomplete += 1
 
@@ -294,7 +305,7 @@ def count_graded(report: BatchReport, state: Progress, status: str | None) -> No
 def _grade(todo: deque[Student], settings: WorkerSettings, jobs: int, report: BatchReport, state: Progress,
            tick: Callable[[], None]) -> None:
     def done(student: Student, summary: dict) -> None:
-        count_graded(report, state, summary.get("status"))
+        count_graded(report, state, summary.get("status"), student.id, summary.get("notes"))
 
     def lost(student: Student, why: str) -> None:
         result = error_result(settings.exercise, student, f"{why} twice while grading this submission; "
@@ -303,9 +314,15 @@ def _grade(todo: deque[Student], settings: WorkerSettings, jobs: int, report: Ba
         done(student, {"status": "error"})
 
     pool = Pool(settings, max(1, jobs), done, lost)
+    state.limit = settings.exercise.submission_timeout
+
+    def tick_with_running() -> None:
+        state.running = pool.running()
+        tick()
+
     with terminate_as_interrupt():
         try:
-            pool.run(todo, tick)
+            pool.run(todo, tick_with_running)
         finally:
             report.worker_restarts = pool.restarts
 
