@@ -48,19 +48,18 @@ class Progress:
         return self.done / elapsed if self.done and elapsed > 0 else None
 
     def eta(self) -> float | None:
-        """Seconds left: the students still queued at the rate so far, but never less than the
-        running students may still need (one slower than the mean so far: up to the time limit)."""
+        """Seconds left: what the running students may still take (the mean so far less their
+        time; one already slower than the mean: up to the time limit), then the students still
+        queued at the rate so far, starting as the first running student finishes."""
         rate = self.rate()
         queued = max(0, self.total - self.finished - len(self.running))
-        eta = (queued + len(self.running)) / rate if rate else None
         if not self.running:
-            return eta
+            return queued / rate if rate else None
         mean = (time.monotonic() - self.started) / self.done if self.done else None
         left = [self._left(r, mean) for r in self.running]
-        known = [v for v in left if v is not None]
-        if eta is None:
-            return max(known) if known and len(known) == len(left) and not queued else None
-        return max([eta, *known])
+        if None in left or (queued and not rate):
+            return None
+        return max(max(left), min(left) + queued / rate if queued else 0.0)
 
     def _left(self, running: Running, mean: float | None) -> float | None:
         if mean is not None and running.seconds < mean:
