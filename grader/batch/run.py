@@ -180,7 +180,7 @@ GradeStudents = Callable[[Batch, "deque[Student]", BatchReport, Progress, Callab
 
 def run_batch(submissions: Path, exercise_name: str, out: Path, *, options: GradingOptions = DEFAULT_OPTIONS,
               jobs: int | None = None, force: bool = False, formats: tuple[str, ...] = (),
-              progress: Callable[[Progress], None] | None = None) -> BatchReport:
+              progress: Callable[[Progress], None] | None = None, similarity: bool = False) -> BatchReport:
     """Grade every student in `submissions` into `out`; see the module docstring.
 
     Ctrl-C (or SIGTERM) stops the workers, rebuilds the gradebook of what is graded and
@@ -197,12 +197,12 @@ def run_batch(submissions: Path, exercise_name: str, out: Path, *, options: Grad
             raise BatchError(str(exc)) from None
 
     return grade_batch(submissions, exercise_name, out, in_local_workers, options=options, force=force,
-                       formats=formats, progress=progress)
+                       formats=formats, progress=progress, similarity=similarity)
 
 
 def grade_batch(submissions: Path, exercise_name: str, out: Path, grade_students: GradeStudents, *,
                 options: GradingOptions = DEFAULT_OPTIONS, force: bool = False, formats: tuple[str, ...] = (),
-                progress: Callable[[Progress], None] | None = None) -> BatchReport:
+                progress: Callable[[Progress], None] | None = None, similarity: bool = False) -> BatchReport:
     """The batch around any way of grading: find the students, skip the unchanged, let
     `grade_students` grade the rest, and rebuild the gradebook whatever happens. Local and
     cluster batches share it, so they write the same OUT and resume each other's runs."""
@@ -243,7 +243,7 @@ def grade_batch(submissions: Path, exercise_name: str, out: Path, grade_students
         except KeyboardInterrupt:
             report.interrupted = True
         finally:
-            finish(out, exercise.name, students, batch.key, known_checks)
+            finish(out, exercise.name, students, batch.key, known_checks, similarity=similarity)
     report.seconds = time.monotonic() - start
     return report
 
@@ -327,8 +327,12 @@ def _grade(todo: deque[Student], settings: WorkerSettings, jobs: int, report: Ba
             report.worker_restarts = pool.restarts
 
 
-def finish(out: Path, exercise: str, students: list[Student], key: str, known_checks: list[str]) -> None:
-    """Rebuild gradebook.csv and summary.html from the result files of the current submissions."""
+def finish(out: Path, exercise: str, students: list[Student], key: str, known_checks: list[str],
+           similarity: bool = False) -> None:
+    """Rebuild gradebook.csv and summary.html from the result files of the current submissions;
+    with `similarity`, compare the submissions first (grader/course/similarity.py). The summary
+    shows the clusters of the last comparison (OUT/similarity.json) whenever there is one."""
+    from grader.course.similarity import read_clusters
     from grader.report.gradebook import summarize, write_gradebook
     from grader.report.html import render_summary
 
@@ -337,8 +341,16 @@ def finish(out: Path, exercise: str, students: list[Student], key: str, known_ch
         stored = load_stored(out, student.id)
         rows.append((student.id, GradeResult.from_dict(stored) if is_current(stored, student, key) else None))
     write_gradebook(out / "gradebook.csv", exercise, rows, known_checks)
+    if similarity:
+        from grader.course.similarity import SimilarityError, write_similarity
+
+        try:
+            write_similarity(out)
+        except SimilarityError:
+            pass  # nothing graded yet to compare
     summary = summarize(exercise, rows)
     summary["files"] = {"student": STUDENT_REPORT, "instructor": INSTRUCTOR_REPORT, "result": RESULT_FILE}
+    summary["similarity"] = read_clusters(out)
     write_atomic(out / "summary.html", render_summary(summary, out=out))
 
 

@@ -71,6 +71,8 @@ def student_targets(out: Path, student: str, *, key: str, formats: tuple[str, ..
     if "gradescope" in formats:
         targets.append(Target.gradescope(folder / GRADESCOPE_FILE))
     batch = {"key": key, "retry": retry, "graded_at": graded_at or time.strftime("%Y-%m-%dT%H:%M:%S")}
+    if submission is not None:  # where the hand-in lies: `grade similarity OUT` reads the code from there
+        batch["submission"] = str(Path(submission).resolve())
     return targets + [Target.json(folder / RESULT_FILE, batch=batch)]
 
 

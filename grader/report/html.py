@@ -169,3 +169,21 @@ def render_summary(summary: dict, out: Path | None = None) -> str:
     return environment().get_template("summary.html").render(
         dict({"similarity": None}, **dict(summary, histogram=charts.histogram(summary["histogram"]),
                                           with_notebook=with_notebook, notebook_file=FEEDBACK_FILE)))
+
+
+# -- the similarity report ------------------------------------------------------------------------
+SIMILARITY_PAIRS_SHOWN = 150
+"""Pairs drawn side by side in similarity.html (all pairs are in similarity.csv)."""
+
+
+def render_similarity(exercise: str, report) -> str:
+    """similarity.html from a grader.course.similarity.Report: the clusters, then each pair with
+    both submissions side by side and their matching lines marked."""
+    def side(code, ranges):
+        marked = {n for first, last in ranges for n in range(first, last + 1)}
+        return [{"number": n, "text": text, "marked": n in marked} for n, text in enumerate(code.lines, start=1)]
+
+    pairs = [{"pair": p, "a": side(report.codes[p.a], p.lines_a), "b": side(report.codes[p.b], p.lines_b)}
+             for p in report.pairs[:SIMILARITY_PAIRS_SHOWN]]
+    return environment().get_template("similarity.html").render(
+        exercise=exercise, report=report, pairs=pairs, more=max(0, len(report.pairs) - SIMILARITY_PAIRS_SHOWN))
