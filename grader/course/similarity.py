@@ -15,9 +15,10 @@ seconds, not the 500,000 pairwise comparisons of a pair-by-pair tool:
    are what the code does.
 2. Every K consecutive tokens are hashed, and winnowing keeps the smallest hash of each window
    of W: two files sharing a run of at least K + W - 1 tokens share a fingerprint there.
-3. Fingerprints of the handout (the stub's own code: signatures, docstrings' surroundings) and
-   fingerprints that many students share (common idioms of a short numpy exercise, which
-   independent solutions write alike) are left out.
+3. Fingerprints of the handout (the stub's own code) and of the book's solution (the reference,
+   which follows the book that students read), and fingerprints that many students share
+   (common idioms of a short numpy exercise, which independent solutions write alike), are
+   left out: sharing them is not copying from each other.
 4. Similarity of a pair: the shared fingerprints over the smaller submission's. Pairs at or
    above the threshold are joined into clusters.
 
@@ -273,10 +274,15 @@ def batch_codes(out: Path) -> tuple[str, dict[str, str]]:
 
 
 def handout_text(exercise: str) -> str:
+    """The code every student may legitimately share: the handout's stub and the book's own
+    solution (the reference follows the book, which students read). Fingerprints of either are
+    left out, so two students who both wrote the book's softmax are not paired for it."""
     from grader.catalog import EXERCISES
 
-    path = EXERCISES[exercise].stub_path if exercise in EXERCISES else None
-    return path.read_text(encoding="utf-8") if path and path.is_file() else ""
+    if exercise not in EXERCISES:
+        return ""
+    paths = (EXERCISES[exercise].stub_path, EXERCISES[exercise].reference_path)
+    return "\n".join(p.read_text(encoding="utf-8") for p in paths if p.is_file())
 
 
 def write_similarity(out: Path, *, threshold: float = THRESHOLD) -> Report:
