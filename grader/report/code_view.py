@@ -70,9 +70,11 @@ def code_blocks(result: GradeResult, hand_in: HandIn | None) -> list[CodeBlock]:
     """The hand-in's files (a notebook: its code cells) with the named lines marked; [] without code."""
     places, called = named_places(result), called_functions(result)
     blocks, budget = [], MAX_LINES
-    for source in sources(hand_in):
+    found = sources(hand_in)
+    for source in found:
         parts = ([(f"{source.name} · cell {i}", f"<cell {i}>", text) for i, text in enumerate(source.cells, start=1)]
-                 if source.notebook else [(source.name, PurePosixPath(source.name).name, source.cells[0])])
+                 if source.notebook else [(source.name, graded_name(source.name, result.exercise, len(found)),
+                                           source.cells[0])])
         for title, key, text in parts:
             lines = text.splitlines()[:max(budget, 0)]
             budget -= len(lines)
@@ -80,6 +82,16 @@ def code_blocks(result: GradeResult, hand_in: HandIn | None) -> list[CodeBlock]:
                 CodeLine(n, line, places.get((key, n), []), defined_here(line, called))
                 for n, line in enumerate(lines, start=1)]))
     return blocks
+
+
+def graded_name(name: str, exercise: str, files: int) -> str:
+    """The name a file was graded under, as messages name it: a lone .py handed in under
+    another name (ana.py) is graded as the exercise's module (losses.py)."""
+    from grader.catalog import EXERCISES
+
+    if files == 1 and exercise in EXERCISES:
+        return f"{EXERCISES[exercise].module}.py"
+    return PurePosixPath(name).name
 
 
 def defined_here(line: str, called: dict[str, list[str]]) -> list[str]:
