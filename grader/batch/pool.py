@@ -93,6 +93,9 @@ def gpu_shares(gpus: list[str], jobs: int) -> list[GpuShare | None]:
 # -- inside a worker ---------------------------------------------------------------------------
 _stopping = False
 """Set in a worker told to stop: what it was grading is not saved (it may be cut short)."""
+_check_started = None
+"""In a worker: tells the parent which check a student's grading has reached (the progress
+line names the check a slow student is in)."""
 
 
 def _stop(signum, frame):
@@ -109,6 +112,8 @@ def worker_main(conn, settings: WorkerSettings, gpu: GpuShare | None = None) -> 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group; the parent decides
     signal.signal(signal.SIGTERM, _stop)  # so `finally` closes the sandbox
     use_gpu_share(gpu)
+    global _check_started
+    _check_started = lambda check: conn.send(("check", check.name))  # noqa: E731
     parent = os.getppid()
     launcher = None
     try:
@@ -129,8 +134,7 @@ def worker_main(conn, settings: WorkerSettings, gpu: GpuShare | None = None) -> 
             student = conn.recv()
             if student is None:
                 return
-            summary = grade_student(student, launcher, settings,
-                                    started=lambda check: conn.send(("check", check.name)))
+            summary = grade_student(student, launcher, settings)
             if _stopping:
                 return
             conn.send(("done", summary))
@@ -140,15 +144,14 @@ def worker_main(conn, settings: WorkerSettings, gpu: GpuShare | None = None) -> 
         launcher.close()
 
 
-def grade_student(student: Student, launcher, settings: WorkerSettings, started=None) -> dict:
-    """Grade and save one student; `started(check)` is called as each check begins (the parent
-    shows which check a slow student is in)."""
+def grade_student(student: Student, launcher, settings: WorkerSettings) -> dict:
+    """Grade and save one student, telling the parent as each check begins (_check_started)."""
     from grader.pipeline import grade
 
     retry, hand_in = False, None
     try:
         graded = grade(settings.exercise.name, student.path, student=student.id, launcher=launcher,
-                       options=settings.options, started=started)
+                       options=settings.options, started=_check_started)
         result, hand_in = graded.result, graded.hand_in
     except Exception as exc:  # a fault of the grader, not of the student: recorded, retried next run
         result = error_result(settings.exercise, student, f"the grader failed on this submission "

@@ -187,11 +187,11 @@ def apart_reason(result: GradeResult) -> str:
     """Why a submission is counted once, apart from the per-check lists, or "": it could not be
     loaded, it belongs to another exercise, every check failed with one same error (a module that
     does not import), or nothing of it is implemented (the handout's stubs)."""
-    if result.error:
-        return f"could not be graded: {_first_sentence(result.error)}"
     other = wrong_exercise(result.notes)
     if other:
         return f"probably {other}: defines {other}'s functions and none of this exercise's"
+    if result.error:
+        return f"could not be graded: {_first_sentence(result.error)}"
     if any(c.passed for c in result.checks) or not result.checks:
         return ""
     common = shared_error(result.checks)
