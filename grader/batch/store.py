@@ -6,8 +6,10 @@ after the cell it tests, grader/report/notebook_feedback.py), and result.json, w
 reports. Every file is written by grader/report/outputs.py from the targets `student_targets`
 declares, the same for a local and a cluster batch. result.json is GradeResult.to_json() (the
 one serialiser, "format" included) plus a "batch" entry: the grading key it was
-graded under and whether it records a fault of the grader (then the next run retries it): the
-grader failing on the submission, or any check that could not run (status could_not_run).
+graded under, whether it records a fault of the grader (then the next run retries it): the
+grader failing on the submission, or any check that could not run (status could_not_run), and
+where the hand-in lies ("submission": the instructor's report links it, `grade similarity`
+reads the code from it).
 """
 
 from __future__ import annotations
@@ -81,7 +83,8 @@ def save_student(out: Path, result: GradeResult, *, key: str, formats: tuple[str
     """Write the student's files from `result` and the hand-in it was graded from (its bytes;
     a notebook's feedback page is drawn from them). Without the `notebooks` extra that page is
     skipped with a note in result.json. `retry`: a fault of the grader, regraded next run; any
-    check that could not run counts as one too."""
+    check that could not run counts as one too. `submission`: the hand-in's path, recorded and
+    linked from the instructor's report."""
     from grader.report.outputs import write_outputs
 
     targets = student_targets(out, result.student, key=key, formats=formats,
