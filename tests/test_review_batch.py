@@ -100,3 +100,14 @@ def test_notebook_beside_a_graded_py_is_noted(grade, tmp_path):
     assert result.score == result.max_score
     assert any("draft.ipynb" in note and "not graded" in note for note in result.notes)
     assert not grade("exercise1", CASES / "ok_book_style").notes
+
+
+def test_terminal_total_shows_the_notes():
+    from click import unstyle
+
+    from grader.report.terminal import render_total
+    from grader.results import GradeResult
+
+    result = GradeResult("exercise1", notes=["probably exercise2: this code defines exercise2's functions"])
+    assert "Note: probably exercise2" in unstyle(render_total(result))
+    assert "Note:" not in unstyle(render_total(GradeResult("exercise1")))
