@@ -91,7 +91,7 @@ def _exercise_command(name: str) -> click.Command:
 def grade_one(name: str, submission: Path | None, json_path: Path | None, html_path: Path | None,
               options: GradingOptions) -> None:
     from grader.pipeline import ChecksUnavailable, grade
-    from grader.report.terminal import RunningCheck, render_check
+    from grader.report.terminal import RunningCheck, render_check_once
     from grader.sandbox.launcher import SandboxUnavailable
 
     path = submission if submission is not None else Path("exercises") / name
@@ -101,10 +101,11 @@ def grade_one(name: str, submission: Path | None, json_path: Path | None, html_p
     click.echo(click.style(f"{name}: grading {path}", bold=True))
     try:
         running = RunningCheck(sys.stdout)
+        seen: set[str] = set()
 
         def finished(check) -> None:
             running.finished()
-            click.echo(render_check(check))
+            click.echo(render_check_once(check, seen))
 
         graded = grade(name, path, options=options, progress=finished, started=running.started)
     except SandboxUnavailable as exc:
@@ -157,10 +158,12 @@ def write_and_say(graded, targets: list) -> None:
 @click.option("--cluster", metavar="tcp://HOST:PORT", default=None,
               help="Grade on the workers of this Dask scheduler instead of local workers (docs/cluster.md; "
                    "needs pip install -e .[cluster]).")
+@click.option("--similarity", is_flag=True,
+              help="Also compare the submissions for copies: OUT/similarity.html and .csv (see `grade similarity`).")
 @grading_options
 @click.option("--check-timeout", type=float, default=None, hidden=True,
               help="Tests only: seconds per check (the submission gets three times as long).")
-def batch(submissions, exercise_name, out, jobs, force, formats, cluster, isolation, device, data_dir,
+def batch(submissions, exercise_name, out, jobs, force, formats, cluster, similarity, isolation, device, data_dir,
           check_timeout) -> None:
     """Grade every student in SUBMISSIONS (one folder, .py, .ipynb or .zip each).
 
@@ -187,10 +190,10 @@ def batch(submissions, exercise_name, out, jobs, force, formats, cluster, isolat
             from grader.batch.cluster import run_cluster_batch
 
             report = run_cluster_batch(submissions, exercise_name, out, scheduler=cluster, options=options,
-                                       force=force, formats=tuple(formats), progress=line)
+                                       force=force, formats=tuple(formats), progress=line, similarity=similarity)
         else:
             report = run_batch(submissions, exercise_name, out, options=options, jobs=jobs, force=force,
-                               formats=tuple(formats), progress=line)
+                               formats=tuple(formats), progress=line, similarity=similarity)
     except BatchError as exc:
         raise click.ClickException(str(exc)) from None
     finally:
@@ -198,10 +201,14 @@ def batch(submissions, exercise_name, out, jobs, force, formats, cluster, isolat
     for warning in report.warnings:
         click.echo(f"warning: {warning}", err=True)
     click.echo(f"{report.exercise}: {report.students} students — {report.graded} graded, {report.skipped} unchanged"
-               + (f", {report.errors} could not be graded" if report.errors else "")
+               + (f", {report.errors} could not be graded ({names(report.not_graded, out)})" if report.errors else "")
                + (f", {report.pending} not graded yet" if report.interrupted else "")
                + f" ({report.seconds:.1f} s)")
-    click.echo(f"Wrote {out / 'gradebook.csv'} and {out / 'summary.html'}")
+    for student, other in sorted(report.other_exercise.items()):
+        click.echo(f"{student}: probably {other}, not {report.exercise} (defines {other}'s functions and none of "
+                   f"this exercise's)", err=True)
+    click.echo(f"Wrote {out / 'gradebook.csv'} and {out / 'summary.html'}"
+               + (f" and {out / 'similarity.html'}" if similarity and (out / "similarity.html").is_file() else ""))
     if report.incomplete:
         click.echo(f"{report.incomplete} students have checks the grader could not run (a problem of this machine, "
                    f"not of their code; see summary.html). Fix it and rerun the same command: exactly those "
@@ -209,6 +216,34 @@ def batch(submissions, exercise_name, out, jobs, force, formats, cluster, isolat
     if report.interrupted:
         click.echo("Interrupted: rerun the same command to grade the rest.", err=True)
         sys.exit(130)
+
+
+@main.command("similarity")
+@click.argument("out", type=click.Path(path_type=Path, exists=True, file_okay=False))
+@click.option("--threshold", type=click.FloatRange(0.0, 1.0), default=None,
+              help="Share of the smaller submission's code two must have in common to be listed (default 0.6).")
+def similarity_command(out, threshold) -> None:
+    """Compare the submissions of a batch's OUT folder for copies: writes OUT/similarity.html
+    (clusters, and each pair side by side with the matching lines marked) and OUT/similarity.csv.
+    Renamed variables and rewritten comments do not hide a copy; the handout's code is left out.
+    The class summary shows the clusters from the next `grade batch` on."""
+    from grader.course.similarity import THRESHOLD, SimilarityError, write_similarity
+
+    try:
+        report = write_similarity(out, threshold=THRESHOLD if threshold is None else threshold)
+    except SimilarityError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"{report.students} submissions compared in {report.seconds:.1f} s: {len(report.pairs)} pairs in "
+               f"{len(report.clusters)} clusters at or above {report.threshold:.0%}")
+    for number, students in enumerate(report.clusters[:5], start=1):
+        click.echo(f"  cluster {number}: {', '.join(students)}")
+    click.echo(f"Wrote {out / 'similarity.html'} and {out / 'similarity.csv'}")
+
+
+def names(students: list[str], out: Path, most: int = 5) -> str:
+    """"ana, bo" or, for a long list, the first few and where the rest are listed."""
+    shown = ", ".join(sorted(students)[:most])
+    return shown if len(students) <= most else f"{shown}, … — all in {out / 'summary.html'}, 'Counted once'"
 
 
 def _instructor_only() -> bool:

@@ -15,6 +15,7 @@ from typing import Callable, Collection
 
 from grader.catalog import Exercise, get_exercise
 from grader.checks.runner import list_checks, run_checks
+from grader.hand_in_review import review_notes
 from grader.options import DEFAULT_OPTIONS, GradingOptions
 from grader.results import ERROR, CheckResult, GradeResult, shorten
 from grader.sandbox.config import child_config
@@ -92,6 +93,7 @@ def grade(exercise_name: str, path: Path | HandIn, *, options: GradingOptions = 
         submission = load_submission(hand_in, exercise)
     except SubmissionError as exc:
         result = failed_result(exercise, str(exc), student=student, visibility=visibility)
+        result.notes = review_notes(hand_in, exercise)
         result.seconds = time.perf_counter() - start
         result.submission_hash = hand_in.hash if hand_in else ""
         return Graded(result, hand_in)
@@ -109,7 +111,8 @@ def grade(exercise_name: str, path: Path | HandIn, *, options: GradingOptions = 
     notes = "".join(f"[grader] {n}\n" for n in submission.notes)
     result = GradeResult(exercise=exercise.name, checks=results, student=student, output=notes + output,
                          isolation=launcher.isolation, seconds=time.perf_counter() - start,
-                         submission_hash=submission.content_hash)
+                         submission_hash=submission.content_hash,
+                         notes=review_notes(hand_in, exercise, submission.entry.get("path", "")))
     return Graded(result, hand_in)
 
 

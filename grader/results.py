@@ -18,6 +18,7 @@ here, by `shorten` and `cut_output`.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -48,6 +49,9 @@ class Failure:
     inputs: str = ""
     expected: str = ""
     got: str = ""
+    cause: str = ""
+    """A stable name for the mistake, when the check knows it (api.fail(cause=...)); `cause_key`
+    derives one from the hint and the call otherwise. Never shown to students."""
 
     def facts(self) -> list[tuple[str, str]]:
         """(label, text) of each fact the rationale does not already quote, in reading order:
@@ -149,6 +153,9 @@ class GradeResult:
     submission_hash: str = ""
     error: str = ""
     """Set when the submission could not be graded at all (e.g. no module found)."""
+    notes: list[str] = field(default_factory=list)
+    """What the grader noticed about the hand-in as a whole, for the instructor and the student:
+    "probably exercise2" (a file for another exercise), an alternative it did not grade."""
 
     @property
     def score(self) -> float:
@@ -206,6 +213,7 @@ class GradeResult:
             "seconds": round(self.seconds, 3),
             "submission_hash": self.submission_hash,
             "error": self.error,
+            "notes": list(self.notes),
         })
 
     def to_json(self, **extra: Any) -> str:
@@ -227,6 +235,7 @@ class GradeResult:
             seconds=data.get("seconds", 0.0),
             submission_hash=data.get("submission_hash", ""),
             error=data.get("error", ""),
+            notes=[str(n) for n in data.get("notes") or []],
         )
 
     @classmethod
@@ -235,6 +244,31 @@ class GradeResult:
 
     def write_json(self, path: Path, **extra: Any) -> None:
         write_atomic(Path(path), self.to_json(**extra))
+
+
+NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?")
+
+
+def mask_numbers(text: str) -> str:
+    """`text` with every number replaced by #: the same mistake made with other values reads the same."""
+    return NUMBER.sub("#", text)
+
+
+def cause_key(check: CheckResult) -> str:
+    """The one definition of "the same mistake" (the class summary groups failures by it): the
+    cause the check named (api.fail(cause=...)); else, when a hint diagnosed the mistake, that
+    hint, with the call it was seen in; else the rationale. Numbers are masked everywhere, so the
+    value displayed is never part of the key, and "" for a passed check."""
+    if check.passed:
+        return ""
+    failure = check.failure
+    call = mask_numbers(failure.call) if failure else ""
+    if failure and failure.cause:
+        return f"cause:{failure.cause}|{call}"
+    if check.hint:
+        return f"hint:{mask_numbers(check.hint)}|{call}"
+    text = failure.rationale if failure else check.message.split(" Input: ")[0]
+    return f"{check.status}:{mask_numbers(text)}|{call}"
 
 
 OUTPUT_CUT_MARKER = "more bytes of output were cut"

@@ -172,7 +172,8 @@ def needs_gpu(exercise: Exercise, options: GradingOptions) -> bool:
 # -- in the client ----------------------------------------------------------------------------
 def run_cluster_batch(submissions: Path, exercise_name: str, out: Path, *, scheduler: str,
                       options: GradingOptions = DEFAULT_OPTIONS, force: bool = False,
-                      formats: tuple[str, ...] = (), progress: Callable[[Progress], None] | None = None) -> BatchReport:
+                      formats: tuple[str, ...] = (), progress: Callable[[Progress], None] | None = None,
+                      similarity: bool = False) -> BatchReport:
     """run_batch's batch, graded on the Dask scheduler at `scheduler` (tcp://HOST:PORT)."""
     require_distributed()
     if options.data_dir is not None:  # the workers read it at the same path, not relative to their own folder
@@ -184,7 +185,7 @@ def run_cluster_batch(submissions: Path, exercise_name: str, out: Path, *, sched
             ClusterGrading(client, batch, report, state, tick).run(todo)
 
     return grade_batch(submissions, exercise_name, out, on_cluster, options=options, force=force,
-                       formats=formats, progress=progress)
+                       formats=formats, progress=progress, similarity=similarity)
 
 
 def connect(scheduler: str):
@@ -359,15 +360,15 @@ class ClusterGrading:
         if result.isolation:  # empty for a submission that could not even be read
             self.levels.setdefault(result.isolation, set()).add(payload["worker"])
         save_student(self.batch.out, result, key=self.batch.key, formats=self.batch.formats, retry=payload["retry"],
-                     hand_in=task.hand_in)
-        count_graded(self.report, self.state, result.status)
+                     hand_in=task.hand_in, submission=task.student.path)
+        count_graded(self.report, self.state, result.status, result.student, result.notes)
 
     def _save_error(self, student: Student, message: str) -> None:
         if student is self.reference:
             raise BatchError(f"the reference solution could not be graded on the cluster: {message}")
         save_student(self.batch.out, error_result(self.batch.exercise, student, message), key=self.batch.key,
                      formats=self.batch.formats, retry=True)
-        count_graded(self.report, self.state, "error")
+        count_graded(self.report, self.state, "error", student.id)
 
     def _cancel_pending(self) -> None:
         """Stop the tasks of a batch that ends early (Ctrl-C, an error): their students are graded next run."""

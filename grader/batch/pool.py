@@ -30,6 +30,7 @@ from multiprocessing import connection, get_context
 from pathlib import Path
 from typing import Callable
 
+from grader.batch.progress import Running
 from grader.batch.store import Student, error_result, save_student
 from grader.catalog import Exercise
 from grader.options import GradingOptions
@@ -92,6 +93,9 @@ def gpu_shares(gpus: list[str], jobs: int) -> list[GpuShare | None]:
 # -- inside a worker ---------------------------------------------------------------------------
 _stopping = False
 """Set in a worker told to stop: what it was grading is not saved (it may be cut short)."""
+_check_started = None
+"""In a worker: tells the parent which check a student's grading has reached (the progress
+line names the check a slow student is in)."""
 
 
 def _stop(signum, frame):
@@ -108,6 +112,8 @@ def worker_main(conn, settings: WorkerSettings, gpu: GpuShare | None = None) -> 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group; the parent decides
     signal.signal(signal.SIGTERM, _stop)  # so `finally` closes the sandbox
     use_gpu_share(gpu)
+    global _check_started
+    _check_started = lambda check: conn.send(("check", check.name))  # noqa: E731
     parent = os.getppid()
     launcher = None
     try:
@@ -139,12 +145,13 @@ def worker_main(conn, settings: WorkerSettings, gpu: GpuShare | None = None) -> 
 
 
 def grade_student(student: Student, launcher, settings: WorkerSettings) -> dict:
+    """Grade and save one student, telling the parent as each check begins (_check_started)."""
     from grader.pipeline import grade
 
     retry, hand_in = False, None
     try:
         graded = grade(settings.exercise.name, student.path, student=student.id, launcher=launcher,
-                       options=settings.options)
+                       options=settings.options, started=_check_started)
         result, hand_in = graded.result, graded.hand_in
     except Exception as exc:  # a fault of the grader, not of the student: recorded, retried next run
         result = error_result(settings.exercise, student, f"the grader failed on this submission "
@@ -154,8 +161,9 @@ def grade_student(student: Student, launcher, settings: WorkerSettings) -> dict:
     result.submission_hash = result.submission_hash or student.hash
     if _stopping:  # interrupted: a check may have been cut short; the next run grades this student
         return {}
-    save_student(settings.out, result, key=settings.key, formats=settings.formats, retry=retry, hand_in=hand_in)
-    return {"status": result.status, "score": result.score, "seconds": result.seconds}
+    save_student(settings.out, result, key=settings.key, formats=settings.formats, retry=retry, hand_in=hand_in,
+                 submission=student.path)
+    return {"status": result.status, "score": result.score, "seconds": result.seconds, "notes": result.notes}
 
 
 # -- in the parent ----------------------------------------------------------------------------
@@ -172,6 +180,8 @@ class Worker:
         self.root: str | None = None
         self.job: Student | None = None
         self.since = 0.0
+        self.check = ""
+        self.check_since = 0.0
 
     @property
     def idle(self) -> bool:
@@ -179,6 +189,7 @@ class Worker:
 
     def assign(self, student: Student) -> None:
         self.job, self.since = student, time.monotonic()
+        self.check, self.check_since = "", self.since
         self.conn.send(student)
 
     def stop(self) -> None:
@@ -276,6 +287,8 @@ class Pool:
             self.ever_ready = True
         elif kind == "failed":
             self.start_failures.append(message[1])
+        elif kind == "check":
+            worker.check, worker.check_since = message[1], time.monotonic()
         elif kind == "done" and worker.job is not None:
             student, worker.job = worker.job, None
             self.on_done(student, message[1])
@@ -295,6 +308,11 @@ class Pool:
         if (queue or any(w.job for w in self.workers)) and self.restarts < 3 * self.jobs + len(queue) + 3:
             self.restarts += 1
             self.workers.append(Worker(self.context, self.settings, worker.slot, worker.gpu))
+
+    def running(self) -> list[Running]:
+        """Who is being graded now, in which check, for how long."""
+        now = time.monotonic()
+        return [Running(w.job.id, w.check, now - w.since, now - w.check_since) for w in self.workers if w.job]
 
     def _stop_overdue(self) -> None:
         now = time.monotonic()

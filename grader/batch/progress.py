@@ -1,4 +1,8 @@
-"""How far a batch is: the counts the library reports, and their display for the CLI."""
+"""How far a batch is: the counts the library reports, and their display for the CLI.
+
+Besides the counts, a local batch reports who is being graded now and what each waits on (the
+check running in the student's code, and for how long), so a hanging submission is named while
+it hangs, and the ETA counts the time those students may still take."""
 
 from __future__ import annotations
 
@@ -11,6 +15,15 @@ import click
 
 
 @dataclass
+class Running:
+    """A student being graded now: the check running in their code, and seconds so far."""
+    student: str
+    check: str
+    seconds: float
+    check_seconds: float = 0.0
+
+
+@dataclass
 class Progress:
     """`done` counts students graded in this run; `skipped` those unchanged since the last;
     `workers` the cluster's workers connected now (None for a local batch, whose pool is fixed)."""
@@ -20,6 +33,11 @@ class Progress:
     errors: int = 0
     workers: int | None = None
     started: float = field(default_factory=time.monotonic)
+    running: list[Running] = field(default_factory=list)
+    """Students being graded now (a local batch; empty for a cluster batch)."""
+    limit: float | None = None
+    """Seconds one student may take at most (the submission's time limit): bounds the ETA of a
+    student who is taking longer than the others did."""
 
     @property
     def finished(self) -> int:
@@ -30,8 +48,23 @@ class Progress:
         return self.done / elapsed if self.done and elapsed > 0 else None
 
     def eta(self) -> float | None:
+        """Seconds left: what the running students may still take (the mean so far less their
+        time; one already slower than the mean: up to the time limit), then the students still
+        queued at the rate so far, starting as the first running student finishes."""
         rate = self.rate()
-        return (self.total - self.finished) / rate if rate else None
+        queued = max(0, self.total - self.finished - len(self.running))
+        if not self.running:
+            return queued / rate if rate else None
+        mean = (time.monotonic() - self.started) / self.done if self.done else None
+        left = [self._left(r, mean) for r in self.running]
+        if None in left or (queued and not rate):
+            return None
+        return max(max(left), min(left) + queued / rate if queued else 0.0)
+
+    def _left(self, running: Running, mean: float | None) -> float | None:
+        if mean is not None and running.seconds < mean:
+            return mean - running.seconds
+        return max(0.0, self.limit - running.seconds) if self.limit else None
 
 
 class ProgressLine:
@@ -47,6 +80,7 @@ class ProgressLine:
         self.tty = stream.isatty()
         self.bar = None  # click's progress bar, made at the first call: it needs the total
         self.last_tenth = -1
+        self.last_slow: tuple = ()
 
     def __call__(self, p: Progress) -> None:
         if self.tty:
@@ -66,9 +100,11 @@ class ProgressLine:
             self.bar.render_progress()
 
     def _log(self, p: Progress) -> None:
+        """A line per tenth of the way, and one whenever another student becomes slow."""
         tenth = int((p.finished / p.total if p.total else 1.0) * 10)
-        if tenth != self.last_tenth:
-            self.last_tenth = tenth
+        slow = tuple(sorted(r.student for r in p.running if r.seconds >= SLOW_S))
+        if tenth != self.last_tenth or (slow and slow != self.last_slow):
+            self.last_tenth, self.last_slow = tenth, slow
             click.echo("  ".join(filter(None, [f"{self.label} {p.finished}/{p.total}".strip(), details(p)])),
                        file=self.stream)
 
@@ -93,4 +129,23 @@ def details(p: Progress) -> str:
         parts.append(f"{rate:.1f}/s")
     if p.finished < p.total:
         parts.append(f"ETA {int(eta) // 60}:{int(eta) % 60:02d}" if eta is not None else "ETA --:--")
+    waiting = waits(p)
+    if waiting:
+        parts.append(waiting)
     return "  ".join(parts)
+
+
+SLOW_S = 3.0
+"""A student running longer than this is named in the progress line."""
+
+
+def waits(p: Progress, most: int = 3) -> str:
+    """"waiting on ana (cross_entropy_batch: 8 s), bo (…)": the students graded for longer than
+    SLOW_S, longest first, and the check each is in."""
+    slow = sorted((r for r in p.running if r.seconds >= SLOW_S), key=lambda r: -r.seconds)
+    if not slow:
+        return ""
+    named = [f"{r.student} ({r.check + ': ' if r.check else ''}{int(r.check_seconds if r.check else r.seconds)} s)"
+             for r in slow[:most]]
+    more = f" and {len(slow) - most} more" if len(slow) > most else ""
+    return "waiting on " + ", ".join(named) + more

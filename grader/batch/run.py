@@ -66,6 +66,10 @@ class BatchReport:
     """Students with checks the grader or the machine could not run; the next run regrades them."""
     worker_restarts: int = 0
     interrupted: bool = False
+    not_graded: list[str] = field(default_factory=list)
+    """Students who could not be graded at all in this run (status error), by id."""
+    other_exercise: dict[str, str] = field(default_factory=dict)
+    """Student id -> the exercise their file probably belongs to (grader/hand_in_review.py)."""
     warnings: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
@@ -176,7 +180,7 @@ GradeStudents = Callable[[Batch, "deque[Student]", BatchReport, Progress, Callab
 
 def run_batch(submissions: Path, exercise_name: str, out: Path, *, options: GradingOptions = DEFAULT_OPTIONS,
               jobs: int | None = None, force: bool = False, formats: tuple[str, ...] = (),
-              progress: Callable[[Progress], None] | None = None) -> BatchReport:
+              progress: Callable[[Progress], None] | None = None, similarity: bool = False) -> BatchReport:
     """Grade every student in `submissions` into `out`; see the module docstring.
 
     Ctrl-C (or SIGTERM) stops the workers, rebuilds the gradebook of what is graded and
@@ -193,12 +197,12 @@ def run_batch(submissions: Path, exercise_name: str, out: Path, *, options: Grad
             raise BatchError(str(exc)) from None
 
     return grade_batch(submissions, exercise_name, out, in_local_workers, options=options, force=force,
-                       formats=formats, progress=progress)
+                       formats=formats, progress=progress, similarity=similarity)
 
 
 def grade_batch(submissions: Path, exercise_name: str, out: Path, grade_students: GradeStudents, *,
                 options: GradingOptions = DEFAULT_OPTIONS, force: bool = False, formats: tuple[str, ...] = (),
-                progress: Callable[[Progress], None] | None = None) -> BatchReport:
+                progress: Callable[[Progress], None] | None = None, similarity: bool = False) -> BatchReport:
     """The batch around any way of grading: find the students, skip the unchanged, let
     `grade_students` grade the rest, and rebuild the gradebook whatever happens. Local and
     cluster batches share it, so they write the same OUT and resume each other's runs."""
@@ -239,7 +243,7 @@ def grade_batch(submissions: Path, exercise_name: str, out: Path, grade_students
         except KeyboardInterrupt:
             report.interrupted = True
         finally:
-            finish(out, exercise.name, students, batch.key, known_checks)
+            finish(out, exercise.name, students, batch.key, known_checks, similarity=similarity)
             if "gradescope" in batch.formats:  # a rerun adding the format: files for the unchanged too
                 from grader.report.exports import write_missing_gradescope
                 write_missing_gradescope(out, students, batch.key)
@@ -283,13 +287,20 @@ def _grade_reference(exercise_name: str, options: GradingOptions) -> dict:
     return grade_submission(exercise_name, exercise.reference_path.parent, options=options).to_dict()
 
 
-def count_graded(report: BatchReport, state: Progress, status: str | None) -> None:
-    """One more student graded in this run, with its result's status."""
+def count_graded(report: BatchReport, state: Progress, status: str | None, student: str = "",
+                 notes: list[str] | None = None) -> None:
+    """One more student graded in this run, with its result's status and notes."""
+    from grader.hand_in_review import wrong_exercise
+
     report.graded += 1
     state.done += 1
+    if wrong_exercise(notes or []):
+        report.other_exercise[student] = wrong_exercise(notes or [])
     if status == "error":
         report.errors += 1
         state.errors += 1
+        if student:
+            report.not_graded.append(student)
     elif status == "incomplete":
         report.incomplete += 1
 
@@ -297,7 +308,7 @@ def count_graded(report: BatchReport, state: Progress, status: str | None) -> No
 def _grade(todo: deque[Student], settings: WorkerSettings, jobs: int, report: BatchReport, state: Progress,
            tick: Callable[[], None]) -> None:
     def done(student: Student, summary: dict) -> None:
-        count_graded(report, state, summary.get("status"))
+        count_graded(report, state, summary.get("status"), student.id, summary.get("notes"))
 
     def lost(student: Student, why: str) -> None:
         result = error_result(settings.exercise, student, f"{why} twice while grading this submission; "
@@ -306,15 +317,25 @@ def _grade(todo: deque[Student], settings: WorkerSettings, jobs: int, report: Ba
         done(student, {"status": "error"})
 
     pool = Pool(settings, max(1, jobs), done, lost)
+    state.limit = settings.exercise.submission_timeout
+
+    def tick_with_running() -> None:
+        state.running = pool.running()
+        tick()
+
     with terminate_as_interrupt():
         try:
-            pool.run(todo, tick)
+            pool.run(todo, tick_with_running)
         finally:
             report.worker_restarts = pool.restarts
 
 
-def finish(out: Path, exercise: str, students: list[Student], key: str, known_checks: list[str]) -> None:
-    """Rebuild gradebook.csv and summary.html from the result files of the current submissions."""
+def finish(out: Path, exercise: str, students: list[Student], key: str, known_checks: list[str],
+           similarity: bool = False) -> None:
+    """Rebuild gradebook.csv and summary.html from the result files of the current submissions;
+    with `similarity`, compare the submissions first (grader/course/similarity.py). The summary
+    shows the clusters of the last comparison (OUT/similarity.json) whenever there is one."""
+    from grader.course.similarity import read_clusters
     from grader.report.gradebook import summarize, write_gradebook
     from grader.report.html import render_summary
 
@@ -323,8 +344,16 @@ def finish(out: Path, exercise: str, students: list[Student], key: str, known_ch
         stored = load_stored(out, student.id)
         rows.append((student.id, GradeResult.from_dict(stored) if is_current(stored, student, key) else None))
     write_gradebook(out / "gradebook.csv", exercise, rows, known_checks)
+    if similarity:
+        from grader.course.similarity import SimilarityError, write_similarity
+
+        try:
+            write_similarity(out)
+        except SimilarityError:
+            pass  # nothing graded yet to compare
     summary = summarize(exercise, rows)
     summary["files"] = {"student": STUDENT_REPORT, "instructor": INSTRUCTOR_REPORT, "result": RESULT_FILE}
+    summary["similarity"] = read_clusters(out)
     write_atomic(out / "summary.html", render_summary(summary, out=out))
 
 

@@ -6,8 +6,10 @@ after the cell it tests, grader/report/notebook_feedback.py), and result.json, w
 reports. Every file is written by grader/report/outputs.py from the targets `student_targets`
 declares, the same for a local and a cluster batch. result.json is GradeResult.to_json() (the
 one serialiser, "format" included) plus a "batch" entry: the grading key it was
-graded under and whether it records a fault of the grader (then the next run retries it): the
-grader failing on the submission, or any check that could not run (status could_not_run).
+graded under, whether it records a fault of the grader (then the next run retries it): the
+grader failing on the submission, or any check that could not run (status could_not_run), and
+where the hand-in lies ("submission": the instructor's report links it, `grade similarity`
+reads the code from it).
 """
 
 from __future__ import annotations
@@ -58,7 +60,7 @@ def is_final(stored: dict | None, student: Student, key: str) -> bool:
 
 
 def student_targets(out: Path, student: str, *, key: str, formats: tuple[str, ...] = (), retry: bool = False,
-                    graded_at: str = "") -> list:
+                    graded_at: str = "", submission: Path | None = None) -> list:
     """A batch's outputs for one student, the same for local and cluster batches: the student's
     and the instructor's report, feedback.html (for a notebook; removed otherwise), Gradescope's
     file when asked for, and result.json last, with the batch's record."""
@@ -66,24 +68,27 @@ def student_targets(out: Path, student: str, *, key: str, formats: tuple[str, ..
     from grader.report.outputs import Target
 
     folder = student_dir(out, student)
-    targets = [Target.html(folder / STUDENT_REPORT, "student"), Target.html(folder / INSTRUCTOR_REPORT, "instructor"),
+    targets = [Target.html(folder / STUDENT_REPORT, "student"), Target.html(folder / INSTRUCTOR_REPORT, "instructor", submission),
                Target.feedback(folder / FEEDBACK_FILE)]
     if "gradescope" in formats:
         targets.append(Target.gradescope(folder / GRADESCOPE_FILE))
     batch = {"key": key, "retry": retry, "graded_at": graded_at or time.strftime("%Y-%m-%dT%H:%M:%S")}
+    if submission is not None:  # where the hand-in lies: `grade similarity OUT` reads the code from there
+        batch["submission"] = str(Path(submission).resolve())
     return targets + [Target.json(folder / RESULT_FILE, batch=batch)]
 
 
 def save_student(out: Path, result: GradeResult, *, key: str, formats: tuple[str, ...] = (),
-                 retry: bool = False, hand_in: HandIn | None = None) -> None:
+                 retry: bool = False, hand_in: HandIn | None = None, submission: Path | None = None) -> None:
     """Write the student's files from `result` and the hand-in it was graded from (its bytes;
     a notebook's feedback page is drawn from them). Without the `notebooks` extra that page is
     skipped with a note in result.json. `retry`: a fault of the grader, regraded next run; any
-    check that could not run counts as one too."""
+    check that could not run counts as one too. `submission`: the hand-in's path, recorded and
+    linked from the instructor's report."""
     from grader.report.outputs import write_outputs
 
     targets = student_targets(out, result.student, key=key, formats=formats,
-                              retry=retry or bool(result.grader_faults))
+                              retry=retry or bool(result.grader_faults), submission=submission)
     *reports, record = targets
     problems = write_outputs(result, hand_in, reports).problems
     if "feedback" in problems:

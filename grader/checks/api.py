@@ -63,9 +63,9 @@ class CheckFailed(AssertionError):
     `details` are other values for the report (api.attach's kind)."""
 
     def __init__(self, rationale: str, hint: str = "", details: dict[str, Any] | None = None, *,
-                 call: str = "", inputs: str = "", expected: Any = "", got: Any = ""):
+                 call: str = "", inputs: str = "", expected: Any = "", got: Any = "", cause: str = ""):
         self.failure = Failure(rationale=rationale, call=str(call or ""), inputs=str(inputs or ""),
-                               expected=_fact(expected), got=_fact(got))
+                               expected=_fact(expected), got=_fact(got), cause=cause)
         self.message = self.failure.sentence()
         super().__init__(self.message)
         self.hint = hint
@@ -145,13 +145,16 @@ def record_details(record: Any) -> dict[str, Any]:
 
 
 def fail(rationale: str, *, hint: str = "", call: str = "", inputs: Any = "", expected: Any = "", got: Any = "",
-         **details: Any) -> NoReturn:
+         cause: str = "", **details: Any) -> NoReturn:
     """End the check as a wrong answer: `rationale` is what is wrong (a sentence), `hint` what
     the student can do; `call`, `inputs` (a dict is shown as name=value pairs), `expected` and
-    `got` are the facts the reports list; any other keyword is a detail for the report."""
+    `got` are the facts the reports list; `cause` a stable name for the mistake, for the class
+    summary's grouping (results.cause_key; derived from the hint when not given); any other
+    keyword is a detail for the report."""
     if isinstance(inputs, dict):
         inputs = describe_inputs(inputs)
-    raise CheckFailed(rationale, hint=hint, details=details, call=call, inputs=inputs, expected=expected, got=got)
+    raise CheckFailed(rationale, hint=hint, details=details, call=call, inputs=inputs, expected=expected, got=got,
+                      cause=cause)
 
 
 def show(value: Any, limit: int = 300) -> str:
@@ -201,18 +204,19 @@ def _reject_student_object(value: Any, call: str, expected: str) -> None:
     if found:
         fail(f"{call} returned {found}, not {expected}; the grader can only compare numbers and arrays.",
              hint="return the values themselves (a numpy array or a float), not a generator, lambda, "
-                  "function or object of your own.", call=call, got=found)
+                  "function or object of your own.", call=call, got=found, cause="returned-object")
     if _holds_text(value):
         fail(f"{call} returned text, not {expected}.",
              hint="return the number or array itself, not a string made from it (no str(), f-strings or "
-                  "formatting).", call=call, expected=expected, got=show(value, 120))
+                  "formatting).", call=call, expected=expected, got=show(value, 120), cause="returned-text")
 
 
 def as_array(value: Any, *, call: str, hint: str = "") -> np.ndarray:
     """The student's result as a float array, or a failure that says what came back instead."""
     _reject_student_object(value, call, "a numpy array")
     if value is None:
-        fail(f"{call} returned None; expected a numpy array.", hint="did you forget `return`?", call=call)
+        fail(f"{call} returned None; expected a numpy array.", hint="did you forget `return`?", call=call,
+             cause="returned-none")
     if isinstance(value, (np.ndarray, list, tuple, float, int, np.number)) and not isinstance(value, bool):
         try:
             arr = np.asarray(value, dtype=float)
@@ -228,7 +232,8 @@ def as_float(value: Any, *, call: str, hint: str = "") -> float:
     """Accepts a Python float, a numpy scalar or a 0-d/size-1 array, as SPEC.md allows."""
     _reject_student_object(value, call, "a number")
     if value is None:
-        fail(f"{call} returned None; expected a number.", hint="did you forget `return`?", call=call)
+        fail(f"{call} returned None; expected a number.", hint="did you forget `return`?", call=call,
+             cause="returned-none")
     try:
         arr = np.asarray(value, dtype=float)
     except (TypeError, ValueError):
@@ -243,7 +248,7 @@ def as_float(value: Any, *, call: str, hint: str = "") -> float:
 def expect_shape(got: np.ndarray, shape: tuple, *, call: str, inputs: dict | None = None, hint: str = "") -> None:
     if tuple(got.shape) != tuple(shape):
         fail(f"{call} returned an array of the wrong shape.", hint=hint, call=call, inputs=describe_inputs(inputs),
-             expected=f"shape {tuple(shape)}", got=f"shape {tuple(got.shape)}")
+             expected=f"shape {tuple(shape)}", got=f"shape {tuple(got.shape)}", cause="wrong-shape")
 
 
 def expect_close(got: Any, expected: Any, *, call: str, inputs: dict | None = None, hint: str = "",

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 import statistics
-from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from grader.results import GradeResult, write_atomic
+from grader.hand_in_review import shared_error, wrong_exercise
+from grader.results import GradeResult, cause_key, write_atomic
 
 BASE_COLUMNS = ["student", "exercise", "score", "max_score", "percent"]
 TAIL_COLUMNS = ["status", "seconds"]
@@ -47,7 +46,7 @@ def gradebook_row(exercise: str, student: str, result: GradeResult | None, check
            "max_score": _num(result.max_score),
            "percent": _num(round(100 * result.score / result.max_score, 1)) if result.max_score else "0"}
     row.update({name: _num(by_name[name].score) if name in by_name else "" for name in checks})
-    row.update(status=result.status, seconds=f"{result.seconds:.2f}")
+    row.update(status=status_text(result), seconds=f"{result.seconds:.2f}")
     return row
 
 
@@ -142,28 +141,74 @@ def _exercise_order(name: str) -> tuple:
 
 # -- the class at a glance -------------------------------------------------------------------
 def summarize(exercise: str, students: list[tuple[str, GradeResult | None]], *, slowest: int = 10,
-              messages: int = 3) -> dict:
-    """What summary.html shows: score histogram, per-check pass rates with the commonest
-    messages (hardest checks first), the slowest submissions, and every student."""
+              groups: int = 6, lowest: int = 8) -> dict:
+    """What summary.html shows: score histogram, the submissions set apart (not importable,
+    empty, another exercise: counted once), per-check pass rates with each mistake's students
+    (hardest checks first), who needs help, the slowest submissions, and every student."""
     graded = [(s, r) for s, r in students if r is not None]
-    percents = [100 * r.score / r.max_score if r.max_score else 0.0 for _, r in graded]
+    percents = [percent_of(r) for _, r in graded]
+    apart = {s: why for s, r in graded if (why := apart_reason(r))}
     return {
         "exercise": exercise,
         "counts": {"students": len(students), "graded": len(graded), "pending": len(students) - len(graded),
                    "complete": sum(r.status == "complete" for _, r in graded),
                    "errors": sum(r.status == "error" for _, r in graded),
-                   "incomplete": sum(r.status == "incomplete" for _, r in graded)},
+                   "incomplete": sum(r.status == "incomplete" for _, r in graded), "apart": len(apart)},
         "max_score": max((r.max_score for _, r in graded), default=0.0),
         "mean": statistics.fmean([r.score for _, r in graded]) if graded else None,
         "median": statistics.median([r.score for _, r in graded]) if graded else None,
         "histogram": score_bins(percents),
-        "checks": check_stats(graded, messages),
+        "apart": [{"student": s, "why": apart[s], "score": r.score, "max_score": r.max_score}
+                  for s, r in graded if s in apart],
+        "checks": check_stats([(s, r) for s, r in graded if s not in apart], groups),
+        "needs_help": needs_help(graded, apart, lowest),
         "ungradable": [{"student": s, "error": r.error} for s, r in graded if r.error],
         "slowest": sorted(({"student": s, "seconds": r.seconds, "score": r.score, "max_score": r.max_score}
                            for s, r in graded), key=lambda row: -row["seconds"])[:slowest],
-        "students": [{"student": s, "result": r,
-                      "percent": (100 * r.score / r.max_score if r and r.max_score else 0.0)} for s, r in students],
+        "students": student_orders([{"student": s, "result": r, "percent": percent_of(r) if r else 0.0,
+                                     "status": status_text(r), "flag": wrong_exercise(r.notes) if r else ""}
+                                    for s, r in students]),
     }
+
+
+def percent_of(result: GradeResult) -> float:
+    return 100 * result.score / result.max_score if result.max_score else 0.0
+
+
+def status_text(result: GradeResult | None) -> str:
+    """The status the gradebook and the summary show: the result's, with a wrong-exercise flag."""
+    if result is None:
+        return PENDING
+    other = wrong_exercise(result.notes)
+    return f"{result.status} (probably {other})" if other else result.status
+
+
+def apart_reason(result: GradeResult) -> str:
+    """Why a submission is counted once, apart from the per-check lists, or "": it could not be
+    loaded, it belongs to another exercise, every check failed with one same error (a module that
+    does not import), or nothing of it is implemented (the handout's stubs)."""
+    other = wrong_exercise(result.notes)
+    if other:
+        return f"probably {other}: defines {other}'s functions and none of this exercise's"
+    if result.error:
+        return f"could not be graded: {_first_sentence(result.error)}"
+    if any(c.passed for c in result.checks) or not result.checks:
+        return ""
+    common = shared_error(result.checks)
+    if common:
+        return _first_sentence(common)
+    if all("NotImplementedError" in c.message or "not implemented" in c.message for c in result.checks):
+        return "nothing implemented yet (the handout's stubs)"
+    return ""
+
+
+def student_orders(rows: list[dict]) -> dict[str, list[dict]]:
+    """The student table three ways (the page has no script to sort it): by score (lowest
+    first, then name), by name, and by status (then score)."""
+    score = lambda row: row["percent"] if row["result"] else -1.0  # noqa: E731 - not graded first
+    return {"score": sorted(rows, key=lambda row: (score(row), row["student"])),
+            "name": sorted(rows, key=lambda row: row["student"].casefold()),
+            "status": sorted(rows, key=lambda row: (row["status"], score(row), row["student"]))}
 
 
 def score_bins(percents: list[float], width: int = 10) -> list[dict]:
@@ -178,35 +223,55 @@ def score_bins(percents: list[float], width: int = 10) -> list[dict]:
 def check_stats(graded: list[tuple[str, GradeResult]], top: int) -> list[dict]:
     """Pass rates over the submissions that could be graded (the others are listed apart).
 
-    Failures are grouped by hint and by message with its numbers masked, so the same mistake
-    made with different values counts once; each group shows one real message as example."""
+    Each check's failures are grouped by their cause (results.cause_key: the cause the check
+    named, else the hint that diagnosed it, else the rationale; numbers masked), commonest first;
+    each group names its students and shows one real message as example."""
     stats: dict[str, dict] = {}
-    for _, result in graded:
-        if result.error:
-            continue
+    for student, result in graded:
         for check in result.checks:
             entry = stats.setdefault(check.name, {"name": check.name, "title": check.title or check.name,
                                                   "visibility": check.visibility, "points": check.max_score,
-                                                  "passed": 0, "total": 0, "groups": Counter(), "examples": {}})
+                                                  "passed": 0, "total": 0, "groups": {}})
             entry["total"] += 1
             if check.passed:
                 entry["passed"] += 1
-            elif check.message:
-                text = _first_sentence(check.message)
-                key = (NUMBER.sub("#", text), check.hint)
-                entry["groups"][key] += 1
-                entry["examples"].setdefault(key, {"text": text, "hint": check.hint})
+            elif not check.not_graded:
+                group = entry["groups"].setdefault(cause_key(check), {
+                    "text": _first_sentence(check.failure.rationale if check.failure else check.message),
+                    "hint": check.hint, "students": []})
+                group["students"].append(student)
     rows = []
     for entry in stats.values():
         entry["rate"] = 100 * entry["passed"] / entry["total"] if entry["total"] else 0.0
-        entry["messages"] = [dict(entry["examples"][key], count=count)
-                             for key, count in entry.pop("groups").most_common(top)]
-        del entry["examples"]
+        ordered = sorted(entry.pop("groups").values(), key=lambda g: (-len(g["students"]), g["text"]))
+        entry["messages"] = [dict(g, count=len(g["students"]), students=sorted(g["students"])) for g in ordered[:top]]
+        entry["more_groups"] = max(0, len(ordered) - top)
         rows.append(entry)
     return sorted(rows, key=lambda e: (e["rate"], e["name"]))
 
 
-NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?")
+def needs_help(graded: list[tuple[str, GradeResult]], apart: dict[str, str], lowest: int) -> dict:
+    """Who to talk to first: the lowest scores below full marks, and students who made the same
+    mistake (one cause, whatever the call) in two or more checks: a concept not yet understood."""
+    below = sorted(((s, r) for s, r in graded if percent_of(r) < 100), key=lambda sr: (percent_of(sr[1]), sr[0]))
+    lowest_rows = [{"student": s, "score": r.score, "max_score": r.max_score, "percent": percent_of(r),
+                    "why": apart.get(s, "")} for s, r in below[:lowest]]
+    repeated = []
+    for student, result in graded:
+        if student in apart:
+            continue
+        by_concept: dict[str, list] = {}
+        for check in result.checks:
+            if not check.passed and not check.not_graded:
+                by_concept.setdefault(cause_key(check).split("|")[0], []).append(check)
+        for checks in by_concept.values():
+            if len(checks) >= 2:
+                first = checks[0]
+                repeated.append({"student": student, "checks": [c.name for c in checks],
+                                 "concept": first.hint or _first_sentence(
+                                     first.failure.rationale if first.failure else first.message)})
+    repeated.sort(key=lambda row: (-len(row["checks"]), row["student"]))
+    return {"lowest": lowest_rows, "repeated": repeated}
 
 
 def _first_sentence(message: str, limit: int = 220) -> str:

@@ -24,9 +24,12 @@ from typing import Any
 import jinja2
 
 from grader.catalog import EXERCISES, PROJECT_ROOT
+from grader.hand_in_review import shared_error
 from grader.report import charts, origin_note
+from grader.report.code_view import code_blocks, line_link
 from grader.results import (CheckResult, Curves, GradeResult, GradientTable, OtherDetail, Timing, attachments_of,
                             cut_output, write_atomic)
+from grader.submission import HandIn
 
 TEMPLATES = next((folder for folder in (Path(__file__).resolve().parent.parent / "templates", PROJECT_ROOT / "templates")
                   if folder.is_dir()), PROJECT_ROOT / "templates")
@@ -61,16 +64,23 @@ def number(value: Any) -> str:
 
 
 # -- one student's report ----------------------------------------------------------------------
-def render_report(result: GradeResult, audience: str = "student") -> str:
+def render_report(result: GradeResult, audience: str = "student", *, hand_in: HandIn | None = None,
+                  submission_link: str = "") -> str:
+    """The report page. The instructor's copy shows the submitted code (from `hand_in`, the bytes
+    that were graded) beside the verdicts, each line a check names marked, and links to
+    `submission_link` (the hand-in on disk) when given."""
     if audience not in AUDIENCES:
         raise ValueError(f"audience must be one of {AUDIENCES}, not {audience!r}")
+    code = code_blocks(result, hand_in) if audience == "instructor" else []
     exercise = EXERCISES.get(result.exercise)
     shown = result.visible_checks(audience)
     hidden = [c for c in result.checks if c not in shown]
     context = {
         "result": result, "audience": audience, "topic": exercise.topic if exercise else "",
         "percent": percent(result.score, result.max_score),
-        "checks": [check_view(c, audience) for c in shown],
+        "checks": [dict(check_view(c, audience), lines=line_link(code, c.name)) for c in shown],
+        "code": code, "submission_link": submission_link,
+        "shared_error": shared_error(result.checks) if not result.error else "",
         # what the student can fix: not checks the machine could not run (they are not their fault)
         "failed": [c for c in shown if not c.passed and not c.not_graded
                    and not (result.error and c.message == result.error)],
@@ -154,8 +164,26 @@ def render_summary(summary: dict, out: Path | None = None) -> str:
     students who handed in a notebook get a link to their notebook with feedback (feedback.html)."""
     from grader.report.notebook_feedback import FEEDBACK_FILE
 
-    with_notebook = {s["student"] for s in summary["students"]
+    with_notebook = {s["student"] for s in summary["students"]["name"]
                      if out is not None and (Path(out) / s["student"] / FEEDBACK_FILE).is_file()}
     return environment().get_template("summary.html").render(
-        dict(summary, histogram=charts.histogram(summary["histogram"]), with_notebook=with_notebook,
-             notebook_file=FEEDBACK_FILE))
+        dict({"similarity": None}, **dict(summary, histogram=charts.histogram(summary["histogram"]),
+                                          with_notebook=with_notebook, notebook_file=FEEDBACK_FILE)))
+
+
+# -- the similarity report ------------------------------------------------------------------------
+SIMILARITY_PAIRS_SHOWN = 150
+"""Pairs drawn side by side in similarity.html (all pairs are in similarity.csv)."""
+
+
+def render_similarity(exercise: str, report) -> str:
+    """similarity.html from a grader.course.similarity.Report: the clusters, then each pair with
+    both submissions side by side and their matching lines marked."""
+    def side(code, ranges):
+        marked = {n for first, last in ranges for n in range(first, last + 1)}
+        return [{"number": n, "text": text, "marked": n in marked} for n, text in enumerate(code.lines, start=1)]
+
+    pairs = [{"pair": p, "a": side(report.codes[p.a], p.lines_a), "b": side(report.codes[p.b], p.lines_b)}
+             for p in report.pairs[:SIMILARITY_PAIRS_SHOWN]]
+    return environment().get_template("similarity.html").render(
+        exercise=exercise, report=report, pairs=pairs, more=max(0, len(report.pairs) - SIMILARITY_PAIRS_SHOWN))

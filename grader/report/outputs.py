@@ -53,8 +53,10 @@ class Target:
         return cls("json", Path(path), extra=extra)
 
     @classmethod
-    def html(cls, path: Path, audience: str = "student") -> "Target":
-        return cls("html", Path(path), audience=audience)
+    def html(cls, path: Path, audience: str = "student", submission: Path | None = None) -> "Target":
+        """`submission`: where the hand-in lies, linked from the instructor's copy."""
+        extra = {"submission": Path(submission).resolve().as_uri()} if submission else {}
+        return cls("html", Path(path), audience=audience, extra=extra)
 
     @classmethod
     def feedback(cls, path: Path) -> "Target":
@@ -101,7 +103,8 @@ def _write(result: GradeResult, hand_in: HandIn | None, target: Target) -> str:
     elif target.kind == "html":
         from grader.report.html import render_report
 
-        write_atomic(target.path, render_report(result, target.audience))
+        write_atomic(target.path, render_report(result, target.audience, hand_in=hand_in,
+                                                submission_link=target.extra.get("submission", "")))
     elif target.kind == "gradescope":
         from grader.report.gradescope import write_gradescope
 

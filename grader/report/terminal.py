@@ -47,6 +47,15 @@ def render_check(check: CheckResult, width: int = 100, repeat_message: bool = Tr
     return "\n".join(lines)
 
 
+def render_check_once(check: CheckResult, seen: set[str], width: int = 100) -> str:
+    """render_check, but an error already shown for an earlier check (a module that does not
+    import fails every check alike) is said once: later checks point back to it."""
+    if check.status != "error" or check.message not in seen:
+        seen.add(check.message)
+        return render_check(check, width)
+    return render_check(check, width, repeat_message=False) + "\n" + " " * 13 + "(the same error as above)"
+
+
 def failure_lines(check: CheckResult) -> list[str]:
     """What went wrong, a paragraph a line: the rationale and each fact it does not quote, or the message."""
     if check.status == "failed" and check.failure is not None:
@@ -66,6 +75,8 @@ def render_total(result: GradeResult) -> str:
     colour = "green" if result.max_score and result.score == result.max_score else "yellow"
     lines = [click.style(total, bold=True, fg=colour)
              + f"   ({result.seconds:.2f} s, isolation: {result.isolation or '-'})"]
+    for note in result.notes:
+        lines.append(click.style(f"Note: {note}", fg="magenta"))
     if result.isolation == "local":
         from grader.report import LOCAL_FEEDBACK_NOTICE
 
