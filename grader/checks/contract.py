@@ -44,7 +44,7 @@ has by default (catalog.Exercise.check_timeout): a check calling `for_all` more 
 with a larger budget, needs a `timeout=` that covers them all."""
 SHRINK_BUDGET_S = 3.0
 """Seconds allowed to shrink a failure once found, beyond the exploring budget."""
-MAX_SHRINK_CALLS = 60
+MAX_SHRINK_CALLS = 150
 """Inputs tried while shrinking, after the first failure: a count, not seconds, so the example
 shown is the same on a loaded machine; enough to bring a random array down to a small one, and
 it keeps a batch of buggy submissions from paying Hypothesis's shrinking (about 3.5 ms a try)."""
