@@ -19,6 +19,7 @@ end the run at once (shrinking them would only cost time and blame no one better
 from __future__ import annotations
 
 import copy
+import pickle
 import time
 from typing import Any, Callable
 
@@ -168,3 +169,35 @@ def float_arrays(shape: st.SearchStrategy | tuple, *, low: float = -10.0, high: 
 def shapes(min_dims: int = 1, max_dims: int = 2, min_side: int = 1, max_side: int = 6) -> st.SearchStrategy[tuple]:
     """Array shapes, including size-1 sides and coincident sides (N == C)."""
     return hnp.array_shapes(min_dims=min_dims, max_dims=max_dims, min_side=min_side, max_side=max_side)
+
+
+# --- h4: shrinking bounded by a number of calls, not only by time --------------------------------
+SHRINK_CALLS = 80
+"""Calls of a check that shrinking may make in `within_calls`: enough for Hypothesis to reach a
+small example, few enough to finish far inside SHRINK_BUDGET_S on a loaded machine."""
+
+
+def within_calls(check: Callable[[Any], None], limit: int = SHRINK_CALLS) -> Callable[[Any], None]:
+    """`check` that, after `limit` calls, passes every example it has not seen fail: shrinking then
+    stops at the same example however busy the machine is (SHRINK_BUDGET_S alone would stop it
+    wherever the clock runs out, so the message shown could differ between two gradings). An
+    example seen failing fails again the same way, so Hypothesis's replay of the smallest one
+    raises its failure. Make a new one per for_all call: the count is per grading."""
+    calls = 0
+    failures: dict[bytes, BaseException] = {}
+
+    def limited(example: Any) -> None:
+        nonlocal calls
+        key = pickle.dumps(example)
+        if key in failures:
+            raise failures[key]
+        calls += 1
+        if calls > limit:
+            return
+        try:
+            check(example)
+        except BaseException as error:  # noqa: BLE001 - remembered, then re-raised unchanged
+            failures[key] = error
+            raise
+
+    return limited
