@@ -2,7 +2,11 @@
 and targets (Hypothesis, through checks.contract.for_all: fixed seed, shrunk failures), and on
 generated sequences of calls to one network.
 
-Input dimensions SPEC.md allows, method by method, and what the checks below draw:
+Input dimensions SPEC.md allows, method by method, and what the checks below draw. Every
+generated network case holds three batches on one net: N == 1, N == output_size and N of any
+size 1..5 (so the degenerate and coincident batch sizes are in every case, not left to chance);
+a call judged wrong on that shared net is judged again on a new net, so only a mistake of the
+single call fails these checks (history is call_sequences' business).
 
 TwoLayerNet(input_size, hidden_size, output_size, weight_init_std=0.01)   -> init_contract
   - sizes: each of input_size and hidden_size 1..4, output_size 2..4, with coincidences
@@ -14,7 +18,7 @@ TwoLayerNet(input_size, hidden_size, output_size, weight_init_std=0.01)   -> ini
   y.size in the book's own code cannot tell apart; SPEC.md does not say it is supported).
 
 predict(x)                                                              -> predict_contract
-  - shapes: N 1..5 with N == 1, N == output_size and N == input_size among them; sizes as above.
+  - shapes: N == 1, N == output_size and N in 1..5 on every net; sizes as above.
   - dtypes: x float64 or float32 (MNIST arrives as float32); params float64.
   - layouts: x C-contiguous, Fortran, a transposed view, strided or offset (codec.Layout).
   - values: x in [-5, 5]; params of scale 1, and scores up to ±1000 (W2, b2 of scale 1000):
@@ -23,21 +27,26 @@ predict(x)                                                              -> predi
   - params are the grader's, assigned into net.params after __init__ (SPEC.md).
 
 loss(x, t), accuracy(x, t)                                  -> loss_contract, accuracy_contract
-  - as predict for x (values of scale 1), and every target form on every example:
-    integer labels (N,) as int64, int32 and uint8; one-hot (N, output_size) as float64,
-    float32 and int64. With N == 1 a one-hot t is (1, C) and labels (1,); with N == C a
-    one-hot t is square and labels (C,) have as many entries as y has columns.
+  - as predict for x (values of scale 1); targets as integer labels (N,) in int64, int32 or
+    uint8, and one-hot rows (N, output_size) in float64, int64 or float32 (one dtype of each per
+    case): one-hot for the batch of one (a (1, C) t that np.squeeze would turn into labels),
+    labels for N == C (labels (C,) have as many entries as y has columns, which a test of the
+    last dimension mistakes for one-hot), both for the batch of any size.
   - accuracy: rows whose top two probabilities tie (Hypothesis likes zero weights) may count
     either way: np.argmax picks the first, and SPEC.md's "argmax" does not decide a tie.
 
 gradient(x, t)                                                          -> gradient_contract
   - as loss: sizes, N, layouts, x dtypes, target forms; compared with the reference's
     backprop, else with its numerical gradient (SPEC.md's own criterion).
+  Not drawn for any method: x of other dtypes than float32/float64, params other than float64
+  C-contiguous arrays (SPEC.md: the grader assigns its own arrays), output_size 1.
 
 numerical_gradient(x, t)                                      -> numerical_gradient_contract
-  - tiny nets (input and hidden sizes 1..2, output 2..3, N 1..3: it is slow by nature), labels and one-hot;
-    compared with the reference's central differences (h = 1e-4), else its backprop; params
-    hold exactly their old values afterwards.
+  - tiny nets (input and hidden sizes 1..2, output 2..3: it is slow by nature), batches of
+    N == C with labels (int64, int32 or uint8) and N == 1 one-hot; compared with the
+    reference's central differences (h = 1e-4), else its backprop, else the central
+    differences of the student's own loss (a loss mistake is charged by the loss checks);
+    params hold exactly their old values afterwards.
 
 Sequences of calls on one network                                          -> call_sequences
   - a seeded scenario generator (for_all over a strategy of call sequences, the equivalent of
@@ -50,11 +59,17 @@ Sequences of calls on one network                                          -> ca
     nothing may carry over from an earlier call (cached activations, a remembered batch size,
     weights read once). A call that is also wrong on a new net is left to the checks above.
 
+loss and accuracy are also right when they agree with the student's own predict (a forward
+mistake is charged by predict_contract once), as in the public checks.
+
 Tolerances (float64 unless said): predict rtol 1e-6 (rounding is ~1e-15); loss rtol 1e-5 (as
 the public checks: the 1e-7 inside the log); accuracy exact up to tied rows; gradients
-rtol 1e-6 with an absolute floor of 1e-9 x the largest entry of that array (entries that
-cancel to ~0 carry only rounding); numerical gradients rtol 1e-5, floor 1e-7 (central
-differences of the same loss agree to ~1e-10).
+rtol 1e-6 with an absolute floor of 1e-9 x max(1, the largest entry of that array) (entries
+that cancel to ~0 carry only rounding); numerical gradients rtol 1e-5, floor 1e-7 the same
+way (central differences of the same loss agree to ~1e-10).
+
+Shrinking: each check's failure is shrunk by at most contract.SHRINK_CALLS calls
+(contract.within_calls), so the example in the message is the same on a busy machine.
 """
 
 from __future__ import annotations

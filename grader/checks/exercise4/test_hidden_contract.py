@@ -14,7 +14,8 @@ iters_num, batch_size, learning_rate, seed), and what the checks below draw:
   so the max(..., 1) of iter_per_epoch never matters).           -> batches_contract
 - targets: one-hot-like rows (N, 2) or integer labels (N,) (SPEC.md's networks take both, so
   train_network must select rows of either)                       -> batches_contract, bookkeeping
-- iters_num: 2..8 (bookkeeping), up to 31 (reachability); learning_rate 0.01, 0.25 or 0.5
+- iters_num: 2..8 (batches, bookkeeping), 6..10 (steering), up to 31 (reachability);
+  learning_rate 0.01, 0.25 or 0.5
 - seed: None or 0..2**31 - 1 (0 included: Hypothesis shrinks to it)
 - sampling: every row must have a chance to be drawn. Small sets (2..5 rows, batch_size from
   half the set to N - 1) and as many iterations as it takes for every sampler SPEC.md allows
@@ -31,7 +32,9 @@ iters_num, batch_size, learning_rate, seed), and what the checks below draw:
   i % iter_per_epoch == 0, every parameter moved by exactly -learning_rate * gradient.
 
 The network always has exactly the keys W1, b1, W2, b2 (SPEC.md); it is the grader's own
-RecordingNetwork, whose calls run in the grader's process and are logged.
+RecordingNetwork, whose calls run in the grader's process and are logged. Failures are shrunk
+by at most contract.SHRINK_CALLS calls (contract.within_calls), so the scenario in a message
+does not depend on how busy the machine is.
 """
 
 from __future__ import annotations
