@@ -188,7 +188,7 @@ def within_calls(check: Callable[[Any], None], limit: int = SHRINK_CALLS) -> Cal
 
     def limited(example: Any) -> None:
         nonlocal calls
-        key = pickle.dumps(example)
+        key = pickle.dumps(example) if failures or calls >= limit else None  # no failure yet: nothing to look up
         if key in failures:
             raise failures[key]
         calls += 1
@@ -197,7 +197,7 @@ def within_calls(check: Callable[[Any], None], limit: int = SHRINK_CALLS) -> Cal
         try:
             check(example)
         except BaseException as error:  # noqa: BLE001 - remembered, then re-raised unchanged
-            failures[key] = error
+            failures[pickle.dumps(example) if key is None else key] = error
             raise
 
     return limited
