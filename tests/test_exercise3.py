@@ -104,3 +104,65 @@ def test_backprop_tolerance_is_met_by_the_reference_alone():
     analytic, numeric = reference.gradient(case.x, t), reference.numerical_gradient(case.x, t)
     worst = max(compare(k, analytic[k], numeric[k], 1.0).max_rel_error for k in support.KEYS)
     assert worst > support.GRADIENT_TOL
+
+
+# -- the contract-wide hidden checks (test_hidden_contract.py) ----------------------------------------
+from conftest import CORPUS, message_of  # noqa: E402
+from grader.checks.contract import _draw  # noqa: E402
+from grader.checks.exercise3 import test_hidden_contract as contract  # noqa: E402
+
+
+def test_contract_failure_shows_the_smallest_failing_input(grade):
+    """Does a softmax without the max shift fail predict_contract on the shrunk input, the
+    smallest net and batch with one large score, shown as data with expected and got?"""
+    result = grade("exercise3", CORPUS / "exercise3" / "bug_softmax_without_max_shift")
+    message = message_of(result, "predict_contract")
+    assert "a 2-2-2 network" in message and "x of shape (1, 2) (float64) = [[0., 0.]]" in message
+    assert "b2 = [1000., 1000.]" in message and "expected 0.5, got nan" in message
+
+
+def test_sequence_failure_shows_the_calls_that_lead_to_it(grade):
+    """Does a gradient that reuses an earlier call's activations fail call_sequences with the
+    sequence of calls, and pass the single-call checks (each call is right on a new net)?"""
+    result = grade("exercise3", CORPUS / "exercise3" / "bug_gradient_reuses_forward_of_same_shape")
+    message = message_of(result, "call_sequences")
+    assert "net = TwoLayerNet(" in message and message.count("net.gradient(x, t)") >= 2
+    assert {c.name for c in result.checks if not c.passed} == {"call_sequences"}
+
+
+def test_contract_checks_grade_the_same_twice(grade):
+    """Is a submission that fails several contract checks graded identically twice (same
+    scores, same shrunk examples in the messages)?"""
+    path = CORPUS / "exercise3" / "bug_label_check_by_last_dim"
+    first, second = grade("exercise3", path), grade("exercise3", path)
+    assert [(c.name, c.score, c.message) for c in first.checks] == [(c.name, c.score, c.message)
+                                                                    for c in second.checks]
+    assert first.score < first.max_score
+
+
+def test_drawn_cases_cover_the_dimensions_the_docstring_lists():
+    """Do the fixed-seed examples of the target checks hold N == 1 and N == C in every case, and
+    across the cases integer labels of a dtype other than int64, one-hot rows of a dtype other
+    than float64, float32 x, a layout other than C and, for predict, scores of 1000?"""
+    cases = _draw(contract.with_forms(), 3)
+    for case, _ in cases:
+        sizes = {len(e.x) for e in case.examples}
+        assert {1, case.examples[0].sizes[2]} <= sizes
+    forms = {form for _, pair in cases for form in pair}
+    assert any(f[0] == "labels" and f[1] != np.int64 for f in forms)
+    assert any(f[0] == "one-hot" and f[1] != np.float64 for f in forms)
+    examples = [e for case, _ in cases for e in case.examples]
+    assert any(e.x.dtype == np.float32 for e in examples) and any(e.layout != "C" for e in examples)
+    large = _draw(contract.net_cases(large=True), 3)
+    assert any(np.abs(case.examples[0].params["b2"]).max() > 100 for case in large)
+    assert any(by_keyword for _, by_keyword, _ in _draw(contract.init_calls(), 3))
+
+
+def test_call_sequences_always_hold_the_patterns_they_test():
+    """Does every drawn sequence pass gradient a batch of the previous call's size with other
+    rows, and end with two calls on batches of another size?"""
+    for scenario in _draw(contract.scenarios(), 3):
+        calls = [s for s in scenario.steps if s[0] != "params"]
+        assert calls[1][0] == "gradient" and calls[3][0] == "gradient"
+        assert calls[0][1].x.shape == calls[1][1].x.shape and not np.array_equal(calls[0][1].x, calls[1][1].x)
+        assert len(calls[2][1].x) == len(calls[3][1].x) != len(calls[0][1].x)

@@ -98,3 +98,72 @@ def test_is_blas_limited_to_one_thread_while_timing_and_restored_after():
     with e2e.single_threaded_blas():
         assert getter() == 1
     assert getter() == before
+
+
+# -- the contract-wide hidden checks (test_hidden_contract.py) ----------------------------------------
+from conftest import CORPUS  # noqa: E402
+from grader.checks.contract import _draw  # noqa: E402
+from grader.checks.exercise4 import test_hidden_contract as contract  # noqa: E402
+from grader.checks.exercise4.support import Scenario  # noqa: E402
+from reference.exercise4.train import train_network as reference_train_network  # noqa: E402
+
+
+def test_contract_failure_shows_the_smallest_failing_scenario(grade):
+    """Does a pass over a shuffled order that ends in a short batch fail batches_contract on the
+    smallest scenario that shows it (3 rows, batches of 2, 2 iterations), with what it got?"""
+    result = grade("exercise4", CORPUS / "exercise4" / "bug_short_last_batch", visibility="hidden")
+    message = message_of(result, "batches_contract")
+    assert "x_train (3 rows)" in message and "iters_num=2, batch_size=2" in message
+    assert "in iteration 1, network.gradient got 1 rows; expected batch_size=2" in message
+
+
+def test_unreachable_row_is_named(grade):
+    """Does np.random.choice(train_size - 1, ...) fail every_row_can_be_drawn naming the row it never drew?"""
+    result = grade("exercise4", CORPUS / "exercise4" / "bug_choice_excludes_last_row", visibility="hidden")
+    assert "never drew training row 1 of 2" in message_of(result, "every_row_can_be_drawn")
+
+
+def test_contract_checks_grade_the_same_twice(grade):
+    """Is a submission that fails contract checks graded identically twice (scores and messages)?"""
+    path = CORPUS / "exercise4" / "bug_random_window_batches"
+    first, second = (grade("exercise4", path, visibility="hidden") for _ in range(2))
+    assert [(c.name, c.score, c.message) for c in first.checks] == [(c.name, c.score, c.message)
+                                                                    for c in second.checks]
+    assert first.score < first.max_score
+
+
+@pytest.mark.parametrize("scenario", _draw(contract.reach_scenarios(), 3), ids=str)
+def test_reach_scenarios_leave_a_right_sampler_no_chance_to_miss_a_row(scenario):
+    """Is every reachability scenario long enough that each sampler SPEC.md allows misses a row
+    with probability below 1e-7, short enough to stay cheap, and does the reference draw every row?"""
+    n, b, t = scenario.train_size, scenario.batch_size, scenario.iters_num
+    whole, rest = divmod(n, b)
+    for per_iteration in ((1 - 1 / n) ** b, 1 - b / n, (rest / n) ** (1 / whole)):
+        assert n * per_iteration ** t <= contract.MISS_PROBABILITY
+    assert t <= 40
+    data = make_data(n)
+    net = RecordingNetwork(data)
+    reference_train_network(net, data.x_train, data.t_train, data.x_test, data.t_test, iters_num=t,
+                            batch_size=b, seed=scenario.seed)
+    assert {number for c in net.of("gradient") for _, number in c.rows} == set(range(n))
+
+
+def test_recording_network_knows_label_targets():
+    """With integer-label targets, does the recording network pair rows and labels (train: the
+    row's number, test: -(number + 1)) and notice labels of other rows?"""
+    data = make_data(6, labels=True)
+    assert data.t_train.shape == (6,) and list(data.t_test[:2]) == [-1, -2]
+    net = RecordingNetwork(data)
+    net.gradient(data.x_train[[4, 1]], data.t_train[[4, 1]])
+    net.accuracy(data.x_test, data.t_test)
+    net.loss(data.x_train[[4, 1]], data.t_train[[1, 4]])
+    assert [c.targets_match for c in net.calls] == [True, True, False]
+
+
+def test_steering_runs_make_the_values_drop_mid_run():
+    """Does each drawn steering scenario shift the network's values so that they wrap around
+    (drop) inside the second run, with accuracies recorded before and after the drop?"""
+    for scenario, offset, _ in _draw(contract.steering(), 3):
+        calls = 2 * scenario.iters_num + 2 * len(scenario.accuracy_iterations)
+        assert 0 < 1000 - offset < calls and len(scenario.accuracy_iterations) >= 2
+        assert isinstance(scenario, Scenario) and scenario.seed is not None

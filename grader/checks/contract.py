@@ -19,6 +19,7 @@ end the run at once (shrinking them would only cost time and blame no one better
 from __future__ import annotations
 
 import copy
+import pickle
 import sys
 import time
 from collections import Counter
@@ -258,3 +259,33 @@ try:
     _providers._get_local_constants = lambda: _NO_LOCAL_CONSTANTS
 except (ImportError, AttributeError, TypeError):  # pragma: no cover - another Hypothesis: nothing to turn off
     pass
+# --- h4: shrinking bounded by a number of calls, not only by time --------------------------------
+SHRINK_CALLS = 80
+"""Calls of a check that shrinking may make in `within_calls`: enough for Hypothesis to reach a
+small example, few enough to finish far inside SHRINK_BUDGET_S on a loaded machine."""
+
+
+def within_calls(check: Callable[[Any], None], limit: int = SHRINK_CALLS) -> Callable[[Any], None]:
+    """`check` that, after `limit` calls, passes every example it has not seen fail: shrinking then
+    stops at the same example however busy the machine is (SHRINK_BUDGET_S alone would stop it
+    wherever the clock runs out, so the message shown could differ between two gradings). An
+    example seen failing fails again the same way, so Hypothesis's replay of the smallest one
+    raises its failure. Make a new one per for_all call: the count is per grading."""
+    calls = 0
+    failures: dict[bytes, BaseException] = {}
+
+    def limited(example: Any) -> None:
+        nonlocal calls
+        key = pickle.dumps(example) if failures or calls >= limit else None  # no failure yet: nothing to look up
+        if key in failures:
+            raise failures[key]
+        calls += 1
+        if calls > limit:
+            return
+        try:
+            check(example)
+        except BaseException as error:  # noqa: BLE001 - remembered, then re-raised unchanged
+            failures[pickle.dumps(example) if key is None else key] = error
+            raise
+
+    return limited

@@ -37,9 +37,12 @@ class ToyData:
         return len(self.x_train)
 
 
-def make_data(train_size: int, test_size: int = 7, seed: int = 0, test_scale: float = 1.0) -> ToyData:
-    """Rows [number, +1/-1, noise, noise]; targets [number, +1/-1]. `test_scale` varies the
-    test rows' content (not their numbering) to show that test data never matters."""
+def make_data(train_size: int, test_size: int = 7, seed: int = 0, test_scale: float = 1.0,
+              labels: bool = False) -> ToyData:
+    """Rows [number, +1/-1, noise, noise]; targets [number, +1/-1], or with `labels` integer
+    labels of shape (N,): the row's number in the training set and -(number + 1) in the test
+    set (SPEC.md's networks take labels as well as one-hot rows). `test_scale` varies the test
+    rows' content (not their numbering) to show that test data never matters."""
     rng = np.random.default_rng(seed)
 
     def rows(n: int, side: float, scale: float) -> tuple[np.ndarray, np.ndarray]:
@@ -49,6 +52,8 @@ def make_data(train_size: int, test_size: int = 7, seed: int = 0, test_scale: fl
 
     x_train, t_train = rows(train_size, 1.0, 1.0)
     x_test, t_test = rows(test_size, -1.0, test_scale)
+    if labels:
+        t_train, t_test = np.arange(train_size), -1 - np.arange(test_size)
     return ToyData(x_train, t_train, x_test, t_test)
 
 
@@ -125,6 +130,9 @@ class RecordingNetwork:
     @staticmethod
     def _targets_match(rows, t) -> bool:
         t = np.asarray(t, dtype=float)
+        if t.ndim == 1 and len(t) == len(rows):  # labels: the number, or -(number + 1) for test rows
+            return all(side != "unknown" and t[k] == (number if side == "train" else -1 - number)
+                       for k, (side, number) in enumerate(rows))
         if t.ndim != 2 or len(t) != len(rows) or t.shape[1] != 2:
             return False
         return all(side != "unknown" and t[k, 0] == number and t[k, 1] == (1.0 if side == "train" else -1.0)

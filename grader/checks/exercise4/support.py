@@ -39,6 +39,8 @@ class Scenario:
     seed: int | None = 3
     test_scale: float = 1.0
     value_offset: int = 0
+    labels: bool = False
+    """Integer-label targets of shape (N,) instead of one-hot-like rows (recording.make_data)."""
 
     @property
     def iter_per_epoch(self) -> int:
@@ -50,7 +52,9 @@ class Scenario:
 
     def call_text(self) -> str:
         seed = "" if self.seed is None else f", seed={self.seed}"
-        return (f"train_network(network, x_train ({self.train_size} rows), t_train, x_test, t_test, "
+        t_train = f"t_train (labels of shape ({self.train_size},))" if self.labels else "t_train"
+        rows = f"{self.train_size} row{'s' if self.train_size != 1 else ''}"
+        return (f"train_network(network, x_train ({rows}), {t_train}, x_test, t_test, "
                 f"iters_num={self.iters_num}, batch_size={self.batch_size}, "
                 f"learning_rate={self.learning_rate:g}{seed})")
 
@@ -69,7 +73,7 @@ class Run:
 
 def run(student, scenario: Scenario) -> Run:
     """Call the student's train_network once on a fresh recording network."""
-    data = make_data(scenario.train_size, test_scale=scenario.test_scale)
+    data = make_data(scenario.train_size, test_scale=scenario.test_scale, labels=scenario.labels)
     network = RecordingNetwork(data, value_offset=scenario.value_offset)
     kwargs = dict(iters_num=scenario.iters_num, batch_size=scenario.batch_size,
                   learning_rate=scenario.learning_rate)
