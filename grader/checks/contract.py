@@ -88,13 +88,13 @@ def for_all(strategy: st.SearchStrategy, check: Callable[[Any], None], *, exampl
     if key not in _drawn:
         _drawn[key] = _draw(strategy, examples)
     deadline = time.monotonic() + budget_s
-    for index, example in enumerate(_drawn[key]):
+    for example in _drawn[key]:
         if time.monotonic() > deadline:
             return  # out of time: the examples left are skipped, never failed
         try:
             check(copy.deepcopy(example))
         except BaseException as error:  # noqa: BLE001 - a wrong answer is shrunk, the rest re-raised
-            if not _shrinkable(error) or index == 0:  # Hypothesis draws its simplest example first
+            if not _shrinkable(error):
                 raise
             _shrink(strategy, check, examples, deadline)
             raise  # Hypothesis did not reproduce it (the student's code is not deterministic)
