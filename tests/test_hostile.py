@@ -239,7 +239,12 @@ def printing_costs_nothing(result) -> None:
     """100 MB printed by a softmax that returns the right values: its checks pass, and only a
     bounded excerpt of the output is kept."""
     softmax_checks = [c for c in result.checks if c.name.startswith("softmax")]
-    assert softmax_checks and all(c.passed for c in softmax_checks), [c.message for c in softmax_checks]
+    # The sum_squares_error that prints forever may use up the test's short whole-submission
+    # budget before the last (hidden, contract-wide) softmax check runs: that one is then
+    # stopped by the budget, never failed on its values.
+    judged = [c for c in softmax_checks if "this whole exercise may take" not in c.message]
+    assert judged and all(c.passed for c in judged), [c.message for c in softmax_checks]
+    assert all(c.passed for c in softmax_checks if c.visibility == "public")
     assert len(result.output) < 100_000
 
 
