@@ -140,21 +140,26 @@ def _shrink(strategy: st.SearchStrategy, check: Callable[[Any], None], examples:
     when the student's code hung or crashed on an input tried while shrinking (the failure
     found first then stands: the caller re-raises it)."""
     shrink_deadline = max(deadline, time.monotonic() + SHRINK_BUDGET_S)
-    after_failure = {"found": False, "calls": 0}
+    failed: set[bytes] = set()
+    tries_after_failure = 0
 
     @_settings(examples, (Phase.explicit, Phase.generate, Phase.shrink))
     @given(strategy)
     def explore(example: Any) -> None:
-        if time.monotonic() > shrink_deadline or after_failure["calls"] >= MAX_SHRINK_CALLS:
-            return  # shrunk enough: the smallest failure found so far stands
-        after_failure["calls"] += after_failure["found"]
+        nonlocal tries_after_failure
+        key = _key(example)
+        shrunk_enough = time.monotonic() > shrink_deadline or tries_after_failure >= MAX_SHRINK_CALLS
+        if shrunk_enough and key not in failed:
+            return  # the smallest failure found so far stands; only its replay is checked again
+        tries_after_failure += bool(failed)
         try:
             check(example)
         except BaseException as error:  # noqa: BLE001 - sorted below, re-raised either way
-            if _shrinkable(error):
-                after_failure["found"] = True
-                raise
-            raise _StopExploring(error) from None
+            if not _shrinkable(error):
+                raise _StopExploring(error) from None
+            if key is not None:
+                failed.add(key)
+            raise
 
     try:
         explore()
@@ -169,6 +174,15 @@ def _shrink(strategy: st.SearchStrategy, check: Callable[[Any], None], examples:
                           hint="results must depend only on the arguments (no global state or unseeded "
                                "randomness between calls).") from flaky
 
+
+
+def _key(example: Any) -> bytes | None:
+    """The example as bytes, to know it again when Hypothesis replays it once shrinking has
+    stopped; None when it cannot be pickled."""
+    try:
+        return pickle.dumps(example)
+    except Exception:  # noqa: BLE001 - an example holding a lambda, say
+        return None
 
 
 def _first_failure(group: BaseException) -> BaseException:
@@ -259,33 +273,3 @@ try:
     _providers._get_local_constants = lambda: _NO_LOCAL_CONSTANTS
 except (ImportError, AttributeError, TypeError):  # pragma: no cover - another Hypothesis: nothing to turn off
     pass
-# --- h4: shrinking bounded by a number of calls, not only by time --------------------------------
-SHRINK_CALLS = 80
-"""Calls of a check that shrinking may make in `within_calls`: enough for Hypothesis to reach a
-small example, few enough to finish far inside SHRINK_BUDGET_S on a loaded machine."""
-
-
-def within_calls(check: Callable[[Any], None], limit: int = SHRINK_CALLS) -> Callable[[Any], None]:
-    """`check` that, after `limit` calls, passes every example it has not seen fail: shrinking then
-    stops at the same example however busy the machine is (SHRINK_BUDGET_S alone would stop it
-    wherever the clock runs out, so the message shown could differ between two gradings). An
-    example seen failing fails again the same way, so Hypothesis's replay of the smallest one
-    raises its failure. Make a new one per for_all call: the count is per grading."""
-    calls = 0
-    failures: dict[bytes, BaseException] = {}
-
-    def limited(example: Any) -> None:
-        nonlocal calls
-        key = pickle.dumps(example) if failures or calls >= limit else None  # no failure yet: nothing to look up
-        if key in failures:
-            raise failures[key]
-        calls += 1
-        if calls > limit:
-            return
-        try:
-            check(example)
-        except BaseException as error:  # noqa: BLE001 - remembered, then re-raised unchanged
-            failures[pickle.dumps(example) if key is None else key] = error
-            raise
-
-    return limited

@@ -68,8 +68,8 @@ rtol 1e-6 with an absolute floor of 1e-9 x max(1, the largest entry of that arra
 that cancel to ~0 carry only rounding); numerical gradients rtol 1e-5, floor 1e-7 the same
 way (central differences of the same loss agree to ~1e-10).
 
-Shrinking: each check's failure is shrunk by at most contract.SHRINK_CALLS calls
-(contract.within_calls), so the example in the message is the same on a busy machine.
+Shrinking: each check's failure is shrunk by at most contract.MAX_SHRINK_CALLS tries, so the
+example in the message is the same on a busy machine.
 """
 
 from __future__ import annotations
@@ -81,7 +81,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from grader.checks.api import CheckFailed, as_float, fail, hidden, show
-from grader.checks.contract import for_all, in_layout, layouts, within_calls
+from grader.checks.contract import for_all, in_layout, layouts
 from grader.checks.exercise3.support import KEYS, own_loss_gradient, plain_dict, read_params, ref_with
 from grader.sandbox.errors import StudentRaised
 from grader.sandbox.session import RemoteObject
@@ -309,7 +309,7 @@ def worst(got: np.ndarray, expected: np.ndarray) -> str:
 @hidden(points=0.5)
 def test_init_contract(student):
     """__init__ gives params of SPEC.md's shapes and zero biases for any sizes (coincident ones too), called by position or by keyword"""
-    for_all(init_calls(), within_calls(lambda c: check_init(student, *c)), examples=3)
+    for_all(init_calls(), (lambda c: check_init(student, *c)), examples=3)
 
 
 def init_calls() -> st.SearchStrategy[tuple]:
@@ -354,7 +354,7 @@ def check_init(student, sizes: tuple, by_keyword: bool, std: float | None) -> No
 @hidden(points=1)
 def test_predict_contract(student):
     """predict matches the reference for any sizes and batch (N == 1, N == C), x float32 or float64 in any memory layout, and scores up to ±1000"""
-    for_all(net_cases(large=True), within_calls(lambda c: on_one_net(
+    for_all(net_cases(large=True), (lambda c: on_one_net(
         student, c, lambda e, net: check_predict(student, e, net))), examples=3)
 
 
@@ -394,7 +394,7 @@ def forms_for(example: Example, forms: tuple) -> tuple:
 @hidden(points=1)
 def test_loss_contract(student):
     """loss matches the reference for every target form (labels int64/int32/uint8, one-hot float/int), N == 1 and N == C, any x layout"""
-    for_all(with_forms(), within_calls(lambda c: on_one_net(
+    for_all(with_forms(), (lambda c: on_one_net(
         student, c[0], lambda e, net: check_loss(student, e, forms_for(e, c[1]), net))), examples=3)
 
 
@@ -430,7 +430,7 @@ def same_as_own_forward(net, example: Example, value: float, t) -> bool:
 @hidden(points=0.5)
 def test_accuracy_contract(student):
     """accuracy matches the reference for every target form, N == 1 and N == C, any x layout"""
-    for_all(with_forms(), within_calls(lambda c: on_one_net(
+    for_all(with_forms(), (lambda c: on_one_net(
         student, c[0], lambda e, net: check_accuracy(student, e, forms_for(e, c[1]), net))), examples=3)
 
 
@@ -467,7 +467,7 @@ def same_as_own_argmax(net, example: Example, got: float) -> bool:
 @hidden(points=1)
 def test_gradient_contract(student):
     """gradient (backprop) matches the reference for any sizes, batch, target form and x layout or dtype"""
-    for_all(with_forms(), within_calls(lambda c: on_one_net(student, c[0], lambda e, net: [
+    for_all(with_forms(), (lambda c: on_one_net(student, c[0], lambda e, net: [
         check_gradient(student, e, form, net) for form in forms_for(e, c[1])])), examples=3)
 
 
@@ -497,7 +497,7 @@ def test_numerical_gradient_contract(student):
     """numerical_gradient gives central differences for tiny nets of any sizes, labels or one-hot, and restores params"""
     strategy = st.tuples(net_cases(max_side=2, max_classes=3, any_layout=False, batches=("classes", "one")),
                          st.tuples(st.sampled_from(LABEL_FORMS), st.just(ONE_HOT_FORMS[0])))
-    for_all(strategy, within_calls(lambda c: on_one_net(student, c[0], lambda e, net: [
+    for_all(strategy, (lambda c: on_one_net(student, c[0], lambda e, net: [
         check_numerical(student, e, form, net) for form in forms_for(e, c[1])])), examples=2)
 
 
@@ -603,7 +603,7 @@ METHODS = ("predict", "loss", "accuracy", "gradient", "numerical_gradient")
 @hidden(points=1)
 def test_call_sequences(student):
     """any sequence of predict, loss, accuracy, gradient, numerical_gradient and new params on one net gives each call the reference's result for the params and batch of that call"""
-    for_all(scenarios(), within_calls(lambda s: check_sequence(student, s)), examples=3)
+    for_all(scenarios(), (lambda s: check_sequence(student, s)), examples=3)
 
 
 def check_sequence(student, scenario: Scenario) -> None:

@@ -33,8 +33,8 @@ iters_num, batch_size, learning_rate, seed), and what the checks below draw:
 
 The network always has exactly the keys W1, b1, W2, b2 (SPEC.md); it is the grader's own
 RecordingNetwork, whose calls run in the grader's process and are logged. Failures are shrunk
-by at most contract.SHRINK_CALLS calls (contract.within_calls), so the scenario in a message
-does not depend on how busy the machine is.
+by at most contract.MAX_SHRINK_CALLS tries, so the scenario in a message does not depend on
+how busy the machine is.
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ from dataclasses import replace
 from hypothesis import strategies as st
 
 from grader.checks.api import fail, hidden
-from grader.checks.contract import for_all, within_calls
+from grader.checks.contract import for_all
 from grader.checks.exercise4.support import (Run, Scenario, _expect_batch, expect_accuracies, expect_histories,
                                              expect_losses, expect_updates, first_batch_difference,
                                              first_param_difference, run)
@@ -92,7 +92,7 @@ def raised_hint(s: Scenario) -> str:
 @hidden(points=1)
 def test_batches_contract(student):
     """every iteration passes exactly batch_size training rows and their own targets to network.gradient, for any N, batch_size <= N and labels or one-hot targets"""
-    for_all(scenarios(), within_calls(lambda s: check_batches(student, s)), examples=12)
+    for_all(scenarios(), (lambda s: check_batches(student, s)), examples=12)
 
 
 def check_batches(student, scenario: Scenario) -> None:
@@ -126,7 +126,7 @@ def iterations_to_reach(n: int, batch: int) -> int:
 @hidden(points=1)
 def test_every_row_can_be_drawn(student):
     """the batches can reach every training row: over enough iterations every row is drawn (a sampler SPEC.md allows misses a row with probability below 1e-7)"""
-    for_all(reach_scenarios(), within_calls(lambda s: check_reach(student, s)), examples=3)
+    for_all(reach_scenarios(), (lambda s: check_reach(student, s)), examples=3)
 
 
 def check_reach(student, scenario: Scenario) -> None:
@@ -149,7 +149,7 @@ def check_reach(student, scenario: Scenario) -> None:
 @hidden(points=1)
 def test_bookkeeping_contract(student):
     """losses, accuracies (full sets, after the update, at i % iter_per_epoch == 0) and updates follow SPEC.md for any N, batch_size, iters_num, seed and target form, and on a training set of 10,050 rows"""
-    for_all(scenarios(), within_calls(lambda s: check_bookkeeping(student, s)), examples=8)
+    for_all(scenarios(), (lambda s: check_bookkeeping(student, s)), examples=8)
     check_bookkeeping(student, LARGE)
 
 
@@ -176,7 +176,7 @@ def steering(draw) -> tuple:
 @hidden(points=1)
 def test_values_never_steer_training(student):
     """batches and parameters do not depend on what network.loss and network.accuracy return, nor on the test rows (values that drop mid-run included)"""
-    for_all(steering(), within_calls(lambda s: check_steering(student, *s)), examples=3)
+    for_all(steering(), (lambda s: check_steering(student, *s)), examples=3)
 
 
 def check_steering(student, scenario: Scenario, offset: int, test_scale: float) -> None:
