@@ -19,9 +19,9 @@ import pytest
 
 from grader.catalog import CHECKS_ROOT, Exercise
 from grader.checks import api
+from grader.checks.outcome import classify
 from grader.options import GradingOptions
-from grader.results import COULD_NOT_RUN, ERROR, FAILED, PASSED, CheckResult
-from grader.sandbox.errors import StudentCodeError
+from grader.results import ERROR, PASSED, CheckResult
 from grader.sandbox.student_process import StudentProcess
 
 
@@ -64,6 +64,7 @@ class CheckPlugin:
         start = time.perf_counter()
         if self.started:
             self.started(result)
+        self.process.take_fault()  # a fault of an earlier check is not this one's
         try:
             with api.running_check(result.name, result.details):
                 yield
@@ -81,36 +82,22 @@ class CheckPlugin:
         outcome = yield
         report = outcome.get_result()
         result = self.results[item.nodeid]
-        if call.when == "call" and report.passed:
+        if call.when not in ("setup", "call"):
+            return
+        fault = self.process.take_fault()
+        if fault is not None or report.failed:
+            self._record_failure(result, call.excinfo.value if call.excinfo else None, fault)
+        elif call.when == "call" and report.passed:
             result.status, result.score, result.message = PASSED, result.max_score, ""
-        elif report.failed and call.when in ("setup", "call"):
-            self._record_failure(result, call.excinfo.value if call.excinfo else None)
 
     @staticmethod
-    def _record_failure(result: CheckResult, exc: BaseException | None) -> None:
+    def _record_failure(result: CheckResult, exc: BaseException | None, fault=None) -> None:
+        """The verdict of grader/checks/outcome.py: the student's only when proven to be."""
+        verdict = classify(exc, fault)
         result.score = 0.0
-        if isinstance(exc, api.CheckFailed):
-            result.status, result.message, result.hint = FAILED, exc.message, exc.hint
-            result.details.update(exc.details)
-        elif isinstance(exc, api.CheckCouldNotRun):
-            result.status, result.message, result.hint = COULD_NOT_RUN, exc.message, exc.hint
-        elif isinstance(exc, StudentCodeError) and _grader_fault(exc):
-            result.status, result.message = COULD_NOT_RUN, exc.student_message()
-        elif isinstance(exc, StudentCodeError):
-            not_impl = getattr(exc, "not_implemented", False) or getattr(getattr(exc, "cause", None),
-                                                                          "not_implemented", False)
-            result.status = FAILED if not_impl else ERROR
-            result.message = exc.student_message()
-        else:
-            result.status = ERROR
-            result.message = (f"the check could not use what your code returned "
-                              f"({type(exc).__name__}: {str(exc)[:300]}); compare your return value with the handout.")
-
-
-def _grader_fault(exc: StudentCodeError) -> bool:
-    """The student's process could not run for a reason of the machine's (an import failure
-    wraps the crash that caused it)."""
-    return any(getattr(e, "grader_fault", False) for e in (exc, getattr(exc, "cause", None)))
+        result.status, result.origin, result.message = verdict.status, verdict.origin, verdict.message
+        result.hint, result.location, result.traceback = verdict.hint, verdict.location, verdict.traceback
+        result.details.update(verdict.details)
 
 
 def check_files(exercise: Exercise, visibility: str | None = None) -> list[Path]:

@@ -28,6 +28,11 @@ import codec
 # The grader talks to us through this socket; the student's code gets no reference to it.
 _sock: socket.socket | None = None
 _student_dirs: tuple[str, ...] = ()
+_other_exercises = ""
+"""<pkgs_dir>/exercises/: the other exercises' modules staged for the student's code to import."""
+_HARNESS_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+_student_started = False
+"""Set just before the student's module starts to load: a failure before it is the harness's alone."""
 
 
 def _read_exact(n: int) -> bytes:
@@ -75,7 +80,7 @@ class GraderObject:
         if name in state:
             return state[name]
         if name.startswith("__"):
-            raise AttributeError(name)
+            _reject_students_call("AttributeError", name)
         return lambda *args, **kwargs: _callback(self._key, name, args, kwargs, state)
 
     def __setattr__(self, name: str, value: Any) -> None:
@@ -131,9 +136,54 @@ def _callback(key: int, method: str | None, args: tuple, kwargs: dict, state: di
         reply = _receive()
         if reply[0] == "ok":
             return reply[1]
+        if reply[0] == "rejected":
+            _reject_students_call(reply[1], reply[2])
         if reply[0] == "error":
-            raise RuntimeError(reply[1])
+            raise GraderCallbackFailed(reply[1])
         _answer(reply)
+
+
+class GraderCallbackFailed(RuntimeError):
+    """A grader function the student's code called failed in its own body. The grader has
+    recorded the fault and ends the check as not graded, whatever the student's code does with
+    this exception; its message blames no one's code in particular."""
+
+
+STUDENT_BOUNDARY = frozenset({"_on_student_object", "_exec_student_file", "_reject_students_call"})
+"""Functions of this harness that act *for* the student's code: an exception raised right in
+them is the student's (their object has no such attribute, their call does not fit, their file
+does not load), not the harness's own failure."""
+
+
+def _reject_students_call(kind: str, message: str) -> None:
+    """The student's code called a grader function with arguments that do not fit its
+    signature, or a method it does not have: raised here, at the student's call."""
+    raise (AttributeError if kind == "AttributeError" else TypeError)(message)
+
+
+def _is_other_exercise(filename: str) -> str:
+    """The name of the other exercise whose staged module `filename` is, else ""."""
+    if not _other_exercises or not filename.startswith(_other_exercises):
+        return ""
+    return filename[len(_other_exercises):].split(os.sep, 1)[0]
+
+
+def raise_site(exc: BaseException, student_dirs: tuple[str, ...]) -> tuple[str, dict]:
+    """(origin, site): whose code raised `exc`. From the innermost frame outward, the first
+    frame that belongs to someone decides: the student's files ("student"), another exercise's
+    staged module ("exercise:<name>", with its file and line), or this harness ("grader",
+    unless the frame acts for the student: STUDENT_BOUNDARY). Library frames (numpy, the
+    standard library) belong to whoever called them."""
+    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+        if _is_students(frame.filename, student_dirs):
+            return "student", {}
+        other = _is_other_exercise(frame.filename)
+        if other:
+            return f"exercise:{other}", {"file": f"exercises/{other}/{os.path.basename(frame.filename)}",
+                                         "line": frame.lineno}
+        if frame.filename.startswith(_HARNESS_DIR):
+            return ("student" if frame.name in STUDENT_BOUNDARY else "grader"), {}
+    return "grader", {}
 
 
 def _is_students(filename: str, student_dirs: tuple[str, ...]) -> bool:
@@ -153,40 +203,54 @@ def describe_exception(exc: BaseException, student_dirs: tuple[str, ...]) -> dic
         message = str(exc)
     except Exception:  # a student's exception whose __str__ itself fails
         message = "(the exception's message could not be shown)"
+    origin, site = raise_site(exc, student_dirs)
     if isinstance(exc, SyntaxError) and isinstance(exc.filename, str) and _is_students(exc.filename, student_dirs):
         frames.append([os.path.basename(exc.filename), exc.lineno, "<module>", (exc.text or "").strip()])
         message = str(exc.msg)
-    return {"type": type(exc).__name__, "message": message[:2000], "frames": frames[-8:],
-            "not_implemented": isinstance(exc, NotImplementedError)}
+        origin = "student"
+    described = {"type": type(exc).__name__, "message": message[:2000], "frames": frames[-8:],
+                 "not_implemented": isinstance(exc, NotImplementedError), "origin": origin}
+    if site:
+        described["site"] = site
+    if origin == "grader":  # the grader's own failure: its whole traceback, for the instructor
+        described["trace"] = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))[-6000:]
+    return described
 
 
 def _perform(request: tuple) -> Any:
     op = request[0]
-    if op == "call":
-        _, key, name, args, kwargs = request
-        target = HANDLES.get(key)
-        return (getattr(target, name) if name else target)(*args, **kwargs)
-    if op == "getattr":
-        return getattr(HANDLES.get(request[1]), request[2])
-    if op == "ref":
-        return _HandleOnly(getattr(HANDLES.get(request[1]), request[2]))
-    if op == "setattr":
-        setattr(HANDLES.get(request[1]), request[2], request[3])
-        return None
-    if op == "getitem":
-        return HANDLES.get(request[1])[request[2]]
-    if op == "setitem":
-        HANDLES.get(request[1])[request[2]] = request[3]
-        return None
-    if op == "len":
-        return len(HANDLES.get(request[1]))
-    if op == "list":
-        return list(HANDLES.get(request[1]))
     if op == "keep":
         return _HandleOnly(request[1])
     if op == "import":
         return _HandleOnly(importlib.import_module(request[1]))
-    raise ValueError(f"unknown request {op!r}")
+    if op not in ("call", "getattr", "ref", "setattr", "getitem", "setitem", "len", "list"):
+        raise ValueError(f"unknown request {op!r}")
+    target = HANDLES.get(request[1])
+    return _on_student_object(op, target, *request[2:])
+
+
+def _on_student_object(op: str, target: Any, *rest: Any) -> Any:
+    """Apply one of the grader's requests to an object of the student's. An exception raised
+    right here, not deeper, is still the student's (STUDENT_BOUNDARY): their object has no such
+    attribute, their function does not take these arguments, their object cannot be indexed."""
+    if op == "call":
+        name, args, kwargs = rest
+        return (getattr(target, name) if name else target)(*args, **kwargs)
+    if op == "getattr":
+        return getattr(target, rest[0])
+    if op == "ref":
+        return _HandleOnly(getattr(target, rest[0]))
+    if op == "setattr":
+        setattr(target, rest[0], rest[1])
+        return None
+    if op == "getitem":
+        return target[rest[0]]
+    if op == "setitem":
+        target[rest[0]] = rest[1]
+        return None
+    if op == "len":
+        return len(target)
+    return list(target)
 
 
 class _HandleOnly:
@@ -253,7 +317,7 @@ def load_student_module(config: dict) -> types.ModuleType:
         spec = importlib.util.spec_from_file_location(name, entry["path"])
         module = importlib.util.module_from_spec(spec)
         sys.modules[name] = sys.modules[config["module"]] = module
-        spec.loader.exec_module(module)
+        _exec_student_file(spec, module)
         return module
     module = types.ModuleType(name)
     module.__file__ = entry.get("path", "<notebook>")
@@ -268,11 +332,19 @@ def load_student_module(config: dict) -> types.ModuleType:
     return module
 
 
+def _exec_student_file(spec, module: types.ModuleType) -> None:
+    """Run the student's file as `module`: what the importer raises here (the file cannot be
+    decoded, ...) is the student's (STUDENT_BOUNDARY)."""
+    spec.loader.exec_module(module)
+
+
 PR_SET_PDEATHSIG = 1
 PR_SET_NO_NEW_PRIVS = 38
 SANDBOX_REFUSED = 72
 """Exit code when a safeguard could not be set up, so the student's code was never run
 (errors.SANDBOX_REFUSED)."""
+HARNESS_BEFORE_STUDENT = 73
+"""Exit code when the harness failed before the student's module began to load (errors.HARNESS_BEFORE_STUDENT)."""
 
 
 def prctl(option: int, value: int) -> None:
@@ -335,6 +407,8 @@ def apply_limits(limits: dict, *, own_user: bool = False) -> None:
         import resource
     except ImportError:
         return
+    if not hasattr(resource, "setrlimit"):  # a Python whose resource module cannot set limits
+        return
 
     def cap(which: int, value: int) -> None:
         try:
@@ -380,6 +454,7 @@ def bootstrap(config: dict, rpc_fd: int, out_fd: int) -> None:
     """Entry point of a freshly forked child; never returns."""
     global _sock
     try:
+        _import_resource()
         os.setsid()
         devnull = os.open(os.devnull, os.O_RDONLY)
         os.dup2(devnull, 0)
@@ -400,11 +475,33 @@ def bootstrap(config: dict, rpc_fd: int, out_fd: int) -> None:
         apply_limits(config.get("limits", {}), own_user=own_user)
         run_submission(config)
     except BaseException:  # noqa: B902 - the harness itself failed: say so on the student's stderr
-        if _connection_lost():
-            os._exit(71)  # errors.CONNECTION_LOST
-        traceback.print_exc()
+        harness_failed()
     finally:
         os._exit(70)  # errors.HARNESS_FAILED
+
+
+def harness_failed() -> None:
+    """End the process after the harness itself failed, with an exit code that says whose fault
+    it can be: before the student's module began to load, only the grader's (HARNESS_BEFORE_STUDENT);
+    after, the student's code may have closed our connection (CONNECTION_LOST) or replaced what
+    the harness relies on (HARNESS_FAILED)."""
+    if _student_started and _connection_lost():
+        os._exit(71)  # errors.CONNECTION_LOST
+    try:
+        traceback.print_exc()
+        _flush_output()
+    except BaseException:  # noqa: B902 - stderr itself may be what broke
+        pass
+    os._exit(70 if _student_started else HARNESS_BEFORE_STUDENT)  # errors.HARNESS_FAILED
+
+
+def _import_resource() -> None:
+    """Import `resource` (for apply_limits) before the student's folder is put first on
+    sys.path, so a student's file named resource.py is never run as the harness's."""
+    try:
+        import resource  # noqa: F401
+    except ImportError:
+        pass
 
 
 def enter_folders(config: dict) -> None:
@@ -420,11 +517,13 @@ def enter_folders(config: dict) -> None:
 def run_submission(config: dict, sock: socket.socket | None = None) -> None:
     """Import the student's module, say so, then answer requests until the grader hangs up.
     Every level ends here: the zygote's forked child and local_child.py's fresh process."""
-    global _sock
+    global _sock, _other_exercises, _student_started
     if sock is not None:
         _sock = sock
     student_dirs = (config["student_dir"],)
+    _other_exercises = os.path.join(config["pkgs_dir"], "exercises") + os.sep
     share_gpu_memory(config.get("gpu_memory_fraction"))
+    _student_started = True
     try:
         module = load_student_module(config)
     except BaseException as exc:  # noqa: B902 - an import failure of any kind is reported

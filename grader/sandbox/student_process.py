@@ -50,6 +50,14 @@ class StudentProcess:
             self.session.set_deadline(timeout, "check")
         return self.module
 
+    def take_fault(self):
+        """The grader fault recorded in the student's session during the current check (a
+        callback's body that raised), now cleared; None when there was none."""
+        if self.session is None:
+            return None
+        fault, self.session.fault = self.session.fault, None
+        return fault
+
     def _collect_output(self) -> None:
         if self.session is not None:
             self.session.close()
