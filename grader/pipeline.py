@@ -52,8 +52,8 @@ def grade_submission(exercise_name: str, path: Path, *, options: GradingOptions 
     finally:
         if own_launcher:
             launcher.close()
-    notes = "".join(f"[grader] {n}\n" for n in submission.notes)
-    return GradeResult(exercise=exercise.name, checks=checks, student=student, output=notes + output,
+    return GradeResult(exercise=exercise.name, checks=checks, student=student, output=output,
+                       notes=list(submission.notes),
                        isolation=launcher.isolation, seconds=time.perf_counter() - start,
                        submission_hash=submission.content_hash)
 

@@ -79,6 +79,9 @@ class GradeResult:
     submission_hash: str = ""
     error: str = ""
     """Set when the submission could not be graded at all (e.g. no module found)."""
+    notes: list[str] = field(default_factory=list)
+    """The grader's own notes about the submission (e.g. notebook cells it did not run): kept
+    apart from `output`, which is only what the student's code printed."""
 
     @property
     def score(self) -> float:
@@ -122,6 +125,7 @@ class GradeResult:
             "seconds": round(self.seconds, 3),
             "submission_hash": self.submission_hash,
             "error": self.error,
+            "notes": list(self.notes),
         }
 
     def to_json(self) -> str:
@@ -138,6 +142,7 @@ class GradeResult:
             seconds=data.get("seconds", 0.0),
             submission_hash=data.get("submission_hash", ""),
             error=data.get("error", ""),
+            notes=list(data.get("notes", [])),
         )
 
     @classmethod

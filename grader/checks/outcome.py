@@ -44,9 +44,11 @@ class Outcome:
     details: dict[str, Any] = field(default_factory=dict)
 
 
-def classify(exc: BaseException | None, fault: GraderFault | None = None) -> Outcome:
+def classify(exc: BaseException | None, fault: Exception | None = None) -> Outcome:
     """The verdict for a check that ended with `exc`; `fault` is a grader fault recorded during
     the check (a callback's body that raised), which decides whatever the check did next."""
+    if isinstance(fault, CheckFailed):  # a callback of the check's found a wrong answer
+        return classify(fault)
     if fault is not None:
         return _grader_fault(fault)
     if isinstance(exc, CheckFailed):

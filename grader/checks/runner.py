@@ -121,6 +121,8 @@ def run_checks(exercise: Exercise, process: StudentProcess, options: GradingOpti
             "--no-header",
             # plugins installed on the machine (hypothesis, randomly, ...) must not change grading
             "--disable-plugin-autoload",
+            # nor may a conftest.py beside the checks (e.g. one a student put in the course folder)
+            "--noconftest",
             # plugins that cost time per run and add nothing here (unraisableexception runs gc.collect 5 times)
             "-p", "no:unraisableexception", "-p", "no:threadexception", "-p", "no:faulthandler",
             "-p", "no:logging", "-p", "no:junitxml", "-p", "no:doctest", "-p", "no:pastebin",

@@ -157,8 +157,14 @@ does not load), not the harness's own failure."""
 
 def _reject_students_call(kind: str, message: str) -> None:
     """The student's code called a grader function with arguments that do not fit its
-    signature, or a method it does not have: raised here, at the student's call."""
-    raise (AttributeError if kind == "AttributeError" else TypeError)(message)
+    signature, or a method it does not have, or the grader function asked the student's code
+    something that raised `kind`: raised here, at the student's call."""
+    import builtins
+
+    error = getattr(builtins, str(kind), None)
+    if not (isinstance(error, type) and issubclass(error, Exception)):
+        error = RuntimeError
+    raise error(message)
 
 
 def _is_other_exercise(filename: str) -> str:

@@ -191,7 +191,7 @@ class Session:
         self.budget_seconds = 0.0
         self.ended: dict | None = None
         self._label = ""  # names handles that arrive in the reply being read
-        self.fault: GraderFault | None = None
+        self.fault: Exception | None = None
         """The first fault of the grader's own code during the current check (a callback whose
         body raised, an answer it could not send): the runner ends the check as not graded,
         whatever the student's code did with the neutral error it got instead."""
@@ -293,7 +293,8 @@ class Session:
 
     def _callback_outcome(self, target: Any, method: str | None, args: Any, kwargs: Any, state: Any) -> tuple:
         if target is None or not isinstance(args, list) or not isinstance(kwargs, dict):
-            self._record_fault(ValueError("the student's process named an unknown grader object"), "")
+            self._record_fault(ValueError("the student's process named an unknown grader object"),
+                               "it could not be found")
             return ("error", "the grader failed; this check is not graded")
         try:
             func = getattr(target, method) if method else target
@@ -308,15 +309,23 @@ class Session:
                 if isinstance(state, dict) and name in state:
                     setattr(target, name, state[name])
             return ("ok", func(*args, **kwargs))
+        except StudentRaised as exc:  # the grader function asked the student's code, which raised:
+            return ("rejected", exc.type_name, exc.text)  # raised again at the student's own call
+        except StudentCodeError:
+            raise  # the student's process hung or died: nothing is left to answer
         except Exception as exc:  # noqa: BLE001 - the grader's own function failed
-            self._record_fault(exc, f"`{method or getattr(target, '__name__', 'a function')}` failed")
+            self._record_fault(exc, f"`{method or getattr(target, '__name__', 'the function')}` raised an exception")
             return ("error", "the grader failed; this check is not graded")
 
     def _record_fault(self, exc: BaseException, what: str) -> None:
-        if self.fault is None:
-            detail = f" ({what})" if what else ""
-            self.fault = GraderFault(f"a function of the grader's that your code called failed{detail}: "
-                                     f"{type(exc).__name__}. This is a problem of the grader, not of your "
+        """Keep the first fault of a grader function the student's code called (`what` went wrong)."""
+        from grader.checks.api import CheckFailed
+
+        if self.fault is None and isinstance(exc, CheckFailed):  # a verdict the check's callback gave
+            self.fault = exc
+        elif self.fault is None:
+            self.fault = GraderFault(f"a function of the grader's that your code called failed: {what} "
+                                     f"({type(exc).__name__}). This is a problem of the grader, not of your "
                                      "code: this check was not graded.", traceback=_callback_trace(exc))
 
     def _send(self, payload: bytes, label: str) -> None:
