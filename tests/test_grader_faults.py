@@ -21,7 +21,7 @@ from grader.results import COULD_NOT_RUN, GradeResult
 
 EXERCISE4 = get_exercise("exercise4")
 SHARED_MNIST = EXERCISE4.stub_path.parents[3] / "shared" / "data" / "mnist"
-if not SHARED_MNIST.is_dir() and os.environ.get("MNIST_DATA_DIR"):  # a worktree elsewhere: the documented default
+if not any(SHARED_MNIST.glob("t10k-*")) and os.environ.get("MNIST_DATA_DIR"):  # a checkout elsewhere: the documented default
     SHARED_MNIST = Path(os.environ["MNIST_DATA_DIR"])
 MNIST_CHECK = "trains_two_layer_net_on_mnist"
 CASES = Path(__file__).resolve().parent / "cases"
