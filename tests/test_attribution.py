@@ -219,3 +219,21 @@ def test_a_stub_of_another_exercise_in_the_bundle_is_pending_on_that_exercise():
     assert not [c for c in result.checks if c.status in (FAILED, ERROR)], \
         [(c.name, c.message) for c in result.checks if c.status in (FAILED, ERROR)]
     assert "wait on exercise2" in render(result)
+
+
+def test_a_wrong_earlier_exercise_in_the_bundle_is_named_in_the_failure(tmp_path):
+    """In the students' bundle, when exercise 3's checks fail because the student's own exercise-1
+    softmax is wrong, does each failure name exercise 1, its file and the command that checks it?"""
+    exercise3 = get_exercise("exercise3")
+    submission = Path(__file__).resolve().parent / "cases" / "exercise3" / "ok_imports_earlier_exercises"
+    wrong = tmp_path / "losses.py"
+    wrong.write_text(get_exercise("exercise1").reference_path.read_text()
+                     + "\n\ndef softmax(x):\n    return np.exp(x) / 2.0\n")
+    with Launcher(exercise3, isolation="process" if usable("process") else "local") as launcher:
+        shutil.copy(wrong, launcher.packages / "exercises" / "exercise1" / "losses.py")
+        launcher.other_sources["exercise1"] = "student"
+        result = grade_with(launcher, exercise3, submission / "two_layer_net.py")
+    failed = [c for c in result.checks if c.status in (FAILED, ERROR)]
+    assert failed, "a wrong softmax must still fail some exercise-3 check"
+    for check in failed:
+        assert "exercises/exercise1/losses.py" in check.message and "`grade exercise1`" in check.message, check.message

@@ -87,6 +87,8 @@ class CheckPlugin:
         fault = self.process.take_fault()
         if fault is not None or report.failed:
             self._record_failure(result, call.excinfo.value if call.excinfo else None, fault)
+            if result.origin == "student":
+                result.message += _earlier_exercises_note(self.process.other_exercises_in_use())
         elif call.when == "call" and report.passed:
             result.status, result.score, result.message = PASSED, result.max_score, ""
 
@@ -98,6 +100,19 @@ class CheckPlugin:
         result.status, result.origin, result.message = verdict.status, verdict.origin, verdict.message
         result.hint, result.location, result.traceback = verdict.hint, verdict.location, verdict.traceback
         result.details.update(verdict.details)
+
+
+def _earlier_exercises_note(names: list[str]) -> str:
+    """Points a failure to the other exercises whose code of the student's own ran in it (the
+    students' bundle): a mistake there shows up here too."""
+    from grader.catalog import get_exercise
+
+    if not names:
+        return ""
+    files = ", ".join(f"exercises/{name}/{get_exercise(name).module}.py" for name in names)
+    commands = " or ".join(f"`grade {name}`" for name in names)
+    return (f" This check also ran your own code from {' and '.join(names)} ({files}): if {commands} reports a "
+            f"mistake, fix it there first; that may fix this check too.")
 
 
 def check_files(exercise: Exercise, visibility: str | None = None) -> list[Path]:

@@ -168,9 +168,9 @@ class OtherExercisePending(GraderFault):
         self.exercise = exercise
         self.location = {"file": clean(place.get("file", ""), 200), "line": place.get("line"), "exercise": exercise}
         kind, text = clean(info.get("type", "Exception"), 100), clean(info.get("message", ""), 300)
-        what = ("is not implemented yet (it raises NotImplementedError)" if info.get("not_implemented")
-                else f"raised {kind}" + (f": {text}" if text else ""))
-        where = f" ({self.location['file']}, line {self.location['line']})" if self.location["file"] else ""
+        what = ("is not implemented yet: it raises NotImplementedError" if info.get("not_implemented")
+                else f"raised {kind}" + (f" ({text})" if text else ""))
+        where = f" at {self.location['file']}, line {self.location['line']}" if self.location["file"] else ""
         call = f"`{label}`" if label else "your code"
         super().__init__(f"pending on {exercise}: {call} uses your {exercise} code, which {what}{where}. "
                          f"Fix it there (run `grade {exercise}`) and this check will run; nothing here is "
