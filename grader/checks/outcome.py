@@ -24,7 +24,7 @@ from typing import Any
 
 from grader.checks.api import CheckCouldNotRun, CheckFailed
 from grader.results import COULD_NOT_RUN, ERROR, FAILED
-from grader.sandbox.errors import GRADER, MACHINE, STUDENT, GraderFault, ImportFailed, StudentCodeError, StudentRaised
+from grader.sandbox.errors import DATA, GRADER, MACHINE, STUDENT, GraderFault, ImportFailed, StudentCodeError, StudentRaised
 from grader.sandbox.session import StudentValueRejected
 
 TRACEBACK_LIMIT = 8000
@@ -54,7 +54,7 @@ def classify(exc: BaseException | None, fault: Exception | None = None) -> Outco
     if isinstance(exc, CheckFailed):
         return Outcome(FAILED, STUDENT, exc.message, exc.hint, _student_location(exc), details=dict(exc.details))
     if isinstance(exc, CheckCouldNotRun):
-        return Outcome(COULD_NOT_RUN, getattr(exc, "origin", "") or MACHINE, exc.message, exc.hint)
+        return Outcome(COULD_NOT_RUN, _could_not_run_origin(exc), exc.message, exc.hint)
     if isinstance(exc, GraderFault):
         return _grader_fault(exc)
     if isinstance(exc, StudentCodeError):
@@ -95,17 +95,35 @@ def _unexpected(exc: BaseException | None) -> Outcome:
                    "not graded and will be graded again.", traceback=_traceback(exc))
 
 
+def _could_not_run_origin(exc: CheckCouldNotRun) -> str:
+    """A check's own could_not_run: its `origin` when it names one, else read from the error it
+    was raised while handling: MNIST missing or damaged is "data", a grader fault (a bundle
+    stand-in without an answer) keeps its origin, anything else is the machine's."""
+    from grader.mnist import MnistError
+
+    if getattr(exc, "origin", ""):
+        return exc.origin
+    for cause in _causes(exc):
+        if isinstance(cause, MnistError):
+            return DATA
+        if isinstance(cause, GraderFault):
+            return cause.origin
+    return MACHINE
+
+
+def _causes(exc: BaseException, depth: int = 5) -> list[BaseException]:
+    """The exceptions `exc` was raised while handling (or from), nearest first."""
+    found, seen = [], exc.__cause__ or exc.__context__
+    while seen is not None and len(found) < depth:
+        found.append(seen)
+        seen = seen.__cause__ or seen.__context__
+    return found
+
+
 def _student_location(failure: CheckFailed) -> dict:
     """A wrong answer the check gave while handling an exception of the student's code (it
     expected another exception, or none) still names the line that raised."""
-    seen = failure.__context__ or failure.__cause__
-    for _ in range(5):
-        if seen is None:
-            return {}
-        if isinstance(seen, StudentRaised):
-            return seen.location
-        seen = seen.__context__ or seen.__cause__
-    return {}
+    return next((cause.location for cause in _causes(failure) if isinstance(cause, StudentRaised)), {})
 
 
 def _traceback(exc: BaseException) -> str:
