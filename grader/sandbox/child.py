@@ -33,6 +33,11 @@ _other_exercises = ""
 _HARNESS_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 _student_started = False
 """Set just before the student's module starts to load: a failure before it is the harness's alone."""
+_student_modules: tuple[str, ...] = ()
+"""Names the student's module is imported as; `exercises.*` are students' modules too."""
+_acting_for_grader = False
+"""True while a request works on the grader's own object (Handles.graders): an exception raised
+right at that operation is the grader's, not the student's."""
 
 
 def _read_exact(n: int) -> bytes:
@@ -51,10 +56,15 @@ class Handles:
 
     def __init__(self):
         self.objects: dict[int, Any] = {}
+        self.graders: set[int] = set()
+        """Handles of the grader's own objects here: modules the grader imported (torch, builtins)
+        and what it got from them, e.g. a model or a function it builds or calls."""
 
     def add(self, obj: Any) -> dict:
         key = len(self.objects) + 1
         self.objects[key] = obj
+        if _acting_for_grader:
+            self.graders.add(key)
         return {"h": key}
 
     def get(self, key: int) -> Any:
@@ -178,8 +188,8 @@ def raise_site(exc: BaseException, student_dirs: tuple[str, ...]) -> tuple[str, 
     """(origin, site): whose code raised `exc`. From the innermost frame outward, the first
     frame that belongs to someone decides: the student's files ("student"), another exercise's
     staged module ("exercise:<name>", with its file and line), or this harness ("grader",
-    unless the frame acts for the student: STUDENT_BOUNDARY). Library frames (numpy, the
-    standard library) belong to whoever called them."""
+    unless the frame acts for the student: STUDENT_BOUNDARY, on an object of the student's).
+    Library frames (numpy, torch, the standard library) belong to whoever called them."""
     for frame in reversed(traceback.extract_tb(exc.__traceback__)):
         if _is_students(frame.filename, student_dirs):
             return "student", {}
@@ -188,7 +198,8 @@ def raise_site(exc: BaseException, student_dirs: tuple[str, ...]) -> tuple[str, 
             return f"exercise:{other}", {"file": f"exercises/{other}/{os.path.basename(frame.filename)}",
                                          "line": frame.lineno}
         if frame.filename.startswith(_HARNESS_DIR):
-            return ("student" if frame.name in STUDENT_BOUNDARY else "grader"), {}
+            acting_for_student = frame.name in STUDENT_BOUNDARY and not _acting_for_grader
+            return ("student" if acting_for_student else "grader"), {}
     return "grader", {}
 
 
@@ -288,6 +299,27 @@ def _flush_output() -> None:
 
 def _answer(request: tuple) -> None:
     """Perform one request of the grader's and send the outcome back."""
+    global _acting_for_grader
+    before = _acting_for_grader
+    _acting_for_grader = _for_grader(request)
+    try:
+        _answer_request(request)
+    finally:
+        _acting_for_grader = before
+
+
+def _for_grader(request: tuple) -> bool:
+    """Does this request work on an object of the grader's, not of the student's?"""
+    op = request[0] if isinstance(request, tuple) and request else None
+    if op == "import":
+        name = str(request[1])
+        return not (name in _student_modules or name.startswith("exercises."))
+    if op in ("call", "getattr", "ref", "setattr", "getitem", "setitem", "len", "list"):
+        return request[1] in HANDLES.graders
+    return False
+
+
+def _answer_request(request: tuple) -> None:
     try:
         result = _perform(request)
     except BaseException as exc:  # noqa: B902 - everything the student raises is reported, even SystemExit
@@ -303,7 +335,7 @@ def _answer(request: tuple) -> None:
         return
     except BaseException as exc:  # noqa: B902 - e.g. a result whose own methods raise while it is read
         _send(("raised", {"type": "UnsendableResult", "message": _unsendable(exc), "frames": [],
-                          "not_implemented": False}))
+                          "not_implemented": False, "origin": "grader" if _acting_for_grader else "student"}))
         return
     _sock.sendall(payload)
 
@@ -523,9 +555,10 @@ def enter_folders(config: dict) -> None:
 def run_submission(config: dict, sock: socket.socket | None = None) -> None:
     """Import the student's module, say so, then answer requests until the grader hangs up.
     Every level ends here: the zygote's forked child and local_child.py's fresh process."""
-    global _sock, _other_exercises, _student_started
+    global _sock, _other_exercises, _student_started, _student_modules
     if sock is not None:
         _sock = sock
+    _student_modules = (config["module"], config["import_name"])
     student_dirs = (config["student_dir"],)
     _other_exercises = os.path.join(config["pkgs_dir"], "exercises") + os.sep
     share_gpu_memory(config.get("gpu_memory_fraction"))

@@ -108,3 +108,9 @@ def test_student_raised_where_a_check_expected_another_exception(student):
 def test_student_prints(student):
     """the student's code prints 30 lines and answers right"""
     expect_close(student.noisy(30), 30.0, call="noisy(30)")
+
+
+@public(points=1)
+def test_grader_library_call_on_its_own_object_fails(student):
+    """the check calls a library function in the student's process that raises (math.sqrt(-1))"""
+    student.import_module("math").sqrt(-1.0)
