@@ -21,7 +21,8 @@ from grader.catalog import CHECKS_ROOT, Exercise
 from grader.checks import api
 from grader.checks.outcome import classify
 from grader.options import GradingOptions
-from grader.results import ERROR, PASSED, CheckResult
+from grader.results import COULD_NOT_RUN, PASSED, CheckResult
+from grader.sandbox.errors import GRADER
 from grader.sandbox.student_process import StudentProcess
 
 
@@ -54,9 +55,10 @@ class CheckPlugin:
             if meta is None:
                 raise pytest.UsageError(f"{item.nodeid} has no @public/@hidden marker with points")
             doc = (item.function.__doc__ or "").strip().splitlines()
-            self.results[item.nodeid] = CheckResult(
+            self.results[item.nodeid] = CheckResult(  # until it runs: a check left unrun is the grader's
                 name=item.name.removeprefix("test_"), max_score=meta["points"], visibility=meta["visibility"],
-                status=ERROR, message="the check did not run", title=doc[0] if doc else "")
+                status=COULD_NOT_RUN, origin=GRADER, message="the check did not run (a problem of the grader, not "
+                "of your code)", title=doc[0] if doc else "")
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_protocol(self, item, nextitem):

@@ -1,8 +1,11 @@
 """What can go wrong in the student's process, as exceptions the grader raises on its own side.
 
 Each carries a message written for the student: what happened, where (file and line of the
-student's own code when known), and what to do about it. The runner turns them into failed
-checks. Every text that comes from the student's process (exception messages, type names,
+student's own code when known), and what to do about it. grader/checks/outcome.py turns them
+into statuses: a StudentCodeError is the student's (error, or failed for a stub), unless the
+sandbox itself refused or its harness failed before the student's code ran; a GraderFault
+(the harness or a grader object failed, another exercise's code in the bundle raised) is
+could_not_run. Every text that comes from the student's process (exception messages, type names,
 source lines) is cleaned of control characters before it is shown.
 """
 
