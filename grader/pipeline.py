@@ -48,20 +48,22 @@ def grade_submission(exercise_name: str, path: Path, *, options: GradingOptions 
         launcher = Launcher(exercise, isolation=options.isolation)
         launcher.start()
     try:
-        checks, output = _check_in_sandbox(exercise, submission, launcher, options, visibility, progress, started)
+        checks, output, notes = _check_in_sandbox(exercise, submission, launcher, options, visibility, progress,
+                                                   started)
     finally:
         if own_launcher:
             launcher.close()
     return GradeResult(exercise=exercise.name, checks=checks, student=student, output=output,
-                       notes=list(submission.notes),
+                       notes=[*submission.notes, *notes],
                        isolation=launcher.isolation, seconds=time.perf_counter() - start,
                        submission_hash=submission.content_hash)
 
 
 def _check_in_sandbox(exercise: Exercise, submission: Submission, launcher: Launcher, options: GradingOptions,
                       visibility: str | None, progress: Callable | None,
-                      started: Callable | None) -> tuple[list[CheckResult], str]:
-    """Run the checks against the submission staged in the launcher's sandbox; (results, output)."""
+                      started: Callable | None) -> tuple[list[CheckResult], str, list[str]]:
+    """Run the checks against the submission staged in the launcher's sandbox; (results, output,
+    the sandbox's notes on loading it)."""
     folder = launcher.stage(submission.files)
     try:
         config = child_config(exercise, launcher.packages, submission.entry, folder)
@@ -73,4 +75,4 @@ def _check_in_sandbox(exercise: Exercise, submission: Submission, launcher: Laun
             output = process.close()
     finally:
         shutil.rmtree(folder, ignore_errors=True)
-    return checks, output
+    return checks, output, process.notes

@@ -148,6 +148,22 @@ def test_grader_notes_are_kept_apart_from_the_output():
     assert "only the definitions" in text[text.index("Notes from the grader:"):]
 
 
+def test_a_notebook_cell_that_raised_is_a_grader_note_not_the_students_output(exercise):
+    """A notebook whose exploring cell raises: is that said in the grader's notes (with the cell and
+    the error), not mixed into what the student's code printed, and are the other cells run?"""
+    cells = ["print('exploring')\nraise ValueError('just trying')", STUDENT.read_text()]
+    with Launcher(exercise, isolation="process" if usable("process") else "local") as launcher:
+        folder = launcher.stage({})
+        config = child_config(exercise, launcher.packages, {"kind": "cells", "cells": cells, "path": "nb.ipynb"},
+                              folder)
+        process = StudentProcess(exercise, lambda: Session(launcher, config))
+        checks = {c.name: c for c in run_checks(exercise, process, DEFAULT_OPTIONS)}
+        output = process.close()
+    assert checks["student_prints"].status == PASSED
+    assert process.notes == ["notebook code cell 1 raised ValueError: just trying; the other cells were run"]
+    assert "exploring" in output and "just trying" not in output and "[grader]" not in output
+
+
 class BrokenHarnessLauncher(Launcher):
     """The harness in the student's process fails before the student's module is imported: the
     limits it is handed cannot be applied (as a `resource` module without setrlimit once did)."""

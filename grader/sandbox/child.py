@@ -35,6 +35,8 @@ _student_started = False
 """Set just before the student's module starts to load: a failure before it is the harness's alone."""
 _student_modules: tuple[str, ...] = ()
 """Names the student's module is imported as; `exercises.*` are students' modules too."""
+_load_notes: list[str] = []
+"""The harness's notes on loading the submission, sent to the grader apart from its output."""
 _acting_for_grader = False
 """True while a request works on the grader's own object (Handles.graders): an exception raised
 right at that operation is the grader's, not the student's."""
@@ -366,8 +368,16 @@ def load_student_module(config: dict) -> types.ModuleType:
         try:
             exec(compile(source, filename, "exec"), module.__dict__)
         except BaseException as exc:  # noqa: B902 - one broken exploratory cell must not hide the others
-            print(f"[grader] notebook code cell {index} raised {type(exc).__name__}: {exc}", file=sys.stderr)
+            _load_notes.append(f"notebook code cell {index} raised {type(exc).__name__}: {_text_of(exc)}; "
+                               "the other cells were run")
     return module
+
+
+def _text_of(exc: BaseException) -> str:
+    try:
+        return str(exc)[:300]
+    except Exception:  # noqa: BLE001 - a student's exception whose __str__ itself fails
+        return "(its message could not be shown)"
 
 
 def _exec_student_file(spec, module: types.ModuleType) -> None:
@@ -570,7 +580,7 @@ def run_submission(config: dict, sock: socket.socket | None = None) -> None:
         os._exit(0)
     key = HANDLES.add(module)["h"]
     _flush_output()
-    _send(("ready", key))
+    _send(("ready", key, list(_load_notes)) if _load_notes else ("ready", key))
     serve(student_dirs)
 
 

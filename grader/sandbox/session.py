@@ -191,6 +191,8 @@ class Session:
         self.budget_seconds = 0.0
         self.ended: dict | None = None
         self._label = ""  # names handles that arrive in the reply being read
+        self.notes: list[str] = []
+        """The harness's notes on loading the submission (a notebook cell that raised)."""
         self.fault: Exception | None = None
         """The first fault of the grader's own code during the current check (a callback whose
         body raised, an answer it could not send): the runner ends the check as not graded,
@@ -212,12 +214,14 @@ class Session:
             reply = self._receive(IMPORTING)
         except StudentCodeError as exc:
             raise ImportFailed(exc) from None
-        kind = reply[0] if isinstance(reply, tuple) and len(reply) == 2 else None
+        kind = reply[0] if isinstance(reply, tuple) and len(reply) in (2, 3) else None
         if kind == "import-failed" and isinstance(reply[1], dict):
             raise ImportFailed(self._raised(reply[1], "import", ""))
         if kind != "ready" or not isinstance(reply[1], int):
             self.close()
             raise ImportFailed(ChannelBroken("its first message was not the one expected", IMPORTING))
+        if len(reply) == 3 and isinstance(reply[2], list):
+            self.notes = [CONTROL_CHARS.sub("\ufffd", str(note))[:500] for note in reply[2][:50]]
         return RemoteObject(self, reply[1], "", "module")
 
     @property

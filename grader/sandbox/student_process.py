@@ -29,6 +29,8 @@ class StudentProcess:
         self.import_error: ImportFailed | None = None
         self.submission_deadline = time.monotonic() + exercise.submission_timeout
         self.outputs: list[str] = []
+        self.notes: list[str] = []
+        """The harness's notes on loading the submission (once, however often it restarted)."""
 
     def module_for_check(self, timeout: float) -> RemoteObject:
         if self.import_error is not None:
@@ -44,6 +46,7 @@ class StudentProcess:
             except ImportFailed as exc:
                 self.import_error = exc
                 raise
+            self.notes = self.notes or self.session.notes
         if left < timeout:
             self.session.set_deadline(left, "submission", self.exercise.submission_timeout)
         else:
