@@ -92,7 +92,7 @@ class CheckPlugin:
             if result.origin == "student":
                 result.message += _earlier_exercises_note(self.process.other_exercises_in_use())
         elif call.when == "call" and report.passed:
-            result.status, result.score, result.message = PASSED, result.max_score, ""
+            result.status, result.score, result.message, result.origin = PASSED, result.max_score, "", ""
 
     @staticmethod
     def _record_failure(result: CheckResult, exc: BaseException | None, fault=None) -> None:
