@@ -88,8 +88,9 @@ class CheckPlugin:
             return
         fault = self.process.take_fault()
         if fault is not None or report.failed:
-            self._record_failure(result, call.excinfo.value if call.excinfo else None, fault)
-            if result.origin == "student":
+            exc = call.excinfo.value if call.excinfo else None
+            self._record_failure(result, exc, fault)
+            if result.origin == "student" or _no_recorded_answer(exc):
                 result.message += _earlier_exercises_note(self.process.other_exercises_in_use())
         elif call.when == "call" and report.passed:
             result.status, result.score, result.message, result.origin = PASSED, result.max_score, "", ""
@@ -102,6 +103,13 @@ class CheckPlugin:
         result.status, result.origin, result.message = verdict.status, verdict.origin, verdict.message
         result.hint, result.location, result.traceback = verdict.hint, verdict.location, verdict.traceback
         result.details.update(verdict.details)
+
+
+def _no_recorded_answer(exc: BaseException | None) -> bool:
+    """The bundle's stand-in of the reference had no answer for values the student's code gave."""
+    from grader.course.oracle import ReferenceUnavailable
+
+    return isinstance(exc, ReferenceUnavailable)
 
 
 def _earlier_exercises_note(names: list[str]) -> str:
