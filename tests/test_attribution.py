@@ -87,7 +87,7 @@ def test_every_broken_check_is_the_graders_fault(graded):
     callback body, unsendable value, bundle stand-in) end as could_not_run with origin "grader",
     scoring nothing, with a message that says so and a traceback kept for the instructor only?"""
     broken = [c for c in graded.checks if c.name.startswith("grader_")]
-    assert len(broken) == 8
+    assert len(broken) == 9
     for check in broken:
         assert (check.status, check.origin, check.score) == (COULD_NOT_RUN, "grader", 0), (check.name, check.message)
         assert "not of your code" in check.message or "not a problem of your code" in check.message \

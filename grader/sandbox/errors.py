@@ -162,6 +162,12 @@ class GraderRaised(GraderFault):
                          traceback=clean(info.get("trace", ""), 8000))
 
 
+class GraderAttributeError(GraderRaised, AttributeError):
+    """Reading an attribute of one of the grader's own objects in the student's process (a module
+    it imported there) raised AttributeError: also an AttributeError, so hasattr/getattr with a
+    default behave as on a local object."""
+
+
 class OtherExercisePending(GraderFault):
     """Code of another exercise (the student's own copy, or its stub, in the students' bundle)
     raised while this exercise's code ran: this check waits on that exercise."""

@@ -13,9 +13,9 @@ from typing import Any
 
 from grader.results import cut_notice
 from grader.sandbox import codec
-from grader.sandbox.errors import (CONTROL_CHARS, IMPORTING, ChannelBroken, GraderFault, GraderRaised, ImportFailed,
-                                   OtherExercisePending, StudentAttributeError, StudentCodeError, StudentCrashed,
-                                   StudentRaised, StudentTimeout)
+from grader.sandbox.errors import (CONTROL_CHARS, IMPORTING, ChannelBroken, GraderAttributeError, GraderFault,
+                                   GraderRaised, ImportFailed, OtherExercisePending, StudentAttributeError,
+                                   StudentCodeError, StudentCrashed, StudentRaised, StudentTimeout)
 
 POLL_SECONDS = 0.25
 """While waiting for a reply, ask this often whether the student's process still lives: a child
@@ -269,15 +269,15 @@ class Session:
         chosen by its raise site (child.raise_site): the student's code, the harness (the
         grader's fault), or another exercise's module."""
         origin = info.get("origin", "student")
+        missing = op == "getattr" and info.get("type") == "AttributeError"
         if origin == "grader":
-            return GraderRaised(info, label)
+            return (GraderAttributeError if missing else GraderRaised)(info, label)
         if isinstance(origin, str) and origin.startswith("exercise:"):
             other = origin.split(":", 1)[1]
             if self.other_sources.get(other, "reference") != "reference":
                 return OtherExercisePending(info, label, other)
             # The other exercise is the reference, which is right: the student's call gave it
             # what it cannot take, so the student's own last line is where to look.
-        missing = op == "getattr" and info.get("type") == "AttributeError"
         return (StudentAttributeError if missing else StudentRaised)(info, label, self.memory_mb)
 
     def _answer_callback(self, reply: tuple) -> None:

@@ -114,3 +114,11 @@ def test_student_prints(student):
 def test_grader_library_call_on_its_own_object_fails(student):
     """the check calls a library function in the student's process that raises (math.sqrt(-1))"""
     student.import_module("math").sqrt(-1.0)
+
+
+@public(points=1)
+def test_grader_reads_a_missing_attribute_of_its_own_module(student):
+    """the check reads an attribute the module it imported there lacks, without a default"""
+    math = student.import_module("math")
+    assert getattr(math, "no_such_function", None) is None  # a default still works
+    math.no_such_function
