@@ -253,3 +253,18 @@ def test_a_wrong_earlier_exercise_in_the_bundle_is_named_in_the_failure(tmp_path
     assert failed, "a wrong softmax must still fail some exercise-3 check"
     for check in failed:
         assert "exercises/exercise1/losses.py" in check.message and "`grade exercise1`" in check.message, check.message
+
+
+def test_an_earlier_exercise_that_does_not_compile_in_the_bundle_is_pending_on_it(tmp_path):
+    """In the students' bundle, when the student's own exercise-2 file has a SyntaxError, does every
+    exercise-3 check that imports it wait on exercise 2 (its file and line), not fail as this
+    exercise's import error?"""
+    exercise3 = get_exercise("exercise3")
+    submission = Path(__file__).resolve().parent / "cases" / "exercise3" / "ok_imports_earlier_exercises"
+    with Launcher(exercise3, isolation="process" if usable("process") else "local") as launcher:
+        (launcher.packages / "exercises" / "exercise2" / "gradients.py").write_text("def numerical_gradient(f, x)\n")
+        launcher.other_sources["exercise2"] = "student"
+        result = grade_with(launcher, exercise3, submission / "two_layer_net.py")
+    for check in result.checks:
+        assert (check.status, check.origin) == (COULD_NOT_RUN, "exercise:exercise2"), (check.name, check.message)
+        assert check.location == {"file": "exercises/exercise2/gradients.py", "line": 1, "exercise": "exercise2"}

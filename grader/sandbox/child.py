@@ -191,7 +191,12 @@ def raise_site(exc: BaseException, student_dirs: tuple[str, ...]) -> tuple[str, 
     frame that belongs to someone decides: the student's files ("student"), another exercise's
     staged module ("exercise:<name>", with its file and line), or this harness ("grader",
     unless the frame acts for the student: STUDENT_BOUNDARY, on an object of the student's).
-    Library frames (numpy, torch, the standard library) belong to whoever called them."""
+    Library frames (numpy, torch, the standard library) belong to whoever called them. A
+    SyntaxError names its own file: another exercise's module that does not compile is that
+    exercise's."""
+    if isinstance(exc, SyntaxError) and isinstance(exc.filename, str) and _is_other_exercise(exc.filename):
+        other = _is_other_exercise(exc.filename)
+        return f"exercise:{other}", {"file": f"exercises/{other}/{os.path.basename(exc.filename)}", "line": exc.lineno}
     for frame in reversed(traceback.extract_tb(exc.__traceback__)):
         if _is_students(frame.filename, student_dirs):
             return "student", {}

@@ -180,7 +180,7 @@ class OtherExercisePending(GraderFault):
         what = ("is not implemented yet: it raises NotImplementedError" if info.get("not_implemented")
                 else f"raised {kind}" + (f" ({text})" if text else ""))
         where = f" at {self.location['file']}, line {self.location['line']}" if self.location["file"] else ""
-        call = f"`{label}`" if label else "your code"
+        call = f"`{label}`" if label else "your module"
         super().__init__(f"pending on {exercise}: {call} uses your {exercise} code, which {what}{where}. "
                          f"Fix it there (run `grade {exercise}`) and this check will run; nothing here is "
                          f"counted against this exercise.", origin=f"exercise:{exercise}")
