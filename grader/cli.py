@@ -14,6 +14,7 @@ import click
 from grader.catalog import EXERCISES, get_exercise
 from grader.course.commands import course_batch_options, course_gradebook_options, feedback
 from grader.report.gradescope import VISIBILITIES
+from grader.i18n import LANGUAGES, _, choose_language, current_language, use_language
 from grader.options import DEVICES, ISOLATION_LEVELS, GradingOptions, Limits
 
 
@@ -25,8 +26,9 @@ class GradeGroup(click.Group):
             return super().resolve_command(ctx, args)
         except click.UsageError:
             name = args[0] if args else ""
-            raise click.UsageError(f"unknown exercise or command {name!r}; exercises: {', '.join(EXERCISES)}; "
-                                   f"commands: {', '.join(c for c in self.commands if c not in EXERCISES)}") from None
+            commands = ", ".join(c for c in self.commands if c not in EXERCISES)
+            raise click.UsageError(_("unknown exercise or command {name}; exercises: {exercises}; commands: {commands}")
+                                   .format(name=repr(name), exercises=", ".join(EXERCISES), commands=commands)) from None
 
 
 def isolation_option(func):
@@ -42,8 +44,23 @@ def require_data_dir(data_dir: Path | None) -> None:
                                f"is only read, never created or downloaded into)")
 
 
+def language_option(func):
+    """--lang: the language of what this command prints and writes (grader/i18n.py); without it,
+    the course file's, else the user's locale, else English. Set before the command runs."""
+
+    def choose(ctx, param, value):
+        try:
+            return use_language(choose_language(value))
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), ctx=ctx, param=param) from None
+
+    return click.option("--lang", type=click.Choice(LANGUAGES), default=None, expose_value=False, is_eager=True,
+                        callback=choose, help="Language of messages and reports: ko or en.")(func)
+
+
 def grading_options(func):
-    """--isolation, --device and --data-dir: the options every grading command takes."""
+    """--isolation, --device, --data-dir and --lang: the options every grading command takes."""
+    func = language_option(func)
     func = click.option("--data-dir", type=click.Path(path_type=Path, file_okay=False), default=None,
                         help="Folder with the MNIST IDX files (else $MNIST_DATA_DIR, else "
                              "~/.cache/dlgrader/mnist). Only read: it must exist, and nothing is downloaded "
@@ -82,7 +99,7 @@ def _exercise_command(name: str) -> click.Command:
     @grading_options
     def command(submission, json_path, html_path, isolation, device, data_dir):
         require_data_dir(data_dir)
-        options = GradingOptions(isolation=isolation, device=device, data_dir=data_dir)
+        options = GradingOptions(isolation=isolation, device=device, data_dir=data_dir, language=current_language())
         grade_one(name, submission, json_path, html_path, options)
 
     return command
@@ -182,7 +199,7 @@ def batch(submissions, exercise_name, out, jobs, force, formats, cluster, simila
         require_data_dir(data_dir)
     line = ProgressLine(sys.stderr, label=exercise_name)
     options = GradingOptions(isolation=isolation, device=device, data_dir=data_dir,
-                             limits=Limits.for_check_timeout(check_timeout))
+                             limits=Limits.for_check_timeout(check_timeout), language=current_language())
     if cluster and jobs:
         raise click.UsageError("--jobs is for local workers; with --cluster, start as many Dask workers as you need")
     try:
@@ -272,7 +289,7 @@ def gradescope(exercise_name, submission, results, hidden_visibility, html_path,
     from grader.sandbox.launcher import SandboxUnavailable
 
     require_data_dir(data_dir)
-    options = GradingOptions(isolation=isolation, device=device, data_dir=data_dir)
+    options = GradingOptions(isolation=isolation, device=device, data_dir=data_dir, language=current_language())
     try:
         graded = grade(exercise_name, submission, options=options)
     except (SandboxUnavailable, ChecksUnavailable) as exc:
@@ -385,6 +402,7 @@ for _name in EXERCISES:
 
 def run() -> None:
     """Console entry point: user errors become one line on stderr (exit 2 for usage errors)."""
+    use_language(choose_language())  # the locale's, until a command's --lang says otherwise
     try:
         main.main(standalone_mode=False)
     except click.UsageError as exc:

@@ -51,6 +51,9 @@ class GradingOptions:
     data_dir: Path | None = None
     """Folder with the MNIST files; None: $MNIST_DATA_DIR, the cache, the course's copy (grader/mnist.py)."""
     limits: Limits = field(default_factory=Limits)
+    language: str | None = None
+    """The reader's language for messages and reports (grader/i18n.py); None keeps the process's.
+    Carried here because a batch worker is another process."""
 
     def __post_init__(self) -> None:
         if self.isolation not in ISOLATION_LEVELS:

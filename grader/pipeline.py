@@ -16,6 +16,7 @@ from typing import Callable, Collection
 from grader.catalog import Exercise, get_exercise
 from grader.checks.runner import list_checks, run_checks
 from grader.hand_in_review import review_notes
+from grader.i18n import use_language
 from grader.options import DEFAULT_OPTIONS, GradingOptions
 from grader.results import ERROR, CheckResult, GradeResult, shorten
 from grader.sandbox.config import child_config
@@ -84,6 +85,8 @@ def grade(exercise_name: str, path: Path | HandIn, *, options: GradingOptions = 
     only those checks. A `launcher` passed in must have been started for the same exercise and
     limits (batch workers); without one, a sandbox is started for this call and closed after
     it, even when it fails to start."""
+    if options.language:
+        use_language(options.language)
     exercise = options.exercise(get_exercise(exercise_name))
     load_checks(exercise, visibility)
     start = time.perf_counter()
@@ -103,23 +106,25 @@ def grade(exercise_name: str, path: Path | HandIn, *, options: GradingOptions = 
     try:
         if own_launcher:
             launcher.start()
-        results, output = _check_in_sandbox(exercise, submission, launcher, options, visibility, progress, started,
-                                            checks)
+        results, output, sandbox_notes = _check_in_sandbox(exercise, submission, launcher, options, visibility,
+                                                           progress, started, checks)
     finally:
         if own_launcher:
             launcher.close()
-    notes = "".join(f"[grader] {n}\n" for n in submission.notes)
-    result = GradeResult(exercise=exercise.name, checks=results, student=student, output=notes + output,
+    notes = [*submission.notes, *sandbox_notes,
+             *review_notes(hand_in, exercise, submission.entry.get("path", ""))]
+    result = GradeResult(exercise=exercise.name, checks=results, student=student, output=output,
                          isolation=launcher.isolation, seconds=time.perf_counter() - start,
-                         submission_hash=submission.content_hash,
-                         notes=review_notes(hand_in, exercise, submission.entry.get("path", "")))
+                         submission_hash=submission.content_hash, notes=notes)
     return Graded(result, hand_in)
 
 
 def _check_in_sandbox(exercise: Exercise, submission: Submission, launcher: Launcher, options: GradingOptions,
                       visibility: str | None, progress: Callable | None,
-                      started: Callable | None, selected: Collection[str] | None) -> tuple[list[CheckResult], str]:
-    """Run the checks against the submission staged in the launcher's sandbox; (results, output)."""
+                      started: Callable | None, selected: Collection[str] | None
+                      ) -> tuple[list[CheckResult], str, list[str]]:
+    """Run the checks against the submission staged in the launcher's sandbox; (results, output,
+    the sandbox's notes on loading it)."""
     folder = launcher.stage(submission.files)
     try:
         config = child_config(exercise, launcher.packages, submission.entry, folder)
@@ -131,4 +136,4 @@ def _check_in_sandbox(exercise: Exercise, submission: Submission, launcher: Laun
             output = process.close()
     finally:
         shutil.rmtree(folder, ignore_errors=True)
-    return checks, output
+    return checks, output, process.notes

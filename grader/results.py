@@ -155,7 +155,8 @@ class GradeResult:
     """Set when the submission could not be graded at all (e.g. no module found)."""
     notes: list[str] = field(default_factory=list)
     """What the grader noticed about the hand-in as a whole, for the instructor and the student:
-    "probably exercise2" (a file for another exercise), an alternative it did not grade."""
+    "probably exercise2" (a file for another exercise), an alternative it did not grade, notebook
+    cells it did not run. Kept apart from `output`, which is only what the student's code printed."""
 
     @property
     def score(self) -> float:

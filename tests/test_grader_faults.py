@@ -6,6 +6,7 @@ loses points under the batch's options."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -21,6 +22,8 @@ from grader.results import COULD_NOT_RUN, GradeResult
 
 EXERCISE4 = get_exercise("exercise4")
 SHARED_MNIST = EXERCISE4.stub_path.parents[3] / "shared" / "data" / "mnist"
+if not any(SHARED_MNIST.glob("t10k-*")) and os.environ.get("MNIST_DATA_DIR"):  # a checkout elsewhere: the documented default
+    SHARED_MNIST = Path(os.environ["MNIST_DATA_DIR"])
 MNIST_CHECK = "trains_two_layer_net_on_mnist"
 CASES = Path(__file__).resolve().parent / "cases"
 
@@ -40,6 +43,7 @@ def test_missing_data_is_could_not_run_not_a_wrong_answer(grade, no_mnist):
     result = grade("exercise4", EXERCISE4.reference_path.parent, options=no_mnist)
     by_name = {c.name: c for c in result.checks}
     assert by_name[MNIST_CHECK].status == COULD_NOT_RUN and by_name[MNIST_CHECK].score == 0
+    assert by_name[MNIST_CHECK].origin == "data" and not by_name[MNIST_CHECK].traceback
     assert all(c.passed for c in result.checks if c.name != MNIST_CHECK)
     assert result.status == "incomplete" and [c.name for c in result.grader_faults] == [MNIST_CHECK]
     again = GradeResult.from_json(result.to_json())
@@ -96,7 +100,7 @@ def test_a_sandbox_that_refused_to_run_the_code_is_the_machines_fault():
     also when that happened while importing the module, while a real crash stays an error?"""
     from grader.checks.runner import CheckPlugin
     from grader.results import ERROR, CheckResult
-    from grader.sandbox.errors import IMPORTING, SANDBOX_REFUSED, ImportFailed, StudentCrashed
+    from grader.sandbox.errors import HARNESS_BEFORE_STUDENT, IMPORTING, SANDBOX_REFUSED, ImportFailed, StudentCrashed
 
     def outcome(exc) -> str:
         check = CheckResult(name="softmax_vector", max_score=1, visibility="public", status=ERROR)
@@ -105,4 +109,6 @@ def test_a_sandbox_that_refused_to_run_the_code_is_the_machines_fault():
 
     refused = StudentCrashed({"state": "exited", "code": SANDBOX_REFUSED}, IMPORTING)
     assert outcome(refused) == outcome(ImportFailed(refused)) == COULD_NOT_RUN
+    harness = StudentCrashed({"state": "exited", "code": HARNESS_BEFORE_STUDENT}, IMPORTING)
+    assert outcome(ImportFailed(harness)) == COULD_NOT_RUN
     assert outcome(StudentCrashed({"state": "exited", "code": 3}, "softmax")) == ERROR

@@ -109,5 +109,5 @@ def test_terminal_total_shows_the_notes():
     from grader.results import GradeResult
 
     result = GradeResult("exercise1", notes=["probably exercise2: this code defines exercise2's functions"])
-    assert "Note: probably exercise2" in unstyle(render_total(result))
+    assert "Notes from the grader:\n  - probably exercise2" in unstyle(render_total(result))
     assert "Note:" not in unstyle(render_total(GradeResult("exercise1")))

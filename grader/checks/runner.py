@@ -19,9 +19,10 @@ import pytest
 
 from grader.catalog import CHECKS_ROOT, Exercise
 from grader.checks import api
+from grader.checks.outcome import classify
 from grader.options import GradingOptions
-from grader.results import COULD_NOT_RUN, ERROR, FAILED, PASSED, CheckResult
-from grader.sandbox.errors import StudentCodeError
+from grader.results import COULD_NOT_RUN, PASSED, CheckResult
+from grader.sandbox.errors import GRADER
 from grader.sandbox.student_process import StudentProcess
 
 
@@ -59,9 +60,10 @@ class CheckPlugin:
             if meta is None:
                 raise pytest.UsageError(f"{item.nodeid} has no @public/@hidden marker with points")
             doc = (item.function.__doc__ or "").strip().splitlines()
-            self.results[item.nodeid] = CheckResult(
+            self.results[item.nodeid] = CheckResult(  # until it runs: a check left unrun is the grader's
                 name=item.name.removeprefix("test_"), max_score=meta["points"], visibility=meta["visibility"],
-                status=ERROR, message="the check did not run", title=doc[0] if doc else "")
+                status=COULD_NOT_RUN, origin=GRADER, message="the check did not run (a problem of the grader, not "
+                "of your code)", title=doc[0] if doc else "")
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_protocol(self, item, nextitem):
@@ -69,6 +71,7 @@ class CheckPlugin:
         start = time.perf_counter()
         if self.started:
             self.started(result)
+        self.process.take_fault()  # a fault of an earlier check is not this one's
         try:
             with api.running_check(result.name, result.details):
                 yield
@@ -86,31 +89,46 @@ class CheckPlugin:
         outcome = yield
         report = outcome.get_result()
         result = self.results[item.nodeid]
-        if call.when == "call" and report.passed:
-            result.status, result.score, result.message = PASSED, result.max_score, ""
-        elif report.failed and call.when in ("setup", "call"):
-            self._record_failure(result, call.excinfo.value if call.excinfo else None)
+        if call.when not in ("setup", "call"):
+            return
+        fault = self.process.take_fault()
+        if fault is not None or report.failed:
+            exc = call.excinfo.value if call.excinfo else None
+            self._record_failure(result, exc, fault)
+            if result.origin == "student" or _no_recorded_answer(exc):
+                result.message += _earlier_exercises_note(self.process.other_exercises_in_use())
+        elif call.when == "call" and report.passed:
+            result.status, result.score, result.message, result.origin = PASSED, result.max_score, "", ""
 
     @staticmethod
-    def _record_failure(result: CheckResult, exc: BaseException | None) -> None:
+    def _record_failure(result: CheckResult, exc: BaseException | None, fault=None) -> None:
+        """The verdict of grader/checks/outcome.py: the student's only when proven to be."""
+        verdict = classify(exc, fault)
         result.score = 0.0
-        if isinstance(exc, api.CheckFailed):
-            result.status, result.message, result.hint = FAILED, exc.message, exc.hint
-            result.details.update(exc.details)
-            result.failure = exc.failure
-        elif isinstance(exc, api.CheckCouldNotRun):
-            result.status, result.message, result.hint = COULD_NOT_RUN, exc.message, exc.hint
-        elif isinstance(exc, StudentCodeError) and _grader_fault(exc):
-            result.status, result.message = COULD_NOT_RUN, exc.student_message()
-        elif isinstance(exc, StudentCodeError):
-            not_impl = getattr(exc, "not_implemented", False) or getattr(getattr(exc, "cause", None),
-                                                                          "not_implemented", False)
-            result.status = FAILED if not_impl else ERROR
-            result.message = exc.student_message()
-        else:
-            result.status = ERROR
-            result.message = (f"the check could not use what your code returned "
-                              f"({type(exc).__name__}: {str(exc)[:300]}); compare your return value with the handout.")
+        result.status, result.origin, result.message = verdict.status, verdict.origin, verdict.message
+        result.hint, result.location, result.traceback = verdict.hint, verdict.location, verdict.traceback
+        result.details.update(verdict.details)
+        result.failure = verdict.failure
+
+
+def _no_recorded_answer(exc: BaseException | None) -> bool:
+    """The bundle's stand-in of the reference had no answer for values the student's code gave."""
+    from grader.course.oracle import ReferenceUnavailable
+
+    return isinstance(exc, ReferenceUnavailable)
+
+
+def _earlier_exercises_note(names: list[str]) -> str:
+    """Points a failure to the other exercises whose code of the student's own ran in it (the
+    students' bundle): a mistake there shows up here too."""
+    from grader.catalog import get_exercise
+
+    if not names:
+        return ""
+    files = ", ".join(f"exercises/{name}/{get_exercise(name).module}.py" for name in names)
+    commands = " or ".join(f"`grade {name}`" for name in names)
+    return (f" This check also ran your own code from {' and '.join(names)} ({files}): if {commands} reports a "
+            f"mistake, fix it there first; that may fix this check too.")
 
 
 def _select(config, items: list, names: Collection[str]) -> set[str]:
@@ -122,12 +140,6 @@ def _select(config, items: list, names: Collection[str]) -> set[str]:
     config.hook.pytest_deselected(items=[item for item in items if item not in kept])
     items[:] = kept
     return unknown
-
-
-def _grader_fault(exc: StudentCodeError) -> bool:
-    """The student's process could not run for a reason of the machine's (an import failure
-    wraps the crash that caused it)."""
-    return any(getattr(e, "grader_fault", False) for e in (exc, getattr(exc, "cause", None)))
 
 
 def check_files(exercise: Exercise, visibility: str | None = None) -> list[Path]:
@@ -152,6 +164,8 @@ def run_checks(exercise: Exercise, process: StudentProcess, options: GradingOpti
             "--no-header",
             # plugins installed on the machine (hypothesis, randomly, ...) must not change grading
             "--disable-plugin-autoload",
+            # nor may a conftest.py beside the checks (e.g. one a student put in the course folder)
+            "--noconftest",
             # plugins that cost time per run and add nothing here (unraisableexception runs gc.collect 5 times)
             "-p", "no:unraisableexception", "-p", "no:threadexception", "-p", "no:faulthandler",
             "-p", "no:logging", "-p", "no:junitxml", "-p", "no:doctest", "-p", "no:pastebin",

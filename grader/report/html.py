@@ -25,6 +25,7 @@ import jinja2
 
 from grader.catalog import EXERCISES, PROJECT_ROOT
 from grader.hand_in_review import shared_error
+from grader.i18n import install_in
 from grader.report import charts, origin_note
 from grader.report.code_view import code_blocks, line_link
 from grader.results import (CheckResult, Curves, GradeResult, GradientTable, OtherDetail, Timing, attachments_of,
@@ -49,6 +50,7 @@ def environment() -> jinja2.Environment:
     env.filters["pct"] = lambda value: f"{value:.0f}%"
     env.filters["number"] = number
     env.filters["origin_note"] = origin_note
+    install_in(env)
     return env
 
 

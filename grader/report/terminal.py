@@ -32,13 +32,31 @@ def check_line(check: CheckResult) -> str:
     return f"  {click.style(mark, fg=colour)} {points:>7}  {title}{tag}"
 
 
+OUTPUT_LINES = 20
+"""Lines of the student's printed output shown in the terminal; the report has more."""
+
+
+def where_line(check: CheckResult) -> str:
+    """"Where: losses.py, line 12 (exercise2)" when the message does not already name that line."""
+    place = check.location or {}
+    file, line = place.get("file"), place.get("line")
+    if not file or (line is not None and f"line {line}" in check.message and file in check.message):
+        return ""
+    exercise = f" ({place['exercise']})" if place.get("exercise") else ""
+    return f"Where: {file}" + (f", line {line}" if line is not None else "") + exercise
+
+
 def render_check(check: CheckResult, width: int = 100, repeat_message: bool = True) -> str:
     """One check: its line, then (if it did not pass) what went wrong, wrapped: a wrong answer's
-    rationale with its facts (input, expected, got) a line each, else the message; then the hint."""
+    rationale with its facts (input, expected, got) a line each, else the message; then where the
+    student's code raised (when the message does not say) and the hint."""
     lines = [check_line(check)]
     if check.passed or not repeat_message:
         return "\n".join(lines)
     paragraphs = failure_lines(check)
+    where = where_line(check)
+    if where:
+        paragraphs.append(f"  {where}")
     if check.hint:
         paragraphs.append(f"  Hint: {check.hint}")
     for para in paragraphs:
@@ -70,21 +88,43 @@ def render_header(result: GradeResult) -> str:
     return "\n".join(lines)
 
 
+def render_output(result: GradeResult, limit: int = OUTPUT_LINES) -> str:
+    """What the student's code printed (its first `limit` lines, then how many more), then the
+    grader's own notes, apart: a note of the grader's is never shown as the student's output."""
+    lines = []
+    printed = result.output.rstrip("\n").splitlines() if result.output.strip() else []
+    if printed:
+        lines.append(click.style("Your code printed:", bold=True))
+        lines.extend(f"  | {line}" for line in printed[:limit])
+        if len(printed) > limit:
+            more = len(printed) - limit
+            lines.append(f"  … {more} more line{'s' if more != 1 else ''} (in the HTML report or with --json)")
+    if result.notes:
+        lines.append(click.style("Notes from the grader:", bold=True))
+        lines.extend(f"  - {note}" for note in result.notes)
+    return "\n".join(lines)
+
+
 def render_total(result: GradeResult) -> str:
+    """The printed output and notes (render_output), then the total and what it means."""
     total = f"Total: {_points(result.score)} / {_points(result.max_score)}"
     colour = "green" if result.max_score and result.score == result.max_score else "yellow"
-    lines = [click.style(total, bold=True, fg=colour)
-             + f"   ({result.seconds:.2f} s, isolation: {result.isolation or '-'})"]
-    for note in result.notes:
-        lines.append(click.style(f"Note: {note}", fg="magenta"))
+    output = render_output(result)
+    lines = [output] if output else []
+    lines.append(click.style(total, bold=True, fg=colour)
+                 + f"   ({result.seconds:.2f} s, isolation: {result.isolation or '-'})")
     if result.isolation == "local":
         from grader.report import LOCAL_FEEDBACK_NOTICE
 
         lines.append(click.style(LOCAL_FEEDBACK_NOTICE, fg="blue"))
-    if result.grader_faults:
-        lines.append(click.style(f"{len(result.grader_faults)} check(s) not graded: the grader's fault, not your code's "
-                                 f"(see the message above). Their {_points(result.pending_points)} points are not lost; "
-                                 f"they need grading again.", fg="blue"))
+    pending = sorted({c.origin.split(":", 1)[1] for c in result.grader_faults if c.origin.startswith("exercise:")})
+    faults = [c for c in result.grader_faults if not c.origin.startswith("exercise:")]
+    if faults:
+        lines.append(click.style(f"{len(faults)} check(s) not graded: the grader's fault, not your code's (see the "
+                                 f"message above). Their points are not lost; they need grading again.", fg="blue"))
+    if pending:
+        lines.append(click.style(f"Some checks wait on {', '.join(pending)}: they use your code from there, which "
+                                 f"raised; fix it there and they will run.", fg="blue"))
     if not any(c.visibility == "hidden" for c in result.checks):
         lines.append("Hidden checks run when your instructor grades; passing every public check does not "
                      "guarantee full marks.")

@@ -33,6 +33,18 @@ import codec
 # The grader talks to us through this socket; the student's code gets no reference to it.
 _sock: socket.socket | None = None
 _student_dirs: tuple[str, ...] = ()
+_other_exercises = ""
+"""<pkgs_dir>/exercises/: the other exercises' modules staged for the student's code to import."""
+_HARNESS_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+_student_started = False
+"""Set just before the student's module starts to load: a failure before it is the harness's alone."""
+_student_modules: tuple[str, ...] = ()
+"""Names the student's module is imported as; `exercises.*` are students' modules too."""
+_load_notes: list[str] = []
+"""The harness's notes on loading the submission, sent to the grader apart from its output."""
+_acting_for_grader = False
+"""True while a request works on the grader's own object (Handles.graders): an exception raised
+right at that operation is the grader's, not the student's."""
 
 
 def _read_exact(n: int) -> bytes:
@@ -51,10 +63,15 @@ class Handles:
 
     def __init__(self):
         self.objects: dict[int, Any] = {}
+        self.graders: set[int] = set()
+        """Handles of the grader's own objects here: modules the grader imported (torch, builtins)
+        and what it got from them, e.g. a model or a function it builds or calls."""
 
     def add(self, obj: Any) -> dict:
         key = len(self.objects) + 1
         self.objects[key] = obj
+        if _acting_for_grader:
+            self.graders.add(key)
         return {"h": key}
 
     def get(self, key: int) -> Any:
@@ -80,7 +97,7 @@ class GraderObject:
         if name in state:
             return state[name]
         if name.startswith("__"):
-            raise AttributeError(name)
+            _reject_students_call("AttributeError", name)
         return lambda *args, **kwargs: _callback(self._key, name, args, kwargs, state)
 
     def __setattr__(self, name: str, value: Any) -> None:
@@ -136,9 +153,66 @@ def _callback(key: int, method: str | None, args: tuple, kwargs: dict, state: di
         reply = _receive()
         if reply[0] == "ok":
             return reply[1]
+        if reply[0] == "rejected":
+            _reject_students_call(reply[1], reply[2])
         if reply[0] == "error":
-            raise RuntimeError(reply[1])
+            raise GraderCallbackFailed(reply[1])
         _answer(reply)
+
+
+class GraderCallbackFailed(RuntimeError):
+    """A grader function the student's code called failed in its own body. The grader has
+    recorded the fault and ends the check as not graded, whatever the student's code does with
+    this exception; its message blames no one's code in particular."""
+
+
+STUDENT_BOUNDARY = frozenset({"_on_student_object", "_returned", "_exec_student_file", "_reject_students_call"})
+"""Functions of this harness that act *for* the student's code: an exception raised right in
+them is the student's (their object has no such attribute, their call does not fit, their file
+does not load), not the harness's own failure."""
+
+
+def _reject_students_call(kind: str, message: str) -> None:
+    """The student's code called a grader function with arguments that do not fit its
+    signature, or a method it does not have, or the grader function asked the student's code
+    something that raised `kind`: raised here, at the student's call."""
+    import builtins
+
+    error = getattr(builtins, str(kind), None)
+    if not (isinstance(error, type) and issubclass(error, Exception)):
+        error = RuntimeError
+    raise error(message)
+
+
+def _is_other_exercise(filename: str) -> str:
+    """The name of the other exercise whose staged module `filename` is, else ""."""
+    if not _other_exercises or not filename.startswith(_other_exercises):
+        return ""
+    return filename[len(_other_exercises):].split(os.sep, 1)[0]
+
+
+def raise_site(exc: BaseException, student_dirs: tuple[str, ...]) -> tuple[str, dict]:
+    """(origin, site): whose code raised `exc`. From the innermost frame outward, the first
+    frame that belongs to someone decides: the student's files ("student"), another exercise's
+    staged module ("exercise:<name>", with its file and line), or this harness ("grader",
+    unless the frame acts for the student: STUDENT_BOUNDARY, on an object of the student's).
+    Library frames (numpy, torch, the standard library) belong to whoever called them. A
+    SyntaxError names its own file: another exercise's module that does not compile is that
+    exercise's."""
+    if isinstance(exc, SyntaxError) and isinstance(exc.filename, str) and _is_other_exercise(exc.filename):
+        other = _is_other_exercise(exc.filename)
+        return f"exercise:{other}", {"file": f"exercises/{other}/{os.path.basename(exc.filename)}", "line": exc.lineno}
+    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+        if _is_students(frame.filename, student_dirs):
+            return "student", {}
+        other = _is_other_exercise(frame.filename)
+        if other:
+            return f"exercise:{other}", {"file": f"exercises/{other}/{os.path.basename(frame.filename)}",
+                                         "line": frame.lineno}
+        if frame.filename.startswith(_HARNESS_DIR):
+            acting_for_student = frame.name in STUDENT_BOUNDARY and not _acting_for_grader
+            return ("student" if acting_for_student else "grader"), {}
+    return "grader", {}
 
 
 def _is_students(filename: str, student_dirs: tuple[str, ...]) -> bool:
@@ -158,40 +232,54 @@ def describe_exception(exc: BaseException, student_dirs: tuple[str, ...]) -> dic
         message = str(exc)
     except Exception:  # a student's exception whose __str__ itself fails
         message = "(the exception's message could not be shown)"
+    origin, site = raise_site(exc, student_dirs)
     if isinstance(exc, SyntaxError) and isinstance(exc.filename, str) and _is_students(exc.filename, student_dirs):
         frames.append([os.path.basename(exc.filename), exc.lineno, "<module>", (exc.text or "").strip()])
         message = str(exc.msg)
-    return {"type": type(exc).__name__, "message": message[:2000], "frames": frames[-8:],
-            "not_implemented": isinstance(exc, NotImplementedError)}
+        origin = "student"
+    described = {"type": type(exc).__name__, "message": message[:2000], "frames": frames[-8:],
+                 "not_implemented": isinstance(exc, NotImplementedError), "origin": origin}
+    if site:
+        described["site"] = site
+    if origin == "grader":  # the grader's own failure: its whole traceback, for the instructor
+        described["trace"] = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))[-6000:]
+    return described
 
 
 def _perform(request: tuple) -> Any:
     op = request[0]
-    if op == "call":
-        _, key, name, args, kwargs = request
-        target = HANDLES.get(key)
-        return _returned(getattr(target, name) if name else target, *args, **kwargs)
-    if op == "getattr":
-        return _returned(getattr, HANDLES.get(request[1]), request[2])
-    if op == "ref":
-        return _HandleOnly(getattr(HANDLES.get(request[1]), request[2]))
-    if op == "setattr":
-        setattr(HANDLES.get(request[1]), request[2], request[3])
-        return None
-    if op == "getitem":
-        return _returned(operator.getitem, HANDLES.get(request[1]), request[2])
-    if op == "setitem":
-        HANDLES.get(request[1])[request[2]] = request[3]
-        return None
-    if op == "len":
-        return len(HANDLES.get(request[1]))
-    if op == "list":
-        return list(HANDLES.get(request[1]))
     if op == "keep":
         return _HandleOnly(request[1])
     if op == "import":
         return _HandleOnly(importlib.import_module(request[1]))
-    raise ValueError(f"unknown request {op!r}")
+    if op not in ("call", "getattr", "ref", "setattr", "getitem", "setitem", "len", "list"):
+        raise ValueError(f"unknown request {op!r}")
+    target = HANDLES.get(request[1])
+    return _on_student_object(op, target, *request[2:])
+
+
+def _on_student_object(op: str, target: Any, *rest: Any) -> Any:
+    """Apply one of the grader's requests to an object of the student's. An exception raised
+    right here, not deeper, is still the student's (STUDENT_BOUNDARY): their object has no such
+    attribute, their function does not take these arguments, their object cannot be indexed."""
+    if op == "call":
+        name, args, kwargs = rest
+        return _returned(getattr(target, name) if name else target, *args, **kwargs)
+    if op == "getattr":
+        return _returned(getattr, target, rest[0])
+    if op == "ref":
+        return _HandleOnly(getattr(target, rest[0]))
+    if op == "setattr":
+        setattr(target, rest[0], rest[1])
+        return None
+    if op == "getitem":
+        return _returned(operator.getitem, target, rest[0])
+    if op == "setitem":
+        target[rest[0]] = rest[1]
+        return None
+    if op == "len":
+        return len(target)
+    return list(target)
 
 
 class _Returned:
@@ -290,6 +378,27 @@ def _flush_output() -> None:
 
 def _answer(request: tuple) -> None:
     """Perform one request of the grader's and send the outcome back."""
+    global _acting_for_grader
+    before = _acting_for_grader
+    _acting_for_grader = _for_grader(request)
+    try:
+        _answer_request(request)
+    finally:
+        _acting_for_grader = before
+
+
+def _for_grader(request: tuple) -> bool:
+    """Does this request work on an object of the grader's, not of the student's?"""
+    op = request[0] if isinstance(request, tuple) and request else None
+    if op == "import":
+        name = str(request[1])
+        return not (name in _student_modules or name.startswith("exercises."))
+    if op in ("call", "getattr", "ref", "setattr", "getitem", "setitem", "len", "list"):
+        return request[1] in HANDLES.graders
+    return False
+
+
+def _answer_request(request: tuple) -> None:
     try:
         result = _perform(request)
     except BaseException as exc:  # noqa: B902 - everything the student raises is reported, even SystemExit
@@ -305,7 +414,7 @@ def _answer(request: tuple) -> None:
         return
     except BaseException as exc:  # noqa: B902 - e.g. a result whose own methods raise while it is read
         _send(("raised", {"type": "UnsendableResult", "message": _unsendable(exc), "frames": [],
-                          "not_implemented": False}))
+                          "not_implemented": False, "origin": "grader" if _acting_for_grader else "student"}))
         return
     _sock.sendall(payload)
 
@@ -325,7 +434,7 @@ def load_student_module(config: dict) -> types.ModuleType:
         spec = importlib.util.spec_from_file_location(name, entry["path"])
         module = importlib.util.module_from_spec(spec)
         sys.modules[name] = sys.modules[config["module"]] = module
-        spec.loader.exec_module(module)
+        _exec_student_file(spec, module)
         return module
     module = types.ModuleType(name)
     module.__file__ = entry.get("path", "<notebook>")
@@ -336,8 +445,22 @@ def load_student_module(config: dict) -> types.ModuleType:
         try:
             exec(compile(source, filename, "exec"), module.__dict__)
         except BaseException as exc:  # noqa: B902 - one broken exploratory cell must not hide the others
-            print(f"[grader] notebook code cell {index} raised {type(exc).__name__}: {exc}", file=sys.stderr)
+            _load_notes.append(f"notebook code cell {index} raised {type(exc).__name__}: {_text_of(exc)}; "
+                               "the other cells were run")
     return module
+
+
+def _text_of(exc: BaseException) -> str:
+    try:
+        return str(exc)[:300]
+    except Exception:  # noqa: BLE001 - a student's exception whose __str__ itself fails
+        return "(its message could not be shown)"
+
+
+def _exec_student_file(spec, module: types.ModuleType) -> None:
+    """Run the student's file as `module`: what the importer raises here (the file cannot be
+    decoded, ...) is the student's (STUDENT_BOUNDARY)."""
+    spec.loader.exec_module(module)
 
 
 PR_SET_PDEATHSIG = 1
@@ -345,6 +468,8 @@ PR_SET_NO_NEW_PRIVS = 38
 SANDBOX_REFUSED = 72
 """Exit code when a safeguard could not be set up, so the student's code was never run
 (errors.SANDBOX_REFUSED)."""
+HARNESS_BEFORE_STUDENT = 73
+"""Exit code when the harness failed before the student's module began to load (errors.HARNESS_BEFORE_STUDENT)."""
 
 
 def prctl(option: int, value: int) -> None:
@@ -407,6 +532,8 @@ def apply_limits(limits: dict, *, own_user: bool = False) -> None:
         import resource
     except ImportError:
         return
+    if not hasattr(resource, "setrlimit"):  # a Python whose resource module cannot set limits
+        return
 
     def cap(which: int, value: int) -> None:
         try:
@@ -452,6 +579,7 @@ def bootstrap(config: dict, rpc_fd: int, out_fd: int) -> None:
     """Entry point of a freshly forked child; never returns."""
     global _sock
     try:
+        _import_resource()
         os.setsid()
         devnull = os.open(os.devnull, os.O_RDONLY)
         os.dup2(devnull, 0)
@@ -472,11 +600,33 @@ def bootstrap(config: dict, rpc_fd: int, out_fd: int) -> None:
         apply_limits(config.get("limits", {}), own_user=own_user)
         run_submission(config)
     except BaseException:  # noqa: B902 - the harness itself failed: say so on the student's stderr
-        if _connection_lost():
-            os._exit(71)  # errors.CONNECTION_LOST
-        traceback.print_exc()
+        harness_failed()
     finally:
         os._exit(70)  # errors.HARNESS_FAILED
+
+
+def harness_failed() -> None:
+    """End the process after the harness itself failed, with an exit code that says whose fault
+    it can be: before the student's module began to load, only the grader's (HARNESS_BEFORE_STUDENT);
+    after, the student's code may have closed our connection (CONNECTION_LOST) or replaced what
+    the harness relies on (HARNESS_FAILED)."""
+    if _student_started and _connection_lost():
+        os._exit(71)  # errors.CONNECTION_LOST
+    try:
+        traceback.print_exc()
+        _flush_output()
+    except BaseException:  # noqa: B902 - stderr itself may be what broke
+        pass
+    os._exit(70 if _student_started else HARNESS_BEFORE_STUDENT)  # errors.HARNESS_FAILED
+
+
+def _import_resource() -> None:
+    """Import `resource` (for apply_limits) before the student's folder is put first on
+    sys.path, so a student's file named resource.py is never run as the harness's."""
+    try:
+        import resource  # noqa: F401
+    except ImportError:
+        pass
 
 
 def enter_folders(config: dict) -> None:
@@ -492,11 +642,14 @@ def enter_folders(config: dict) -> None:
 def run_submission(config: dict, sock: socket.socket | None = None) -> None:
     """Import the student's module, say so, then answer requests until the grader hangs up.
     Every level ends here: the zygote's forked child and local_child.py's fresh process."""
-    global _sock
+    global _sock, _other_exercises, _student_started, _student_modules
     if sock is not None:
         _sock = sock
+    _student_modules = (config["module"], config["import_name"])
     student_dirs = (config["student_dir"],)
+    _other_exercises = os.path.join(config["pkgs_dir"], "exercises") + os.sep
     share_gpu_memory(config.get("gpu_memory_fraction"))
+    _student_started = True
     try:
         module = load_student_module(config)
     except BaseException as exc:  # noqa: B902 - an import failure of any kind is reported
@@ -504,7 +657,7 @@ def run_submission(config: dict, sock: socket.socket | None = None) -> None:
         os._exit(0)
     key = HANDLES.add(module)["h"]
     _flush_output()
-    _send(("ready", key))
+    _send(("ready", key, list(_load_notes)) if _load_notes else ("ready", key))
     serve(student_dirs)
 
 

@@ -1,8 +1,11 @@
 """What can go wrong in the student's process, as exceptions the grader raises on its own side.
 
 Each carries a message written for the student: what happened, where (file and line of the
-student's own code when known), and what to do about it. The runner turns them into failed
-checks. Every text that comes from the student's process (exception messages, type names,
+student's own code when known), and what to do about it. grader/checks/outcome.py turns them
+into statuses: a StudentCodeError is the student's (error, or failed for a stub), unless the
+sandbox itself refused or its harness failed before the student's code ran; a GraderFault
+(the harness or a grader object failed, another exercise's code in the bundle raised) is
+could_not_run. Every text that comes from the student's process (exception messages, type names,
 source lines) is cleaned of control characters before it is shown.
 """
 
@@ -20,6 +23,11 @@ CONNECTION_LOST = 71
 SANDBOX_REFUSED = 72
 """Exit code of that helper when a safeguard (the sandbox user, no_new_privs) could not be set up,
 so the student's code was never run (child.drop_privileges)."""
+HARNESS_BEFORE_STUDENT = 73
+"""Exit code of that helper when it failed before the student's module began to load (entering
+the folders, setting limits): nothing of the student's had run, so it is the grader's fault."""
+STUDENT, GRADER, MACHINE, DATA = "student", "grader", "machine", "data"
+"""Origins of an outcome (CheckResult.origin); another exercise's code is "exercise:<name>"."""
 
 CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 """Control characters but newline and tab: in a student's text (output, messages, type names)
@@ -41,6 +49,27 @@ class StudentCodeError(Exception):
         return str(self)
 
 
+class GraderFault(Exception):
+    """Something of the grader's failed, not the student's code: a check's own code, a helper,
+    a callback's body, the harness in the student's process, a bundle stand-in. The check
+    ends as could_not_run with `origin`; `traceback` is for the instructor only.
+
+    Not a StudentCodeError, so no check's `except StudentRaised` explains it to the student
+    as their mistake."""
+
+    origin = GRADER
+
+    def __init__(self, message: str, *, traceback: str = "", origin: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.traceback = traceback
+        if origin:
+            self.origin = origin
+
+    def student_message(self) -> str:
+        return self.message
+
+
 def _where(frames: list) -> str:
     """" (losses.py, line 12: `return x / s`)" from the last frame of the student's own code."""
     if not frames or not isinstance(frames[-1], (list, tuple)) or len(frames[-1]) != 4:
@@ -48,6 +77,17 @@ def _where(frames: list) -> str:
     name, line, _func, text = frames[-1]
     text = clean(text, 160)
     return f" ({clean(name, 100)}, line {line}" + (f": `{text}`" if text else "") + ")"
+
+
+def location_of(frames: list, exercise: str = "") -> dict:
+    """{"file", "line", "exercise"} of the last frame of the student's own code; {} when unknown."""
+    if not frames or not isinstance(frames[-1], (list, tuple)) or len(frames[-1]) != 4:
+        return {}
+    name, line, _func, _text = frames[-1]
+    place = {"file": clean(name, 100), "line": line if isinstance(line, int) else None}
+    if exercise:
+        place["exercise"] = exercise
+    return place
 
 
 def _call(label: str) -> str:
@@ -72,6 +112,11 @@ class StudentRaised(StudentCodeError):
     @property
     def where(self) -> str:
         return _where(self.info.get("frames") or [])
+
+    @property
+    def location(self) -> dict:
+        """Where the student's code raised: its last own frame."""
+        return location_of(self.info.get("frames") or [])
 
     def student_message(self) -> str:
         call, where, kind = _call(self.label), self.where, self.type_name
@@ -103,6 +148,42 @@ class StudentRaised(StudentCodeError):
                     "(see the handout for the names the grader calls).")
         text = f": {self.text}" if self.text else ""
         return f"{call} raised {kind}{text}{where}."
+
+
+class GraderRaised(GraderFault):
+    """The student's process reports an exception whose raise site is the grader's own code
+    there (the harness, a stand-in of a grader object): not the student's."""
+
+    def __init__(self, info: dict, label: str):
+        kind, text = clean(info.get("type", "Exception"), 100), clean(info.get("message", ""), 300)
+        during = f" while running `{label}`" if label else ""
+        super().__init__(f"the grader's own code in your code's process failed{during} ({kind}: {text}). "
+                         "This is a problem of the grader, not of your code: this check was not graded.",
+                         traceback=clean(info.get("trace", ""), 8000))
+
+
+class GraderAttributeError(GraderRaised, AttributeError):
+    """Reading an attribute of one of the grader's own objects in the student's process (a module
+    it imported there) raised AttributeError: also an AttributeError, so hasattr/getattr with a
+    default behave as on a local object."""
+
+
+class OtherExercisePending(GraderFault):
+    """Code of another exercise (the student's own copy, or its stub, in the students' bundle)
+    raised while this exercise's code ran: this check waits on that exercise."""
+
+    def __init__(self, info: dict, label: str, exercise: str):
+        place = info.get("site") or {}
+        self.exercise = exercise
+        self.location = {"file": clean(place.get("file", ""), 200), "line": place.get("line"), "exercise": exercise}
+        kind, text = clean(info.get("type", "Exception"), 100), clean(info.get("message", ""), 300)
+        what = ("is not implemented yet: it raises NotImplementedError" if info.get("not_implemented")
+                else f"raised {kind}" + (f" ({text})" if text else ""))
+        where = f" at {self.location['file']}, line {self.location['line']}" if self.location["file"] else ""
+        call = f"`{label}`" if label else "your module"
+        super().__init__(f"pending on {exercise}: {call} uses your {exercise} code, which {what}{where}. "
+                         f"Fix it there (run `grade {exercise}`) and this check will run; nothing here is "
+                         f"counted against this exercise.", origin=f"exercise:{exercise}")
 
 
 class StudentAttributeError(StudentRaised, AttributeError):
@@ -157,7 +238,14 @@ class StudentCrashed(StudentCodeError):
     def grader_fault(self) -> bool:
         """The sandbox refused to run the code (its protections could not be set up): the
         machine's problem, graded as 'could not run', never against the student."""
-        return self.exit_status.get("state") == "exited" and self.exit_status.get("code") == SANDBOX_REFUSED
+        return (self.exit_status.get("state") == "exited"
+                and self.exit_status.get("code") in (SANDBOX_REFUSED, HARNESS_BEFORE_STUDENT))
+
+    @property
+    def origin(self) -> str:
+        if not self.grader_fault:
+            return STUDENT
+        return GRADER if self.exit_status.get("code") == HARNESS_BEFORE_STUDENT else MACHINE
 
     def student_message(self) -> str:
         importing = self.label == IMPORTING
@@ -170,6 +258,9 @@ class StudentCrashed(StudentCodeError):
                 return (f"the grader's helper inside your code's process failed{where}: this happens when code "
                         "replaces built-in functions or modules the grader relies on (builtins, numpy, sys). "
                         "Its error is in your code's output.")
+            if code == HARNESS_BEFORE_STUDENT:
+                return ("the grader's helper failed before your code started, so your code was not run. This is "
+                        "a problem of the grader, not of your code: please tell your instructor.")
             if code == SANDBOX_REFUSED:
                 return ("the grader could not set up the protections it runs your code with, so it did not run "
                         "your code. This is a problem of the grading machine, not of your code: please tell your "
@@ -230,7 +321,7 @@ class ChannelBroken(StudentCodeError):
 class ImportFailed(StudentCodeError):
     """The student's module could not be loaded; every check fails with this message."""
 
-    def __init__(self, cause: StudentCodeError):
+    def __init__(self, cause: "StudentCodeError | GraderFault"):
         self.cause = cause
         super().__init__(_import_message(cause) + " No check can run until the file imports.")
 

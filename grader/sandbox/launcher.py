@@ -166,6 +166,13 @@ def other_exercise_source(other: Exercise) -> Path | None:
     return next((p for p in (own, other.stub_path) if p.is_file()), None)
 
 
+def source_kind(other: Exercise, source: Path) -> str:
+    """"reference", "stub" or "student": what other_exercise_source found for `other`."""
+    if source == other.reference_path:
+        return "reference"
+    return "stub" if source == other.stub_path else "student"
+
+
 def _widen_pipe(fd: int) -> None:
     """A 1 MiB pipe (Linux allows that unprivileged): a student's code that prints a lot waits
     less for the grader's reader thread."""
@@ -192,6 +199,9 @@ class Launcher:
         for name in HARNESS_FILES:
             shutil.copy(Path(__file__).with_name(name), self.harness / name)
             os.chmod(self.harness / name, 0o644)
+        self.other_sources: dict[str, str] = {}
+        """exercise -> what its staged module is: "reference", "student" (the student's own copy,
+        in the bundle) or "stub"; a check that fails inside a non-reference one waits on it."""
         self.packages = self._stage_other_references()
         self.jobs = self.root / "jobs"
         """The only folder the sandbox may write (under bwrap): one fresh folder per submission."""
@@ -217,6 +227,7 @@ class Launcher:
             source = other_exercise_source(other)
             if other.name != self.exercise.name and source is not None:
                 shutil.copy(source, folder / f"{other.module}.py")
+                self.other_sources[other.name] = source_kind(other, source)
         _make_readable(pkgs)
         return pkgs
 

@@ -58,15 +58,13 @@ def main() -> None:
     sock = connect(port, token)
     exit_with_grader()
     try:
+        child._sock = sock
+        child._import_resource()
         child.enter_folders(config)
         child.apply_limits(config.get("limits", {}), own_user=False)
         child.run_submission(config, sock)
     except BaseException:  # noqa: B902 - the harness itself failed: say so on the student's stderr
-        if child._connection_lost():
-            os._exit(CONNECTION_LOST)
-        import traceback
-
-        traceback.print_exc()
+        child.harness_failed()  # whose fault it can be: before or after the student's code started
     finally:
         os._exit(70)  # errors.HARNESS_FAILED: run_submission never returns
 

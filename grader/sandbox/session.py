@@ -13,7 +13,8 @@ from typing import Any
 
 from grader.results import cut_notice
 from grader.sandbox import codec
-from grader.sandbox.errors import (CONTROL_CHARS, IMPORTING, ChannelBroken, ImportFailed, StudentAttributeError,
+from grader.sandbox.errors import (CONTROL_CHARS, IMPORTING, ChannelBroken, GraderAttributeError, GraderFault,
+                                   GraderRaised, ImportFailed, OtherExercisePending, StudentAttributeError,
                                    StudentCodeError, StudentCrashed, StudentRaised, StudentTimeout)
 
 POLL_SECONDS = 0.25
@@ -142,7 +143,36 @@ class RemoteObject:
     def __array__(self, dtype=None, copy=None):
         kind = a_or_an(f"{self._type} object") if self._type else "an object"
         source = f"`{self._label}` returned {kind}" if self._label else f"this is {kind} of the student's code"
-        raise TypeError(f"{source}, not numbers or an array")
+        raise StudentValueRejected(f"{source}, not numbers or an array")
+
+
+class StudentValueRejected(TypeError):
+    """A value the student's code returned cannot be used as numbers (an object of theirs that
+    numpy was asked to convert): the student's result, rejected; a failed check, not a fault of
+    the grader's although it is raised in the grader's process."""
+
+
+def _callback_trace(exc: BaseException) -> str:
+    import traceback
+
+    return "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))[-6000:]
+
+
+def bind_arguments(func: Any, args: list, kwargs: dict) -> str:
+    """"" when the student's arguments fit `func`'s signature, else why not (TypeError's words).
+    Checked before the call, so a TypeError from the grader's own body is never read as the
+    student's wrong call."""
+    import inspect
+
+    try:
+        signature = inspect.signature(func)
+    except (TypeError, ValueError):  # a builtin without a signature: the call itself will tell
+        return ""
+    try:
+        signature.bind(*args, **kwargs)
+    except TypeError as exc:
+        return str(exc)
+    return ""
 
 
 class Session:
@@ -161,6 +191,14 @@ class Session:
         self.budget_seconds = 0.0
         self.ended: dict | None = None
         self._label = ""  # names handles that arrive in the reply being read
+        self.notes: list[str] = []
+        """The harness's notes on loading the submission (a notebook cell that raised)."""
+        self.fault: Exception | None = None
+        """The first fault of the grader's own code during the current check (a callback whose
+        body raised, an answer it could not send): the runner ends the check as not graded,
+        whatever the student's code did with the neutral error it got instead."""
+        self.other_sources: dict[str, str] = getattr(launcher, "other_sources", {}) or {}
+        """exercise -> "reference", "student" or "stub": what the other exercises' modules are."""
 
     # -- lifetime --------------------------------------------------------------------------
     def start(self, import_timeout: float) -> RemoteObject:
@@ -176,12 +214,14 @@ class Session:
             reply = self._receive(IMPORTING)
         except StudentCodeError as exc:
             raise ImportFailed(exc) from None
-        kind = reply[0] if isinstance(reply, tuple) and len(reply) == 2 else None
+        kind = reply[0] if isinstance(reply, tuple) and len(reply) in (2, 3) else None
         if kind == "import-failed" and isinstance(reply[1], dict):
-            raise ImportFailed(StudentRaised(reply[1], "", self.memory_mb))
+            raise ImportFailed(self._raised(reply[1], "import", ""))
         if kind != "ready" or not isinstance(reply[1], int):
             self.close()
             raise ImportFailed(ChannelBroken("its first message was not the one expected", IMPORTING))
+        if len(reply) == 3 and isinstance(reply[2], list):
+            self.notes = [CONTROL_CHARS.sub("\ufffd", str(note))[:500] for note in reply[2][:50]]
         return RemoteObject(self, reply[1], "", "module")
 
     @property
@@ -218,27 +258,79 @@ class Session:
                 type_name = reply[2] if len(reply) == 3 and isinstance(reply[2], str) else ""
                 return RemoteObject(self, reply[1], label, type_name[:codec.MAX_TYPE_NAME])
             if kind == "raised" and len(reply) == 2 and isinstance(reply[1], dict):
-                missing = message[0] == "getattr" and reply[1].get("type") == "AttributeError"
-                raise (StudentAttributeError if missing else StudentRaised)(reply[1], label, self.memory_mb)
+                raise self._raised(reply[1], message[0], label)
             if kind == "callback" and len(reply) == 6:
                 self._answer_callback(reply)
                 continue
             self._broken("a reply that does not follow the protocol", label)
 
+    def _raised(self, info: dict, op: str, label: str) -> Exception:
+        """The exception to raise in the check for what the student's process reports raised,
+        chosen by its raise site (child.raise_site): the student's code, the harness (the
+        grader's fault), or another exercise's module."""
+        origin = info.get("origin", "student")
+        missing = op == "getattr" and info.get("type") == "AttributeError"
+        if origin == "grader":
+            return (GraderAttributeError if missing else GraderRaised)(info, label)
+        if isinstance(origin, str) and origin.startswith("exercise:"):
+            other = origin.split(":", 1)[1]
+            if self.other_sources.get(other, "reference") != "reference":
+                return OtherExercisePending(info, label, other)
+            # The other exercise is the reference, which is right: the student's call gave it
+            # what it cannot take, so the student's own last line is where to look.
+        return (StudentAttributeError if missing else StudentRaised)(info, label, self.memory_mb)
+
     def _answer_callback(self, reply: tuple) -> None:
+        """Answer the student's call of a grader object. Arguments that do not fit the grader
+        function's signature, or a method it does not have, are the student's mistake, raised
+        at their call; an exception from the grader function's own body is the grader's fault:
+        recorded in `self.fault`, answered with a neutral error."""
         _, key, method, args, kwargs, state = reply
         target = self.callbacks.get(key)
+        answer = self._callback_outcome(target, method, args, kwargs, state)
         try:
-            if target is None or not isinstance(args, list) or not isinstance(kwargs, dict):
-                raise ValueError("unknown grader object")
+            payload = codec.encode(answer, self._as_reference)
+        except Exception as exc:  # noqa: BLE001 - the grader function's answer cannot be sent
+            self._record_fault(exc, "its answer could not be sent to your code")
+            payload = codec.encode(("error", "the grader failed; this check is not graded"), self._as_reference)
+        self._send(payload, self._label)
+
+    def _callback_outcome(self, target: Any, method: str | None, args: Any, kwargs: Any, state: Any) -> tuple:
+        if target is None or not isinstance(args, list) or not isinstance(kwargs, dict):
+            self._record_fault(ValueError("the student's process named an unknown grader object"),
+                               "it could not be found")
+            return ("error", "the grader failed; this check is not graded")
+        try:
+            func = getattr(target, method) if method else target
+        except AttributeError:
+            kind = type(target).__name__
+            return ("rejected", "AttributeError", f"'{kind}' object has no attribute '{method}'")
+        wrong = bind_arguments(func, args, kwargs)
+        if wrong:
+            return ("rejected", "TypeError", wrong)
+        try:
             for name in getattr(target, "sandbox_state", ()):
                 if isinstance(state, dict) and name in state:
                     setattr(target, name, state[name])
-            func = getattr(target, method) if method else target
-            answer = ("ok", func(*args, **kwargs))
-        except Exception as exc:  # the grader's object rejected what the student's code passed it
-            answer = ("error", f"{type(exc).__name__}: {exc}")
-        self._send(codec.encode(answer, self._as_reference), self._label)
+            return ("ok", func(*args, **kwargs))
+        except StudentRaised as exc:  # the grader function asked the student's code, which raised:
+            return ("rejected", exc.type_name, exc.text)  # raised again at the student's own call
+        except StudentCodeError:
+            raise  # the student's process hung or died: nothing is left to answer
+        except Exception as exc:  # noqa: BLE001 - the grader's own function failed
+            self._record_fault(exc, f"`{method or getattr(target, '__name__', 'the function')}` raised an exception")
+            return ("error", "the grader failed; this check is not graded")
+
+    def _record_fault(self, exc: BaseException, what: str) -> None:
+        """Keep the first fault of a grader function the student's code called (`what` went wrong)."""
+        from grader.checks.api import CheckFailed
+
+        if self.fault is None and isinstance(exc, CheckFailed):  # a verdict the check's callback gave
+            self.fault = exc
+        elif self.fault is None:
+            self.fault = GraderFault(f"a function of the grader's that your code called failed: {what} "
+                                     f"({type(exc).__name__}). This is a problem of the grader, not of your "
+                                     "code: this check was not graded.", traceback=_callback_trace(exc))
 
     def _send(self, payload: bytes, label: str) -> None:
         """Send within the current deadline: a student's process that stops reading cannot

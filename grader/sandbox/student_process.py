@@ -29,6 +29,8 @@ class StudentProcess:
         self.import_error: ImportFailed | None = None
         self.submission_deadline = time.monotonic() + exercise.submission_timeout
         self.outputs: list[str] = []
+        self.notes: list[str] = []
+        """The harness's notes on loading the submission (once, however often it restarted)."""
 
     def module_for_check(self, timeout: float) -> RemoteObject:
         if self.import_error is not None:
@@ -44,11 +46,31 @@ class StudentProcess:
             except ImportFailed as exc:
                 self.import_error = exc
                 raise
+            self.notes = self.notes or self.session.notes
         if left < timeout:
             self.session.set_deadline(left, "submission", self.exercise.submission_timeout)
         else:
             self.session.set_deadline(timeout, "check")
         return self.module
+
+    def other_exercises_in_use(self) -> list[str]:
+        """The other exercises whose module here is the student's own copy or its stub (the
+        students' bundle), not the reference, and which the student's code imports: a wrong
+        answer of this exercise may come from them. Read from the submission's source text."""
+        session = self.session
+        own = [name for name, kind in (session.other_sources if session else {}).items() if kind != "reference"]
+        if not own:
+            return []
+        text = _source_text(session.config)
+        return sorted(name for name in own if f"exercises.{name}" in text)
+
+    def take_fault(self):
+        """The grader fault recorded in the student's session during the current check (a
+        callback's body that raised), now cleared; None when there was none."""
+        if self.session is None:
+            return None
+        fault, self.session.fault = self.session.fault, None
+        return fault
 
     def _collect_output(self) -> None:
         if self.session is not None:
@@ -62,3 +84,14 @@ class StudentProcess:
         self._collect_output()
         self.session = None
         return "\n".join(self.outputs)
+
+
+def _source_text(config: dict) -> str:
+    """All the submission's code: its cells, or the .py files of its staged folder."""
+    from pathlib import Path
+
+    entry = config.get("entry", {})
+    if entry.get("kind") == "cells":
+        return "\n".join(entry.get("cells", []))
+    folder = Path(config.get("student_dir", ""))
+    return "\n".join(p.read_text(encoding="utf-8", errors="replace") for p in sorted(folder.rglob("*.py"))[:50])

@@ -15,22 +15,25 @@ from typing import Any
 
 from grader.course.oracle.data import (ADVANCING, CHILD, OBJECT, ORACLE_FILE, apply_changes, entry_key, fingerprint,
                                 load, plain_copy, rng_digest, rng_state, same_fingerprint, set_rng)
-from grader.sandbox.errors import StudentCodeError
+from grader.sandbox.errors import GraderFault
 
 MISSING = object()
 
 
-class ReferenceUnavailable(StudentCodeError, ValueError):
+class ReferenceUnavailable(GraderFault, ValueError):
     """A check asked the reference something that was not recorded, so it cannot run here.
 
     Only a check that hands the reference values computed by the student's code gets here,
     when those values match neither the reference's own (a correct submission's do, within
-    floating-point noise) nor those of a recorded mistake. It is a StudentCodeError so that the
-    runner reports the check as "could not run" with this message as it stands, and a ValueError
-    so that a check's diagnosis helper asking "what would the reference say to these values of
-    yours?" inside `except (ValueError, ...)` just finds no diagnosis, and the check fails with
-    its own message.
+    floating-point noise) nor those of a recorded mistake. A bundle stand-in without an answer
+    is the grader's gap, not the student's mistake: a GraderFault, so the check ends as "could
+    not run" (origin "grader") with this message; and a ValueError so that a check's diagnosis
+    helper asking "what would the reference say to these values of yours?" inside
+    `except (ValueError, ...)` just finds no diagnosis, and the check fails with its own message.
     """
+
+    def __init__(self, message: str):
+        super().__init__(message)
 
 
 class Root:

@@ -1,0 +1,103 @@
+"""Keep the message catalogs current: extract, update and compile every domain with Babel.
+
+    python tools/catalogs.py          # extract, update the .po files, compile the .mo files
+    python tools/catalogs.py compile  # only compile (after editing translations)
+
+Each domain is one part of the grader with its own catalog, so translators (and parallel
+work) never meet in one file. After `update`, fill in the empty `msgstr ""` entries of
+grader/locale/ko/LC_MESSAGES/<domain>.po and run it again; tests/test_i18n.py fails while an
+entry is missing or its placeholders differ. docs/translating.md has the rules for Korean.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+LOCALE = ROOT / "grader" / "locale"
+TEMPLATES = LOCALE / "templates"
+TRANSLATED = ("ko",)
+KEYWORDS = ("_", "N_", "ngettext:1,2")
+MAPPING = ROOT / "tools" / "babel.cfg"
+
+DOMAINS: dict[str, tuple[str, ...]] = {
+    "cli": ("grader/cli.py", "grader/submission.py", "grader/catalog.py", "grader/options.py", "grader/mnist.py",
+            "grader/course/release.py", "grader/i18n.py"),
+    "reports": ("grader/report", "templates", "grader/course", "grader/batch", "grader/hand_in_review.py",
+                "grader/pipeline.py"),
+    "checks": ("grader/checks/api.py", "grader/checks/contract.py", "grader/checks/outcome.py",
+               "grader/checks/runner.py", "grader/checks/support.py", "grader/sandbox"),
+    **{f"exercise{n}": (f"grader/checks/exercise{n}",) for n in range(1, 8)},
+    "handouts": ("exercises",),
+    "notebooks": ("grader/notebook_check.py", "grader/notebook_definitions.py", "grader/notebooks"),
+}
+"""Domain -> the files and folders its messages are extracted from. A file named by two
+domains (e.g. grader/course/release.py, also inside grader/course) belongs to both; that is
+harmless, a message id then has an entry in each."""
+
+
+def sources(domain: str) -> list[Path]:
+    return [ROOT / path for path in DOMAINS[domain] if (ROOT / path).exists()]
+
+
+def extracted(domain: str) -> dict[str, Path]:
+    """The message ids `tools/catalogs.py` would extract for `domain` (singular ids; a plural
+    pair by its singular), each with a file that uses it: what tests/test_i18n.py requires."""
+    from babel.messages.extract import extract_from_file
+
+    keywords = {"_": None, "N_": None, "ngettext": (1, 2)}
+    found: dict[str, Path] = {}
+    for path in sources(domain):
+        files = [path] if path.is_file() else sorted([*path.rglob("*.py"), *path.rglob("*.html")])
+        for file in files:
+            method = "python" if file.suffix == ".py" else "jinja2"
+            options = {"extensions": "jinja2.ext.i18n"} if method == "jinja2" else {}
+            for _line, message, _comments, _context in extract_from_file(method, str(file), keywords=keywords,
+                                                                          options=options):
+                found.setdefault(message[0] if isinstance(message, tuple) else message, file)
+    return found
+
+
+def pybabel(*args: str) -> None:
+    subprocess.run([sys.executable, "-m", "babel.messages.frontend", *args], check=True, cwd=ROOT)
+
+
+def extract(domain: str) -> Path | None:
+    paths = sources(domain)
+    if not paths:
+        return None
+    TEMPLATES.mkdir(parents=True, exist_ok=True)
+    pot = TEMPLATES / f"{domain}.pot"
+    keywords = [arg for keyword in KEYWORDS for arg in ("-k", keyword)]
+    pybabel("extract", "--no-location", "--sort-output", "--omit-header", "-F", str(MAPPING), *keywords,
+            "-o", str(pot), *[str(p.relative_to(ROOT)) for p in paths])
+    return pot
+
+
+def update(domain: str, pot: Path) -> None:
+    for language in TRANSLATED:
+        po = LOCALE / language / "LC_MESSAGES" / f"{domain}.po"
+        command = "update" if po.exists() else "init"
+        extra = ("--no-fuzzy-matching", "--ignore-obsolete") if command == "update" else ()
+        pybabel(command, "-D", domain, "-i", str(pot), "-d", str(LOCALE), "-l", language, *extra)
+
+
+def compile_all() -> None:
+    for language in TRANSLATED:
+        for po in sorted((LOCALE / language / "LC_MESSAGES").glob("*.po")):
+            pybabel("compile", "-D", po.stem, "-d", str(LOCALE), "-l", language, "--use-fuzzy")
+
+
+def main(argv: list[str]) -> None:
+    if argv[:1] != ["compile"]:
+        for domain in DOMAINS:
+            pot = extract(domain)
+            if pot is not None:
+                update(domain, pot)
+    compile_all()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
