@@ -31,15 +31,28 @@ DOMAINS: dict[str, tuple[str, ...]] = {
                "grader/checks/runner.py", "grader/checks/support.py", "grader/sandbox"),
     **{f"exercise{n}": (f"grader/checks/exercise{n}",) for n in range(1, 8)},
     "handouts": ("exercises",),
-    "notebooks": ("grader/notebook_check.py", "grader/notebook_definitions.py", "grader/notebooks"),
+    "notebooks": ("grader/notebook_check.py", "grader/notebook_definitions.py", "grader/course/notebooks.py"),
 }
-"""Domain -> the files and folders its messages are extracted from. A file named by two
-domains (e.g. grader/course/release.py, also inside grader/course) belongs to both; that is
-harmless, a message id then has an entry in each."""
+"""Domain -> the files and folders its messages are extracted from. A file inside two listed
+paths belongs to the domain that names it most closely (grader/course/release.py is `cli`'s,
+the rest of grader/course is `reports`')."""
 
 
-def sources(domain: str) -> list[Path]:
-    return [ROOT / path for path in DOMAINS[domain] if (ROOT / path).exists()]
+def owner(file: Path) -> str | None:
+    """The domain whose listed path is the longest one containing `file`."""
+    relative = file.resolve().relative_to(ROOT).as_posix()
+    claims = [(len(path), domain) for domain, paths in DOMAINS.items() for path in paths
+              if relative == path or relative.startswith(path.rstrip("/") + "/")]
+    return max(claims)[1] if claims else None
+
+
+def files(domain: str) -> list[Path]:
+    """The .py and .html files whose messages belong to `domain`."""
+    found = []
+    for path in (ROOT / p for p in DOMAINS[domain]):
+        candidates = [path] if path.is_file() else sorted([*path.rglob("*.py"), *path.rglob("*.html")])
+        found += [f for f in candidates if owner(f) == domain]
+    return found
 
 
 def extracted(domain: str) -> dict[str, Path]:
@@ -49,14 +62,12 @@ def extracted(domain: str) -> dict[str, Path]:
 
     keywords = {"_": None, "N_": None, "ngettext": (1, 2)}
     found: dict[str, Path] = {}
-    for path in sources(domain):
-        files = [path] if path.is_file() else sorted([*path.rglob("*.py"), *path.rglob("*.html")])
-        for file in files:
-            method = "python" if file.suffix == ".py" else "jinja2"
-            options = {"extensions": "jinja2.ext.i18n"} if method == "jinja2" else {}
-            for _line, message, _comments, _context in extract_from_file(method, str(file), keywords=keywords,
-                                                                          options=options):
-                found.setdefault(message[0] if isinstance(message, tuple) else message, file)
+    for file in files(domain):
+        method = "python" if file.suffix == ".py" else "jinja2"
+        options = {"extensions": "jinja2.ext.i18n"} if method == "jinja2" else {}
+        for _line, message, _comments, _context in extract_from_file(method, str(file), keywords=keywords,
+                                                                      options=options):
+            found.setdefault(message[0] if isinstance(message, tuple) else message, file)
     return found
 
 
@@ -65,7 +76,7 @@ def pybabel(*args: str) -> None:
 
 
 def extract(domain: str) -> Path | None:
-    paths = sources(domain)
+    paths = files(domain)
     if not paths:
         return None
     TEMPLATES.mkdir(parents=True, exist_ok=True)
@@ -76,9 +87,20 @@ def extract(domain: str) -> Path | None:
     return pot
 
 
+def ids(catalog_path: Path) -> set:
+    from babel.messages.pofile import read_po
+
+    with catalog_path.open("rb") as handle:
+        return {message.id for message in read_po(handle) if message.id}
+
+
 def update(domain: str, pot: Path) -> None:
+    """Bring each language's .po to the .pot's messages; left untouched (no new dates in its
+    header, so no noise in git) when it already has exactly those messages."""
     for language in TRANSLATED:
         po = LOCALE / language / "LC_MESSAGES" / f"{domain}.po"
+        if po.exists() and ids(po) == ids(pot):
+            continue
         command = "update" if po.exists() else "init"
         extra = ("--no-fuzzy-matching", "--ignore-obsolete") if command == "update" else ()
         pybabel(command, "-D", domain, "-i", str(pot), "-d", str(LOCALE), "-l", language, *extra)
