@@ -37,6 +37,7 @@ from grader.batch.run import (Batch, BatchError, BatchReport, count_graded, cour
                               judge_reference, terminate_as_interrupt)
 from grader.batch.store import Student, error_result, save_student
 from grader.catalog import Exercise, get_exercise
+from grader.cluster_security import ClusterAccess, check_scheduler
 from grader.options import DEFAULT_OPTIONS, GradingOptions
 from grader.results import GradeResult, shorten
 from grader.submission import HandIn, SubmissionError, read_hand_in
@@ -170,16 +171,20 @@ def needs_gpu(exercise: Exercise, options: GradingOptions) -> bool:
 
 
 # -- in the client ----------------------------------------------------------------------------
-def run_cluster_batch(submissions: Path, exercise_name: str, out: Path, *, scheduler: str,
+def run_cluster_batch(submissions: Path, exercise_name: str, out: Path, *, scheduler: str | ClusterAccess,
                       options: GradingOptions = DEFAULT_OPTIONS, force: bool = False,
                       formats: tuple[str, ...] = (), progress: Callable[[Progress], None] | None = None) -> BatchReport:
-    """run_batch's batch, graded on the Dask scheduler at `scheduler` (tcp://HOST:PORT)."""
+    """run_batch's batch, graded on the Dask scheduler at `scheduler` (a ClusterAccess from
+    cluster_security.cluster_access, or a plain address string on loopback, as in the tests).
+    Raises ClusterSetupError, before anything is written, when no scheduler answers there."""
     require_distributed()
+    access = scheduler if isinstance(scheduler, ClusterAccess) else ClusterAccess(scheduler)
+    check_scheduler(access)
     if options.data_dir is not None:  # the workers read it at the same path, not relative to their own folder
         options = options.replace(data_dir=options.data_dir.resolve())
 
     def on_cluster(batch: Batch, todo: deque[Student], report: BatchReport, state: Progress, tick) -> None:
-        with connect(scheduler) as client, client.as_current(), terminate_as_interrupt():
+        with connect(access) as client, client.as_current(), terminate_as_interrupt():
             client.register_plugin(WarmLaunchers(), name=PLUGIN_NAME)
             ClusterGrading(client, batch, report, state, tick).run(todo)
 
@@ -187,13 +192,14 @@ def run_cluster_batch(submissions: Path, exercise_name: str, out: Path, *, sched
                        formats=formats, progress=progress)
 
 
-def connect(scheduler: str):
+def connect(access: ClusterAccess):
     distributed = require_distributed()
     try:
-        return distributed.Client(scheduler, timeout=CONNECT_TIMEOUT_S, set_as_default=False)
+        return distributed.Client(access.address, security=access.security(), timeout=CONNECT_TIMEOUT_S,
+                                  set_as_default=False)
     except (OSError, TimeoutError) as exc:
-        raise BatchError(f"cannot reach the Dask scheduler at {scheduler} ({shorten(exc, 200)}); start it with "
-                         f"`dask scheduler` and workers with `dask worker {scheduler}` (docs/cluster.md)") from None
+        raise BatchError(f"cannot reach the Dask scheduler at {access.address} ({shorten(exc, 200)}); start it with "
+                         f"`dask scheduler` and workers with `dask worker {access.address}` (docs/cluster.md)") from None
 
 
 class SchedulerLost(Exception):
