@@ -197,7 +197,7 @@ async def _identity(access: ClusterAccess) -> None:
     finally:
         comm.abort()
     if not isinstance(reply, dict) or reply.get("type") != "Scheduler":
-        kind = reply.get("type") if isinstance(reply, dict) else type(reply).__name__
+        kind = str(reply.get("type") if isinstance(reply, dict) else type(reply).__name__).lower()
         raise ClusterSetupError(f"{access.address} is a Dask {kind}, not a scheduler; pass the scheduler's address")
 
 

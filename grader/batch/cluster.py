@@ -32,6 +32,7 @@ from concurrent.futures import CancelledError
 from pathlib import Path
 from typing import Callable
 
+from grader.batch import watchdog
 from grader.batch.progress import Progress
 from grader.batch.run import (Batch, BatchError, BatchReport, count_graded, course_fingerprint, grade_batch,
                               judge_reference, terminate_as_interrupt)
@@ -93,6 +94,7 @@ class WarmLaunchers(_PluginBase):
     def setup(self, worker) -> None:
         self.launchers: dict[str, tuple[tuple, object]] = {}
         self.lock = threading.Lock()
+        self.stuck = False
 
     def teardown(self, worker) -> None:
         # Waits a little for a grading in progress; a worker that closes loses that task anyway
@@ -124,26 +126,45 @@ class WarmLaunchers(_PluginBase):
         self.launchers[exercise.name] = (wanted, launcher)
         return launcher
 
-    def grade(self, exercise_name: str, student_id: str, hand_in: HandIn, options: GradingOptions) -> dict:
+    def grade(self, exercise_name: str, student_id: str, hand_in: HandIn, options: GradingOptions,
+              on_stuck: Callable[[], None] = lambda: None) -> dict:
         """{"result": GradeResult dict, "retry": grader fault?}, or {"worker_problem": why} when
-        this worker cannot grade at all (its sandbox does not start)."""
+        this worker cannot grade at all (its sandbox does not start, or a grading is stuck in it).
+        The grading runs under the watchdog (watchdog.py): past the submission's limit plus a
+        margin, its sandboxes are closed and the student is recorded as the machine's fault;
+        `on_stuck` is called when the grading does not end even then."""
+        exercise = options.exercise(get_exercise(exercise_name))
+        limit = exercise.submission_timeout + watchdog.WORKER_MARGIN_S
+        with self.lock:
+            if self.stuck:
+                return {"worker_problem": "a grading is stuck in it; it restarts once its last result is fetched"}
+            try:
+                return watchdog.run_watched(lambda: self._grade_now(exercise, student_id, hand_in, options), limit,
+                                            unstick=lambda: self._drop_launcher(exercise.name))
+            except watchdog.Overdue as overdue:
+                if overdue.stuck:
+                    self.stuck = True
+                    on_stuck()
+                else:
+                    self._drop_launcher(exercise.name)  # started afresh for the next student
+                return {"result": watchdog.overdue_result(exercise, student_id, limit).to_dict(), "retry": True}
+
+    def _grade_now(self, exercise: Exercise, student_id: str, hand_in: HandIn, options: GradingOptions) -> dict:
         from grader.pipeline import grade
 
-        exercise = options.exercise(get_exercise(exercise_name))
-        with self.lock:
-            try:
-                launcher = self._launcher(exercise, options)
-            except Exception as exc:
-                return {"worker_problem": f"its sandbox does not start ({type(exc).__name__}: {shorten(exc, 300)})"}
-            try:
-                result = grade(exercise_name, hand_in, student=student_id, launcher=launcher, options=options).result
-                return {"result": result.to_dict(), "retry": False}
-            except Exception as exc:  # the grader's fault, as in pool.grade_student: recorded, retried next run
-                self._drop_launcher(exercise.name)  # in case the sandbox broke: a fresh one for the next student
-                student = Student(student_id, Path(hand_in.name), hand_in.hash)
-                result = error_result(exercise, student, f"the grader failed on this submission "
-                                      f"({type(exc).__name__}: {shorten(exc, 300)}); rerun the batch to try again")
-                return {"result": result.to_dict(), "retry": True}
+        try:
+            launcher = self._launcher(exercise, options)
+        except Exception as exc:
+            return {"worker_problem": f"its sandbox does not start ({type(exc).__name__}: {shorten(exc, 300)})"}
+        try:
+            result = grade(exercise.name, hand_in, student=student_id, launcher=launcher, options=options).result
+            return {"result": result.to_dict(), "retry": False}
+        except Exception as exc:  # the grader's fault, as in pool.grade_student: recorded, retried next run
+            self._drop_launcher(exercise.name)  # in case the sandbox broke: a fresh one for the next student
+            student = Student(student_id, Path(hand_in.name), hand_in.hash)
+            result = error_result(exercise, student, f"the grader failed on this submission "
+                                  f"({type(exc).__name__}: {shorten(exc, 300)}); rerun the batch to try again")
+            return {"result": result.to_dict(), "retry": True}
 
 
 def grade_on_worker(exercise_name: str, student_id: str, hand_in: HandIn, options: GradingOptions) -> dict:
@@ -154,7 +175,9 @@ def grade_on_worker(exercise_name: str, student_id: str, hand_in: HandIn, option
     plugin = worker.plugins.get(PLUGIN_NAME)
     if plugin is None:
         raise RuntimeError(f"worker {worker.address} has no {PLUGIN_NAME} plugin; the client registers it")
-    payload = plugin.grade(exercise_name, student_id, hand_in, options)
+    key = worker.get_current_task()
+    payload = plugin.grade(exercise_name, student_id, hand_in, options,
+                           on_stuck=lambda: watchdog.restart_when_fetched(worker, key))
     payload["worker"] = worker.address
     payload["fingerprint"] = worker_fingerprint(exercise_name, options)
     return payload
