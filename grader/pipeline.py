@@ -105,7 +105,7 @@ def grade(exercise_name: str, path: Path | HandIn, *, options: GradingOptions = 
     notes = "".join(f"[grader] {n}\n" for n in submission.notes)
     result = GradeResult(exercise=exercise.name, checks=checks, student=student, output=notes + output,
                          isolation=launcher.isolation, seconds=time.perf_counter() - start,
-                         submission_hash=submission.content_hash)
+                         submission_hash=submission.content_hash, student_uid=launcher.student_uid)
     return Graded(result, hand_in)
 
 

@@ -149,6 +149,9 @@ class GradeResult:
     submission_hash: str = ""
     error: str = ""
     """Set when the submission could not be graded at all (e.g. no module found)."""
+    student_uid: int | None = None
+    """The user id the student's code ran as (never 0: the sandbox refuses to run it as root);
+    None when it did not run (an unreadable submission) or in results written before."""
 
     @property
     def score(self) -> float:
@@ -206,6 +209,7 @@ class GradeResult:
             "seconds": round(self.seconds, 3),
             "submission_hash": self.submission_hash,
             "error": self.error,
+            "student_uid": self.student_uid,
         })
 
     def to_json(self, **extra: Any) -> str:
@@ -227,6 +231,7 @@ class GradeResult:
             seconds=data.get("seconds", 0.0),
             submission_hash=data.get("submission_hash", ""),
             error=data.get("error", ""),
+            student_uid=data.get("student_uid"),
         )
 
     @classmethod
