@@ -115,7 +115,8 @@ def grade(exercise_name: str, path: Path | HandIn, *, options: GradingOptions = 
              *review_notes(hand_in, exercise, submission.entry.get("path", ""))]
     result = GradeResult(exercise=exercise.name, checks=results, student=student, output=output,
                          isolation=launcher.isolation, seconds=time.perf_counter() - start,
-                         submission_hash=submission.content_hash, notes=notes)
+                         submission_hash=submission.content_hash, notes=notes,
+                         student_uid=launcher.student_uid)
     return Graded(result, hand_in)
 
 

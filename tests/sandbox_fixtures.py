@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from grader.catalog import get_exercise
-from grader.sandbox.launcher import Launcher, bwrap_works
+from grader.sandbox.launcher import Launcher, SandboxUnavailable, bwrap_works
 
 EXERCISE = get_exercise("exercise1")
 LEVELS = ["bwrap", "process"]
@@ -32,7 +32,12 @@ def sandbox_for(sandboxes: dict, level: str) -> Launcher:
     if level == "bwrap" and not bwrap_works():
         pytest.skip("bubblewrap is not usable on this machine")
     if level not in sandboxes:
-        launcher = Launcher(EXERCISE, isolation=level)
-        launcher.start()
+        try:
+            launcher = Launcher(EXERCISE, isolation=level)
+            launcher.start()
+        except SandboxUnavailable as exc:
+            if "as root" not in str(exc):
+                raise
+            pytest.skip(str(exc))  # a root grader refuses this level here (tests/test_trust_root.py)
         sandboxes[level] = launcher
     return sandboxes[level]

@@ -54,6 +54,13 @@ class SandboxUnavailable(RuntimeError):
     pass
 
 
+RUNS_AS_ROOT = "--isolation {level} would run students' code as root here ({why}); refusing: {fix}"
+"""The grader never runs a student's code as root: a level that would is refused with this line."""
+FIX_LOCAL = "run the grader as an ordinary user, or use --isolation bwrap (apt-get install bubblewrap)"
+FIX_PYTHON = ("install Python outside root's home (e.g. a venv made from /usr/bin/python3) or use --isolation bwrap "
+              "(apt-get install bubblewrap)")
+
+
 def sandbox_user() -> tuple[int, int] | None:
     """(uid, gid) the student's code switches to: a fresh id that owns nothing, or None when
     the grader is not root (then it cannot switch users and the code runs as the person grading)."""
@@ -190,6 +197,8 @@ class Launcher:
     def __init__(self, exercise: Exercise, *, isolation: str = "auto", hide: tuple[Path, ...] = ()):
         self.exercise = exercise
         self.isolation = choose_isolation(isolation)
+        if self.isolation == "local" and os.geteuid() == 0:
+            raise SandboxUnavailable(RUNS_AS_ROOT.format(level="local", why="it cannot switch users", fix=FIX_LOCAL))
         self.hide = (*secret_folders(), *[Path(p) for p in hide])
         self.user = None if self.isolation == "local" else sandbox_user()
         self.root = Path(tempfile.mkdtemp(prefix="grader-sandbox-"))
@@ -307,8 +316,16 @@ class Launcher:
             err = (self.root / "zygote.log").read_text(errors="replace")[-500:]
             self.close()
             raise SandboxUnavailable(f"the sandbox process did not start: {err.strip() or 'no output'}")
-        if not json.loads(reply).get("user"):
-            self.user = None  # the sandbox user cannot reach Python here: the code runs as we do
+        if self.user and not json.loads(reply).get("user"):  # the sandbox user cannot reach Python here
+            self.close()
+            raise SandboxUnavailable(RUNS_AS_ROOT.format(
+                level=self.isolation, why=f"the sandbox user cannot reach Python in {os.path.realpath(sys.executable)}",
+                fix=FIX_PYTHON))
+
+    @property
+    def student_uid(self) -> int:
+        """The user id the student's code runs as (the zygote's children switch to it or stop)."""
+        return self.user[0] if self.user else os.geteuid()
 
     def _ask(self, request: dict, fds: list[int] | None = None) -> dict:
         if self.process is None or self.process.poll() is not None:
