@@ -206,6 +206,11 @@ class StudentTimeout(StudentCodeError):
             where = f" (it was running `{self.label}`)" if self.label else ""
             return (f"grading stopped: your code used up the {self.seconds:g} s this whole exercise may take{where}. "
                     "Is something much slower than it needs to be, or is there an infinite loop?")
+        if self.budget == "repeat":
+            return (f"`{self.label}` ran longer than {self.seconds:g} s. It already ran past the time limit in an "
+                    f"earlier check, so here it had {self.seconds:g} s (three times its slowest call that finished, "
+                    "at least 1 s) rather than the full limit. Is there an infinite loop, or a loop whose end "
+                    "depends on the input?")
         if self.label == IMPORTING:
             return (f"importing your module took longer than {self.seconds:g} s — is there an infinite loop, or "
                     "a long computation at the top level of your file? Put experiments under "
