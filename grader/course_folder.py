@@ -4,8 +4,8 @@ A student works in the unzipped bundle, `dlcourse/`, with `exercises/exerciseN/`
 `notebooks/` in it. A Jupyter kernel started from `notebooks/` has that folder as its working
 directory, yet `exercises.exercise1.losses` must still be the student's own file, not the copy
 of the stub that `pip install dlcourse.zip` put in site-packages. So the course folder is found
-by walking up from the working directory to the first folder with an `exercises/` folder that
-holds at least one `exerciseN/` folder.
+by walking up from the working directory to the first folder with an `exercises/` folder (the
+same rule as `grade`'s).
 
 Kept free of other grader imports: `exercises/__init__.py` imports it on every `import exercises`.
 """
@@ -16,8 +16,8 @@ from pathlib import Path
 
 
 def find_course_folder(start: Path | str | None = None) -> Path | None:
-    """The nearest folder at or above `start` (default: the working directory) that holds the
-    course's `exercises/exerciseN/` folders; None outside any course folder."""
+    """The nearest folder at or above `start` (default: the working directory) that holds an
+    `exercises/` folder; None outside any course folder."""
     try:
         here = Path(start if start is not None else Path.cwd()).resolve()
     except OSError:  # the working directory was deleted
@@ -29,10 +29,8 @@ def find_course_folder(start: Path | str | None = None) -> Path | None:
 
 
 def holds_exercises(folder: Path) -> bool:
-    exercises = folder / "exercises"
     try:
-        return exercises.is_dir() and any(child.is_dir() and child.name.startswith("exercise")
-                                          for child in exercises.iterdir())
+        return (folder / "exercises").is_dir()
     except OSError:
         return False
 

@@ -69,8 +69,8 @@ def grade_in(folder, installed, *args) -> dict:
 def test_the_kernel_check_and_grade_agree_in_notebooks(course, kernel_name, monkeypatch):  # noqa: F811
     """With the kernel started in notebooks/, does `exercises.exercise1.losses` there resolve to
     the student's own file (not the installed stub), and do `grader.check("exercise3")`, `grade
-    exercise3` and `grade exercise3 --submission notebooks/exercise3.ipynb` give the same score:
-    every public point?"""
+    exercise3` and the command the notebook gives for its saved file (`grade exercise3
+    --submission notebooks/exercise3.ipynb`) give the same score: every public point?"""
     installed, folder = course
     monkeypatch.setenv("PYTHONPATH", str(installed))  # the kernel's site-packages: the bundle
     notebook = nbformat.read(folder / "notebooks" / "exercise3.ipynb", as_version=4)
@@ -84,7 +84,9 @@ def test_the_kernel_check_and_grade_agree_in_notebooks(course, kernel_name, monk
     kernel_score = score_of(check_output(notebook))
 
     from_file = grade_in(folder, installed)
-    from_notebook = grade_in(folder / "notebooks", installed, "--submission", "exercise3.ipynb")
+    said = re.search(r"^    (grade .*)$", notebook.cells[-3].source, re.MULTILINE).group(1)  # what the notebook says
+    assert said == "grade exercise3 --submission notebooks/exercise3.ipynb"
+    from_notebook = grade_in(folder, installed, *said.split()[2:])
     assert kernel_score == (from_file["score"], from_file["max_score"]) == \
         (from_notebook["score"], from_notebook["max_score"])
     assert from_file["score"] == from_file["max_score"] > 0, [c["message"] for c in from_file["checks"]]
