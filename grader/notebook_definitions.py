@@ -25,6 +25,7 @@ An exercise whose checks need the notebook's top-level code to run sets
 from __future__ import annotations
 
 import ast
+import builtins
 import symtable
 from dataclasses import dataclass, field
 
@@ -53,6 +54,8 @@ class Statement:
     """Names whose value it changes in place (item or attribute assignment, a method call)."""
     always: bool = False
     """`from __future__ import ...`: must stay where it is."""
+    star: bool = False
+    """`from module import *`: may bind any name, so it is kept while a needed name is bound nowhere else."""
 
     @property
     def line(self) -> int:
@@ -75,6 +78,7 @@ class NotRun:
 def read_statement(cell: int, node: ast.stmt) -> Statement:
     statement = Statement(cell, node)
     statement.always = isinstance(node, ast.ImportFrom) and node.module == "__future__"
+    statement.star = isinstance(node, ast.ImportFrom) and any(alias.name == "*" for alias in node.names)
     try:
         table = symtable.symtable(ast.unparse(node), "<cell>", "exec")
     except (SyntaxError, ValueError, RecursionError):
@@ -154,6 +158,7 @@ def needed_statements(statements: list[Statement], graded: set[str]) -> set[int]
     """Indexes of the statements the graded names need, directly or through other kept ones."""
     modules = {alias.asname or alias.name.split(".")[0] for s in statements for node in _top_scope(s.node)
                if isinstance(node, (ast.Import, ast.ImportFrom)) for alias in node.names}
+    bound = set(dir(builtins)).union(*(s.binds for s in statements))
     needed = set(graded)
     kept: set[int] = set()
     changed = True
@@ -163,7 +168,8 @@ def needed_statements(statements: list[Statement], graded: set[str]) -> set[int]
             if index in kept:
                 continue
             in_place = statement.changes - modules  # np.random.seed(0) does not change what `np` is
-            if statement.always or statement.binds & needed or in_place & needed:
+            from_star = statement.star and bool(needed - bound - set(graded))  # a helper from `import *`
+            if statement.always or from_star or statement.binds & needed or in_place & needed:
                 kept.add(index)
                 needed |= statement.uses
                 changed = True

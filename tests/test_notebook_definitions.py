@@ -71,6 +71,17 @@ def test_a_name_changed_in_place_keeps_what_changes_it():
     assert [(n.cell, n.code) for n in not_run] == [(1, "np.random.seed(0)"), (3, "net = TwoLayerNet()")]
 
 
+def test_a_star_import_is_kept_only_when_a_needed_name_comes_from_nowhere_else():
+    """`from math import *` stays when softmax uses `exp`, which nothing else binds, and goes when
+    every name softmax needs is bound by the cells themselves?"""
+    uses_star = ["from math import *\n", "def softmax(x):\n    return exp(x)\n"]
+    kept, not_run = definitions_only(uses_star, GRADED)
+    assert run_cells(kept)["softmax"](0.0) == 1.0 and not not_run
+    own = ["from math import *\n", "import numpy as np\n\ndef softmax(x):\n    return np.exp(x)\n"]
+    _, not_run = definitions_only(own, GRADED)
+    assert [n.code for n in not_run] == ["from math import *"]
+
+
 def test_without_a_stub_every_function_and_class_is_graded():
     """An exercise whose stub cannot be read: are all top-level definitions (and what they need)
     kept, rather than nothing at all?"""
