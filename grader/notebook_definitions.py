@@ -36,6 +36,7 @@ MAX_SNIPPET = 60
 MAX_LISTED = 12
 """Statements listed by name in the notes; the rest are counted."""
 DEFINITION_NODES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
 GRADER_MODULE = "grader"
 """The in-kernel check's own cell (`import grader; grader.check(...)`): never run, never listed."""
 
@@ -56,10 +57,6 @@ class Statement:
     """`from __future__ import ...`: must stay where it is."""
     star: bool = False
     """`from module import *`: may bind any name, so it is kept while a needed name is bound nowhere else."""
-
-    @property
-    def line(self) -> int:
-        return self.node.lineno
 
 
 @dataclass
@@ -131,10 +128,13 @@ def _changed_in_place(node: ast.stmt) -> set[str]:
 
 
 def _top_scope(node: ast.AST):
-    """`node` and the nodes inside it that run when it runs (not the bodies of nested defs)."""
+    """`node` and the nodes inside it that run when it runs: a class body does, a function's
+    or a lambda's body does not."""
     yield node
+    if isinstance(node, FUNCTIONS):
+        return
     for child in ast.iter_child_nodes(node):
-        if not isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+        if not isinstance(child, FUNCTIONS):
             yield from _top_scope(child)
 
 

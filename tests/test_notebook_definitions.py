@@ -64,11 +64,14 @@ def test_a_name_changed_in_place_keeps_what_changes_it():
              "SIZES = []\nSIZES.append(2)\nCONFIG = {}\nCONFIG['eps'] = 1e-7\n",
              "class TwoLayerNet:\n    def size(self):\n        return int(np.int64(SIZES[0]))\n\n"
              "def eps(self):\n    return CONFIG['eps']\n\nTwoLayerNet.eps = eps\nnet = TwoLayerNet()\n"]
+    cells.append("def grow():\n    SIZES.append(3)\n")  # changes SIZES only when called: not needed
     kept, not_run = definitions_only(cells, ["TwoLayerNet"])
     namespace = run_cells(kept)
+    assert "grow" not in namespace
     net = namespace["TwoLayerNet"]()
     assert net.size() == 2 and net.eps() == 1e-7
-    assert [(n.cell, n.code) for n in not_run] == [(1, "np.random.seed(0)"), (3, "net = TwoLayerNet()")]
+    assert [(n.cell, n.code) for n in not_run] == [(1, "np.random.seed(0)"), (3, "net = TwoLayerNet()"),
+                                                   (4, "def grow():")]
 
 
 def test_a_star_import_is_kept_only_when_a_needed_name_comes_from_nowhere_else():
