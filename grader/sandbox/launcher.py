@@ -154,8 +154,9 @@ def _inside(path: Path, folder: Path) -> bool:
 def other_exercise_source(other: Exercise) -> Path | None:
     """The file `exercises.<other>.<module>` is in the sandbox: the reference (SPEC.md). The
     students' bundle has no reference/ folder (grader/course/release.py); there it is the student's own
-    copy in the course folder they run `grade` in, or any folder inside it (else the installed stub), so a module that
-    imports an earlier exercise works at home, with the student's own code."""
+    copy in the course folder `grade` (or a notebook's kernel) runs in, from any folder inside it
+    (else the installed stub), so a module that imports an earlier exercise works at home, with
+    the student's own code."""
     from grader.catalog import REFERENCE_ROOT
     from grader.course_folder import find_course_folder
 
