@@ -16,7 +16,7 @@ import sys
 import nbformat
 import pytest
 
-from grader.catalog import get_exercise
+from grader.catalog import PROJECT_ROOT, get_exercise
 from grader.course.notebooks import build_notebook
 from grader.course.release import build_release
 from test_notebook_check import check_output, kernel_name, monkeypatch_module, run_in_kernel, score_of  # noqa: F401
@@ -62,6 +62,36 @@ def grade_in(folder, installed, *args) -> dict:
                           cwd=folder, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr[-2000:]
     return json.loads((folder / "result.json").read_text())
+
+
+def imported_from(cwd, module: str) -> str:
+    """Where `module` is imported from by a Python started in `cwd`, with this project's `grader`
+    and `exercises` (the stubs) importable as an installed bundle's would be."""
+    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
+    done = subprocess.run([sys.executable, "-c", f"import {module} as m; print(m.__file__)"], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout.strip()
+
+
+def test_exercises_are_the_course_folders_from_any_folder_inside_it(tmp_path):
+    """From the course folder, its notebooks/ or deeper, is `exercises.exercise1.losses` the
+    student's own file; outside any course folder, the installed stub; and does an exercise the
+    course folder lacks still come from the installed copy?"""
+    course = tmp_path / "dlcourse"
+    own = course / "exercises" / "exercise1" / "losses.py"
+    own.parent.mkdir(parents=True)
+    (course / "exercises" / "__init__.py").write_text("")
+    (own.parent / "__init__.py").write_text("")
+    own.write_text("def softmax(x):\n    return x\n")
+    (course / "notebooks" / "scratch").mkdir(parents=True)
+    for where in (course, course / "notebooks", course / "notebooks" / "scratch"):
+        assert imported_from(where, "exercises.exercise1.losses") == str(own)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    assert imported_from(elsewhere, "exercises.exercise1.losses") == str(EXERCISE1.stub_path)
+    assert imported_from(course / "notebooks", "exercises.exercise2.gradients") == \
+        str(get_exercise("exercise2").stub_path)
 
 
 @pytest.mark.bundle
