@@ -40,8 +40,9 @@ _student_started = False
 """Set just before the student's module starts to load: a failure before it is the harness's alone."""
 _student_modules: tuple[str, ...] = ()
 """Names the student's module is imported as; `exercises.*` are students' modules too."""
-_load_notes: list[str] = []
-"""The harness's notes on loading the submission, sent to the grader apart from its output."""
+_load_notes: list[dict] = []
+"""The harness's notes on loading the submission (a notebook cell that raised: its cell, line and error),
+sent to the grader apart from its output, which words them (notebook_definitions.cell_note)."""
 _acting_for_grader = False
 """True while a request works on the grader's own object (Handles.graders): an exception raised
 right at that operation is the grader's, not the student's."""
