@@ -16,7 +16,10 @@ where the Linux sandbox cannot run). What the kernel holds is graded, not the sa
 cell edited but not run is not seen: the result says so. A stub name the kernel lacks is
 reported for the checks that call it as not defined yet, never as a traceback.
 
-The result shows as an HTML table in a notebook and as the terminal report elsewhere.
+The result shows as an HTML table in a notebook and as the terminal report elsewhere, in the
+language asked for (`language="ko"`, else the locale's), an error every check shares said once.
+`exercises.*` in the kernel and in the sandbox are the student's own files of the course folder
+the kernel runs in, from `notebooks/` too (grader/course_folder.py, exercises/__init__.py).
 """
 
 from __future__ import annotations
