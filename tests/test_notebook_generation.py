@@ -47,6 +47,15 @@ def test_the_notebook_ends_with_the_check_and_names_the_terminal_command(exercis
     assert terminal_command(exercise) in before.source
 
 
+@pytest.mark.parametrize("exercise", WITH_STUB, ids=lambda e: e.name)
+def test_no_command_in_the_notebook_grades_the_py_file_instead(exercise):
+    """The stub's handout says `grade exerciseN` (which grades exercises/exerciseN/): does every
+    command the notebook's markdown gives grade the notebook itself?"""
+    commands = [line.strip() for cell in markdown(build_notebook(exercise, language="en"))
+                for line in cell.splitlines() if line.strip().startswith("grade ")]
+    assert commands and set(commands) == {terminal_command(exercise)}
+
+
 @pytest.mark.parametrize("exercise", WITH_STUB[:2], ids=lambda e: e.name)
 def test_korean_notebooks_change_the_words_not_the_code(exercise):
     """In Korean, is the notebook's own markdown (how to work, checking) in Hangul, with the same

@@ -116,7 +116,14 @@ def _intro(exercise: Exercise, docstring: str) -> str:
             "need is run (the imports, constants and helpers they use); every other cell is listed in the "
             "grader's notes, not run. This notebook is the same exercise as `{path}`: hand in either one.").format(
         path=f"exercises/{exercise.name}/{exercise.module}.py")
-    return f"# {title}\n\n{body}\n\n---\n\n{how}"
+    return f"# {title}\n\n{for_the_notebook(body, exercise)}\n\n---\n\n{how}"
+
+
+def for_the_notebook(handout: str, exercise: Exercise) -> str:
+    """The stub's handout with its `grade exerciseN` command lines (which grade the .py file)
+    turned into the command that grades this notebook."""
+    plain = re.compile(rf"^(\s*)grade {exercise.name}\s*$", re.MULTILINE)
+    return plain.sub(lambda found: found.group(1) + terminal_command(exercise), handout)
 
 
 def _check_cell_text(exercise: Exercise) -> str:
