@@ -161,16 +161,19 @@ def _inside(path: Path, folder: Path) -> bool:
 def other_exercise_source(other: Exercise) -> Path | None:
     """The file `exercises.<other>.<module>` is in the sandbox: the reference (SPEC.md). The
     students' bundle has no reference/ folder (grader/course/release.py); there it is the student's own
-    copy in the course folder they run `grade` in (else the installed stub), so a module that
-    imports an earlier exercise works at home, with the student's own code."""
+    copy in the course folder `grade` (or a notebook's kernel) runs in, from any folder inside it
+    (else the installed stub), so a module that imports an earlier exercise works at home, with
+    the student's own code."""
     from grader.catalog import REFERENCE_ROOT
+    from grader.course_folder import find_course_folder
 
     if other.reference_path.exists():
         return other.reference_path
     if REFERENCE_ROOT.is_dir():  # the course repository, this reference not written yet
         return None
-    own = Path.cwd() / "exercises" / other.name / f"{other.module}.py"
-    return next((p for p in (own, other.stub_path) if p.is_file()), None)
+    course = find_course_folder()  # from any folder inside it, notebooks/ included
+    own = course / "exercises" / other.name / f"{other.module}.py" if course else None
+    return next((p for p in (own, other.stub_path) if p and p.is_file()), None)
 
 
 def source_kind(other: Exercise, source: Path) -> str:

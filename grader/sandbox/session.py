@@ -255,7 +255,10 @@ class Session:
             self.close()
             raise ImportFailed(ChannelBroken("its first message was not the one expected", IMPORTING))
         if len(reply) == 3 and isinstance(reply[2], list):
-            self.notes = [CONTROL_CHARS.sub("\ufffd", str(note))[:500] for note in reply[2][:50]]
+            from grader.notebook_definitions import cell_note
+
+            cells = self.config.get("entry", {}).get("cells", [])
+            self.notes = [CONTROL_CHARS.sub("\ufffd", cell_note(note, cells))[:500] for note in reply[2][:50]]
         return RemoteObject(self, reply[1], "", "module")
 
     @property

@@ -46,8 +46,10 @@ class StudentProcess:
             try:
                 self.module = self.session.start(import_timeout=min(timeout, left))
             except ImportFailed as exc:
-                self.import_error = exc
-                raise
+                from grader.notebook_definitions import explain_loading
+
+                self.import_error = explain_loading(exc, self.session.config.get("entry", {}))
+                raise self.import_error from None
             self.notes = self.notes or self.session.notes
         if left < timeout:
             self.session.set_deadline(left, "submission", self.exercise.submission_timeout)
