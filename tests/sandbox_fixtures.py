@@ -4,6 +4,8 @@ the module, as a batch worker would reuse one. Import `sandboxes` into a test mo
 
 from __future__ import annotations
 
+import functools
+
 import pytest
 
 from grader.catalog import get_exercise
@@ -12,6 +14,26 @@ from grader.sandbox.launcher import Launcher, SandboxUnavailable, bwrap_works
 EXERCISE = get_exercise("exercise1")
 LEVELS = ["bwrap", "process"]
 """Isolation levels, strongest first."""
+
+
+@functools.lru_cache(maxsize=None)
+def refused_here(level: str) -> str | None:
+    """Why this machine cannot grade at `level` (no usable bubblewrap; a root grader refusing a
+    level that would run students' code as root: tests/test_trust_root.py), or None."""
+    if level == "bwrap" and not bwrap_works():
+        return "bubblewrap is not usable on this machine"
+    try:
+        with Launcher(EXERCISE, isolation=level):
+            pass
+    except SandboxUnavailable as exc:
+        return str(exc)
+    return None
+
+
+def plainest_level() -> str:
+    """The weakest level that grades here: `process`, else `local`, else `bwrap` (a root grader
+    with Python in root's home refuses the first two)."""
+    return next((level for level in ("process", "local", "bwrap") if refused_here(level) is None), "process")
 
 
 def usable_levels() -> list[str]:

@@ -9,7 +9,6 @@ copy it would overwrite the value before (or while) the reply is encoded."""
 
 from __future__ import annotations
 
-import os
 import shutil
 import textwrap
 from pathlib import Path
@@ -22,9 +21,10 @@ from grader.catalog import get_exercise
 from grader.options import GradingOptions
 from grader.pipeline import grade_submission
 from grader.sandbox.config import child_config
-from grader.sandbox.launcher import Launcher, SandboxUnavailable, bwrap_works
+from grader.sandbox.launcher import Launcher
 from grader.sandbox.session import Session
 from grader.submission import load_submission
+from sandbox_fixtures import refused_here
 
 LEVELS = ["bwrap", "process", "local"]
 
@@ -66,16 +66,9 @@ _threading.Thread(target=_scribble, daemon=True).start()
 
 
 def usable(level: str) -> None:
-    if level == "bwrap" and not bwrap_works():
-        pytest.skip("bubblewrap is not usable on this machine")
-    if level != "bwrap" and os.geteuid() == 0:
-        try:
-            with Launcher(get_exercise("exercise1"), isolation=level):
-                pass
-        except SandboxUnavailable as exc:
-            if "as root" not in str(exc):
-                raise
-            pytest.skip(str(exc))  # a root grader refuses this level here (tests/test_trust_root.py)
+    why = refused_here(level)
+    if why:
+        pytest.skip(why)
 
 
 # -- straight through the sandbox: many calls, each reply as it was returned ----------------------
