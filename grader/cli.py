@@ -49,8 +49,10 @@ def language_option(func):
     the course file's, else the user's locale, else English. Set before the command runs."""
 
     def choose(ctx, param, value):
+        from grader.course.roster import course_language
+
         try:
-            return use_language(choose_language(value))
+            return use_language(choose_language(value, course=course_language(Path.cwd())))
         except ValueError as exc:
             raise click.BadParameter(str(exc), ctx=ctx, param=param) from None
 

@@ -4,6 +4,7 @@
 deadline and late policy, and per-student extensions:
 
     roster = "roster.csv"
+    language = "ko"            # reports and messages in Korean unless --lang says otherwise
     [exercises.exercise1]
     deadline = "2026-12-01T23:59:00+09:00"
     late_penalty_per_day = 0.10
@@ -33,6 +34,8 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+
+from grader.i18n import LANGUAGES, _, normalise
 
 COURSE_FILE = "course.toml"
 OVERRIDES_FILE = "overrides.csv"
@@ -201,6 +204,8 @@ class Course:
     exercises: dict[str, ExercisePolicy] = field(default_factory=dict)
     extensions: dict[str, dict[str, datetime]] = field(default_factory=dict)
     """Roster id -> exercise -> the student's own deadline."""
+    language: str | None = None
+    """The language of reports and messages ("ko", "en") when no --lang is given (grader/i18n.py)."""
 
     @property
     def overrides_path(self) -> Path | None:
@@ -233,11 +238,12 @@ def load_course(path: Path) -> Course:
         raise CourseError(f"{path}: cannot read the course file ({exc.strerror or exc})") from None
     except tomllib.TOMLDecodeError as exc:
         raise CourseError(f"{path}: not valid TOML ({exc})") from None
-    unknown = set(data) - {"roster", "exercises", "extensions"}
+    unknown = set(data) - {"roster", "exercises", "extensions", "language"}
     if unknown:
-        raise CourseError(f"{path}: unknown key {sorted(unknown)[0]!r}; known: roster, exercises, extensions")
+        raise CourseError(_("{path}: unknown key {key}; known: roster, language, exercises, extensions")
+                          .format(path=path, key=repr(sorted(unknown)[0])))
     roster = (path.parent / data["roster"]) if data.get("roster") else None
-    course = Course(path=path, roster_path=roster)
+    course = Course(path=path, roster_path=roster, language=course_file_language(data, path))
     for name, table in (data.get("exercises") or {}).items():
         bad = set(table) - EXERCISE_KEYS
         if bad:
@@ -256,6 +262,27 @@ def load_course(path: Path) -> Course:
         course.extensions[nfc(student)] = {ex: parse_time(when, f"{path} [extensions] {student}.{ex}")
                                            for ex, when in table.items()}
     return course
+
+
+def course_file_language(data: dict, path: Path) -> str | None:
+    """The course file's `language`: a code with a catalog (ko, en), or CourseError."""
+    code = data.get("language")
+    if code is None:
+        return None
+    if normalise(str(code)) is None:
+        raise CourseError(_("{path}: language = {code} has no catalog; use one of: {languages}").format(
+            path=path, code=repr(code), languages=", ".join(LANGUAGES)))
+    return normalise(str(code))
+
+
+def course_language(place: Path) -> str | None:
+    """The `language` of the course file `place` (or of `place`/course.toml for a folder), or None
+    (no file, no key, or a file that does not parse: the command that reads it reports that)."""
+    path = Path(place) / COURSE_FILE if Path(place).is_dir() else Path(place)
+    try:
+        return course_file_language(tomllib.loads(path.read_text(encoding="utf-8")), path)
+    except (OSError, ValueError, tomllib.TOMLDecodeError):
+        return None
 
 
 def resolve_course(course_file: Path | None, roster_file: Path | None,
