@@ -218,7 +218,7 @@ def feedback(out: Path, target: Path, lang: str | None) -> None:
 def write_feedback(out: Path, target: Path) -> tuple[int, int]:
     """The students' copies only: instructor.html and result.json never leave OUT. report.html is
     drawn again from the result, in the current language; a notebook's feedback.html is copied."""
-    from grader.course.classlist import class_rows
+    from grader.course.classlist import adjustments_block, class_rows, inject
     from grader.report.html import render_report
 
     rows = class_rows(Path(out))
@@ -234,8 +234,9 @@ def write_feedback(out: Path, target: Path) -> tuple[int, int]:
             source = Path(out) / row.student["folder"]
             report = source / "report.html"
             if row.result is not None and report.is_file():
-                (folder / "report.html").write_text(render_report(row.result, "student"), encoding="utf-8")
                 report = folder / "report.html"
+                report.write_text(render_report(row.result, "student"), encoding="utf-8")
+                inject(report, "adjustments", adjustments_block(row))
                 notebook = source / "feedback.html"
                 shutil.copyfile(notebook if notebook.is_file() else report, folder / "feedback.html")
             else:

@@ -165,23 +165,26 @@ def load_roster(path: Path) -> Roster:
     try:
         text = path.read_text(encoding="utf-8-sig")
     except OSError as exc:
-        raise CourseError(f"{path}: cannot read the roster ({exc.strerror or exc})") from None
+        raise CourseError(_("{path}: cannot read the roster ({error})").format(path=path, error=exc.strerror or exc)) \
+            from None
     except UnicodeDecodeError:
-        raise CourseError(f"{path}: the roster is not UTF-8; save it as 'CSV UTF-8'") from None
+        raise CourseError(_("{path}: the roster is not UTF-8; save it as 'CSV UTF-8'").format(path=path)) from None
     reader = csv.DictReader(text.splitlines())
     columns = [nfc(c).lower() for c in reader.fieldnames or []]
     missing = [c for c in REQUIRED_COLUMNS if c not in columns]
     if missing:
-        raise CourseError(f"{path}: the roster needs the columns {', '.join(REQUIRED_COLUMNS)} "
-                          f"(missing {', '.join(missing)}); optional: {', '.join(OPTIONAL_COLUMNS)}")
+        raise CourseError(_("{path}: the roster needs the columns {columns} (missing {missing}); optional: "
+                            "{optional}").format(path=path, columns=", ".join(REQUIRED_COLUMNS),
+                                                 missing=", ".join(missing), optional=", ".join(OPTIONAL_COLUMNS)))
     reader.fieldnames = columns
     students, seen = [], {}
     for line, row in enumerate(reader, start=2):
         values = {k: nfc(row.get(k) or "") for k in REQUIRED_COLUMNS + OPTIONAL_COLUMNS}
         if not values["id"]:
-            raise CourseError(f"{path}, line {line}: a student without an id")
+            raise CourseError(_("{path}, line {line}: a student without an id").format(path=path, line=line))
         if values["id"] in seen:
-            raise CourseError(f"{path}, line {line}: id {values['id']!r} is also on line {seen[values['id']]}")
+            raise CourseError(_("{path}, line {line}: id {id} is also on line {other}").format(
+                path=path, line=line, id=repr(values["id"]), other=seen[values["id"]]))
         seen[values["id"]] = line
         students.append(RosterStudent(**values))
     return Roster(students, path)
@@ -223,10 +226,11 @@ def parse_time(value, where: str) -> datetime:
         try:
             moment = datetime.fromisoformat(str(value).strip().replace("Z", "+00:00"))
         except ValueError:
-            raise CourseError(f"{where}: {value!r} is not an ISO 8601 time such as 2026-12-01T23:59:00+09:00") \
-                from None
+            raise CourseError(_("{where}: {value} is not an ISO 8601 time such as 2026-12-01T23:59:00+09:00")
+                              .format(where=where, value=repr(value))) from None
     if moment.tzinfo is None:
-        raise CourseError(f"{where}: {value!r} has no time zone; add one, e.g. +09:00 or Z")
+        raise CourseError(_("{where}: {value} has no time zone; add one, e.g. +09:00 or Z").format(
+            where=where, value=repr(value)))
     return moment
 
 
@@ -235,9 +239,10 @@ def load_course(path: Path) -> Course:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
-        raise CourseError(f"{path}: cannot read the course file ({exc.strerror or exc})") from None
+        raise CourseError(_("{path}: cannot read the course file ({error})").format(
+            path=path, error=exc.strerror or exc)) from None
     except tomllib.TOMLDecodeError as exc:
-        raise CourseError(f"{path}: not valid TOML ({exc})") from None
+        raise CourseError(_("{path}: not valid TOML ({error})").format(path=path, error=exc)) from None
     unknown = set(data) - {"roster", "exercises", "extensions", "language"}
     if unknown:
         raise CourseError(_("{path}: unknown key {key}; known: roster, language, exercises, extensions")
@@ -247,11 +252,12 @@ def load_course(path: Path) -> Course:
     for name, table in (data.get("exercises") or {}).items():
         bad = set(table) - EXERCISE_KEYS
         if bad:
-            raise CourseError(f"{path}: [exercises.{name}] has unknown key {sorted(bad)[0]!r}; "
-                              f"known: {', '.join(sorted(EXERCISE_KEYS))}")
+            raise CourseError(_("{path}: [exercises.{name}] has unknown key {key}; known: {known}").format(
+                path=path, name=name, key=repr(sorted(bad)[0]), known=", ".join(sorted(EXERCISE_KEYS))))
         penalty = float(table.get("late_penalty_per_day", 0.0))
         if not 0 <= penalty <= 1:
-            raise CourseError(f"{path}: [exercises.{name}] late_penalty_per_day is a fraction from 0 to 1")
+            raise CourseError(_("{path}: [exercises.{name}] late_penalty_per_day is a fraction from 0 to 1").format(
+                path=path, name=name))
         course.exercises[name] = ExercisePolicy(
             deadline=parse_time(table["deadline"], f"{path} [exercises.{name}] deadline") if "deadline" in table
             else None,
@@ -297,5 +303,6 @@ def resolve_course(course_file: Path | None, roster_file: Path | None,
     if course and roster:
         for student in course.extensions:
             if roster.by_id(student) is None:
-                raise CourseError(f"{course.path}: [extensions] names {student!r}, who is not on {roster.path}")
+                raise CourseError(_("{path}: [extensions] names {student}, who is not on {roster}").format(
+                    path=course.path, student=repr(student), roster=roster.path))
     return course, roster
