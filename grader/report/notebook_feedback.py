@@ -156,7 +156,7 @@ def _export(notebook) -> str:
     except ImportError:
         raise NotebooksExtraMissing(_("feedback inside the notebook needs nbconvert: {install}")
                                     .format(install=INSTALL_HINT)) from None
-    body, _ = HTMLExporter(template_name="basic").from_notebook_node(notebook)
+    body, _resources = HTMLExporter(template_name="basic").from_notebook_node(notebook)
     return body
 
 
