@@ -33,7 +33,7 @@ from grader.results import CheckResult, Failure, GradeResult
 TESTS = Path(__file__).resolve().parent
 ROOT = TESTS.parent
 EXERCISE1_BUG = TESTS / "cases" / "exercise1" / "bug_softmax_no_max_shift"
-EXERCISE3_BUG = TESTS / "corpus" / "exercise3" / "bug_softmax_without_max_shift"
+EXERCISE3_BUG = TESTS / "cases" / "exercise3" / "bug_gradient_wrong_sign"
 HANGUL = re.compile("[가-힣]")
 OPTIONS = GradingOptions(limits=Limits(check_timeout=3.0, submission_timeout=10.0))
 GRADE = [sys.executable, "-c", "from grader.cli import run; run()"]
@@ -141,6 +141,22 @@ def test_a_wrong_answer_shows_each_value_once():
         for text in (failure.inputs, failure.expected, failure.got):
             assert article.count(html.escape(text)) == 1, (code, text)
         assert html.escape(failure.call) not in article.replace(html.escape(failure.rationale), "")
+
+
+def test_a_gradient_table_is_not_repeated_in_the_message(graded):
+    """A wrong backprop gradient of exercise 3: each parameter's error and values are in the
+    gradient table; the message above it no longer lists them a second time."""
+    result = graded("exercise3", EXERCISE3_BUG)
+    check = next(c for c in result.checks if c.status == "failed" and "gradients" in c.details)
+    names = [row["name"] for row in check.details["gradients"]]
+    assert any(line.strip().startswith(f"{names[0]}:") for line in check.message.splitlines()), \
+        "the check's own message lists the parameters: what the page must not repeat"
+    page = render_report(result, "instructor")
+    article = page[page.index(f'id="check-{check.name}"'):]
+    article = article[:article.index("</article>")]
+    message = article[article.index('<p class="message">'):article.index("</p>", article.index('<p class="message">'))]
+    assert not [name for name in names if f"{name}:" in message]
+    assert all(article.count(f'<td class="mono">{name}</td>') == 1 for name in names)
 
 
 def test_summary_page_is_in_the_chosen_language(exercise1_result):
@@ -286,18 +302,19 @@ def test_browser_draws_the_korean_report_of_a_buggy_exercise3(graded, tmp_path):
     Korean words and the verdicts, and its screenshot draws Hangul glyphs, not one empty box
     repeated (two strings of the same syllables in another order must not render alike)."""
     result = graded("exercise3", EXERCISE3_BUG)
-    assert any(c.status == "failed" for c in result.checks)
+    assert any(c.status == "failed" and c.visibility == "public" for c in result.checks)
     with language("ko"):
         page = tmp_path / "report-ko.html"
         page.write_text(render_report(result, "student"), encoding="utf-8")
     dom = Page(chromium(page, tmp_path, "--dump-dom"))
-    assert dom.lang == "ko" and "검사" in " ".join(dom.text)
+    assert dom.lang == "ko" and {"검사", "먼저 고칠 것", "힌트:"} <= {w for w in ("검사", "먼저 고칠 것", "힌트:")
+                                                                    if w in " ".join(dom.text)}
     assert dom.total.split()[0] == f"{result.score:g}"
     if not korean_fonts():
         pytest.skip("no font with Hangul is installed (fc-list :lang=ko is empty; Debian: apt-get install "
                     "fonts-noto-cjk): the page is right, but this machine would draw boxes")
     shot = tmp_path / "report-ko.png"
-    chromium(page, tmp_path, f"--screenshot={shot}", "--window-size=1000,1400")
+    chromium(page, tmp_path, f"--screenshot={shot}", "--window-size=1000,1800")
     assert shot.stat().st_size > 20_000, "the screenshot is blank"
     glyphs = []
     for text in ("가나다라마바사아자차", "차자아사바마라다나가"):

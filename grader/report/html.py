@@ -120,16 +120,27 @@ def check_view(check: CheckResult, audience: str) -> dict:
     A wrong answer shows its rationale with the facts listed under it; any other outcome its
     message. A check the grader could not run shows its traceback to the instructor only."""
     failure = check.failure if check.status == "failed" else None
+    attachments = attachments_of(check.details)
     return {
         "check": check,
-        "message": failure.rationale if failure else check.message,
+        "message": without_tabled_lines(failure.rationale if failure else check.message, attachments),
         "facts": failure.facts() if failure else [],
         "where": location_text(check.location),
         "origin": origin_note(check, audience),
         "traceback": check.traceback if audience == "instructor" and check.not_graded else "",
         "percent": percent(check.score, check.max_score),
-        "attachments": [drawable(a) for a in attachments_of(check.details)],
+        "attachments": [drawable(a) for a in attachments],
     }
+
+
+def without_tabled_lines(message: str, attachments: list) -> str:
+    """The message without its lines about one parameter ("  W1: relative error …") when the
+    gradient table beside it lists that parameter: the page shows each value once, in the table."""
+    names = {row.name for a in attachments if isinstance(a, GradientTable) for row in a.rows}
+    if not names:
+        return message
+    kept = [line for line in message.splitlines() if line.strip().split(":", 1)[0] not in names]
+    return "\n".join(kept)
 
 
 def output_view(output: str, max_lines: int = OUTPUT_MAX_LINES, max_chars: int = OUTPUT_MAX_CHARS):
