@@ -81,12 +81,14 @@ def read_gradebook(path: Path) -> list[dict]:
     if path.is_dir():
         path = path / "gradebook.csv"
     if not path.is_file():
-        raise GradebookError(f"{path}: no gradebook here; run `grade batch ... --out {path.parent}` first")
+        raise GradebookError(_("{path}: no gradebook here; run `grade batch ... --out {out}` first").format(
+            path=path, out=path.parent))
     with path.open(newline="", encoding="utf-8") as f:
         reader = csv.DictReader(f)
         missing = [c for c in BASE_COLUMNS if c not in (reader.fieldnames or [])]
         if missing:
-            raise GradebookError(f"{path}: not a gradebook written by `grade batch` (no column {missing[0]!r})")
+            raise GradebookError(_("{path}: not a gradebook written by `grade batch` (no column {column})").format(
+                path=path, column=repr(missing[0])))
         return list(reader)
 
 
