@@ -49,8 +49,10 @@ def language_option(func):
     the course file's, else the user's locale, else English. Set before the command runs."""
 
     def choose(ctx, param, value):
+        from grader.course.roster import course_language
+
         try:
-            return use_language(choose_language(value))
+            return use_language(choose_language(value, course=course_language(Path.cwd())))
         except ValueError as exc:
             raise click.BadParameter(str(exc), ctx=ctx, param=param) from None
 
@@ -134,8 +136,8 @@ def grade_one(name: str, submission: Path | None, json_path: Path | None, html_p
 
 def one_student_targets(graded, json_path: Path | None, html_path: Path | None) -> list:
     """`grade exerciseN`'s outputs: the terminal's summary, the JSON and HTML asked for, and
-    beside the HTML, for a notebook, feedback.html (the notebook with its verdicts)."""
-    from grader.report.notebook_feedback import FEEDBACK_FILE, notebook_in
+    beside the HTML, for a notebook, feedback-<exercise>-<notebook>.html (the notebook with its verdicts)."""
+    from grader.report.notebook_feedback import feedback_file_name, notebook_in
     from grader.report.outputs import Target
 
     targets = [Target.terminal(sys.stdout)]
@@ -145,8 +147,8 @@ def one_student_targets(graded, json_path: Path | None, html_path: Path | None) 
         hidden = any(c.visibility == "hidden" for c in graded.result.checks)
         targets.append(Target.html(html_path, "instructor" if hidden else "student"))
         if graded.hand_in is not None and notebook_in(graded.hand_in) is not None:
-            name = FEEDBACK_FILE if html_path.name != FEEDBACK_FILE else f"notebook-{FEEDBACK_FILE}"
-            targets.append(Target.feedback(html_path.with_name(name)))
+            targets.append(Target.feedback(html_path.with_name(feedback_file_name(graded.result.exercise,
+                                                                                  graded.hand_in))))
     return targets
 
 
