@@ -2,6 +2,7 @@
 
 import shutil
 
+import pytest
 from click.testing import CliRunner
 
 from grader.catalog import get_exercise
@@ -12,6 +13,7 @@ from grader.course.verdicts import CASES_ROOT
 EXERCISE = get_exercise("exercise1")
 
 
+@pytest.mark.slow
 def test_exercise1_is_consistent():
     """Does check-course find exercise 1 in order: interface, reference, stub and every case?"""
     result = CliRunner().invoke(main, ["check-course", "--exercise", "exercise1"])

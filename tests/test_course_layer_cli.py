@@ -43,6 +43,8 @@ last_day = "2026-12-08T23:59:00+09:00"
 lee = { exercise1 = "2026-12-05T23:59:00+09:00" }
 """
 
+pytestmark = pytest.mark.slow  # real Canvas, Moodle and Gradescope classes graded end to end
+
 
 def grade(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     run = subprocess.run([*GRADE, *args], capture_output=True, text=True, timeout=600, cwd=cwd)

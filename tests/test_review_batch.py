@@ -12,6 +12,7 @@ import shutil
 import time
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from grader.batch import run as batch
@@ -55,6 +56,7 @@ def test_log_line_names_a_student_who_becomes_slow():
     assert len(lines) == 2 and "waiting on hal (softmax_vector: 5 s)" in lines[1]
 
 
+@pytest.mark.slow
 def test_a_hanging_student_is_named_while_it_runs(tmp_path):
     """In a real batch, does the progress report the hanging student with the check it hangs in?"""
     subs = tmp_path / "subs"

@@ -11,6 +11,7 @@ import shutil
 import sys
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from grader.catalog import get_exercise
@@ -65,6 +66,7 @@ def test_the_handout_and_the_books_code_are_discounted():
     assert ("book0", "book1") in undiscounted
 
 
+@pytest.mark.slow
 def test_thousand_submissions_in_under_a_minute():
     """The figure for the README: 1,000 disguised submissions from the course's independent
     solutions; every disguised copy of one file found, no two different solutions paired."""

@@ -18,7 +18,8 @@ from grader.options import GradingOptions, Limits
 from test_report_in_browser import CHROMIUM, Dom, chromium
 
 CASES = Path(__file__).resolve().parent.parent / "cases" / "exercise1"
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="headless Chromium is not installed")
+pytestmark = [pytest.mark.browser, pytest.mark.slow,
+              pytest.mark.skipif(CHROMIUM is None, reason="headless Chromium is not installed")]
 CRASH = '\n\ndef cross_entropy_error(y, t):\n    raise ValueError("not today")\n'
 
 
