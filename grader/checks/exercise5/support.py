@@ -25,7 +25,7 @@ from __future__ import annotations
 import numpy as np
 
 from grader.checks.api import as_array, fail, show
-from grader.checks.localised import N_, _
+from grader.checks.localised import N_, _, english
 from grader.sandbox.errors import StudentRaised
 from reference.exercise5 import optimizers as ref
 
@@ -77,7 +77,8 @@ def read_params(params, keys, shapes, call: str) -> dict[str, np.ndarray]:
             fail(_("after {call}, params has no key {key} any more (keys: {keys}).").format(
                      call=call, key=repr(key), keys=sorted(snapshot)),
                  hint=_("update must change the arrays of params, never remove or rename its keys."))
-        value = as_array(snapshot[key], call=_("params[{key}] after {call}").format(key=repr(key), call=call),
+        # a call stays in English: results.cause_key groups failures by it
+        value = as_array(snapshot[key], call=f"params[{key!r}] after {english(call)}",
                          hint=_("store numpy arrays in params (params[key] -= ... keeps them arrays)."))
         if value.shape != shapes[key]:
             fail(_("after {call}, params[{key}] has shape {shape}; it had shape {before}.").format(
