@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from grader.checks.api import as_array, as_float, expect_shape, fail, show
-from grader.checks.localised import N_, _, join
+from grader.checks.localised import N_, _, english, join
 from grader.checks.exercise7 import scenarios
 from grader.checks.exercise7.remote import DeviceMoves, ForwardRecorder, Remote, local_loader, local_model
 from grader.sandbox.codec import Tensor
@@ -42,8 +42,9 @@ def as_pair(value, *, call: str) -> tuple[float, float]:
     if not isinstance(value, (tuple, list)) or len(value) != 2:
         fail(_("{call} returned {value}; expected a tuple (mean_loss_per_sample, accuracy).").format(
                  call=call, value=show(value, 120)),
-             hint=_("end evaluate with `return total_loss / n, correct / n`."), call=call)
-    return (as_float(value[0], call=f"{call}[0] (the loss)"), as_float(value[1], call=f"{call}[1] (the accuracy)"))
+             hint=_("end evaluate with `return total_loss / n, correct / n`."), call=english(call))
+    return (as_float(value[0], call=f"{english(call)}[0] (the loss)"),
+            as_float(value[1], call=f"{english(call)}[1] (the accuracy)"))
 
 
 def read_history(value, *, call: str) -> dict[str, list[float]]:
@@ -52,12 +53,12 @@ def read_history(value, *, call: str) -> dict[str, list[float]]:
     if not isinstance(value, dict):
         fail(_("{call} returned {value}; expected a dict with the keys {keys}.").format(
                  call=call, value=show(value, 120), keys=", ".join(HISTORY_KEYS)),
-             hint=hint, call=call)
+             hint=hint, call=english(call))
     missing = [k for k in HISTORY_KEYS if k not in value]
     if missing:
         fail(_("{call} returned a dict without {missing} (its keys: {keys}).").format(
                  call=call, missing=", ".join(map(repr, missing)), keys=sorted(map(str, value))),
-             hint=hint, call=call)
+             hint=hint, call=english(call))
     history = {}
     for key in HISTORY_KEYS:
         seq = value[key]
@@ -65,13 +66,13 @@ def read_history(value, *, call: str) -> dict[str, list[float]]:
             seq = list(seq)
         if not isinstance(seq, (list, tuple)):
             fail(_("{call}[{key}] is {value}; expected a list with one number per epoch.").format(
-                     call=call, key=repr(key), value=show(seq, 80)), hint=hint, call=call)
-        history[key] = [as_float(v, call=f"{call}[{key!r}][{i}]") for i, v in enumerate(seq)]
+                     call=call, key=repr(key), value=show(seq, 80)), hint=hint, call=english(call))
+        history[key] = [as_float(v, call=f"{english(call)}[{key!r}][{i}]") for i, v in enumerate(seq)]
     lengths = {k: len(v) for k, v in history.items()}
     if len(set(lengths.values())) != 1:
         fail(_("{call} returned lists of different lengths {lengths}; each needs one entry per epoch run.").format(
                  call=call, lengths=lengths),
-             hint=_("append to all three lists once per epoch, after evaluating."), call=call)
+             hint=_("append to all three lists once per epoch, after evaluating."), call=english(call))
     return history
 
 
@@ -117,7 +118,7 @@ def run_fit(student, problem: scenarios.FitProblem) -> FitRun:
     call = f"fit(..., epochs={problem.epochs}, lr={problem.lr}, patience={problem.patience})"
     value = student.fit(model, train_loader, val_loader, epochs=problem.epochs, lr=problem.lr, device="cpu",
                         patience=problem.patience)
-    return FitRun(read_history(value, call=call), remote.read_state(model), call)
+    return FitRun(read_history(value, call=english(call)), remote.read_state(model), call)
 
 
 def validation_loss_of(state: dict, problem: scenarios.FitProblem) -> float:
@@ -135,10 +136,10 @@ def device_type(remote: Remote, value, call: str) -> str:
     """The `type` ("cpu", "cuda") of the torch.device the student returned."""
     if isinstance(value, str):
         fail(_("{call} returned the string {value}; expected a torch.device.").format(call=call, value=repr(value)),
-             hint=_("wrap it: return torch.device({value}).").format(value=repr(value)), call=call)
+             hint=_("wrap it: return torch.device({value}).").format(value=repr(value)), call=english(call))
     if not isinstance(value, RemoteObject) or not remote.is_instance(value, "device"):
         fail(_("{call} returned {value}; expected a torch.device.").format(call=call, value=show(value, 80)),
-             hint=_("return torch.device('cuda') or torch.device('cpu')."), call=call)
+             hint=_("return torch.device('cuda') or torch.device('cpu')."), call=english(call))
     return str(value.type)
 
 
@@ -187,8 +188,8 @@ def normalized_arrays(value, count: int, call: str) -> list[np.ndarray]:
         fail(_("{call} returned {what}; expected a tuple of {count} normalized array(s).").format(
                  call=call, what=what, count=count),
              hint=_("return a tuple with one entry per argument: (x_train_n, *others_n); "
-                    "normalize(x) returns the 1-tuple (x_n,)."), call=call)
-    return [as_array(v, call=f"{call}[{i}]") for i, v in enumerate(value)]
+                    "normalize(x) returns the 1-tuple (x_n,)."), call=english(call))
+    return [as_array(v, call=f"{english(call)}[{i}]") for i, v in enumerate(value)]
 
 
 # -- build_model ----------------------------------------------------------------------------------
@@ -246,7 +247,7 @@ def check_architecture(student, input_size: int, hidden_sizes, num_classes: int,
         fail(_("{call} has parameters of shapes {got}; expected {expected}, the weights and biases of {linears}."
                ).format(call=call, got=got_shapes, expected=sorted(expected_shapes), linears=linears),
              hint=_("one nn.Linear per layer, each from the previous width to the next, and no other layers with "
-                    "parameters."), call=call)
+                    "parameters."), call=english(call))
     if not forward:
         return
     rng = np.random.default_rng(31)
@@ -264,7 +265,7 @@ def check_architecture(student, input_size: int, hidden_sizes, num_classes: int,
         fail(_("model = {call}; model(x) gave {got}; expected the logits {expected} (the grader loaded its own "
                "weights into your layers).").format(call=call, got=show(got, 160), expected=show(expected, 160)),
              hint=output_mistake(got, x, layers),
-             call=call, expected=show(expected), got=show(got))
+             call=english(call), expected=show(expected), got=show(got))
 
 
 # -- make_loaders -----------------------------------------------------------------------------------
@@ -288,7 +289,7 @@ def student_loaders(student, arrays, batch_size=LOADER_BATCH):
         fail(_("{call} returned {value}; expected (train_loader, val_loader), two DataLoaders.").format(
                  call=call, value=show(value, 120)),
              hint=_("return DataLoader(train_set, batch_size, shuffle=True), DataLoader(val_set, batch_size)."),
-             call=call)
+             call=english(call))
     return value
 
 
@@ -492,7 +493,7 @@ def check_batches_moved(moves: DeviceMoves | None, problem, call: str) -> None:
            ).format(call=call, seen=seen, note=_(MOVE_NOTE)),
          hint=_("at the start of each batch: x, t = x.to(device), t.to(device). The model is on `device` (fit puts "
                 "it there), and on a GPU a batch left on the CPU makes the model raise \"Expected all tensors to be on "
-                "the same device\"."), call=call)
+                "the same device\"."), call=english(call))
 
 
 # -- the handout's signatures ---------------------------------------------------------------------

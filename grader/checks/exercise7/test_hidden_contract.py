@@ -92,7 +92,7 @@ from grader.checks.api import as_array, as_float, fail, show
 from grader.checks.contract import for_all, in_layout, layouts
 from grader.checks.exercise7 import scenarios
 from grader.checks.exercise7.remote import Remote, SimulatedCuda, local_loader, local_model, state_arrays
-from grader.checks.localised import N_, _, hidden
+from grader.checks.localised import N_, _, english, hidden
 from grader.checks.exercise7.support import (OUTPUT_ATOL, OUTPUT_RTOL, as_pair, device_type, layer_shapes,
                                              normalized_arrays, read_history, rounded, weights_match, worst_weight)
 from grader.sandbox.errors import StudentRaised
@@ -658,11 +658,12 @@ def restore_hint(losses, patience, held) -> str:
 def check_fit(student, setup, report, example) -> None:
     losses, patience = example
     epochs = len(losses)
-    call = (f"fit(model, train_loader, val_loader, epochs={epochs}, lr={FIT_LR}, device='cpu', patience={patience}) "
-            f"with validation losses scripted to be {rounded(losses, 5)} (the grader's model makes epoch k's "
-            f"validation loss the k-th of these)")
+    call = _("{call} with validation losses scripted to be {losses} (the grader's model makes epoch k's validation "
+             "loss the k-th of these)").format(
+        call=f"fit(model, train_loader, val_loader, epochs={epochs}, lr={FIT_LR}, device='cpu', patience={patience})",
+        losses=rounded(losses, 5))
     model, train_loader, val_loader = setup([UNTRAINED_LOSS] + losses, FIT_TRAIN_ROWS, FIT_VAL_ROWS, FIT_VAL_BATCH)
-    with calling(call):
+    with calling(english(call)):
         value = student.fit(model, train_loader, val_loader, epochs=epochs, lr=FIT_LR, device="cpu", patience=patience)
     history = read_history(value, call=call)
     got = history["val_loss"]
@@ -681,7 +682,7 @@ def check_fit(student, setup, report, example) -> None:
                           "improves when its loss is strictly below the best so far; training stops after {patience} "
                           "epoch(s) in a row without improvement).")
         fail(rationale.format(**facts),
-             hint=stop_hint(losses, patience, len(got)), call=call, expected=rule.epochs, got=len(got))
+             hint=stop_hint(losses, patience, len(got)), call=english(call), expected=rule.epochs, got=len(got))
     held = report(model)
     run = losses[:rule.epochs]
     if held is None or not 1 <= held <= rule.epochs or run[held - 1] != min(run):
@@ -692,7 +693,7 @@ def check_fit(student, setup, report, example) -> None:
                 _("weights trained for {epochs} epochs").format(epochs=held))
         fail(_("{call}: afterwards the model holds {what}; expected those of its best epoch, epoch {epoch} "
                "(validation loss {loss}).").format(call=call, what=what, epoch=rule.best + 1, loss=f"{min(run):.5f}"),
-             hint=restore_hint(losses, patience, held), call=call)
+             hint=restore_hint(losses, patience, held), call=english(call))
 
 
 @hidden(points=1)
