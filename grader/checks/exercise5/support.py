@@ -395,7 +395,7 @@ def book_f(x, y) -> float:
 def descend(optimizer, read, update) -> list[float]:
     """f after each of DESCENT_STEPS steps; `read` gives the current (x, y), `update` applies grads."""
     values = []
-    for _ in range(DESCENT_STEPS):
+    for _step in range(DESCENT_STEPS):
         x, y = read()
         update({"x": np.array([x / 10.0]), "y": np.array([2.0 * y])})
         values.append(book_f(*read()))

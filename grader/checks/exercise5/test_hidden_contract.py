@@ -119,7 +119,7 @@ def scenarios(draw) -> Scenario:
     params = {k: draw(hnp.arrays(np.float64, s, elements=st.floats(-5, 5))) for k, s in key_shapes.items()}
     order = draw(st.permutations(keys))
     steps = draw(st.integers(1, 3))
-    grads = [{k: draw(hnp.arrays(np.float64, key_shapes[k], elements=GRADIENT)) for k in order} for _ in range(steps)]
+    grads = [{k: draw(hnp.arrays(np.float64, key_shapes[k], elements=GRADIENT)) for k in order} for _step in range(steps)]
     return Scenario(hyper, draw(st.booleans()), params, {k: draw(layouts()) for k in keys}, grads,
                     {k: draw(layouts()) for k in keys})
 

@@ -130,7 +130,7 @@ def bn_scenarios(draw) -> BNScenario:
     d = draw(st.integers(1, 4))
     gamma = draw(hnp.arrays(np.float64, (d,), elements=st.sampled_from((1.0, 1.5, -0.7, 2.0))))
     beta = draw(hnp.arrays(np.float64, (d,), elements=st.sampled_from((0.0, 0.3, -1.0))))
-    offsets = tuple(draw(st.sampled_from(OFFSETS)) for _ in range(d))
+    offsets = tuple(draw(st.sampled_from(OFFSETS)) for _feature in range(d))
     segments = draw(st.lists(st.sampled_from(BN_SEGMENTS), max_size=1))
     kinds = ["test", "train"] + [kind for segment in segments for kind in segment] + ["train", "backward", "backward"]
     ops, n = [], None
@@ -408,7 +408,7 @@ def forward_changes_x(student, x, layout, calls) -> np.ndarray | None:
     """x as it is after the forward calls `calls` on one kept copy of it; None if unchanged."""
     d = x.shape[1]
     layers = {name: student.call(name, *((np.ones(d), np.zeros(d)) if name == "BatchNormalization" else (0.5,)))
-              for name in {name for name, _ in calls}}
+              for name in {name for name, _train in calls}}
     kept = student.keep(in_layout(x, layout))
     for name, train in calls:
         layers[name].call("forward", kept, train)

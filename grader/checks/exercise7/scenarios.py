@@ -245,7 +245,7 @@ def trace_answer(data_seed: int, epochs: int, lr: float, optimizer: str, train_r
     train_loader, val_loader = local_loader(x, t, problem.train_batch), local_loader(xv, tv, problem.val_batch)
     history = {"train_loss": [], "val_loss": [], "val_acc": []}
     states = []
-    for _ in range(problem.epochs):
+    for _epoch in range(problem.epochs):
         history["train_loss"].append(float(ref.train_one_epoch(model, train_loader, optimizer, loss_fn, "cpu")))
         loss, acc = ref.evaluate(model, val_loader, loss_fn, "cpu")
         history["val_loss"].append(float(loss))

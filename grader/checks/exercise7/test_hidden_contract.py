@@ -288,7 +288,7 @@ def chain_orders(state: dict, widths: list[int]):
             pairs.append((np.asarray(w, np.float64), np.asarray(bias, np.float64)))
     wanted = list(zip(widths[1:], widths[:-1]))
     return [order for order in itertools.permutations(pairs)
-            if [tuple(w.shape) for w, _ in order] == wanted]
+            if [tuple(w.shape) for w, _bias in order] == wanted]
 
 
 def chain_forward(x, order):
@@ -526,7 +526,7 @@ def check_train_one_epoch(student, setup, report, example) -> None:
         value = student.train_one_epoch(model, loader, optimizer, loss_fn, device)
     weights, modes = report(model, log)
     expected = reference_epoch(rows, batch_size, seed)
-    if modes and not all(training for training, _ in modes):
+    if modes and not all(training for training, _grad in modes):
         fail(_("{call}, with the model in evaluation mode when it arrived: a forward pass ran in evaluation mode."
                ).format(call=call),
              hint=_("call model.train() at the start of train_one_epoch (evaluate leaves the model in eval mode)."),
@@ -559,11 +559,11 @@ def check_evaluate(student, setup, report, example) -> None:
     with calling(call):
         value = student.evaluate(model, loader, loss_fn, device)
     weights, modes = report(model, log)
-    if any(training for training, _ in modes):
+    if any(training for training, _grad in modes):
         fail(_("{call}, with the model in training mode when it arrived: a forward pass ran in training mode."
                ).format(call=call),
              hint=_("call model.eval() before the loop."), call=call)
-    if any(grad for _, grad in modes):
+    if any(grad for _training, grad in modes):
         fail(_("{call}: a forward pass ran with autograd recording.").format(call=call),
              hint=_("wrap the loop in `with torch.no_grad():`."), call=call)
     loss, accuracy = as_pair(value, call=call)

@@ -107,7 +107,7 @@ def test_make_loaders_shuffles_only_training(student):
     remote.torch.manual_seed(0)
     train_loader, val_loader = student_loaders(student, loader_data())
     first, second = (rows_by_id(read_batches(train_loader, _("training"), inputs=False, labels=False))[0]
-                     for _ in range(2))
+                     for _epoch in range(2))
     if np.array_equal(first, np.sort(first)):
         fail(_("the training loader gave the rows in their original order {order}.").format(order=show(first, 120)),
              hint=_("pass shuffle=True to the training DataLoader: without it every epoch sees the same batches."))
