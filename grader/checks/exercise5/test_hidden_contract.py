@@ -63,7 +63,7 @@ from hypothesis.extra import numpy as hnp
 
 from grader.checks.api import fail, show
 from grader.checks.contract import for_all, in_layout, layouts, shapes
-from grader.checks.localised import N_, _, join, hidden
+from grader.checks.localised import N_, _, english, hidden, join
 from grader.checks.exercise5.support import (STEP_ATOL, STEP_RTOL, first_difference, label, read_params,
                                              run_model)
 from grader.sandbox.errors import StudentRaised
@@ -231,7 +231,8 @@ def expect_steps(student, sc: Scenario) -> Run:
     except StudentRaised as exc:
         hint = None if exc.not_implemented else scenario_hint(student, sc)
         if hint is None:
-            exc.label = _("{label}, on {scenario},").format(label=exc.label, scenario=sc.describe())
+            # the label names the call, in English like every call (results.cause_key groups by it)
+            exc.label = f"{exc.label}, on {english(sc.describe())},"
             raise
         fail(_("{scenario}: {error}").format(scenario=sc.describe(), error=exc.student_message()), hint=hint, call=f"{sc.constructor()}.update",
              inputs=sc.describe())

@@ -67,7 +67,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from grader.checks.api import as_array, fail, show
-from grader.checks.localised import N_, _, hidden, join
+from grader.checks.localised import N_, _, english, hidden, join
 from grader.checks.contract import for_all, in_layout, layouts, shapes
 from grader.checks.exercise6.support import EPS_RANGE, GRAD_TOL, seed_students_generator
 from grader.sandbox.errors import StudentRaised
@@ -217,7 +217,7 @@ def bn_call(bn, method: str, data, layout, *args, where: str, before_training: b
         got = as_array(bn.call(method, in_layout(data, layout), *args), call=f"BatchNormalization.{method}")
     except StudentRaised as exc:
         if not before_training or exc.not_implemented:
-            exc.label = _("{label}, in {where},").format(label=exc.label, where=where)
+            exc.label = f"{exc.label}, in {english(where)},"  # in English, like every call (results.cause_key)
             raise
         fail(_("{where}: {error}").format(where=where, error=exc.student_message()),
              hint=_("test mode may come before any training (evaluating a new network): the running statistics "
@@ -328,7 +328,7 @@ def dropout_call(layer, method, data, layout, *args, where: str, before_training
         if data.ndim != 2:
             fail(_("{where}: {error}").format(where=where, error=exc.student_message()), hint=_(ANY_SHAPE_HINT),
                  call=f"Dropout.{method}", inputs=_("x of shape {shape}").format(shape=data.shape))
-        exc.label = _("{label}, in {where},").format(label=exc.label, where=where)
+        exc.label = f"{exc.label}, in {english(where)},"  # in English, like every call (results.cause_key)
         raise
     if got.shape != data.shape:
         fail(_("{where}: {method} returned shape {shape} for an input of shape {input}.").format(
