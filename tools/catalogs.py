@@ -78,7 +78,8 @@ def handout_instructions(domain: str) -> dict[str, Path]:
     marks them, the stub is read as it is."""
     if domain != "handouts":
         return {}
-    sys.path.insert(0, str(ROOT))
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
     from grader.handouts import instructions
 
     return {text: file for file in files(domain) if file.suffix == ".py"
@@ -110,8 +111,9 @@ def extract(domain: str) -> Path | None:
     keywords = [arg for keyword in KEYWORDS for arg in ("-k", keyword)]
     pybabel("extract", "--no-location", "--sort-output", "--omit-header", "-F", str(MAPPING), *keywords,
             "-o", str(pot), *[str(p.relative_to(ROOT)) for p in paths])
-    if handout_instructions(domain):
-        add_to_template(pot, handout_instructions(domain))
+    unmarked = handout_instructions(domain)
+    if unmarked:
+        add_to_template(pot, unmarked)
     return pot
 
 
