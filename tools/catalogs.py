@@ -68,7 +68,34 @@ def extracted(domain: str) -> dict[str, Path]:
         for _line, message, _comments, _context in extract_from_file(method, str(file), keywords=keywords,
                                                                       options=options):
             found.setdefault(message[0] if isinstance(message, tuple) else message, file)
+    for message, file in handout_instructions(domain).items():
+        found.setdefault(message, file)
     return found
+
+
+def handout_instructions(domain: str) -> dict[str, Path]:
+    """The stubs' docstrings, the `handouts` domain's messages (grader/handouts.py): no `_()`
+    marks them, the stub is read as it is."""
+    if domain != "handouts":
+        return {}
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    from grader.handouts import instructions
+
+    return {text: file for file in files(domain) if file.suffix == ".py"
+            for text in instructions(file.read_text(encoding="utf-8"))}
+
+
+def add_to_template(pot: Path, messages: dict[str, Path]) -> None:
+    """Add messages that Babel's extractors do not see to an extracted .pot."""
+    from babel.messages.pofile import read_po, write_po
+
+    with pot.open("rb") as handle:
+        template = read_po(handle)
+    for message in sorted(messages):
+        template.add(message)
+    with pot.open("wb") as handle:
+        write_po(handle, template, omit_header=True, no_location=True, sort_output=True)
 
 
 def pybabel(*args: str) -> None:
@@ -84,6 +111,9 @@ def extract(domain: str) -> Path | None:
     keywords = [arg for keyword in KEYWORDS for arg in ("-k", keyword)]
     pybabel("extract", "--no-location", "--sort-output", "--omit-header", "-F", str(MAPPING), *keywords,
             "-o", str(pot), *[str(p.relative_to(ROOT)) for p in paths])
+    unmarked = handout_instructions(domain)
+    if unmarked:
+        add_to_template(pot, unmarked)
     return pot
 
 

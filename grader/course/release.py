@@ -178,6 +178,7 @@ def _copy_grader(folder: Path, released: set[str]) -> None:
 
 def _copy_exercises(folder: Path, exercises: list[Exercise]) -> None:
     from grader.course.notebooks import write_notebook
+    from grader.handouts import localise_file
 
     top = folder / "exercises"
     top.mkdir()
@@ -186,6 +187,7 @@ def _copy_exercises(folder: Path, exercises: list[Exercise]) -> None:
     for exercise in exercises:
         shutil.copytree(exercise.stub_path.parent, top / exercise.name,
                         ignore=lambda d, names: {n for n in names if n in SKIP_NAMES or n.endswith(".pyc")})
+        localise_file(top / exercise.name / exercise.stub_path.name)  # the handout in the current language
         if not (top / exercise.name / "__init__.py").exists():
             (top / exercise.name / "__init__.py").write_text("", encoding="utf-8")
         write_notebook(exercise, folder / "notebooks" / f"{exercise.name}.ipynb")

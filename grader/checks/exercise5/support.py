@@ -25,6 +25,7 @@ from __future__ import annotations
 import numpy as np
 
 from grader.checks.api import as_array, fail, show
+from grader.checks.localised import N_, _, english
 from grader.sandbox.errors import StudentRaised
 from reference.exercise5 import optimizers as ref
 
@@ -47,7 +48,7 @@ def gradient_sequence(shapes: dict[str, tuple], steps: int = STEPS, seed: int = 
     exactly 0 (AdaGrad's and Adam's eps keep that element finite and still)."""
     rng = np.random.default_rng(seed)
     sequence = []
-    for _ in range(steps):
+    for _step in range(steps):
         grads = {}
         for key, shape in shapes.items():
             g = rng.uniform(0.05, 2.0, size=shape) * rng.choice([-1.0, 1.0], size=shape)
@@ -73,14 +74,17 @@ def read_params(params, keys, shapes, call: str) -> dict[str, np.ndarray]:
     out = {}
     for key in keys:
         if key not in snapshot:
-            fail(f"after {call}, params has no key {key!r} any more (keys: {sorted(snapshot)}).",
-                 hint="update must change the arrays of params, never remove or rename its keys.")
-        value = as_array(snapshot[key], call=f"params[{key!r}] after {call}",
-                         hint="store numpy arrays in params (params[key] -= ... keeps them arrays).")
+            fail(_("after {call}, params has no key {key} any more (keys: {keys}).").format(
+                     call=call, key=repr(key), keys=sorted(snapshot)),
+                 hint=_("update must change the arrays of params, never remove or rename its keys."))
+        # a call stays in English: results.cause_key groups failures by it
+        value = as_array(snapshot[key], call=f"params[{key!r}] after {english(call)}",
+                         hint=_("store numpy arrays in params (params[key] -= ... keeps them arrays)."))
         if value.shape != shapes[key]:
-            fail(f"after {call}, params[{key!r}] has shape {value.shape}; it had shape {shapes[key]}.",
-                 hint="each parameter keeps its shape; keep the optimizer's state per key, shaped like "
-                      "params[key] (np.zeros_like(params[key])).")
+            fail(_("after {call}, params[{key}] has shape {shape}; it had shape {before}.").format(
+                     call=call, key=repr(key), shape=value.shape, before=shapes[key]),
+                 hint=_("each parameter keeps its shape; keep the optimizer's state per key, shaped like "
+                        "params[key] (np.zeros_like(params[key]))."))
         out[key] = value
     return out
 
@@ -93,15 +97,15 @@ def run_student(student, name, hyper, params0, grads_seq) -> tuple[list[dict], l
     shapes = {k: v.shape for k, v in params0.items()}
     snapshots, returned = [params0], []
     for step, grads in enumerate(grads_seq, start=1):
-        call = f"update call {step} of {label(name, hyper)}"
+        call = _("update call {step} of {optimizer}").format(step=step, optimizer=label(name, hyper))
         try:
             returned.append(optimizer.call("update", params, grads))
         except StudentRaised as exc:
             if exc.type_name == "ValueError" and "broadcast" in exc.text:
-                fail(f"{exc.student_message()} The params had the shapes "
-                     f"{', '.join(f'{k}: {v.shape}' for k, v in params0.items())}.",
-                     hint="arrays of two different keys met: keep the optimizer's state per key (a dict with "
-                          "np.zeros_like(params[key]) for every key), never one array for all keys.")
+                fail(_("{error} The params had the shapes {shapes}.").format(
+                         error=exc.student_message(), shapes=", ".join(f"{k}: {v.shape}" for k, v in params0.items())),
+                     hint=_("arrays of two different keys met: keep the optimizer's state per key (a dict with "
+                            "np.zeros_like(params[key]) for every key), never one array for all keys."))
             raise
         snapshots.append(read_params(params, list(params0), shapes, call))
     return snapshots, returned
@@ -141,7 +145,7 @@ def diagnose(got, mistakes, params0, grads_seq) -> str | None:
     for make_model, hint in mistakes:
         modelled = run_model(make_model(), params0, grads_seq)
         if modelled is not None and first_difference(got, modelled, equal_nan=True) is None:
-            return hint
+            return _(hint)
     return None
 
 
@@ -162,26 +166,34 @@ def expect_steps(student, name: str, hyper: dict, *, mistakes=(), hint: str, sha
     with np.errstate(all="ignore"):
         bad = ~np.isclose(got_change, expected_change, rtol=STEP_RTOL, atol=STEP_ATOL)
     index = tuple(int(i) for i in np.argwhere(bad)[0]) if got_change.shape == expected_change.shape else ()
-    where = (f" First difference at index {index}: expected {expected_change[index]:.6g}, got "
-             f"{got_change[index]:.6g}." if index else "")
-    fail(f"{who}: update call {step} of {len(grads_seq)} changed params[{key!r}] by {show(got_change)}; "
-         f"expected {show(expected_change)}.{where} (Inputs: params[{key!r}] started as "
-         f"{show(params0[key])}; the gradient of that call was {show(grads_seq[step - 1][key])}.)",
+    facts = dict(who=who, step=step, steps=len(grads_seq), key=repr(key), got=show(got_change),
+                 expected=show(expected_change), start=show(params0[key]), gradient=show(grads_seq[step - 1][key]))
+    if index:
+        rationale = _("{who}: update call {step} of {steps} changed params[{key}] by {got}; expected {expected}. "
+                      "First difference at index {index}: expected {expected_element}, got {got_element}. "
+                      "(Inputs: params[{key}] started as {start}; the gradient of that call was {gradient}.)").format(
+            index=index, expected_element=f"{expected_change[index]:.6g}", got_element=f"{got_change[index]:.6g}",
+            **facts)
+    else:
+        rationale = _("{who}: update call {step} of {steps} changed params[{key}] by {got}; expected {expected}. "
+                      "(Inputs: params[{key}] started as {start}; the gradient of that call was {gradient}.)"
+                      ).format(**facts)
+    fail(rationale,
          hint=(leak_hint(student, name, hyper, params0, grads_seq, got) or diagnose(got, mistakes, params0, grads_seq)
-               or hint), call=f"{who}.update", step=step, key=key,
+               or _(hint)), call=f"{who}.update", step=step, key=key,
          expected=show(expected_change), got=show(got_change))
 
 
-OWN_STATE_HINT = ("each optimizer object needs its own state: create it on self (self.v = None in __init__), not "
-                  "as a class attribute (v = {} in the class body) or a global — otherwise a new optimizer starts "
-                  "with the velocities of the previous one.")
+OWN_STATE_HINT = N_("each optimizer object needs its own state: create it on self (self.v = None in __init__), not "
+                    "as a class attribute (v = dict() in the class body) or a global — otherwise a new optimizer "
+                    "starts with the velocities of the previous one.")
 
 
 def leak_hint(student, name, hyper, params0, grads_seq, first_run) -> str | None:
     """A new object of the student's class, given the same gradients, should repeat the first
     run exactly; if it does not, state leaks from one object to the next (class attribute, global)."""
-    again, _ = run_student(student, name, hyper, params0, grads_seq)
-    return OWN_STATE_HINT if first_difference(again, first_run, equal_nan=True) else None
+    again, _returned = run_student(student, name, hyper, params0, grads_seq)
+    return _(OWN_STATE_HINT) if first_difference(again, first_run, equal_nan=True) else None
 
 
 def expect_params_changed(who: str, snapshots: list[dict], returned: list) -> None:
@@ -192,15 +204,19 @@ def expect_params_changed(who: str, snapshots: list[dict], returned: list) -> No
         return
     gave_back = any(r is not None for r in returned)
     if len(still) == len(first):
-        fail(f"after {len(snapshots) - 1} calls of {who}.update(params, grads), params still holds its "
-             f"initial values: your update did not change the caller's dict."
-             + (" (Your update returned a value, but the caller ignores it.)" if gave_back else ""),
-             hint="change the arrays of params itself: `params[key] -= self.lr * grads[key]` (in place) or "
-                  "`params[key] = params[key] - ...` (assign the entry). `for key, value in params.items(): "
-                  "value = value - ...` only rebinds the local name `value`, and params.copy() makes a new dict "
-                  "— you updated a copy.")
-    fail(f"after {len(snapshots) - 1} calls of {who}.update(params, grads), params[{still[0]!r}] never changed.",
-         hint="update every key of params: loop over params (for key in params), not over a fixed list of names.")
+        rationale = (_("after {calls} calls of {who}.update(params, grads), params still holds its initial values: "
+                       "your update did not change the caller's dict. (Your update returned a value, but the caller "
+                       "ignores it.)") if gave_back else
+                     _("after {calls} calls of {who}.update(params, grads), params still holds its initial values: "
+                       "your update did not change the caller's dict."))
+        fail(rationale.format(calls=len(snapshots) - 1, who=who),
+             hint=_("change the arrays of params itself: `params[key] -= self.lr * grads[key]` (in place) or "
+                    "`params[key] = params[key] - ...` (assign the entry). `for key, value in params.items(): "
+                    "value = value - ...` only rebinds the local name `value`, and params.copy() makes a new dict "
+                    "— you updated a copy."))
+    fail(_("after {calls} calls of {who}.update(params, grads), params[{key}] never changed.").format(
+             calls=len(snapshots) - 1, who=who, key=repr(still[0])),
+         hint=_("update every key of params: loop over params (for key in params), not over a fixed list of names."))
 
 
 # -- grader-side optimizers that each make one classic mistake -------------------------------------
@@ -290,33 +306,34 @@ class AdamModel(StateModel):
 
 # -- what each optimizer's check looks for ---------------------------------------------------------
 
-SGD_HINT = "SGD changes every element by -lr * g: params[key] -= self.lr * grads[key]."
-MOMENTUM_HINT = ("Momentum: v = momentum * v - lr * g, then p += v, with v kept per key from call to call "
-                 "(created once as zeros).")
-ADAGRAD_HINT = "AdaGrad: h += g * g (kept per key across calls), then p -= lr * g / (np.sqrt(h) + 1e-7)."
-ADAM_HINT = ("Adam: t += 1 once per call; per key m = beta1*m + (1-beta1)*g, v = beta2*v + (1-beta2)*g*g, "
-             "m_hat = m / (1 - beta1**t), v_hat = v / (1 - beta2**t), p -= lr * m_hat / (np.sqrt(v_hat) + eps).")
+SGD_HINT = N_("SGD changes every element by -lr * g: params[key] -= self.lr * grads[key].")
+MOMENTUM_HINT = N_("Momentum: v = momentum * v - lr * g, then p += v, with v kept per key from call to call "
+                   "(created once as zeros).")
+ADAGRAD_HINT = N_("AdaGrad: h += g * g (kept per key across calls), then p -= lr * g / (np.sqrt(h) + 1e-7).")
+ADAM_HINT = N_("Adam: t += 1 once per call; per key m = beta1*m + (1-beta1)*g, v = beta2*v + (1-beta2)*g*g, "
+               "m_hat = m / (1 - beta1**t), v_hat = v / (1 - beta2**t), p -= lr * m_hat / (np.sqrt(v_hat) + eps).")
 
-LR_IGNORED = ("the steps are those of lr=0.01, the default: store the lr passed to the constructor "
-              "(self.lr = lr) and use self.lr in update.")
+LR_IGNORED = N_("the steps are those of lr=0.01, the default: store the lr passed to the constructor "
+                "(self.lr = lr) and use self.lr in update.")
 
 
 def sgd_mistakes(lr):
-    return [(lambda: SGDModel(lr, sign=+1.0), "params moved along the gradient (uphill): subtract, p <- p - lr * g."),
+    return [(lambda: SGDModel(lr, sign=+1.0),
+             N_("params moved along the gradient (uphill): subtract, p <- p - lr * g.")),
             (lambda: SGDModel(0.01), LR_IGNORED)]
 
 
 def momentum_mistakes(lr, momentum):
     return [
         (lambda: MomentumModel(lr, momentum, keep_state=False),
-         "the velocity was not kept between calls: every call moved like the first one. Create self.v only "
-         "once (if self.v is None: ...) and keep updating it."),
+         N_("the velocity was not kept between calls: every call moved like the first one. Create self.v only "
+            "once (if self.v is None: ...) and keep updating it.")),
         (lambda: MomentumModel(lr, momentum, move_first=True),
-         "params moved by the OLD velocity: first v = momentum * v - lr * g, then p += v."),
+         N_("params moved by the OLD velocity: first v = momentum * v - lr * g, then p += v.")),
         (lambda: MomentumModel(lr, momentum, sign=+1.0),
-         "params moved along the gradient (uphill): v = momentum * v - lr * g (minus), then p += v."),
-        (lambda: MomentumModel(lr, 0.9), "the momentum passed to the constructor was ignored (0.9 was used): "
-                                         "store it (self.momentum = momentum) and use it."),
+         N_("params moved along the gradient (uphill): v = momentum * v - lr * g (minus), then p += v.")),
+        (lambda: MomentumModel(lr, 0.9), N_("the momentum passed to the constructor was ignored (0.9 was used): "
+                                            "store it (self.momentum = momentum) and use it.")),
         (lambda: MomentumModel(0.01, momentum), LR_IGNORED),
     ]
 
@@ -324,12 +341,12 @@ def momentum_mistakes(lr, momentum):
 def adagrad_mistakes(lr):
     return [
         (lambda: AdaGradModel(lr, eps=0.0),
-         "the 1e-7 is missing: where a gradient element has always been 0, h is 0 and g / sqrt(h) is 0/0 = nan. "
-         "Divide by (np.sqrt(h) + 1e-7)."),
+         N_("the 1e-7 is missing: where a gradient element has always been 0, h is 0 and g / sqrt(h) is 0/0 = nan. "
+            "Divide by (np.sqrt(h) + 1e-7).")),
         (lambda: AdaGradModel(lr, keep_state=False),
-         "h must keep growing across calls: create it once as zeros, then h += g * g on every call "
-         "(h = g * g, or re-creating h each call, forgets the earlier gradients)."),
-        (lambda: AdaGradModel(lr, sqrt=False), "divide by the square root of h: np.sqrt(h) + 1e-7, not h + 1e-7."),
+         N_("h must keep growing across calls: create it once as zeros, then h += g * g on every call "
+            "(h = g * g, or re-creating h each call, forgets the earlier gradients).")),
+        (lambda: AdaGradModel(lr, sqrt=False), N_("divide by the square root of h: np.sqrt(h) + 1e-7, not h + 1e-7.")),
         (lambda: AdaGradModel(0.01), LR_IGNORED),
     ]
 
@@ -337,26 +354,26 @@ def adagrad_mistakes(lr):
 def adam_mistakes(lr, beta1=0.9, beta2=0.999):
     return [
         (lambda: AdamModel(lr, beta1, beta2, bias_correction=False),
-         "the bias correction is missing: use m_hat = m / (1 - beta1**t) and v_hat = v / (1 - beta2**t) "
-         "(or the book's lr_t = lr * sqrt(1 - beta2**t) / (1 - beta1**t)); without it the early steps are "
-         "about 3 times too large."),
+         N_("the bias correction is missing: use m_hat = m / (1 - beta1**t) and v_hat = v / (1 - beta2**t) "
+            "(or the book's lr_t = lr * sqrt(1 - beta2**t) / (1 - beta1**t)); without it the early steps are "
+            "about 3 times too large.")),
         (lambda: AdamModel(lr, beta1, beta2, t_per_key=True),
-         "the step count t grew once per key: increment t once per update call (before the loop over keys), "
-         "not inside the loop."),
+         N_("the step count t grew once per key: increment t once per update call (before the loop over keys), "
+            "not inside the loop.")),
         (lambda: AdamModel(lr, beta1, beta2, t_from_zero=True),
-         "the first update used t = 0, so 1 - beta**t is 0 and the bias correction divides by zero: "
-         "increment t before computing m_hat and v_hat, so t counts from 1."),
+         N_("the first update used t = 0, so 1 - beta**t is 0 and the bias correction divides by zero: "
+            "increment t before computing m_hat and v_hat, so t counts from 1.")),
         (lambda: AdamModel(lr, beta1, beta2, keep_state=False),
-         "m, v and t must be kept between calls: create m and v once (if self.m is None: ...) and keep them."),
+         N_("m, v and t must be kept between calls: create m and v once (if self.m is None: ...) and keep them.")),
         (lambda: AdamModel(lr, beta1, beta2, square=False),
-         "v averages the SQUARED gradient: v = beta2 * v + (1 - beta2) * g * g."),
+         N_("v averages the SQUARED gradient: v = beta2 * v + (1 - beta2) * g * g.")),
         (lambda: AdamModel(lr, beta1, beta2, eps=0.0),
-         "add a small eps (1e-7 or 1e-8) to np.sqrt(v_hat): where a gradient element has always been 0 the "
-         "step is 0/0 = nan without it."),
-        (lambda: AdamModel(lr, 0.9, 0.999), "the beta1/beta2 passed to the constructor were ignored (0.9 and "
-                                            "0.999 were used): store them and use self.beta1, self.beta2."),
-        (lambda: AdamModel(0.001, beta1, beta2), "the steps are those of lr=0.001, the default: store the lr "
-                                                 "passed to the constructor and use self.lr."),
+         N_("add a small eps (1e-7 or 1e-8) to np.sqrt(v_hat): where a gradient element has always been 0 the "
+            "step is 0/0 = nan without it.")),
+        (lambda: AdamModel(lr, 0.9, 0.999), N_("the beta1/beta2 passed to the constructor were ignored (0.9 and "
+                                               "0.999 were used): store them and use self.beta1, self.beta2.")),
+        (lambda: AdamModel(0.001, beta1, beta2), N_("the steps are those of lr=0.001, the default: store the lr "
+                                                    "passed to the constructor and use self.lr.")),
     ]
 
 
@@ -378,7 +395,7 @@ def book_f(x, y) -> float:
 def descend(optimizer, read, update) -> list[float]:
     """f after each of DESCENT_STEPS steps; `read` gives the current (x, y), `update` applies grads."""
     values = []
-    for _ in range(DESCENT_STEPS):
+    for _step in range(DESCENT_STEPS):
         x, y = read()
         update({"x": np.array([x / 10.0]), "y": np.array([2.0 * y])})
         values.append(book_f(*read()))

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from grader.checks.api import fail, hidden, show
+from grader.checks.api import fail, show
+from grader.checks.localised import _, hidden
 from grader.checks.exercise5.support import (ADAM_HINT, MOMENTUM_HINT, OWN_STATE_HINT, AdaGradModel, AdamModel,
                                              adam_mistakes, expect_steps, first_difference, gradient_sequence,
                                              initial_params, label, leak_hint, momentum_mistakes, read_params,
@@ -25,7 +26,8 @@ HYPER = {"SGD": {"lr": 0.1}, "Momentum": {"lr": 0.1, "momentum": 0.9}, "AdaGrad"
 
 def describe_difference(difference) -> str:
     step, key, got, expected = difference
-    return f"update call {step} changed params[{key!r}] by {show(got)} instead of {show(expected)}"
+    return _("update call {step} changed params[{key}] by {got} instead of {expected}").format(
+        step=step, key=repr(key), got=show(got), expected=show(expected))
 
 
 @hidden(points=1)
@@ -34,15 +36,15 @@ def test_default_hyperparameters(student):
     shapes = {"W": (2, 3), "b": (3,)}
     params0, grads_seq = initial_params(shapes), gradient_sequence(shapes, 3, seed=41)
     for name, defaults in DEFAULTS.items():
-        implicit, _ = run_student(student, name, {}, params0, grads_seq)
-        explicit, _ = run_student(student, name, defaults, params0, grads_seq)
+        implicit = run_student(student, name, {}, params0, grads_seq)[0]
+        explicit = run_student(student, name, defaults, params0, grads_seq)[0]
         difference = first_difference(implicit, explicit)
         if difference:
-            fail(f"{name}() and {label(name, defaults)} should take the same steps, but with {name}() "
-                 f"{describe_difference(difference)}.",
+            fail(_("{name}() and {spelled_out} should take the same steps, but with {name}() {difference}.").format(
+                     name=name, spelled_out=label(name, defaults), difference=describe_difference(difference)),
                  hint=leak_hint(student, name, defaults, params0, grads_seq, explicit)
-                 or f"give the constructor the handout's defaults: def __init__(self, "
-                    f"{', '.join(f'{k}={v}' for k, v in defaults.items())}).")
+                 or _("give the constructor the handout's defaults: def __init__(self, {defaults}).").format(
+                     defaults=", ".join(f"{k}={v}" for k, v in defaults.items())))
 
 
 @hidden(points=1)
@@ -68,19 +70,20 @@ def test_state_is_kept_per_key(student):
     params0 = initial_params(SAME_SHAPES)
     grads_seq = gradient_sequence(SAME_SHAPES, 3, seed=23)
     for name in ("Momentum", "AdaGrad", "Adam"):
-        together, _ = run_student(student, name, HYPER[name], params0, grads_seq)
+        together = run_student(student, name, HYPER[name], params0, grads_seq)[0]
         for key in SAME_SHAPES:
             # The same call sequence, but only `key` gets its gradient; the other keys get zeros.
             alone_grads = [{k: g[k] if k == key else np.zeros_like(g[k]) for k in g} for g in grads_seq]
-            alone, _ = run_student(student, name, HYPER[name], params0, alone_grads)
+            alone = run_student(student, name, HYPER[name], params0, alone_grads)[0]
             difference = first_difference([{key: s[key]} for s in together], [{key: s[key]} for s in alone])
             if difference:
-                fail(f"{label(name, HYPER[name])} on params {{W1, W2, W3}} (all of shape (2, 3)): params[{key!r}] "
-                     f"moved differently when the other keys had gradients than when their gradients were 0: "
-                     f"with them, {describe_difference(difference)}.",
+                fail(_("{optimizer} on params {names} (all of shape (2, 3)): params[{key}] moved differently when "
+                       "the other keys had gradients than when their gradients were 0: with them, {difference}."
+                       ).format(optimizer=label(name, HYPER[name]), names="{W1, W2, W3}", key=repr(key),
+                                difference=describe_difference(difference)),
                      hint=leak_hint(student, name, HYPER[name], params0, grads_seq, together)
-                     or "one state array was shared by all keys: keep the state in a dict with one entry per key "
-                        "(self.v[key] = np.zeros_like(params[key]) for every key on the first call).")
+                     or _("one state array was shared by all keys: keep the state in a dict with one entry per key "
+                          "(self.v[key] = np.zeros_like(params[key]) for every key on the first call)."))
 
 
 @hidden(points=1)
@@ -99,14 +102,16 @@ def test_each_optimizer_object_has_its_own_state(student):
             for i in (0, 1):
                 optimizers[i].call("update", params[i], grads[i][step])
                 in_turn[i].append(read_params(params[i], list(shapes), shapes,
-                                              f"update call {step + 1} of {name} object {i + 1}"))
+                                              _("update call {step} of {name} object {number}").format(
+                                                  step=step + 1, name=name, number=i + 1)))
         for i in (0, 1):
             difference = first_difference(in_turn[i], alone[i])
             if difference:
-                fail(f"two {label(name, hyper)} objects updated two different params dicts in turn, and object "
-                     f"{i + 1} moved its params differently than a single object does alone: in turn, "
-                     f"{describe_difference(difference)}.",
-                     hint=OWN_STATE_HINT)
+                fail(_("two {optimizer} objects updated two different params dicts in turn, and object {number} "
+                       "moved its params differently than a single object does alone: in turn, {difference}."
+                       ).format(optimizer=label(name, hyper), number=i + 1,
+                                difference=describe_difference(difference)),
+                     hint=_(OWN_STATE_HINT))
 
 
 def tiny_gradients(shapes: dict, steps: int = 4, seed: int = 71) -> list[dict]:
@@ -115,7 +120,7 @@ def tiny_gradients(shapes: dict, steps: int = 4, seed: int = 71) -> list[dict]:
     are as exact as ever."""
     rng = np.random.default_rng(seed)
     sequence = []
-    for _ in range(steps):
+    for _step in range(steps):
         grads = {}
         for key, shape in shapes.items():
             g = 10.0 ** rng.uniform(-8, -6, size=shape) * rng.choice([-1.0, 1.0], size=shape)
@@ -145,21 +150,23 @@ class BookAdam:
 def expect_eps_steps(student, name: str, hyper: dict, accepted: list, what: str, hint: str) -> None:
     shapes = {"W": (2, 3), "b": (3,)}
     params0, grads_seq = initial_params(shapes, seed=72), tiny_gradients(shapes)
-    got, _ = run_student(student, name, hyper, params0, grads_seq)
+    got = run_student(student, name, hyper, params0, grads_seq)[0]
     differences = [first_difference(got, run_model(model, params0, grads_seq)) for model in accepted]
     if any(d is None for d in differences):
         return
-    fail(f"{label(name, hyper)} with gradients as small as 1e-8 to 1e-6: {describe_difference(differences[0])} "
-         f"(expected: {what}). Gradients of update call {differences[0][0]}: "
-         f"{show(grads_seq[differences[0][0] - 1][differences[0][1]])}.", hint=hint)
+    step, key = differences[0][0], differences[0][1]
+    fail(_("{optimizer} with gradients as small as 1e-8 to 1e-6: {difference} (expected: {what}). Gradients of "
+           "update call {step}: {gradients}.").format(optimizer=label(name, hyper),
+                                                     difference=describe_difference(differences[0]), what=what,
+                                                     step=step, gradients=show(grads_seq[step - 1][key])), hint=hint)
 
 
 @hidden(points=0.5)
 def test_adagrad_eps_with_tiny_gradients(student):
     """AdaGrad with gradients as small as eps: p -= lr * g / (sqrt(h) + 1e-7), eps 1e-7 outside the root"""
-    expect_eps_steps(student, "AdaGrad", {"lr": 0.1}, [AdaGradModel(0.1)], "eps = 1e-7 added to sqrt(h)",
-                     hint="AdaGrad divides by (np.sqrt(h) + 1e-7): eps is exactly 1e-7, added after the square "
-                          "root (not inside it, not subtracted, not another size).")
+    expect_eps_steps(student, "AdaGrad", {"lr": 0.1}, [AdaGradModel(0.1)], _("eps = 1e-7 added to sqrt(h)"),
+                     hint=_("AdaGrad divides by (np.sqrt(h) + 1e-7): eps is exactly 1e-7, added after the square "
+                            "root (not inside it, not subtracted, not another size)."))
 
 
 @hidden(points=0.5)
@@ -167,6 +174,6 @@ def test_adam_eps_with_tiny_gradients(student):
     """Adam with gradients as small as eps: eps 1e-7 or 1e-8 added to sqrt(v_hat) (or the book's lr_t form)"""
     accepted = [AdamModel(0.01, eps=1e-7), AdamModel(0.01, eps=1e-8), BookAdam(0.01, 1e-7), BookAdam(0.01, 1e-8)]
     expect_eps_steps(student, "Adam", {"lr": 0.01}, accepted,
-                     "eps of 1e-7 or 1e-8 added to sqrt(v_hat), or the book's lr_t form with that eps",
-                     hint="Adam divides by (np.sqrt(v_hat) + eps) with eps = 1e-7 or 1e-8, added after the square "
-                          "root (not inside it, not subtracted, not larger).")
+                     _("eps of 1e-7 or 1e-8 added to sqrt(v_hat), or the book's lr_t form with that eps"),
+                     hint=_("Adam divides by (np.sqrt(v_hat) + eps) with eps = 1e-7 or 1e-8, added after the square "
+                            "root (not inside it, not subtracted, not larger)."))

@@ -61,8 +61,9 @@ import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from grader.checks.api import fail, hidden, show
+from grader.checks.api import fail, show
 from grader.checks.contract import for_all, in_layout, layouts, shapes
+from grader.checks.localised import N_, _, english, hidden, join
 from grader.checks.exercise5.support import (STEP_ATOL, STEP_RTOL, first_difference, label, read_params,
                                              run_model)
 from grader.sandbox.errors import StudentRaised
@@ -74,8 +75,8 @@ HYPER_VALUES = {"lr": (0.1, 0.01, 0.5, 0.003, 1.0), "momentum": (0.9, 0.0, 0.5, 
 SIGNATURES = {"SGD": ("lr",), "Momentum": ("lr", "momentum"), "AdaGrad": ("lr",), "Adam": ("lr", "beta1", "beta2")}
 """The constructors' parameters in SPEC.md's order (for positional calls)."""
 KEY_NAMES = ("W1", "b1", "W2", "b2", "gamma1", "beta1", "W", "x", "conv.weight")
-LAYOUT_WORDS = {"C": "C-ordered", "F": "Fortran-ordered", "transposed": "a transposed view",
-                "strided": "a strided view", "offset": "a view at an offset"}
+LAYOUT_WORDS = {"C": N_("C-ordered"), "F": N_("Fortran-ordered"), "transposed": N_("a transposed view"),
+                "strided": N_("a strided view"), "offset": N_("a view at an offset")}
 SHAPES = st.one_of(shapes(min_dims=2, max_dims=4, min_side=2, max_side=4), shapes(min_dims=1, max_dims=4, max_side=4))
 """Parameter shapes: often 2-D to 4-D with every side at least 2 (where a Fortran-ordered or
 transposed array is laid out differently from a C one), else any, size-1 sides included."""
@@ -102,10 +103,12 @@ class Scenario:
         return label(self.name, {p: self.hyper[p] for p in names})
 
     def describe(self) -> str:
-        params = ", ".join(f"{k!r}: shape {v.shape} ({LAYOUT_WORDS[self.param_layouts[k]]})"
-                           for k, v in self.params.items())
-        grads = ", ".join(f"{k!r} ({LAYOUT_WORDS[self.grad_layouts[k]]})" for k in self.grads[0])
-        return f"{self.constructor()} on params {{{params}}}, grads keys in the order [{grads}]"
+        params = join(", ", [_("{key}: shape {shape} ({layout})").format(
+            key=repr(k), shape=v.shape, layout=_(LAYOUT_WORDS[self.param_layouts[k]])) for k, v in self.params.items()])
+        grads = join(", ", [_("{key} ({layout})").format(key=repr(k), layout=_(LAYOUT_WORDS[self.grad_layouts[k]]))
+                            for k in self.grads[0]])
+        return _("{constructor} on params {{{params}}}, grads keys in the order [{grads}]").format(
+            constructor=self.constructor(), params=params, grads=grads)
 
 
 @st.composite
@@ -116,7 +119,7 @@ def scenarios(draw) -> Scenario:
     params = {k: draw(hnp.arrays(np.float64, s, elements=st.floats(-5, 5))) for k, s in key_shapes.items()}
     order = draw(st.permutations(keys))
     steps = draw(st.integers(1, 3))
-    grads = [{k: draw(hnp.arrays(np.float64, key_shapes[k], elements=GRADIENT)) for k in order} for _ in range(steps)]
+    grads = [{k: draw(hnp.arrays(np.float64, key_shapes[k], elements=GRADIENT)) for k in order} for _step in range(steps)]
     return Scenario(hyper, draw(st.booleans()), params, {k: draw(layouts()) for k in keys}, grads,
                     {k: draw(layouts()) for k in keys})
 
@@ -147,7 +150,8 @@ def student_run(student, sc: Scenario, every_step: bool = False) -> Run:
         kept.append(student.keep({k: in_layout(g, sc.grad_layouts[k]) for k, g in grads.items()}))
         optimizer.call("update", params, kept[-1])
         if every_step or step == len(sc.grads):
-            snapshots.append(read_params(params, list(sc.params), key_shapes, f"update call {step} of {sc.describe()}"))
+            snapshots.append(read_params(params, list(sc.params), key_shapes, _("update call {step} of {optimizer}")
+                                         .format(step=step, optimizer=sc.describe())))
     return Run(snapshots, [handle.call("copy") for handle in kept])
 
 
@@ -190,25 +194,26 @@ def scenario_hint(student, sc: Scenario) -> str | None:
     in_params_order = [{k: g[k] for k in sc.params} for g in sc.grads]
     variants = [
         (sc.positional and replace(sc, positional=False),
-         f"{sc.name}(...) called with its arguments by position went wrong, by keyword it is right: keep "
-         f"SPEC's parameter order, def __init__(self, {', '.join(f'{p}=...' for p in SIGNATURES[sc.name])})."),
+         _("{name}(...) called with its arguments by position went wrong, by keyword it is right: keep SPEC's "
+           "parameter order, def __init__(self, {parameters}).").format(
+             name=sc.name, parameters=", ".join(f"{p}=..." for p in SIGNATURES[sc.name]))),
         (list(sc.grads[0]) != list(sc.params) and replace(sc, grads=in_params_order),
-         "the steps are right when grads has its keys in the order of params: pair every array with its "
-         "gradient by key (grads[key]), never by position (zip(params.values(), grads.values()) or a "
-         "sorted() key list) — the two dicts may list their keys in different orders."),
+         _("the steps are right when grads has its keys in the order of params: pair every array with its "
+           "gradient by key (grads[key]), never by position (zip(params.values(), grads.values()) or a "
+           "sorted() key list) — the two dicts may list their keys in different orders.")),
         (list(sc.params) != sorted(sc.params) and sorted_keys(sc),
-         "the steps are right when params lists its keys in sorted order: your optimizer paired its state (or "
-         "the gradients) with the keys by position in another order. Keep the state in a dict keyed like params "
-         "(self.m[key]) and pair every array with its gradient by key, never by position."),
+         _("the steps are right when params lists its keys in sorted order: your optimizer paired its state (or "
+           "the gradients) with the keys by position in another order. Keep the state in a dict keyed like params "
+           "(self.m[key]) and pair every array with its gradient by key, never by position.")),
         (sc.param_layouts != c_order and replace(sc, param_layouts=c_order),
-         "the steps are right when every params array is C-ordered: your update wrote into a COPY of a "
-         "Fortran-ordered or view array (x.reshape(-1), np.ravel(x) and x.flatten() copy such arrays). "
-         "Update the array itself: params[key] -= ..., or params[key] = params[key] - ...."),
+         _("the steps are right when every params array is C-ordered: your update wrote into a COPY of a "
+           "Fortran-ordered or view array (x.reshape(-1), np.ravel(x) and x.flatten() copy such arrays). "
+           "Update the array itself: params[key] -= ..., or params[key] = params[key] - ....")),
         (sc.grad_layouts != c_order and replace(sc, grad_layouts=c_order),
-         "the steps are right when every grads array is C-ordered: you paired params and grads elements in "
-         "MEMORY order (np.nditer over one array, .flat of the other) — for a Fortran-ordered or transposed "
-         "grads that pairs the wrong elements. Use whole-array arithmetic, or np.nditer over both arrays "
-         "together."),
+         _("the steps are right when every grads array is C-ordered: you paired params and grads elements in "
+           "MEMORY order (np.nditer over one array, .flat of the other) — for a Fortran-ordered or transposed "
+           "grads that pairs the wrong elements. Use whole-array arithmetic, or np.nditer over both arrays "
+           "together.")),
     ]
     for variant, hint in variants:
         if variant and passes(student, variant):
@@ -216,8 +221,8 @@ def scenario_hint(student, sc: Scenario) -> str | None:
     return None
 
 
-GENERIC_HINT = ("keep one state array per key, shaped like params[key] (np.zeros_like(params[key])), and update "
-                "every array whatever its shape (1-D to 4-D) and name; compare each line with SPEC's formulas.")
+GENERIC_HINT = N_("keep one state array per key, shaped like params[key] (np.zeros_like(params[key])), and update "
+                  "every array whatever its shape (1-D to 4-D) and name; compare each line with SPEC's formulas.")
 
 
 def expect_steps(student, sc: Scenario) -> Run:
@@ -226,9 +231,10 @@ def expect_steps(student, sc: Scenario) -> Run:
     except StudentRaised as exc:
         hint = None if exc.not_implemented else scenario_hint(student, sc)
         if hint is None:
-            exc.label = f"{exc.label}, on {sc.describe()},"
+            # the label names the call, in English like every call (results.cause_key groups by it)
+            exc.label = f"{exc.label}, on {english(sc.describe())},"
             raise
-        fail(f"{sc.describe()}: {exc.student_message()}", hint=hint, call=f"{sc.constructor()}.update",
+        fail(_("{scenario}: {error}").format(scenario=sc.describe(), error=exc.student_message()), hint=hint, call=f"{sc.constructor()}.update",
              inputs=sc.describe())
     expected = reference_run(sc)
     if not final_differs(run.snapshots[-1], expected):
@@ -236,11 +242,12 @@ def expect_steps(student, sc: Scenario) -> Run:
     steps = student_run(student, sc, every_step=True).snapshots
     step, key, got_change, expected_change = (first_difference(steps, expected)
                                               or (len(sc.grads), *first_final_difference(steps, expected)))
-    fail(f"{sc.describe()}: update call {step} of {len(sc.grads)} changed params[{key!r}] by {show(got_change, 160)}; "
-         f"expected {show(expected_change, 160)}.{first_element(got_change, expected_change)} (params[{key!r}] "
-         f"started as {show(sc.params[key], 160)}; its gradients were "
-         f"{', '.join(show(g[key], 160) for g in sc.grads[:step])}.)",
-         hint=scenario_hint(student, sc) or GENERIC_HINT, call=f"{sc.constructor()}.update", step=step, key=key,
+    fail(_("{scenario}: update call {step} of {steps} changed params[{key}] by {got}; expected {expected}.{where} "
+           "(params[{key}] started as {start}; its gradients were {gradients}.)").format(
+             scenario=sc.describe(), step=step, steps=len(sc.grads), key=repr(key), got=show(got_change, 160),
+             expected=show(expected_change, 160), where=first_element(got_change, expected_change),
+             start=show(sc.params[key], 160), gradients=", ".join(show(g[key], 160) for g in sc.grads[:step])),
+         hint=scenario_hint(student, sc) or _(GENERIC_HINT), call=f"{sc.constructor()}.update", step=step, key=key,
          inputs=sc.describe(), expected=show(expected_change), got=show(got_change))
 
 
@@ -253,7 +260,8 @@ def first_element(got: np.ndarray, expected: np.ndarray) -> str:
     if not len(bad):
         return ""
     index = tuple(int(i) for i in bad[0])
-    return f" First difference at index {index}: expected {expected[index]:.6g}, got {got[index]:.6g}."
+    return _(" First difference at index {index}: expected {expected}, got {got}.").format(
+        index=index, expected=f"{expected[index]:.6g}", got=f"{got[index]:.6g}")
 
 
 def first_final_difference(got: list[dict], expected: list[dict]) -> tuple:
@@ -272,17 +280,20 @@ def expect_grads_unchanged(sc: Scenario, run: Run) -> None:
             if now is not None and now.shape == value.shape and np.array_equal(now, value):
                 continue
             change = ("" if now is None or now.shape != value.shape
-                      else f" (largest change {np.max(np.abs(now - value)):.3g})")
+                      else _(" (largest change {change})").format(change=f"{np.max(np.abs(now - value)):.3g}"))
             later = step < len(sc.grads)
-            fail(f"{sc.describe()}: after {len(sc.grads)} update call(s), the grads dict given to call {step} holds "
-                 f"grads[{key!r}] = {show(now)}; it was {show(value)}{change}: update changed the gradients.",
-                 hint=("your optimizer's state shares memory with an earlier call's gradient: "
-                       "self.v[key] = grads[key] keeps the caller's array itself, and the next `*=`/`+=` on it "
-                       "changes the caller's grads. Start the state from zeros (np.zeros_like) or a copy."
+            fail(_("{scenario}: after {calls} update call(s), the grads dict given to call {step} holds "
+                   "grads[{key}] = {now}; it was {before}{change}: update changed the gradients.").format(
+                     scenario=sc.describe(), calls=len(sc.grads), step=step, key=repr(key), now=show(now),
+                     before=show(value), change=change),
+                 hint=(_("your optimizer's state shares memory with an earlier call's gradient: "
+                         "self.v[key] = grads[key] keeps the caller's array itself, and the next `*=`/`+=` on it "
+                         "changes the caller's grads. Start the state from zeros (np.zeros_like) or a copy. "
+                         "The caller may still need grads (logging, gradient checks, another optimizer).")
                        if later else
-                       "update must change params only: an in-place operation on grads[key] (g = grads[key]; "
-                       "g /= ...) changes the caller's gradients. Compute a new array: g = grads[key] / ....")
-                 + " The caller may still need grads (logging, gradient checks, another optimizer).",
+                       _("update must change params only: an in-place operation on grads[key] (g = grads[key]; "
+                         "g /= ...) changes the caller's gradients. Compute a new array: g = grads[key] / .... "
+                         "The caller may still need grads (logging, gradient checks, another optimizer).")),
                  call=f"{sc.constructor()}.update", inputs=sc.describe())
 
 

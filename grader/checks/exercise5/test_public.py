@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from grader.checks.api import attach, fail, public
+from grader.checks.api import attach, fail
+from grader.checks.localised import _, join, public
 from grader.checks.exercise5.support import (ADAGRAD_HINT, ADAM_HINT, BOOK_LEARNING_RATES, DESCENT_LIMIT, DESCENT_STEPS,
                                              MOMENTUM_HINT, SGD_HINT, adagrad_mistakes, adam_mistakes, expect_steps,
                                              momentum_mistakes, reference_descent, sgd_mistakes, student_descent)
@@ -51,12 +52,13 @@ def test_each_optimizer_descends_on_the_books_function(student):
         curves[f"{name}: f(x, y)"] = values
         final = values[-1]
         if not (np.isfinite(final) and final < DESCENT_LIMIT):
-            failures.append(f"{name}(lr={lr}) took f from 6.45 to {final:.4g} (the reference reaches "
-                            f"{reference_descent(name, lr)[-1]:.3g})")
+            failures.append(_("{optimizer} took f from 6.45 to {final} (the reference reaches {reference})").format(
+                optimizer=f"{name}(lr={lr})", final=f"{final:.4g}", reference=f"{reference_descent(name, lr)[-1]:.3g}"))
     attach(curves=curves, reference_curves={f"{name}: f(x, y)": reference_descent(name, lr) for name, lr in
                                             BOOK_LEARNING_RATES.items()})
     if failures:
-        fail(f"starting at (x, y) = (-7, 2) with the gradient (x/10, 2y), after {DESCENT_STEPS} update calls "
-             f"f should be below {DESCENT_LIMIT}: " + "; ".join(failures) + ".",
-             hint="compare that optimizer's formula with the handout; its step-by-step check above shows the "
-                  "first update call that goes wrong.")
+        fail(_("starting at (x, y) = (-7, 2) with the gradient (x/10, 2y), after {steps} update calls f should be "
+               "below {limit}: {failures}.").format(steps=DESCENT_STEPS, limit=DESCENT_LIMIT,
+                                                    failures=join("; ", failures)),
+             hint=_("compare that optimizer's formula with the handout; its step-by-step check above shows the "
+                    "first update call that goes wrong."))

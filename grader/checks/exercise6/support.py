@@ -24,6 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 from grader.checks.api import as_array, as_float, expect_close, expect_shape, fail, show
+from grader.checks.localised import N_, _, english
 from grader.sandbox.errors import StudentRaised
 from reference.exercise6 import batchnorm as ref
 
@@ -49,7 +50,7 @@ def new_bn(student, gamma=GAMMA, beta=BETA, **options):
 
 def bn_forward(bn, x, train: bool, call: str) -> np.ndarray:
     out = as_array(bn.call("forward", x, train), call=call)
-    expect_shape(out, x.shape, call=call, hint="forward returns gamma * x_hat + beta, shaped like x.")
+    expect_shape(out, x.shape, call=call, hint=_("forward returns gamma * x_hat + beta, shaped like x."))
     return out
 
 
@@ -60,11 +61,12 @@ def read_attribute(obj, name: str, shape: tuple, call: str, hint: str) -> np.nda
     except StudentRaised as exc:
         if exc.type_name != "AttributeError":
             raise
-        fail(f"{call}: the object has no attribute {name!r}.", hint=hint)
+        fail(_("{call}: the object has no attribute {name}.").format(call=call, name=repr(name)), hint=hint)
     if value is None:
-        fail(f"{call}: {name} is still None.", hint=hint)
-    array = as_array(value, call=f"{name} ({call})", hint=hint)
-    expect_shape(array, shape, call=f"{name} ({call})", hint=hint)
+        fail(_("{call}: {name} is still None.").format(call=call, name=name), hint=hint)
+    shown = f"{name} ({english(call)})"  # a call stays in English: results.cause_key groups failures by it
+    array = as_array(value, call=shown, hint=hint)
+    expect_shape(array, shape, call=shown, hint=hint)
     return array
 
 
@@ -75,20 +77,20 @@ def normalisation_hint(x: np.ndarray, out: np.ndarray) -> str:
     n = x.shape[0]
     col_var = out.var(axis=0)
     if np.allclose(out, 1.0, rtol=BN_RTOL):  # beta * x_hat + gamma with gamma = 1, beta = 0
-        return "gamma and beta are swapped: return gamma * x_hat + beta (gamma multiplies, beta is added)."
+        return _("gamma and beta are swapped: return gamma * x_hat + beta (gamma multiplies, beta is added).")
     if np.allclose(out.mean(axis=1), 0, atol=1e-6) and not np.allclose(out.mean(axis=0), 0, atol=1e-6):
-        return ("each ROW was normalised: take the mean and variance over the batch, axis=0, so every feature "
-                "(column) is normalised across the samples.")
+        return _("each ROW was normalised: take the mean and variance over the batch, axis=0, so every feature "
+                 "(column) is normalised across the samples.")
     if not np.allclose(out.mean(axis=0), 0, atol=1e-6):
-        return "subtract the batch mean of every feature: mu = x.mean(axis=0); xc = x - mu."
+        return _("subtract the batch mean of every feature: mu = x.mean(axis=0); xc = x - mu.")
     if np.allclose(col_var, (n - 1) / n, rtol=1e-3):
-        return ("that is the unbiased variance (divided by N - 1): batch normalization uses the biased one, "
-                "var = np.mean(xc**2, axis=0) (divide by N).")
+        return _("that is the unbiased variance (divided by N - 1): batch normalization uses the biased one, "
+                 "var = np.mean(xc**2, axis=0) (divide by N).")
     if np.allclose(col_var, 1 / x.var(axis=0), rtol=1e-3):
-        return "divide by the standard deviation sqrt(var + eps), not by the variance."
+        return _("divide by the standard deviation sqrt(var + eps), not by the variance.")
     if np.allclose(col_var, x.var(axis=0), rtol=1e-3):
-        return "divide the centred x by std = sqrt(var + eps)."
-    return "x_hat = (x - mu) / sqrt(var + eps) with mu and var the mean and (biased) variance over axis 0."
+        return _("divide the centred x by std = sqrt(var + eps).")
+    return _("x_hat = (x - mu) / sqrt(var + eps) with mu and var the mean and (biased) variance over axis 0.")
 
 
 # -- running statistics ------------------------------------------------------------------------------
@@ -115,18 +117,18 @@ def running_mistakes(momentum: float) -> list[tuple[dict, float, str]]:
     """(mistake, momentum the mistaken code uses, hint)."""
     rule = f"running_mean <- momentum * running_mean + (1 - momentum) * mu (momentum = {momentum})"
     mistakes = [
-        ({"swapped": True}, momentum, f"momentum weighs the OLD running value: {rule}."),
-        ({"unbiased": True}, momentum, "running_var averages the same biased batch variance used to normalise "
-                                       "(divide by N, not N - 1)."),
-        ({"start_with_first": True}, momentum, "the running statistics start as zeros, and the first batch is "
-                                               f"averaged in like every other: {rule}."),
-        ({"store_std": True}, momentum, "running_var averages the variance var, not the standard deviation."),
-        ({"no_average": True}, momentum, "the running statistics were replaced by the last batch's; average "
-                                         f"them: {rule}."),
+        ({"swapped": True}, momentum, _("momentum weighs the OLD running value: {rule}.").format(rule=rule)),
+        ({"unbiased": True}, momentum, _("running_var averages the same biased batch variance used to normalise "
+                                         "(divide by N, not N - 1).")),
+        ({"start_with_first": True}, momentum, _("the running statistics start as zeros, and the first batch is "
+                                                 "averaged in like every other: {rule}.").format(rule=rule)),
+        ({"store_std": True}, momentum, _("running_var averages the variance var, not the standard deviation.")),
+        ({"no_average": True}, momentum, _("the running statistics were replaced by the last batch's; average "
+                                           "them: {rule}.").format(rule=rule)),
     ]
     if momentum != 0.9:
-        mistakes.append(({}, 0.9, "the momentum passed to the constructor was ignored (0.9 was used): store it "
-                                  "(self.momentum = momentum) and use it."))
+        mistakes.append(({}, 0.9, _("the momentum passed to the constructor was ignored (0.9 was used): store it "
+                                    "(self.momentum = momentum) and use it.")))
     return mistakes
 
 
@@ -138,21 +140,23 @@ def expect_running_statistics(student, momentum: float | None, seed: int) -> Non
     expected = running_statistics(batches, momentum)
     for i, x in enumerate(batches):
         made = f"BatchNormalization(gamma, beta{f', momentum={momentum}' if options else ''})"
-        call = f"after training forward call {i + 1} of {made}"
+        call = _("after training forward call {number} of {layer}").format(number=i + 1, layer=made)
         bn_forward(bn, x, True, f"forward(x{i + 1}, train_flg=True)")
-        hint = ("keep the running statistics as self.running_mean and self.running_var: zeros of shape (D,) "
-                "before the first batch, updated by every training forward call.")
+        hint = _("keep the running statistics as self.running_mean and self.running_var: zeros of shape (D,) "
+                 "before the first batch, updated by every training forward call.")
         got_mean = read_attribute(bn, "running_mean", (D,), call, hint)
         got_var = read_attribute(bn, "running_var", (D,), call, hint)
         want_mean, want_var = expected[i]
         if statistics_agree((got_mean, got_var), expected[i]):
             continue
-        fail(f"{call}: running_mean = {show(got_mean)}, running_var = {show(got_var)}; expected "
-             f"{show(want_mean)} and {show(want_var)} (the batch mean of x{i + 1} was {show(x.mean(axis=0))}, "
-             f"its variance {show(x.var(axis=0))}).",
+        fail(_("{call}: running_mean = {got_mean}, running_var = {got_var}; expected {want_mean} and {want_var} "
+               "(the batch mean of {batch} was {batch_mean}, its variance {batch_var}).").format(
+                 call=call, got_mean=show(got_mean), got_var=show(got_var), want_mean=show(want_mean),
+                 want_var=show(want_var), batch=f"x{i + 1}", batch_mean=show(x.mean(axis=0)),
+                 batch_var=show(x.var(axis=0))),
              hint=running_hint(got_mean, got_var, batches[:i + 1], momentum) or
-             "running_mean <- momentum * running_mean + (1 - momentum) * mu, and likewise running_var with the "
-             "batch variance; both start at zeros.")
+             _("running_mean <- momentum * running_mean + (1 - momentum) * mu, and likewise running_var with the "
+               "batch variance; both start at zeros."))
 
 
 def statistics_agree(got: tuple, expected: tuple) -> bool:
@@ -161,7 +165,7 @@ def statistics_agree(got: tuple, expected: tuple) -> bool:
 
 def running_hint(got_mean, got_var, batches, momentum) -> str | None:
     if np.allclose(got_mean, 0) and np.allclose(got_var, 0):
-        return "the running statistics never changed: update them in every training forward call."
+        return _("the running statistics never changed: update them in every training forward call.")
     for variant, model_momentum, hint in running_mistakes(momentum):
         mean, var = running_statistics(batches, model_momentum, **variant)[-1]
         if statistics_agree((got_mean, got_var), (mean, var)):
@@ -195,8 +199,8 @@ def backward_case(student, seed: int = 40, n: int = 6):
     dout = np.random.default_rng(seed + 1).normal(size=x.shape)
     bn = new_bn(student)
     bn_forward(bn, x, True, "forward(x, train_flg=True)")
-    dx = as_array(bn.call("backward", dout), call="backward(dout)", hint="backward returns dx, shaped like x.")
-    expect_shape(dx, x.shape, call="backward(dout)", hint="dx has the shape of x.")
+    dx = as_array(bn.call("backward", dout), call="backward(dout)", hint=_("backward returns dx, shaped like x."))
+    expect_shape(dx, x.shape, call="backward(dout)", hint=_("dx has the shape of x."))
     reference = ref.BatchNormalization(GAMMA.copy(), BETA.copy())
     reference.forward(x, True)
     return bn, x, dout, dx, reference, reference.backward(dout)
@@ -209,33 +213,33 @@ def dx_models(x, dout, gamma):
     std = np.sqrt(xc.var(axis=0) + ref.EPS)
     dxc = gamma * dout / std
     dvar_term = -xc * np.sum(gamma * dout * xc, axis=0) / (n * std ** 3)
-    yield dxc, ("dx only has the direct path gamma * dout / std: add the paths through the batch mean and "
-                "variance (every x[i] changes mu and var).")
-    yield dxc - dxc.mean(axis=0), "dx misses the path through the batch variance (the dvar term)."
-    yield dxc + dvar_term, "dx misses the path through the batch mean: subtract the mean over axis 0 of dxc."
+    yield dxc, _("dx only has the direct path gamma * dout / std: add the paths through the batch mean and "
+                 "variance (every x[i] changes mu and var).")
+    yield dxc - dxc.mean(axis=0), _("dx misses the path through the batch variance (the dvar term).")
+    yield dxc + dvar_term, _("dx misses the path through the batch mean: subtract the mean over axis 0 of dxc.")
     full = dxc + dvar_term
     full = full - full.mean(axis=0)
-    yield full / gamma, "dx must be multiplied by gamma: dx_hat = gamma * dout."
+    yield full / gamma, _("dx must be multiplied by gamma: dx_hat = gamma * dout.")
 
 
 def dgamma_dbeta_hint(name, got, x, dout, expected) -> str:
     xc = x - x.mean(axis=0)
     if got.shape != expected.shape:
-        return f"{name} has one value per feature: sum over the batch, axis=0."
+        return _("{name} has one value per feature: sum over the batch, axis=0.").format(name=name)
     if name == "dgamma":
         if np.allclose(got, np.sum(x * dout, axis=0), rtol=GRAD_TOL):
-            return "dgamma = sum(x_hat * dout, axis=0) uses the NORMALISED x_hat, not x."
+            return _("dgamma = sum(x_hat * dout, axis=0) uses the NORMALISED x_hat, not x.")
         if np.allclose(got, np.sum(xc * dout, axis=0), rtol=GRAD_TOL):
-            return "dgamma uses x_hat = xc / std: divide the centred x by the standard deviation."
+            return _("dgamma uses x_hat = xc / std: divide the centred x by the standard deviation.")
         if np.allclose(got, np.sum(dout, axis=0), rtol=GRAD_TOL):
-            return "dgamma and dbeta are swapped: dgamma = sum(x_hat * dout), dbeta = sum(dout)."
+            return _("dgamma and dbeta are swapped: dgamma = sum(x_hat * dout), dbeta = sum(dout).")
     else:
         if np.allclose(got, dout.mean(axis=0), rtol=GRAD_TOL):
-            return "dbeta is the SUM of dout over the batch, not the mean."
+            return _("dbeta is the SUM of dout over the batch, not the mean.")
         x_hat = xc / np.sqrt(xc.var(axis=0) + ref.EPS)
         if np.allclose(got, np.sum(x_hat * dout, axis=0), rtol=GRAD_TOL):
-            return "dgamma and dbeta are swapped: dgamma = sum(x_hat * dout), dbeta = sum(dout)."
-    return "dbeta = sum(dout, axis=0) and dgamma = sum(x_hat * dout, axis=0), set as self.dbeta and self.dgamma."
+            return _("dgamma and dbeta are swapped: dgamma = sum(x_hat * dout), dbeta = sum(dout).")
+    return _("dbeta = sum(dout, axis=0) and dgamma = sum(x_hat * dout, axis=0), set as self.dbeta and self.dgamma.")
 
 
 # -- dropout -----------------------------------------------------------------------------------------
@@ -255,8 +259,8 @@ def seed_students_generator(student, seed: int) -> None:
 
 
 def dropout_train(dropout, x, call="forward(x, train_flg=True)") -> np.ndarray:
-    out = as_array(dropout.call("forward", x, True), call=call, hint="forward returns x times the mask.")
-    expect_shape(out, x.shape, call=call, hint="the output has the shape of x.")
+    out = as_array(dropout.call("forward", x, True), call=call, hint=_("forward returns x times the mask."))
+    expect_shape(out, x.shape, call=call, hint=_("the output has the shape of x."))
     return out
 
 
@@ -269,21 +273,23 @@ def expect_dropped_fraction(student, ratio, options) -> None:
     second = dropout_train(dropout, x, "a second forward(x, train_flg=True)") == 0
     fraction = float(first.mean())
     if fraction == 0:
-        fail(f"{made}.forward(x, train_flg=True) on 10,000 ones dropped no unit.",
-             hint="in training, multiply x by a random mask: mask = np.random.rand(*x.shape) > dropout_ratio.")
+        fail(_("{layer}.forward(x, train_flg=True) on 10,000 ones dropped no unit.").format(layer=made),
+             hint=_("in training, multiply x by a random mask: mask = np.random.rand(*x.shape) > dropout_ratio."))
     if np.all(first == first[0]) or np.all(first == first[:, :1]):
-        fail(f"{made}.forward on a (200, 50) x dropped the same units in every row (or every column).",
-             hint="draw one random number per unit: a mask of x's full shape, np.random.rand(*x.shape).")
+        fail(_("{layer}.forward on a (200, 50) x dropped the same units in every row (or every column).").format(
+                 layer=made),
+             hint=_("draw one random number per unit: a mask of x's full shape, np.random.rand(*x.shape)."))
     if abs(fraction - ratio) > FRACTION_TOL:
-        hint = "drop each unit with probability dropout_ratio: mask = np.random.rand(*x.shape) > dropout_ratio."
+        hint = _("drop each unit with probability dropout_ratio: mask = np.random.rand(*x.shape) > dropout_ratio.")
         if abs(fraction - (1 - ratio)) <= FRACTION_TOL:
-            hint = ("you KEPT units with probability dropout_ratio: a unit is dropped when its random number is "
-                    "below the ratio, so mask = np.random.rand(*x.shape) > dropout_ratio.")
-        fail(f"{made}.forward(x, train_flg=True) on 10,000 ones dropped {fraction:.1%} of the units; expected "
-             f"{ratio:.0%} (within ±{FRACTION_TOL:.0%}).", hint=hint)
+            hint = _("you KEPT units with probability dropout_ratio: a unit is dropped when its random number is "
+                     "below the ratio, so mask = np.random.rand(*x.shape) > dropout_ratio.")
+        fail(_("{layer}.forward(x, train_flg=True) on 10,000 ones dropped {fraction} of the units; expected "
+               "{ratio} (within ±{tolerance}).").format(layer=made, fraction=f"{fraction:.1%}", ratio=f"{ratio:.0%}",
+                                                        tolerance=f"{FRACTION_TOL:.0%}"), hint=hint)
     if np.array_equal(first, second):
-        fail(f"two forward calls of {made} dropped exactly the same units.",
-             hint="draw a new mask on every forward call (do not re-seed the generator inside forward).")
+        fail(_("two forward calls of {layer} dropped exactly the same units.").format(layer=made),
+             hint=_("draw a new mask on every forward call (do not re-seed the generator inside forward)."))
 
 
 # -- weight initialisation scales -------------------------------------------------------------------
@@ -291,18 +297,18 @@ def expect_dropped_fraction(student, ratio, options) -> None:
 def init_hint(got: float, n: int, name: str) -> str:
     """Name the formula the student's value came from, among the usual mix-ups."""
     if name == "xavier_std":
-        candidates = [(np.sqrt(2 / n), "sqrt(2 / n_in) is He's scale; Xavier's is 1 / sqrt(n_in)."),
-                      (1 / n, "take the square root: 1 / sqrt(n_in), not 1 / n_in."),
-                      (np.sqrt(n), "the standard deviation shrinks as n_in grows: 1 / sqrt(n_in).")]
+        candidates = [(np.sqrt(2 / n), _("sqrt(2 / n_in) is He's scale; Xavier's is 1 / sqrt(n_in).")),
+                      (1 / n, _("take the square root: 1 / sqrt(n_in), not 1 / n_in.")),
+                      (np.sqrt(n), _("the standard deviation shrinks as n_in grows: 1 / sqrt(n_in)."))]
     else:
-        candidates = [(1 / np.sqrt(n), "1 / sqrt(n_in) is Xavier's scale; He's is sqrt(2 / n_in)."),
-                      (2 / n, "take the square root: sqrt(2 / n_in), not 2 / n_in."),
-                      (2 / np.sqrt(n), "the 2 goes inside the square root: sqrt(2 / n_in)."),
-                      (np.sqrt(n / 2), "sqrt(2 / n_in): n_in divides 2, not the other way round.")]
+        candidates = [(1 / np.sqrt(n), _("1 / sqrt(n_in) is Xavier's scale; He's is sqrt(2 / n_in).")),
+                      (2 / n, _("take the square root: sqrt(2 / n_in), not 2 / n_in.")),
+                      (2 / np.sqrt(n), _("the 2 goes inside the square root: sqrt(2 / n_in).")),
+                      (np.sqrt(n / 2), _("sqrt(2 / n_in): n_in divides 2, not the other way round."))]
     for value, hint in candidates:
         if np.isclose(got, value, rtol=1e-6):
             return hint
-    return "xavier_std(n_in) = 1 / sqrt(n_in); he_std(n_in) = sqrt(2 / n_in)."
+    return _("xavier_std(n_in) = 1 / sqrt(n_in); he_std(n_in) = sqrt(2 / n_in).")
 
 
 def expect_init_scale(student, name: str) -> None:
@@ -327,7 +333,8 @@ NEAR_CONSTANT_LOC = np.array([0.02, -0.01, 0.0, 0.03])
 EPS_RANGE = (1e-8, 1e-5)
 EPS_SPREAD = 1e-3
 """Largest relative spread of the implied eps across features (a correct layer: ~1e-10)."""
-SQRT_HINT = "add eps to the variance INSIDE the square root: std = np.sqrt(var + eps), not np.sqrt(var) + eps."
+SQRT_HINT = N_("add eps to the variance INSIDE the square root: std = np.sqrt(var + eps), not "
+               "np.sqrt(var) + eps.")
 
 
 def near_constant_batch(n: int = 8, seed: int = 70) -> np.ndarray:
@@ -360,11 +367,12 @@ def eps_problem(d: np.ndarray, var: np.ndarray) -> str | None:
         return None
     outside = d - np.sqrt(var)
     if np.ptp(outside) <= EPS_SPREAD * np.max(np.abs(outside)):
-        return f"you divided by np.sqrt(var) + {outside.mean():.2g}: {SQRT_HINT}"
+        return _("you divided by np.sqrt(var) + {eps}: {advice}").format(eps=f"{outside.mean():.2g}",
+                                                                         advice=_(SQRT_HINT))
     if np.ptp(eps) <= EPS_SPREAD * np.max(np.abs(eps)):
-        return (f"your eps is {eps.mean():.2g}; SPEC.md asks for an eps between {low:g} and {high:g}, "
-                f"inside the square root: np.sqrt(var + eps).")
-    return f"the scale per feature is not np.sqrt(var + eps) for one eps: {SQRT_HINT}"
+        return _("your eps is {eps}; SPEC.md asks for an eps between {low} and {high}, inside the square root: "
+                 "np.sqrt(var + eps).").format(eps=f"{eps.mean():.2g}", low=f"{low:g}", high=f"{high:g}")
+    return _("the scale per feature is not np.sqrt(var + eps) for one eps: {advice}").format(advice=_(SQRT_HINT))
 
 
 def near_constant_backward(d: np.ndarray, centered: np.ndarray, dout: np.ndarray, gamma: np.ndarray) -> np.ndarray:

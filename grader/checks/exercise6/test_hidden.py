@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from grader.checks.api import as_array, attach, expect_close, fail, hidden, show
+from grader.checks.api import as_array, attach, expect_close, fail, show
+from grader.checks.localised import _, hidden
 from grader.checks.exercise6.support import (BETA, BN_ATOL, BN_RTOL, GAMMA, GRAD_TOL, SQRT_HINT, batch, bn_forward,
                                              column_scales, eps_problem, expect_dropped_fraction,
                                              expect_running_statistics, near_constant_backward, near_constant_batch,
@@ -36,8 +37,8 @@ def test_batchnorm_starts_from_given_running_statistics(student):
                                       running_var=var.copy()).forward(x, False)
     expect_close(got, expected, call="forward(x, train_flg=False) on a new layer given running_mean and running_var",
                  inputs={"x": x, "running_mean": mean, "running_var": var}, rtol=BN_RTOL, atol=BN_ATOL,
-                 hint="keep the running_mean and running_var passed to the constructor; create zeros only when "
-                      "they are None.")
+                 hint=_("keep the running_mean and running_var passed to the constructor; create zeros only when "
+                        "they are None."))
 
 
 @hidden(points=0.5)
@@ -55,15 +56,16 @@ def test_batchnorm_backward_follows_the_latest_forward(student):
     bn_forward(fresh, second, True, "forward(x2, train_flg=True) on a new layer")
     alone = as_array(fresh.call("backward", dout), call="backward(dout) after forward(x2) alone")
     if dx.shape != alone.shape:
-        fail(f"backward(dout) after forward(x1), forward(x2) returned shape {dx.shape}; after forward(x2) alone "
-             f"{alone.shape}.", hint="save what backward needs on EVERY training forward call.")
+        fail(_("backward(dout) after forward(x1), forward(x2) returned shape {shape}; after forward(x2) alone "
+               "{alone}.").format(shape=dx.shape, alone=alone.shape),
+             hint=_("save what backward needs on EVERY training forward call."))
     comparison = compare("dx", dx, alone, GRAD_TOL)
     attach(gradients=[comparison.to_row()])
     if not comparison.passed:
-        fail(f"backward(dout) after forward(x1), forward(x2) differs from backward(dout) on a new layer that saw only "
-             f"x2: {comparison.describe()}. Inputs: x2={show(second)}.",
-             hint="backward must use only what the LAST training forward call saved (x_hat, std, batch size), not "
-                  "values from earlier batches or the running statistics.")
+        fail(_("backward(dout) after forward(x1), forward(x2) differs from backward(dout) on a new layer that saw "
+               "only x2: {comparison}. Inputs: x2={x2}.").format(comparison=comparison.describe(), x2=show(second)),
+             hint=_("backward must use only what the LAST training forward call saved (x_hat, std, batch size), not "
+                    "values from earlier batches or the running statistics."))
 
 
 @hidden(points=0.5)
@@ -78,10 +80,11 @@ def test_batchnorm_forward_near_constant_features(student):
     x = near_constant_batch()
     bn = new_bn(student)
     out = bn_forward(bn, x, True, "forward(x, train_flg=True)")
-    inputs = f"x={show(x)} (per-feature variances {show(x.var(axis=0))})"
+    inputs = _("x={x} (per-feature variances {variances})").format(x=show(x), variances=show(x.var(axis=0)))
     if not np.all(np.isfinite(out)):
-        fail(f"forward(x, train_flg=True) returned non-finite values {show(out)} for features with variances near eps. "
-             f"Input: {inputs}.", hint=SQRT_HINT + " An eps between 1e-8 and 1e-5 keeps it finite.")
+        fail(_("forward(x, train_flg=True) returned non-finite values {out} for features with variances near eps. "
+               "Input: {inputs}.").format(out=show(out), inputs=inputs),
+             hint=_("{advice} An eps between 1e-8 and 1e-5 keeps it finite.").format(advice=_(SQRT_HINT)))
     centered = x - x.mean(axis=0)
     var = x.var(axis=0)
     d = column_scales(centered, (out - BETA) / GAMMA)
@@ -89,8 +92,9 @@ def test_batchnorm_forward_near_constant_features(student):
         return  # not gamma * (x - mean) / d + beta at all: the public forward check names that mistake
     problem = eps_problem(d, var)
     if problem:
-        fail(f"forward(x, train_flg=True) divided x - mean by {show(d)} per feature, for batch variances "
-             f"{show(var)}; with one eps in [1e-8, 1e-5] it should be np.sqrt(var + eps). Input: {inputs}.",
+        fail(_("forward(x, train_flg=True) divided x - mean by {scales} per feature, for batch variances "
+               "{variances}; with one eps in [1e-8, 1e-5] it should be np.sqrt(var + eps). Input: {inputs}.").format(
+                 scales=show(d), variances=show(var), inputs=inputs),
              hint=problem)
     try:  # the student's own running statistics, so a mistake in them is not charged here again
         running_mean = np.asarray(bn.running_mean, dtype=float)
@@ -102,13 +106,16 @@ def test_batchnorm_forward_near_constant_features(student):
     x_test = near_constant_batch(5, seed=71)
     test = bn_forward(bn, x_test, False, "forward(x_test, train_flg=False)")
     if not np.all(np.isfinite(test)):
-        fail(f"forward(x_test, train_flg=False) returned non-finite values {show(test)} with running_var = "
-             f"{show(running_var)}.", hint="at test time too: " + SQRT_HINT)
+        fail(_("forward(x_test, train_flg=False) returned non-finite values {out} with running_var = "
+               "{running_var}.").format(out=show(test), running_var=show(running_var)),
+             hint=_("at test time too: {advice}").format(advice=_(SQRT_HINT)))
     d_test = column_scales(x_test - running_mean, (test - BETA) / GAMMA)
     problem = None if d_test is None else eps_problem(d_test, running_var)
     if problem:
-        fail(f"forward(x_test, train_flg=False) divided x_test - running_mean by {show(d_test)} per feature, with "
-             f"running_var = {show(running_var)}; it should be np.sqrt(running_var + eps).", hint="at test time: " + problem)
+        fail(_("forward(x_test, train_flg=False) divided x_test - running_mean by {scales} per feature, with "
+               "running_var = {running_var}; it should be np.sqrt(running_var + eps).").format(
+                 scales=show(d_test), running_var=show(running_var)),
+             hint=_("at test time: {advice}").format(advice=problem))
 
 
 @hidden(points=0.5)
@@ -130,14 +137,17 @@ def test_batchnorm_backward_near_constant_features(student):
     attach(gradients=[comparison.to_row()])
     if comparison.passed:
         return
-    hint = ("backpropagate through x_hat = (x - mu) / sqrt(var + eps) with the std forward used; do not recompute "
-            "it differently in backward.")
+    hint = _("backpropagate through x_hat = (x - mu) / sqrt(var + eps) with the std forward used; do not recompute "
+             "it differently in backward.")
     var = x.var(axis=0)
     eps = float(np.mean(d * d - var))
     with np.errstate(all="ignore"):
         outside = near_constant_backward(np.sqrt(var) + eps, centered, dout, GAMMA)
     if compare("dx", dx, outside, 1e-2).passed or not np.all(np.isfinite(dx)):
-        hint = "backward divides by np.sqrt(var) + eps; " + SQRT_HINT + " (the same std as forward: save it there)."
-    fail(f"backward(dout) after forward(x) on features with variances {show(var)} (near eps): {comparison.describe()} "
-         f"(tolerance {GRAD_TOL:g}; the expected dx uses your forward's own eps, {eps:.2g}).", hint=hint,
+        hint = _("backward divides by np.sqrt(var) + eps; {advice} (the same std as forward: save it there).").format(
+            advice=_(SQRT_HINT))
+    fail(_("backward(dout) after forward(x) on features with variances {variances} (near eps): {comparison} "
+           "(tolerance {tolerance}; the expected dx uses your forward's own eps, {eps}).").format(
+             variances=show(var), comparison=comparison.describe(), tolerance=f"{GRAD_TOL:g}", eps=f"{eps:.2g}"),
+         hint=hint,
          inputs=f"x={show(x)}, dout={show(dout)}", expected=show(expected), got=show(dx))

@@ -66,7 +66,8 @@ import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from grader.checks.api import as_array, fail, hidden, show
+from grader.checks.api import as_array, fail, show
+from grader.checks.localised import N_, _, english, hidden, join
 from grader.checks.contract import for_all, in_layout, layouts, shapes
 from grader.checks.exercise6.support import EPS_RANGE, GRAD_TOL, seed_students_generator
 from grader.sandbox.errors import StudentRaised
@@ -99,11 +100,12 @@ class BNScenario:
     def describe(self, upto: int | None = None) -> str:
         ops = self.ops if upto is None else self.ops[:upto]
         names, forwards = [], 0
-        for kind, data, _ in ops:
+        for kind, data, _layout in ops:
             forwards += kind != "backward"
             names.append("backward(dout)" if kind == "backward" else
-                         f"forward(x{forwards} of shape {data.shape}, train_flg={kind == 'train'})")
-        return f"{self.made()}, then " + " -> ".join(names)
+                         _("forward(x{number} of shape {shape}, train_flg={train})").format(
+                             number=forwards, shape=data.shape, train=kind == "train"))
+        return _("{layer}, then {calls}").format(layer=self.made(), calls=join(" -> ", names))
 
 
 def bn_batches(d: int, offsets: tuple) -> st.SearchStrategy[np.ndarray]:
@@ -128,7 +130,7 @@ def bn_scenarios(draw) -> BNScenario:
     d = draw(st.integers(1, 4))
     gamma = draw(hnp.arrays(np.float64, (d,), elements=st.sampled_from((1.0, 1.5, -0.7, 2.0))))
     beta = draw(hnp.arrays(np.float64, (d,), elements=st.sampled_from((0.0, 0.3, -1.0))))
-    offsets = tuple(draw(st.sampled_from(OFFSETS)) for _ in range(d))
+    offsets = tuple(draw(st.sampled_from(OFFSETS)) for _feature in range(d))
     segments = draw(st.lists(st.sampled_from(BN_SEGMENTS), max_size=1))
     kinds = ["test", "train"] + [kind for segment in segments for kind in segment] + ["train", "backward", "backward"]
     ops, n = [], None
@@ -196,14 +198,16 @@ def run_bn(student, sc: BNScenario) -> None:
         trained, first_n = True, first_n or data.shape[0]
         if not close_on_scale(out, expected, OUT_RTOL, OUT_RTOL * np.max(np.abs(sc.gamma)) * np.max(np.abs(layer.xn))
                               + 1e-9):
-            hint = ("x_hat = (x - mu) / sqrt(var + eps) with mu and var the mean and biased variance of THIS batch "
-                    "(axis 0), then gamma * x_hat + beta — on every call, whatever its batch size.")
+            hint = _("x_hat = (x - mu) / sqrt(var + eps) with mu and var the mean and biased variance of THIS batch "
+                     "(axis 0), then gamma * x_hat + beta — on every call, whatever its batch size.")
             if close_on_scale(out, one_pass_output(sc, data), OUT_RTOL, 1e-9):
-                hint = ("your variance is E[x**2] - E[x]**2: with large values (here an offset of 1e8) both terms "
-                        "are about 1e16 and their difference keeps no correct digit. Compute it from the centred "
-                        "x: var = np.mean((x - mu)**2, axis=0), or np.var(x, axis=0).")
-            fail(f"{where}: the last training forward returned {show(out, 200)}; expected {show(expected, 200)}. "
-                 f"Input: x={show(data, 200)} (x - its column means: {show(data - data.mean(axis=0), 200)}).",
+                hint = _("your variance is E[x**2] - E[x]**2: with large values (here an offset of 1e8) both terms "
+                         "are about 1e16 and their difference keeps no correct digit. Compute it from the centred "
+                         "x: var = np.mean((x - mu)**2, axis=0), or np.var(x, axis=0).")
+            fail(_("{where}: the last training forward returned {got}; expected {expected}. Input: x={x} "
+                   "(x - its column means: {centred}).").format(where=where, got=show(out, 200),
+                                                                expected=show(expected, 200), x=show(data, 200),
+                                                                centred=show(data - data.mean(axis=0), 200)),
                  hint=hint, call="BatchNormalization.forward(x, train_flg=True)",
                  inputs=f"x={show(data, 200)}", expected=show(expected, 200), got=show(out, 200))
 
@@ -213,16 +217,17 @@ def bn_call(bn, method: str, data, layout, *args, where: str, before_training: b
         got = as_array(bn.call(method, in_layout(data, layout), *args), call=f"BatchNormalization.{method}")
     except StudentRaised as exc:
         if not before_training or exc.not_implemented:
-            exc.label = f"{exc.label}, in {where},"
+            exc.label = f"{exc.label}, in {english(where)},"  # in English, like every call (results.cause_key)
             raise
-        fail(f"{where}: {exc.student_message()}",
-             hint="test mode may come before any training (evaluating a new network): the running statistics "
-                  "start as zeros of shape (D,), so create them before the `if train_flg` branch (or in __init__ "
-                  "when D is known) — test mode then returns gamma * x / sqrt(eps) + beta.",
+        fail(_("{where}: {error}").format(where=where, error=exc.student_message()),
+             hint=_("test mode may come before any training (evaluating a new network): the running statistics "
+                    "start as zeros of shape (D,), so create them before the `if train_flg` branch (or in __init__ "
+                    "when D is known) — test mode then returns gamma * x / sqrt(eps) + beta."),
              call="BatchNormalization.forward(x, train_flg=False)", inputs=f"x={show(data, 200)}")
     if got.shape != np.shape(data):
-        fail(f"{where}: {method} returned shape {got.shape}; expected {np.shape(data)}.",
-             hint="forward returns an array shaped like x, backward one shaped like dout.")
+        fail(_("{where}: {method} returned shape {shape}; expected {expected}.").format(
+                 where=where, method=method, shape=got.shape, expected=np.shape(data)),
+             hint=_("forward returns an array shaped like x, backward one shaped like dout."))
     return got
 
 
@@ -231,13 +236,14 @@ def expect_test_output(out, bounds, x, where: str, trained: bool) -> None:
     slack = OUT_RTOL * np.max(np.abs(high), initial=0.0) + 1e-9
     if np.all(np.isfinite(out)) and np.all(out >= low - slack) and np.all(out <= high + slack):
         return
-    when = "" if trained else " before any training (running statistics still zeros)"
-    fail(f"{where}: the test-mode forward{when} returned {show(out, 200)}; with an eps between 1e-8 and 1e-5 "
-         f"it must lie between {show(low, 200)} and {show(high, 200)}. Input: x={show(x, 200)}.",
-         hint="at test time: gamma * (x - running_mean) / sqrt(running_var + eps) + beta, with the running "
-              "statistics of every training pass so far (zeros before the first one) — and test mode leaves them "
-              "unchanged.", call="BatchNormalization.forward(x, train_flg=False)", inputs=f"x={show(x, 200)}",
-         expected=f"between {show(low, 200)} and {show(high, 200)}", got=show(out, 200))
+    when = "" if trained else _(" before any training (running statistics still zeros)")
+    fail(_("{where}: the test-mode forward{when} returned {got}; with an eps between 1e-8 and 1e-5 it must lie "
+           "between {low} and {high}. Input: x={x}.").format(where=where, when=when, got=show(out, 200),
+                                                             low=show(low, 200), high=show(high, 200), x=show(x, 200)),
+         hint=_("at test time: gamma * (x - running_mean) / sqrt(running_var + eps) + beta, with the running "
+                "statistics of every training pass so far (zeros before the first one) — and test mode leaves them "
+                "unchanged."), call="BatchNormalization.forward(x, train_flg=False)", inputs=f"x={show(x, 200)}",
+         expected=_("between {low} and {high}").format(low=show(low, 200), high=show(high, 200)), got=show(out, 200))
 
 
 def expect_bn_backward(bn, layer, dout, layout, where: str, first_n: int, sums: dict) -> None:
@@ -248,15 +254,16 @@ def expect_bn_backward(bn, layer, dout, layout, where: str, first_n: int, sums: 
     # what is left then depends on eps: judge dx on the scale of its terms (see TOLERANCES).
     term = np.max(np.abs(layer.gamma * dout) / layer.std, initial=0.0)
     if not close_on_scale(dx, expected_dx, GRAD_TOL, GRAD_TOL * term + GRAD_ATOL):
-        hint = ("dx of THIS batch: backpropagate through x_hat with the batch size, x_hat and std saved by the last "
-                "training forward call.")
+        hint = _("dx of THIS batch: backpropagate through x_hat with the batch size, x_hat and std saved by the last "
+                 "training forward call.")
         if n != first_n and close_on_scale(dx, backward_with_batch_size(layer, dout, first_n), GRAD_TOL,
                                            GRAD_TOL * term + GRAD_ATOL):
-            hint = (f"your backward used the batch size of the FIRST batch ({first_n}), not that of the last training "
-                    f"batch ({n}): save N = x.shape[0] on every training forward call (the last batch of an epoch "
-                    f"is often smaller).")
-        fail(f"{where}: backward returned dx={show(dx, 200)}; expected {show(expected_dx, 200)} (tolerance "
-             f"{GRAD_TOL:g} of its largest element). Inputs: dout={show(dout, 200)}.", hint=hint,
+            hint = _("your backward used the batch size of the FIRST batch ({first}), not that of the last training "
+                     "batch ({last}): save N = x.shape[0] on every training forward call (the last batch of an epoch "
+                     "is often smaller).").format(first=first_n, last=n)
+        fail(_("{where}: backward returned dx={got}; expected {expected} (tolerance {tolerance} of its largest "
+               "element). Inputs: dout={dout}.").format(where=where, got=show(dx, 200), expected=show(expected_dx, 200),
+                                                        tolerance=f"{GRAD_TOL:g}", dout=show(dout, 200)), hint=hint,
              call="BatchNormalization.backward(dout)", inputs=f"dout={show(dout, 200)}",
              expected=show(expected_dx, 200), got=show(dx, 200))
     sum_scale = GRAD_TOL * np.sum(np.abs(dout)) * max(1.0, np.max(np.abs(layer.xn))) + GRAD_ATOL
@@ -265,12 +272,13 @@ def expect_bn_backward(bn, layer, dout, layout, where: str, first_n: int, sums: 
         sums[name] = sums[name] + expected
         if close_on_scale(got, expected, GRAD_TOL, sum_scale):
             continue
-        hint = f"{name} is the gradient of this backward call alone: {name} = np.sum(..., axis=0)."
+        hint = _("{name} is the gradient of this backward call alone: {name} = np.sum(..., axis=0).").format(name=name)
         if not np.array_equal(sums[name], expected) and close_on_scale(got, sums[name], GRAD_TOL, sum_scale):
             # the sum of every backward call's gradient so far: `self.dgamma += ...`
-            hint = (f"self.{name} holds the SUM over several backward calls: set it (self.{name} = ...) in every "
-                    f"backward call; do not accumulate it with +=.")
-        fail(f"{where}: self.{name} = {show(got)}; expected {show(expected)}.", hint=hint,
+            hint = _("self.{name} holds the SUM over several backward calls: set it (self.{name} = ...) in every "
+                     "backward call; do not accumulate it with +=.").format(name=name)
+        fail(_("{where}: self.{name} = {got}; expected {expected}.").format(where=where, name=name, got=show(got),
+                                                                             expected=show(expected)), hint=hint,
              call="BatchNormalization.backward(dout)", expected=show(expected), got=show(got))
 
 
@@ -296,16 +304,16 @@ def dropout_scenarios(draw) -> tuple:
 
 
 def describe_dropout(ratio, ops, upto: int) -> str:
-    names = [f"forward(x of shape {x.shape}, train_flg={kind == 'train'})" if kind != "backward" else "backward(dout)"
-             for kind, x, _ in ops[:upto]]
-    return f"Dropout({ratio}), then " + " -> ".join(names)
+    names = [_("forward(x of shape {shape}, train_flg={train})").format(shape=x.shape, train=kind == "train")
+             if kind != "backward" else "backward(dout)" for kind, x, _layout in ops[:upto]]
+    return _("{layer}, then {calls}").format(layer=f"Dropout({ratio})", calls=join(" -> ", names))
 
 
-ANY_SHAPE_HINT = ("Dropout takes x of every shape (1-D, 2-D, 4-D feature maps): draw the mask with the shape of x, "
-                  "np.random.rand(*x.shape), never from x.shape[0] and x.shape[1] alone.")
-EXPECTATION_HINT = ("test mode returns the expected training output: x * (1 - dropout_ratio) for the book's dropout, "
-                    "x itself for inverted dropout — a fixed number from dropout_ratio, not measured from a mask, and "
-                    "available before any training pass.")
+ANY_SHAPE_HINT = N_("Dropout takes x of every shape (1-D, 2-D, 4-D feature maps): draw the mask with the shape of x, "
+                    "np.random.rand(*x.shape), never from x.shape[0] and x.shape[1] alone.")
+EXPECTATION_HINT = N_("test mode returns the expected training output: x * (1 - dropout_ratio) for the book's dropout, "
+                      "x itself for inverted dropout — a fixed number from dropout_ratio, not measured from a mask, "
+                      "and available before any training pass.")
 
 
 def dropout_call(layer, method, data, layout, *args, where: str, before_training: bool = False) -> np.ndarray:
@@ -315,18 +323,19 @@ def dropout_call(layer, method, data, layout, *args, where: str, before_training
         if exc.not_implemented:
             raise
         if before_training:
-            fail(f"{where}: {exc.student_message()}", hint=EXPECTATION_HINT, call=f"Dropout.{method}",
-                 inputs=f"x of shape {data.shape}")
+            fail(_("{where}: {error}").format(where=where, error=exc.student_message()), hint=_(EXPECTATION_HINT),
+                 call=f"Dropout.{method}", inputs=_("x of shape {shape}").format(shape=data.shape))
         if data.ndim != 2:
-            fail(f"{where}: {exc.student_message()}", hint=ANY_SHAPE_HINT, call=f"Dropout.{method}",
-                 inputs=f"x of shape {data.shape}")
-        exc.label = f"{exc.label}, in {where},"
+            fail(_("{where}: {error}").format(where=where, error=exc.student_message()), hint=_(ANY_SHAPE_HINT),
+                 call=f"Dropout.{method}", inputs=_("x of shape {shape}").format(shape=data.shape))
+        exc.label = f"{exc.label}, in {english(where)},"  # in English, like every call (results.cause_key)
         raise
     if got.shape != data.shape:
-        fail(f"{where}: {method} returned shape {got.shape} for an input of shape {data.shape}.",
-             hint=ANY_SHAPE_HINT if data.ndim != 2 else "the output has the shape of the input.",
-             call=f"Dropout.{method}", inputs=f"x of shape {data.shape}", expected=f"shape {data.shape}",
-             got=f"shape {got.shape}")
+        fail(_("{where}: {method} returned shape {shape} for an input of shape {input}.").format(
+                 where=where, method=method, shape=got.shape, input=data.shape),
+             hint=_(ANY_SHAPE_HINT) if data.ndim != 2 else _("the output has the shape of the input."),
+             call=f"Dropout.{method}", inputs=_("x of shape {shape}").format(shape=data.shape),
+             expected=_("shape {shape}").format(shape=data.shape), got=_("shape {shape}").format(shape=got.shape))
     return got
 
 
@@ -341,11 +350,12 @@ def run_dropout(student, scenario) -> None:
             dx = dropout_call(layer, "backward", data, layout, where=where)
             expected = data * last[0] * (last[1] or 0.0)
             if not np.allclose(dx, expected, rtol=EXACT, atol=1e-12):
-                fail(f"{where}: backward returned {show(dx, 200)}; the last training forward kept "
-                     f"{show(last[0].astype(int), 200)} (scale {last[1] or 0:.6g}), so dx should be "
-                     f"{show(expected, 200)}.",
-                     hint="backward multiplies dout by exactly what forward multiplied x by: the mask of the LAST "
-                          "training forward call and its scale (1, or 1 / (1 - dropout_ratio)).",
+                fail(_("{where}: backward returned {got}; the last training forward kept {mask} (scale {scale}), so "
+                       "dx should be {expected}.").format(where=where, got=show(dx, 200),
+                                                           mask=show(last[0].astype(int), 200),
+                                                           scale=f"{last[1] or 0:.6g}", expected=show(expected, 200)),
+                     hint=_("backward multiplies dout by exactly what forward multiplied x by: the mask of the LAST "
+                            "training forward call and its scale (1, or 1 / (1 - dropout_ratio))."),
                      call="Dropout.backward(dout)", expected=show(expected, 200), got=show(dx, 200))
             continue
         out = dropout_call(layer, "forward", data, layout, kind == "train", where=where,
@@ -355,13 +365,14 @@ def run_dropout(student, scenario) -> None:
             kept = out != 0
             call_scale = float(np.median(factors[kept])) if kept.any() else None
             if call_scale is not None and not np.allclose(factors[kept], call_scale, rtol=EXACT):
-                fail(f"{where}: the training forward multiplied the kept units by different factors: "
-                     f"{show(factors, 200)} for x={show(data, 200)}.",
-                     hint="multiply x by the 0/1 mask (and, for inverted dropout, one constant 1 / (1 - ratio)).",
+                fail(_("{where}: the training forward multiplied the kept units by different factors: {factors} for "
+                       "x={x}.").format(where=where, factors=show(factors, 200), x=show(data, 200)),
+                     hint=_("multiply x by the 0/1 mask (and, for inverted dropout, one constant 1 / (1 - ratio))."),
                      call="Dropout.forward(x, train_flg=True)")
             if ratio == 0 and not kept.all():
-                fail(f"{where}: Dropout(0) dropped units in training: {show(out, 200)} for x={show(data, 200)}.",
-                     hint="a unit is dropped with probability dropout_ratio: with 0, none is.")
+                fail(_("{where}: Dropout(0) dropped units in training: {out} for x={x}.").format(
+                         where=where, out=show(out, 200), x=show(data, 200)),
+                     hint=_("a unit is dropped with probability dropout_ratio: with 0, none is."))
             scale = scale or call_scale
             last = (kept, call_scale)
             continue
@@ -373,11 +384,12 @@ def expect_dropout_test(where, ratio, x, out, factors, scale) -> None:
     allowed = [(1 - ratio) * scale] if scale is not None else [1 - ratio, 1.0]
     if np.allclose(factors, c, rtol=EXACT) and any(np.isclose(c, a, rtol=EXACT) for a in allowed):
         return
-    expected = ("(1 - dropout_ratio) times your training scale "
-                f"{scale:.6g}, i.e. {allowed[0]:.6g}" if scale is not None else "1 - dropout_ratio or 1")
-    fail(f"{where}: the test-mode forward returned {show(out, 200)} for x={show(x, 200)}: x times "
-         f"{show(factors, 120)}; it should be x times {expected}, the expected training output.",
-         hint=EXPECTATION_HINT, call="Dropout.forward(x, train_flg=False)", got=show(out, 200))
+    expected = (_("(1 - dropout_ratio) times your training scale {scale}, i.e. {product}").format(
+        scale=f"{scale:.6g}", product=f"{allowed[0]:.6g}") if scale is not None else _("1 - dropout_ratio or 1"))
+    fail(_("{where}: the test-mode forward returned {got} for x={x}: x times {factors}; it should be x times "
+           "{expected}, the expected training output.").format(where=where, got=show(out, 200), x=show(x, 200),
+                                                               factors=show(factors, 120), expected=expected),
+         hint=_(EXPECTATION_HINT), call="Dropout.forward(x, train_flg=False)", got=show(out, 200))
 
 
 # -- inputs left unchanged --------------------------------------------------------------------------
@@ -396,7 +408,7 @@ def forward_changes_x(student, x, layout, calls) -> np.ndarray | None:
     """x as it is after the forward calls `calls` on one kept copy of it; None if unchanged."""
     d = x.shape[1]
     layers = {name: student.call(name, *((np.ones(d), np.zeros(d)) if name == "BatchNormalization" else (0.5,)))
-              for name in {name for name, _ in calls}}
+              for name in {name for name, _train in calls}}
     kept = student.keep(in_layout(x, layout))
     for name, train in calls:
         layers[name].call("forward", kept, train)
@@ -412,11 +424,11 @@ def expect_x_unchanged(student, case) -> None:
     for name, train in UNCHANGED_CALLS:  # which call changed it
         after = forward_changes_x(student, x, layout, [(name, train)])
         if after is not None:
-            fail(f"{name}(...).forward(x, train_flg={train}) changed the caller's x: x was {show(x, 200)}, after "
-                 f"the call it is {show(after, 200)}.",
-                 hint="forward must return a new array and leave x as it was (the layer below may still use it, "
-                      "e.g. Sigmoid saves its output for backward): write xc = x - mu, out = x * mask, not "
-                      "x -= mu or x *= mask.", call=f"{name}.forward", inputs=f"x={show(x, 200)}")
+            fail(_("{name}(...).forward(x, train_flg={train}) changed the caller's x: x was {x}, after the call it "
+                   "is {after}.").format(name=name, train=train, x=show(x, 200), after=show(after, 200)),
+                 hint=_("forward must return a new array and leave x as it was (the layer below may still use it, "
+                        "e.g. Sigmoid saves its output for backward): write xc = x - mu, out = x * mask, not "
+                        "x -= mu or x *= mask."), call=f"{name}.forward", inputs=f"x={show(x, 200)}")
 
 
 # -- the checks --------------------------------------------------------------------------------------

@@ -38,6 +38,7 @@ from grader.checks.api import CheckFailed, attach, could_not_run, fail
 from grader.checks.exercise7.support import read_history, rounded
 from grader.checks.exercise7.remote import Remote, local_model, state_arrays
 from grader.checks.exercise7.scenarios import grader_evaluate
+from grader.checks.localised import N_, _
 from grader.course.oracle import ReferenceUnavailable
 from grader.course.oracle.question import reference_question, standing_in
 from grader.mnist import MnistError, load_mnist
@@ -106,8 +107,9 @@ def load_task(data_dir: Path | None) -> Task:
     try:
         data = load_mnist(data_dir)
     except MnistError as exc:
-        could_not_run(f"the grader could not load MNIST, so this check could not run (not a problem with your code): {exc}",
-             hint="the instructor can pass --data-dir with a folder that holds the MNIST files.")
+        could_not_run(_("the grader could not load MNIST, so this check could not run (not a problem with your "
+                        "code): {error}").format(error=exc),
+                      hint=_("the instructor can pass --data-dir with a folder that holds the MNIST files."))
     x_train, x_val = standardize(data.x_train[:TRAIN_LIMIT], data.x_test)
     return Task(x_train.astype(np.float32), data.t_train[:TRAIN_LIMIT].astype(np.int64), x_val.astype(np.float32),
                 data.t_test.astype(np.int64), data.source)
@@ -118,13 +120,15 @@ def choose_device(remote: Remote, requested: str) -> tuple[str, str]:
     if requested == "cpu":
         return "cpu", "CPU (--device cpu)"
     if not bool(remote.torch.cuda.is_available()):
-        return "cpu", "CPU" + (" (CUDA was requested but is not visible in the sandbox)" if requested == "cuda" else "")
+        return "cpu", (_("CPU (CUDA was requested but is not visible in the sandbox)") if requested == "cuda"
+                       else "CPU")
     try:
         remote.torch.zeros(1, device="cuda")  # starts CUDA in the student's process before the clock does
     except StudentRaised as exc:
-        return "cpu", f"CPU (CUDA is present but could not start in the sandbox: {exc.text[:120]})"
+        return "cpu", _("CPU (CUDA is present but could not start in the sandbox: {error})").format(
+            error=exc.text[:120])
     if not torch.cuda.is_available():
-        return "cpu", "CPU (the grader's own process cannot use CUDA, so both run on the CPU to compare times)"
+        return "cpu", _("CPU (the grader's own process cannot use CUDA, so both run on the CPU to compare times)")
     return "cuda", f"CUDA ({torch.cuda.get_device_name(0)})"
 
 
@@ -225,8 +229,9 @@ def reference_accuracy(x_train: np.ndarray, t_train: np.ndarray, x_val: np.ndarr
 
 
 def setting_of(task: Task, device: str) -> str:
-    return (f"build_model() trained by fit(model, train_loader, val_loader, epochs={EPOCHS}, lr={LR}, "
-            f"device='{device}') on {len(task.x_train)} MNIST images in batches of {BATCH_SIZE}")
+    return _("{model} trained by {fit} on {rows} MNIST images in batches of {batch}").format(
+        model="build_model()", fit=f"fit(model, train_loader, val_loader, epochs={EPOCHS}, lr={LR}, device='{device}')",
+        rows=len(task.x_train), batch=BATCH_SIZE)
 
 
 def check_untimed(student, remote: Remote, task: Task, device: str, device_note: str, threads: int) -> None:
@@ -240,21 +245,36 @@ def check_untimed(student, remote: Remote, task: Task, device: str, device_note:
     attach(device=device, device_note=device_note, dataset=task.source, threads=threads, epochs=EPOCHS,
            batch_size=BATCH_SIZE, lr=LR, train_rows=len(task.x_train), val_rows=len(task.x_val),
            seconds=round(mine.seconds, 3), timed=False,
-           time_note="untimed here: the time limit applies when your instructor grades", accuracy=mine.accuracy, reference_accuracy=reference_acc,
+           time_note=_("untimed here: the time limit applies when your instructor grades"), accuracy=mine.accuracy,
+           reference_accuracy=reference_acc,
            target_accuracy=target, curves=mine.history)
     if mine.accuracy >= target:
         return
-    curve = f" (your history's val_acc: {rounded(mine.history['val_acc'])})" if mine.history else ""
-    measured = (f"{setting_of(task, device)} reached {mine.accuracy:.1%} accuracy on the {len(task.x_val)} validation "
-                f"images (measured by the grader from your model's final weights){curve}")
+    measured = reached(task, device, mine)
     if reference_acc is None:
-        could_not_run(f"{measured}, below {target:.1%}; this bundle has no reference result for this data "
-                      f"({task.source}), so it cannot tell whether that is too low. This check runs in full when your "
-                      f"instructor grades.")
-    fail(f"{measured}; the target is {target:.1%}. The reference reached {reference_acc:.1%} in the same setting. "
-         f"(Here your run took {mine.seconds:.2f} s; the time limit applies when your instructor grades.)",
-         hint="the checks above name the likely cause; the usual ones are a missing optimizer.zero_grad(), "
-              "a softmax at the end of the model, Adam without lr=lr, or best weights not loaded back.")
+        could_not_run(_("{measured}, below {target}; this bundle has no reference result for this data ({source}), so "
+                        "it cannot tell whether that is too low. This check runs in full when your instructor grades."
+                        ).format(measured=measured, target=f"{target:.1%}", source=task.source))
+    fail(_("{measured}; the target is {target}. The reference reached {reference} in the same setting. (Here your run "
+           "took {seconds} s; the time limit applies when your instructor grades.)").format(
+             measured=measured, target=f"{target:.1%}", reference=f"{reference_acc:.1%}",
+             seconds=f"{mine.seconds:.2f}"),
+         hint=_(LIKELY_CAUSES))
+
+
+LIKELY_CAUSES = N_("the checks above name the likely cause; the usual ones are a missing optimizer.zero_grad(), a "
+                   "softmax at the end of the model, Adam without lr=lr, or best weights not loaded back.")
+
+
+def reached(task: Task, device: str, mine) -> str:
+    """The sentence saying what accuracy the student's run reached, with its curve when there is one."""
+    facts = dict(setting=setting_of(task, device), accuracy=f"{mine.accuracy:.1%}", images=len(task.x_val))
+    if mine.history:
+        return _("{setting} reached {accuracy} accuracy on the {images} validation images (measured by the grader "
+                 "from your model's final weights) (your history's val_acc: {curve})").format(
+            curve=rounded(mine.history["val_acc"]), **facts)
+    return _("{setting} reached {accuracy} accuracy on the {images} validation images (measured by the grader from "
+             "your model's final weights)").format(**facts)
 
 
 def check(student, options: GradingOptions) -> None:
@@ -278,17 +298,16 @@ def check(student, options: GradingOptions) -> None:
            seconds=round(mine.seconds, 3), reference_seconds=round(reference.seconds, 3), ratio=round(ratio, 2),
            budget_seconds=round(budget, 3), accuracy=mine.accuracy, reference_accuracy=reference.accuracy,
            target_accuracy=target, curves=mine.history, reference_curves=reference.history,
-           reference_timed="in this check" if measured_now else "earlier in this grading process")
+           reference_timed=_("in this check") if measured_now else _("earlier in this grading process"))
     setting = setting_of(task, device)
     if mine.accuracy < target:
-        curve = f" (your history's val_acc: {rounded(mine.history['val_acc'])})" if mine.history else ""
-        fail(f"{setting} reached {mine.accuracy:.1%} accuracy on the {len(task.x_val)} validation images (measured by "
-             f"the grader from your model's final weights){curve}; the target is {target:.1%}. The reference reached "
-             f"{reference.accuracy:.1%} in the same setting.",
-             hint="the checks above name the likely cause; the usual ones are a missing optimizer.zero_grad(), "
-                  "a softmax at the end of the model, Adam without lr=lr, or best weights not loaded back.")
+        fail(_("{measured}; the target is {target}. The reference reached {reference} in the same setting.").format(
+                 measured=reached(task, device, mine), target=f"{target:.1%}", reference=f"{reference.accuracy:.1%}"),
+             hint=_(LIKELY_CAUSES))
     if mine.seconds > budget:
-        fail(f"{setting} took {mine.seconds:.2f} s on the {device_note}: {ratio:.1f} times the reference's "
-             f"{reference.seconds:.2f} s (allowed: {budget:.1f} s).",
-             hint="look for per-sample Python loops, moving or converting the whole dataset inside the batch loop, "
-                  "evaluating without torch.no_grad(), or printing every batch.")
+        fail(_("{setting} took {seconds} s on the {device}: {ratio} times the reference's {reference} s (allowed: "
+               "{budget} s).").format(setting=setting, seconds=f"{mine.seconds:.2f}", device=device_note,
+                                      ratio=f"{ratio:.1f}", reference=f"{reference.seconds:.2f}",
+                                      budget=f"{budget:.1f}"),
+             hint=_("look for per-sample Python loops, moving or converting the whole dataset inside the batch loop, "
+                    "evaluating without torch.no_grad(), or printing every batch."))

@@ -20,6 +20,7 @@ import numpy as np
 import torch
 
 from grader.checks.exercise7.remote import Layers, local_loader, local_model, state_arrays
+from grader.checks.localised import _
 from grader.course.oracle.question import reference_question
 from reference.exercise7 import torch_training as ref
 
@@ -196,10 +197,11 @@ class FitProblem:
         return state_arrays(local_model(FIT_LAYERS, seed=self.data_seed))
 
     def describe(self) -> str:
-        x, _, xv, _ = self.arrays
-        return (f"fit(model, train_loader, val_loader, epochs={self.epochs}, lr={self.lr}, device='cpu', "
-                f"patience={self.patience}) on {len(x)} training rows in batches of {self.train_batch} and "
-                f"{len(xv)} validation rows in batches of {self.val_batch}")
+        x, xv = self.arrays[0], self.arrays[2]
+        return _("{call} on {rows} training rows in batches of {batch} and {val_rows} validation rows in batches of "
+                 "{val_batch}").format(call=f"fit(model, train_loader, val_loader, epochs={self.epochs}, lr={self.lr}, "
+                                            f"device='cpu', patience={self.patience})",
+                                       rows=len(x), batch=self.train_batch, val_rows=len(xv), val_batch=self.val_batch)
 
 
 SMOOTH = FitProblem("smooth", data_seed=4, epochs=3, lr=0.05, patience=None)
@@ -243,7 +245,7 @@ def trace_answer(data_seed: int, epochs: int, lr: float, optimizer: str, train_r
     train_loader, val_loader = local_loader(x, t, problem.train_batch), local_loader(xv, tv, problem.val_batch)
     history = {"train_loss": [], "val_loss": [], "val_acc": []}
     states = []
-    for _ in range(problem.epochs):
+    for _epoch in range(problem.epochs):
         history["train_loss"].append(float(ref.train_one_epoch(model, train_loader, optimizer, loss_fn, "cpu")))
         loss, acc = ref.evaluate(model, val_loader, loss_fn, "cpu")
         history["val_loss"].append(float(loss))

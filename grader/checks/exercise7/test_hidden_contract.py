@@ -88,10 +88,11 @@ import torch
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from grader.checks.api import as_array, as_float, fail, hidden, show
+from grader.checks.api import as_array, as_float, fail, show
 from grader.checks.contract import for_all, in_layout, layouts
 from grader.checks.exercise7 import scenarios
 from grader.checks.exercise7.remote import Remote, SimulatedCuda, local_loader, local_model, state_arrays
+from grader.checks.localised import N_, _, english, hidden
 from grader.checks.exercise7.support import (OUTPUT_ATOL, OUTPUT_RTOL, as_pair, device_type, layer_shapes,
                                              normalized_arrays, read_history, rounded, weights_match, worst_weight)
 from grader.sandbox.errors import StudentRaised
@@ -138,10 +139,14 @@ def test_get_device_honours_every_preference(student):
                 raise
             got = value if isinstance(value, str) else device_type(remote, value, call)
             if got.split(":")[0] != expected:
-                fail(f"with torch.cuda.is_available() returning True{' (simulated by the grader)' * (not real)}, "
-                     f'{call} returned torch.device("{got}"); expected torch.device("{expected}").',
-                     hint='"cpu" is always the CPU, "cuda" always the GPU (SPEC: the CUDA device), and "auto" the GPU '
-                          'when torch.cuda.is_available(): e.g. return torch.device(prefer) unless prefer == "auto".',
+                rationale = (_('with torch.cuda.is_available() returning True, {call} returned torch.device("{got}"); '
+                               'expected torch.device("{expected}").') if real else
+                             _('with torch.cuda.is_available() returning True (simulated by the grader), {call} '
+                               'returned torch.device("{got}"); expected torch.device("{expected}").'))
+                fail(rationale.format(call=call, got=got, expected=expected),
+                     hint=_('"cpu" is always the CPU, "cuda" always the GPU (SPEC: the CUDA device), and "auto" the '
+                            'GPU when torch.cuda.is_available(): e.g. return torch.device(prefer) unless prefer == '
+                            '"auto".'),
                      call=call, expected=expected, got=got)
 
 
@@ -190,13 +195,13 @@ def normalize_mistake(arrays, got, x_train) -> str:
     mean_in_dtype = x_train.mean(0)  # the shortcut's mistake shows in the input's own precision
     shortcut = np.sqrt(np.maximum((x_train ** 2).mean(0) - mean_in_dtype ** 2, 0))
     suspects = {
-        "a feature constant in x_train has std 0: divide by (std + eps) with a small eps (at most 1e-5), "
-        "which keeps it finite; replacing a zero std by 1 (or flooring it) changes what SPEC.md asks.":
+        _("a feature constant in x_train has std 0: divide by (std + eps) with a small eps (at most 1e-5), "
+          "which keeps it finite; replacing a zero std by 1 (or flooring it) changes what SPEC.md asks."):
             [(a - mean) / np.where(std == 0, 1.0, std) for a in arrays],
-        "the variance computed as E[x**2] - E[x]**2 loses its digits when the values are far from 0 (float32 "
-        "keeps about 7): compute std = sqrt(mean((x - mean)**2)), as x_train.std(axis=0) does.":
+        _("the variance computed as E[x**2] - E[x]**2 loses its digits when the values are far from 0 (float32 "
+          "keeps about 7): compute std = sqrt(mean((x - mean)**2)), as x_train.std(axis=0) does."):
             [(a - mean_in_dtype) / (shortcut + x_train.dtype.type(1e-7)) for a in arrays],
-        "use the population standard deviation (ddof=0, numpy's default).":
+        _("use the population standard deviation (ddof=0, numpy's default)."):
             [(a - mean) / (xt.std(0, ddof=1) + 1e-7) for a in arrays] if len(xt) > 1 else None,
     }
     for hint, variant in suspects.items():
@@ -204,10 +209,10 @@ def normalize_mistake(arrays, got, x_train) -> str:
                                        for g, v in zip(got, variant)):
             return hint
     if len(xt) == 1 and any(np.isnan(g).any() for g in got):
-        return ("with one row in x_train the sample standard deviation (ddof=1, torch's default) is nan: use the "
-                "population standard deviation (ddof=0), which is 0 there, plus eps.")
-    return ("mean = x_train.mean(axis=0) and std = x_train.std(axis=0) from x_train only, then "
-            "(x - mean) / (std + eps) with 0 < eps <= 1e-5 for x_train and every other array.")
+        return _("with one row in x_train the sample standard deviation (ddof=1, torch's default) is nan: use the "
+                 "population standard deviation (ddof=0), which is 0 there, plus eps.")
+    return _("mean = x_train.mean(axis=0) and std = x_train.std(axis=0) from x_train only, then "
+             "(x - mean) / (std + eps) with 0 < eps <= 1e-5 for x_train and every other array.")
 
 
 def check_normalize(student, example) -> None:
@@ -222,8 +227,9 @@ def check_normalize(student, example) -> None:
     names = ["x_train"] + [f"x_{i + 1}" for i in range(len(others))]
     for name, a, g in zip(names, arrays, got):
         if g.shape != a.shape:
-            fail(f"{call}: the array for {name} has shape {g.shape}; expected {a.shape}.",
-                 hint="normalize each array as a whole: (x - mean) / (std + eps) keeps its shape.", call=call)
+            fail(_("{call}: the array for {name} has shape {shape}; expected {expected}.").format(
+                     call=call, name=name, shape=g.shape, expected=a.shape),
+                 hint=_("normalize each array as a whole: (x - mean) / (std + eps) keeps its shape."), call=call)
         x = a.astype(np.float64)
         low, high = normalize_bounds(x, mean, std)
         constant = np.broadcast_to(std == 0, x.shape)
@@ -239,14 +245,18 @@ def check_normalize(student, example) -> None:
             i, j = (int(k) for k in np.argwhere(~ok)[0])
             if constant[i, j]:
                 expected = ("0" if same[i, j] else
-                            f"(x - mean) / (0 + eps) = {x[i, j] - mean[j]:.6g} / eps, at least "
-                            f"{abs(x[i, j] - mean[j]) / NORMALIZE_MAX_EPS:.4g} in size (eps <= 1e-5)")
-                why = f"feature {j} is constant in x_train (std 0, mean {mean[j]:.6g})"
+                            _("(x - mean) / (0 + eps) = {difference} / eps, at least {size} in size (eps <= 1e-5)"
+                              ).format(difference=f"{x[i, j] - mean[j]:.6g}",
+                                       size=f"{abs(x[i, j] - mean[j]) / NORMALIZE_MAX_EPS:.4g}"))
+                why = _("feature {j} is constant in x_train (std 0, mean {mean})").format(j=j, mean=f"{mean[j]:.6g}")
             else:
-                expected = f"between {low[i, j]:.6g} and {high[i, j]:.6g}"
-                why = f"feature {j} has mean {mean[j]:.6g} and std {std[j]:.6g} in x_train"
-            fail(f"{call}: {why}; for {name}[{i}, {j}] = {x[i, j]:.6g} expected (x - mean) / (std + eps) with "
-                 f"0 < eps <= 1e-5, i.e. {expected}; got {g[i, j]:.6g}.",
+                expected = _("between {low} and {high}").format(low=f"{low[i, j]:.6g}", high=f"{high[i, j]:.6g}")
+                why = _("feature {j} has mean {mean} and std {std} in x_train").format(j=j, mean=f"{mean[j]:.6g}",
+                                                                                      std=f"{std[j]:.6g}")
+            fail(_("{call}: {why}; for {element} = {value} expected (x - mean) / (std + eps) with 0 < eps <= 1e-5, "
+                   "i.e. {expected}; got {got}.").format(call=call, why=why, element=f"{name}[{i}, {j}]",
+                                                         value=f"{x[i, j]:.6g}", expected=expected,
+                                                         got=f"{g[i, j]:.6g}"),
                  hint=normalize_mistake(arrays, got, x_train), call=call, expected=expected, got=float(g[i, j]))
 
 
@@ -278,7 +288,7 @@ def chain_orders(state: dict, widths: list[int]):
             pairs.append((np.asarray(w, np.float64), np.asarray(bias, np.float64)))
     wanted = list(zip(widths[1:], widths[:-1]))
     return [order for order in itertools.permutations(pairs)
-            if [tuple(w.shape) for w, _ in order] == wanted]
+            if [tuple(w.shape) for w, _bias in order] == wanted]
 
 
 def chain_forward(x, order):
@@ -296,22 +306,22 @@ def check_build_model(student, probe, example) -> None:
     with calling(call):
         model = student.build_model(input_size, hidden_sizes, num_classes)
     if not isinstance(model, RemoteObject):
-        fail(f"{call} returned {show(model, 80)}; expected a torch.nn.Module.", hint="return nn.Sequential(*layers).",
-             call=call)
+        fail(_("{call} returned {value}; expected a torch.nn.Module.").format(call=call, value=show(model, 80)),
+             hint=_("return nn.Sequential(*layers)."), call=call)
     is_module, state = probe["model_state"](model)
     if not is_module:
-        fail(f"{call} returned {show(model, 80)}; expected a torch.nn.Module.", hint="return nn.Sequential(*layers).",
-             call=call)
+        fail(_("{call} returned {value}; expected a torch.nn.Module.").format(call=call, value=show(model, 80)),
+             hint=_("return nn.Sequential(*layers)."), call=call)
     widths = [input_size, *hidden_sizes, num_classes]
     got_shapes = sorted(tuple(np.shape(v)) for v in state.values())
     expected_shapes = sorted(layer_shapes(widths))
     if got_shapes != expected_shapes:
         linears = ", ".join(f"Linear({i}, {o})" for i, o in zip(widths, widths[1:]))
-        fail(f"{call} has parameters of shapes {got_shapes}; expected {expected_shapes}, the weights and biases of "
-             f"{linears}.",
-             hint="one Linear per hidden size, from the previous width to this size (track the previous width in a "
-                  "variable, or zip(widths, widths[1:])), then a final Linear to num_classes; hidden_sizes may be "
-                  "empty, and sizes may repeat.", call=call, expected=expected_shapes, got=got_shapes)
+        fail(_("{call} has parameters of shapes {got}; expected {expected}, the weights and biases of {linears}."
+               ).format(call=call, got=got_shapes, expected=expected_shapes, linears=linears),
+             hint=_("one Linear per hidden size, from the previous width to this size (track the previous width in a "
+                    "variable, or zip(widths, widths[1:])), then a final Linear to num_classes; hidden_sizes may be "
+                    "empty, and sizes may repeat."), call=call, expected=expected_shapes, got=got_shapes)
     orders = chain_orders(state, widths)
     if not orders:
         return  # parameters under names that do not pair up: the public checks judge the forward pass
@@ -319,15 +329,17 @@ def check_build_model(student, probe, example) -> None:
     with calling(f"model(x) with model = {call} and x of shape {x.shape}"):
         got = as_array(probe["model_output"](model, x), call=f"model(x) with model = {call}")
     if got.shape != (rows, num_classes):
-        fail(f"model = {call}; model(x) for x of shape {x.shape} has shape {got.shape}; "
-             f"expected {(rows, num_classes)}.",
-             hint="return the final Linear's output as it is: one row of num_classes logits per input row (no "
-                  "squeeze, no flattening).", call=call)
+        fail(_("model = {call}; model(x) for x of shape {x_shape} has shape {shape}; expected {expected}.").format(
+                 call=call, x_shape=x.shape, shape=got.shape, expected=(rows, num_classes)),
+             hint=_("return the final Linear's output as it is: one row of num_classes logits per input row (no "
+                    "squeeze, no flattening)."), call=call)
     expected = chain_forward(x, orders[0])
     if not any(np.allclose(got, chain_forward(x, order), rtol=OUTPUT_RTOL, atol=OUTPUT_ATOL) for order in orders):
-        fail(f"model = {call}; model(x) for x = {show(x, 160)} gave {show(got, 160)}; with your model's own weights, "
-             f"Linear -> ReLU -> ... -> Linear gives {show(expected, 160)}.",
-             hint="an nn.ReLU after each hidden Linear, none after the last Linear, and nothing else.", call=call,
+        fail(_("model = {call}; model(x) for x = {x} gave {got}; with your model's own weights, "
+               "Linear -> ReLU -> ... -> Linear gives {expected}.").format(call=call, x=show(x, 160),
+                                                                           got=show(got, 160),
+                                                                           expected=show(expected, 160)),
+             hint=_("an nn.ReLU after each hidden Linear, none after the last Linear, and nothing else."), call=call,
              expected=show(expected), got=show(got))
 
 
@@ -369,43 +381,50 @@ def loader_call(x_train, t_train, x_val, t_val, batch_size) -> str:
 def check_loader(batches, x, t, batch_size, name: str, call: str, *, may_drop_last: bool) -> None:
     for i, batch in enumerate(batches):
         if not (isinstance(batch, (tuple, list)) and len(batch) == 2 and all(isinstance(a, np.ndarray) for a in batch)):
-            fail(f"{call}: batch {i} of the {name} loader is {show(batch, 100)}; expected a pair (x, t) of tensors.",
-                 hint="build the loader on TensorDataset(x_tensor, t_tensor).", call=call)
+            fail(_("{call}: batch {number} of the {name} loader is {batch}; expected a pair (x, t) of tensors.").format(
+                     call=call, number=i, name=name, batch=show(batch, 100)),
+                 hint=_("build the loader on TensorDataset(x_tensor, t_tensor)."), call=call)
         xb, tb = batch
         if xb.dtype != np.float32:
-            fail(f"{call}: the {name} loader's inputs are {xb.dtype}; expected float32.",
-                 hint="torch.as_tensor(x, dtype=torch.float32), whatever float dtype x arrives in.", call=call)
+            fail(_("{call}: the {name} loader's inputs are {dtype}; expected float32.").format(
+                     call=call, name=name, dtype=xb.dtype),
+                 hint=_("torch.as_tensor(x, dtype=torch.float32), whatever float dtype x arrives in."), call=call)
         if tb.dtype != np.int64:
-            fail(f"{call}: the {name} loader's labels are {tb.dtype} (the labels given were {t.dtype}); "
-                 f"expected int64.",
-                 hint="convert the labels whatever integer dtype they arrive in: torch.as_tensor(t, dtype=torch.int64) "
-                      "or .long(); torch.from_numpy(t) keeps int32 or uint8, which nn.CrossEntropyLoss refuses.",
+            fail(_("{call}: the {name} loader's labels are {dtype} (the labels given were {given}); expected int64."
+                   ).format(call=call, name=name, dtype=tb.dtype, given=t.dtype),
+                 hint=_("convert the labels whatever integer dtype they arrive in: torch.as_tensor(t, "
+                        "dtype=torch.int64) or .long(); torch.from_numpy(t) keeps int32 or uint8, which "
+                        "nn.CrossEntropyLoss refuses."),
                  call=call)
         if xb.ndim != 2 or xb.shape[1:] != x.shape[1:] or tb.shape != (len(xb),):
-            fail(f"{call}: batch {i} of the {name} loader has x of shape {xb.shape} and t of shape {tb.shape}; "
-                 f"expected ({len(xb)}, {x.shape[1]}) and ({len(xb)},).",
-                 hint="one row of x and one label per sample, no extra dimensions.", call=call)
+            fail(_("{call}: batch {number} of the {name} loader has x of shape {x_shape} and t of shape {t_shape}; "
+                   "expected {x_expected} and {t_expected}.").format(
+                     call=call, number=i, name=name, x_shape=xb.shape, t_shape=tb.shape,
+                     x_expected=(len(xb), x.shape[1]), t_expected=(len(xb),)),
+                 hint=_("one row of x and one label per sample, no extra dimensions."), call=call)
     sizes = [len(b[1]) for b in batches]
     if any(s != batch_size for s in sizes[:-1]) or any(s > batch_size for s in sizes):
-        fail(f"{call}: the {name} loader's batches have sizes {sizes}; expected batches of {batch_size}, the last one "
-             f"possibly smaller.", hint="pass batch_size=batch_size to the DataLoader.", call=call)
+        fail(_("{call}: the {name} loader's batches have sizes {sizes}; expected batches of {size}, the last one "
+               "possibly smaller.").format(call=call, name=name, sizes=sizes, size=batch_size),
+             hint=_("pass batch_size=batch_size to the DataLoader."), call=call)
     ids = np.concatenate([b[0][:, 0] for b in batches]).astype(int) if batches else np.zeros(0, int)
     n = len(x)
     if may_drop_last:  # a last partial batch dropped (drop_last=True) is accepted, as in the public check
         right = (len(set(ids.tolist())) == len(ids) and set(ids.tolist()) <= set(range(n))
                  and len(ids) >= n - n % batch_size)
-        expected = f"each of the {n} rows once"
+        expected = _("each of the {n} rows once").format(n=n)
     else:
         right = np.array_equal(ids, np.arange(n))
-        expected = f"the rows 0 to {n - 1} in order, each once"
+        expected = _("the rows 0 to {last} in order, each once").format(last=n - 1)
     if not right:
-        fail(f"{call}: one pass over the {name} loader gave the rows {show(ids, 120)}; expected {expected}.",
-             hint="build each loader on all of its own rows; only the training loader shuffles.", call=call)
+        fail(_("{call}: one pass over the {name} loader gave the rows {ids}; expected {expected}.").format(
+                 call=call, name=name, ids=show(ids, 120), expected=expected),
+             hint=_("build each loader on all of its own rows; only the training loader shuffles."), call=call)
     xs = np.concatenate([b[0] for b in batches]) if batches else np.zeros((0,) + x.shape[1:])
     ts = np.concatenate([b[1] for b in batches]) if batches else np.zeros(0)
     if not (np.allclose(xs, x[ids].astype(np.float32), rtol=1e-6, atol=1e-6) and np.array_equal(ts, t[ids])):
-        fail(f"{call}: the {name} loader's rows differ from the arrays given.",
-             hint="pass x and t to TensorDataset unchanged (only their dtypes converted), each x with its own t.",
+        fail(_("{call}: the {name} loader's rows differ from the arrays given.").format(call=call, name=name),
+             hint=_("pass x and t to TensorDataset unchanged (only their dtypes converted), each x with its own t."),
              call=call)
 
 
@@ -417,11 +436,12 @@ def check_make_loaders(student, example) -> None:
                                      batch_size=batch_size)
         pair = isinstance(value, (tuple, list)) and len(value) == 2
         if not (pair and all(isinstance(v, RemoteObject) for v in value)):
-            fail(f"{call} returned {show(value, 120)}; expected (train_loader, val_loader).",
-                 hint="return two DataLoaders.", call=call)
+            fail(_("{call} returned {value}; expected (train_loader, val_loader).").format(
+                     call=call, value=show(value, 120)),
+                 hint=_("return two DataLoaders."), call=call)
         train_batches, val_batches = list(value[0]), list(value[1])
-    check_loader(train_batches, x_train, t_train, batch_size, "training", call, may_drop_last=True)
-    check_loader(val_batches, x_val, t_val, batch_size, "validation", call, may_drop_last=False)
+    check_loader(train_batches, x_train, t_train, batch_size, _("training"), call, may_drop_last=True)
+    check_loader(val_batches, x_val, t_val, batch_size, _("validation"), call, may_drop_last=False)
 
 
 @hidden(points=0.5)
@@ -456,6 +476,7 @@ def batch_sizes(rows: int, batch_size: int) -> list[int]:
 
 
 def setup_text(rows: int, batch_size: int) -> str:
+    """Part of a call's description: in English, as every `call` (results.cause_key groups by it)."""
     return (f"{rows} row{'s' * (rows != 1)} in batches of {batch_size} "
             f"(batch sizes {batch_sizes(rows, batch_size)})")
 
@@ -489,9 +510,9 @@ def reference_evaluation(rows: int, batch_size: int, seed: int) -> dict:
 
 def loss_hint(got: float, mean_of_means: float) -> str:
     if np.isclose(got, mean_of_means, rtol=1e-4):
-        return ("that is the mean of the batch means: weight each batch's loss by its number of rows (loss.item() * "
-                "len(t)) and divide by the number of samples.")
-    return "sum loss.item() * len(t) over the batches and divide by the number of samples, len(loader.dataset)."
+        return _("that is the mean of the batch means: weight each batch's loss by its number of rows (loss.item() * "
+                 "len(t)) and divide by the number of samples.")
+    return _("sum loss.item() * len(t) over the batches and divide by the number of samples, len(loader.dataset).")
 
 
 def check_train_one_epoch(student, setup, report, example) -> None:
@@ -505,18 +526,21 @@ def check_train_one_epoch(student, setup, report, example) -> None:
         value = student.train_one_epoch(model, loader, optimizer, loss_fn, device)
     weights, modes = report(model, log)
     expected = reference_epoch(rows, batch_size, seed)
-    if modes and not all(training for training, _ in modes):
-        fail(f"{call}, with the model in evaluation mode when it arrived: a forward pass ran in evaluation mode.",
-             hint="call model.train() at the start of train_one_epoch (evaluate leaves the model in eval mode).",
+    if modes and not all(training for training, _grad in modes):
+        fail(_("{call}, with the model in evaluation mode when it arrived: a forward pass ran in evaluation mode."
+               ).format(call=call),
+             hint=_("call model.train() at the start of train_one_epoch (evaluate leaves the model in eval mode)."),
              call=call)
-    got = as_float(value, call=call, hint="return the epoch's mean loss per sample as one number.")
+    got = as_float(value, call=call, hint=_("return the epoch's mean loss per sample as one number."))
     if not np.isclose(got, expected["loss"], rtol=1e-4, atol=1e-6):
-        fail(f"{call} returned {got:.6g}; expected the mean loss per sample {expected['loss']:.6g}.",
+        fail(_("{call} returned {got}; expected the mean loss per sample {expected}.").format(
+                 call=call, got=f"{got:.6g}", expected=f"{expected['loss']:.6g}"),
              hint=loss_hint(got, expected["mean_of_batch_means"]), call=call, expected=expected["loss"], got=got)
     if not weights_match(weights, expected["weights"]):
-        fail(f"after {call}, the weights differ from one epoch of SGD's: {worst_weight(weights, expected['weights'])}.",
-             hint="per batch, in this order: optimizer.zero_grad(), loss = loss_fn(model(x), t), loss.backward(), "
-                  "optimizer.step(); every batch, the last and smaller one too.", call=call)
+        fail(_("after {call}, the weights differ from one epoch of SGD's: {difference}.").format(
+                 call=call, difference=worst_weight(weights, expected["weights"])),
+             hint=_("per batch, in this order: optimizer.zero_grad(), loss = loss_fn(model(x), t), loss.backward(), "
+                    "optimizer.step(); every batch, the last and smaller one too."), call=call)
 
 
 @hidden(points=0.5)
@@ -531,30 +555,33 @@ def check_evaluate(student, setup, report, example) -> None:
     rows, batch_size, seed = example
     x, t = epoch_data(seed, rows)
     call = f"evaluate(model, loader, CrossEntropyLoss(), cpu) on {setup_text(rows, batch_size)}"
-    model, loader, _, loss_fn, device, log = setup(EPOCH_LAYERS, epoch_state(), x, t, batch_size, None, True)
+    model, loader, _optimizer, loss_fn, device, log = setup(EPOCH_LAYERS, epoch_state(), x, t, batch_size, None, True)
     with calling(call):
         value = student.evaluate(model, loader, loss_fn, device)
     weights, modes = report(model, log)
-    if any(training for training, _ in modes):
-        fail(f"{call}, with the model in training mode when it arrived: a forward pass ran in training mode.",
-             hint="call model.eval() before the loop.", call=call)
-    if any(grad for _, grad in modes):
-        fail(f"{call}: a forward pass ran with autograd recording.",
-             hint="wrap the loop in `with torch.no_grad():`.", call=call)
+    if any(training for training, _grad in modes):
+        fail(_("{call}, with the model in training mode when it arrived: a forward pass ran in training mode."
+               ).format(call=call),
+             hint=_("call model.eval() before the loop."), call=call)
+    if any(grad for _training, grad in modes):
+        fail(_("{call}: a forward pass ran with autograd recording.").format(call=call),
+             hint=_("wrap the loop in `with torch.no_grad():`."), call=call)
     loss, accuracy = as_pair(value, call=call)
     expected = reference_evaluation(rows, batch_size, seed)
     if not np.isclose(loss, expected["loss"], rtol=1e-4, atol=1e-6):
         means = reference_epoch(rows, batch_size, seed)["mean_of_batch_means"]
-        fail(f"{call} returned the loss {loss:.6g}; expected the mean loss per sample {expected['loss']:.6g}.",
+        fail(_("{call} returned the loss {loss}; expected the mean loss per sample {expected}.").format(
+                 call=call, loss=f"{loss:.6g}", expected=f"{expected['loss']:.6g}"),
              hint=loss_hint(loss, means), call=call, expected=expected["loss"], got=loss)
     if not np.isclose(accuracy, expected["accuracy"], rtol=1e-6, atol=1e-6):
-        fail(f"{call} returned the accuracy {accuracy:.6g}; expected {expected['accuracy']:.6g} "
-             f"({round(expected['accuracy'] * rows)} of {rows} rows predicted right).",
-             hint="count the rows whose largest logit is the label, over all batches, and divide by the number of "
-                  "rows.", call=call, expected=expected["accuracy"], got=accuracy)
+        fail(_("{call} returned the accuracy {accuracy}; expected {expected} ({right} of {rows} rows predicted "
+               "right).").format(call=call, accuracy=f"{accuracy:.6g}", expected=f"{expected['accuracy']:.6g}",
+                                 right=round(expected["accuracy"] * rows), rows=rows),
+             hint=_("count the rows whose largest logit is the label, over all batches, and divide by the number of "
+                    "rows."), call=call, expected=expected["accuracy"], got=accuracy)
     if not all(np.array_equal(weights[k], v) for k, v in epoch_state().items()):
-        fail(f"{call} changed the model's weights.", hint="evaluate only measures: no optimizer step, no backward.",
-             call=call)
+        fail(_("{call} changed the model's weights.").format(call=call),
+             hint=_("evaluate only measures: no optimizer step, no backward."), call=call)
 
 
 @hidden(points=0.5)
@@ -598,17 +625,17 @@ def fit_scenarios():
     return st.tuples(kinds.map(losses_after), st.sampled_from((2, None, 1, 3)))
 
 
-MIN_DELTA_HINT = ("an epoch improves when its validation loss is strictly below the best so far, by any amount "
-                  "(no min_delta).")
+MIN_DELTA_HINT = N_("an epoch improves when its validation loss is strictly below the best so far, by any amount "
+                    "(no min_delta).")
 STOP_MISTAKES = {  # the first whose rule runs as many epochs as the student's names the mistake
-    "an equal loss is not an improvement: improve only when val_loss < best, strictly.": dict(strict=False),
-    "reset the count of epochs without improvement to 0 whenever an epoch improves: patience counts CONSECUTIVE "
-    "epochs without improvement.": dict(reset=False),
+    N_("an equal loss is not an improvement: improve only when val_loss < best, strictly."): dict(strict=False),
+    N_("reset the count of epochs without improvement to 0 whenever an epoch improves: patience counts CONSECUTIVE "
+       "epochs without improvement."): dict(reset=False),
     MIN_DELTA_HINT: dict(min_delta=2 * UNIT),
-    "that compares each epoch with the previous epoch; compare with the best validation loss so far.":
+    N_("that compares each epoch with the previous epoch; compare with the best validation loss so far."):
         dict(against_previous=True),
-    "that stops one epoch late: stop as soon as `patience` epochs in a row have not improved.": dict(extra_wait=1),
-    "that stops one epoch early: stop when the count of epochs without improvement reaches patience.":
+    N_("that stops one epoch late: stop as soon as `patience` epochs in a row have not improved."): dict(extra_wait=1),
+    N_("that stops one epoch early: stop when the count of epochs without improvement reaches patience."):
         dict(extra_wait=-1),
 }
 
@@ -616,26 +643,27 @@ STOP_MISTAKES = {  # the first whose rule runs as many epochs as the student's n
 def stop_hint(losses, patience, runs) -> str:
     for hint, mistake in STOP_MISTAKES.items():
         if scenarios.early_stop(losses, patience, **mistake).epochs == runs:
-            return hint
-    return ("keep the best loss and a counter: when val_loss < best, save the weights and set the counter to 0, else "
-            "add 1; break when the counter reaches patience (with patience=None, never).")
+            return _(hint)
+    return _("keep the best loss and a counter: when val_loss < best, save the weights and set the counter to 0, else "
+             "add 1; break when the counter reaches patience (with patience=None, never).")
 
 
 def restore_hint(losses, patience, held) -> str:
     if held == scenarios.early_stop(losses, patience, min_delta=2 * UNIT).best + 1:
-        return MIN_DELTA_HINT + " Save the weights of every epoch that improves."
-    return ("when an epoch improves, save a copy of the weights (copy.deepcopy(model.state_dict())), and after the "
-            "loop, whether or not patience stopped it, load them back with model.load_state_dict.")
+        return _("{advice} Save the weights of every epoch that improves.").format(advice=_(MIN_DELTA_HINT))
+    return _("when an epoch improves, save a copy of the weights (copy.deepcopy(model.state_dict())), and after the "
+             "loop, whether or not patience stopped it, load them back with model.load_state_dict.")
 
 
 def check_fit(student, setup, report, example) -> None:
     losses, patience = example
     epochs = len(losses)
-    call = (f"fit(model, train_loader, val_loader, epochs={epochs}, lr={FIT_LR}, device='cpu', patience={patience}) "
-            f"with validation losses scripted to be {rounded(losses, 5)} (the grader's model makes epoch k's "
-            f"validation loss the k-th of these)")
+    call = _("{call} with validation losses scripted to be {losses} (the grader's model makes epoch k's validation "
+             "loss the k-th of these)").format(
+        call=f"fit(model, train_loader, val_loader, epochs={epochs}, lr={FIT_LR}, device='cpu', patience={patience})",
+        losses=rounded(losses, 5))
     model, train_loader, val_loader = setup([UNTRAINED_LOSS] + losses, FIT_TRAIN_ROWS, FIT_VAL_ROWS, FIT_VAL_BATCH)
-    with calling(call):
+    with calling(english(call)):
         value = student.fit(model, train_loader, val_loader, epochs=epochs, lr=FIT_LR, device="cpu", patience=patience)
     history = read_history(value, call=call)
     got = history["val_loss"]
@@ -644,20 +672,28 @@ def check_fit(student, setup, report, example) -> None:
     rule = scenarios.early_stop(losses, patience)
     if len(got) != rule.epochs:
         best = rule.best + 1
-        fail(f"{call}: ran {len(got)} epoch{'s' * (len(got) != 1)}; expected {rule.epochs} (epoch {best} is the best: "
-             f"an epoch improves when its loss is strictly below the best so far; "
-             + (f"training stops after {patience} epoch{'s' * (patience != 1)} in a row without improvement)."
-                if patience is not None else "with patience=None every epoch runs)."),
-             hint=stop_hint(losses, patience, len(got)), call=call, expected=rule.epochs, got=len(got))
+        facts = dict(call=call, runs=len(got), expected=rule.epochs, best=best, patience=patience)
+        if patience is None:
+            rationale = _("{call}: ran {runs} epoch(s); expected {expected} (epoch {best} is the best: an epoch "
+                          "improves when its loss is strictly below the best so far; with patience=None every epoch "
+                          "runs).")
+        else:
+            rationale = _("{call}: ran {runs} epoch(s); expected {expected} (epoch {best} is the best: an epoch "
+                          "improves when its loss is strictly below the best so far; training stops after {patience} "
+                          "epoch(s) in a row without improvement).")
+        fail(rationale.format(**facts),
+             hint=stop_hint(losses, patience, len(got)), call=english(call), expected=rule.epochs, got=len(got))
     held = report(model)
     run = losses[:rule.epochs]
     if held is None or not 1 <= held <= rule.epochs or run[held - 1] != min(run):
-        what = ("weights the grader cannot place" if held is None or held < 0 else
-                "the untrained weights" if held == 0 else
-                f"the weights of epoch {held} (validation loss {losses[held - 1]:.5f})" if held <= epochs else
-                f"weights trained for {held} epochs")
-        fail(f"{call}: afterwards the model holds {what}; expected those of its best epoch, epoch {rule.best + 1} "
-             f"(validation loss {min(run):.5f}).", hint=restore_hint(losses, patience, held), call=call)
+        what = (_("weights the grader cannot place") if held is None or held < 0 else
+                _("the untrained weights") if held == 0 else
+                _("the weights of epoch {epoch} (validation loss {loss})").format(
+                    epoch=held, loss=f"{losses[held - 1]:.5f}") if held <= epochs else
+                _("weights trained for {epochs} epochs").format(epochs=held))
+        fail(_("{call}: afterwards the model holds {what}; expected those of its best epoch, epoch {epoch} "
+               "(validation loss {loss}).").format(call=call, what=what, epoch=rule.best + 1, loss=f"{min(run):.5f}"),
+             hint=restore_hint(losses, patience, held), call=english(call))
 
 
 @hidden(points=1)

@@ -10,12 +10,14 @@ test_hidden.py live in support.py; this file holds the checks.
 
 import numpy as np
 
-from grader.checks.api import as_float, expect_shape, fail, public, show
+from grader.checks.api import as_float, expect_shape, fail, show
+from grader.checks.localised import _, public
 from grader.checks.exercise7 import mnist_run, scenarios
 from grader.checks.exercise7.remote import Remote
-from grader.checks.exercise7.support import (EPOCH_SETUP, LOSS_RTOL, MOVE_NOTE, NORMALIZE_ATOL, NORMALIZE_RTOL,
+from grader.checks.exercise7.support import (LOSS_RTOL, MOVE_NOTE, NORMALIZE_ATOL, NORMALIZE_RTOL,
                                              WEIGHT_ATOL, WEIGHT_RTOL, check_architecture, check_batches_moved,
-                                             check_restored, check_rows, close, device_type, fit_mistake, layer_shapes,
+                                             check_restored, check_rows, close, device_type, epoch_setup, fit_mistake,
+                                             layer_shapes,
                                              loader_data, moves_on_cuda, normalize_data, normalize_mistake,
                                              normalized_arrays, read_batches, rounded, rows_by_id, run_epoch,
                                              run_evaluate, run_fit, stop_mistake, student_loaders, weights_match,
@@ -32,17 +34,17 @@ def test_get_device(student):
     remote = Remote(student)
     got = device_type(remote, student.get_device("cpu"), 'get_device("cpu")')
     if got != "cpu":
-        fail(f'get_device("cpu") returned torch.device("{got}"); expected torch.device("cpu").',
-             hint='prefer="cpu" must give the CPU even when a GPU is present.')
+        fail(_('get_device("cpu") returned torch.device("{got}"); expected torch.device("cpu").').format(got=got),
+             hint=_('prefer="cpu" must give the CPU even when a GPU is present.'))
     cuda = bool(remote.torch.cuda.is_available())
     expected = "cuda" if cuda else "cpu"
     for call, value in (('get_device("auto")', student.get_device("auto")), ("get_device()", student.get_device())):
         got = device_type(remote, value, call)
         if got != expected:
-            fail(f"{call} returned torch.device(\"{got}\") on a machine where torch.cuda.is_available() is {cuda}; "
-                 f"expected torch.device(\"{expected}\").",
-                 hint="\"auto\" (the default) means: torch.device('cuda') if torch.cuda.is_available() else "
-                      "torch.device('cpu').")
+            fail(_('{call} returned torch.device("{got}") on a machine where torch.cuda.is_available() is {cuda}; '
+                   'expected torch.device("{expected}").').format(call=call, got=got, cuda=cuda, expected=expected),
+                 hint=_("\"auto\" (the default) means: torch.device('cuda') if torch.cuda.is_available() else "
+                        "torch.device('cpu')."))
 
 
 
@@ -57,8 +59,10 @@ def test_normalize_uses_training_statistics(student):
     for name, g, expected in zip(("x_train", "x_val", "x_test"), got, ref.normalize(*arrays)):
         expect_shape(g, expected.shape, call=f"{call} for {name}")
         if not np.allclose(g, expected, rtol=NORMALIZE_RTOL, atol=NORMALIZE_ATOL):
-            fail(f"{call} gave {show(g, 160)} for {name}; expected {show(expected, 160)}. "
-                 f"Input x_train: {show(arrays[0], 160)}.", hint=normalize_mistake(arrays, got), call=call,
+            fail(_("{call} gave {got} for {name}; expected {expected}. Input x_train: {x_train}.").format(
+                     call=call, got=show(g, 160), name=name, expected=show(expected, 160),
+                     x_train=show(arrays[0], 160)),
+                 hint=normalize_mistake(arrays, got), call=call,
                  expected=show(expected), got=show(g))
     normalized_arrays(student.normalize(arrays[0]), 1, "normalize(x_train)")
 
@@ -73,12 +77,14 @@ def test_build_model_layers_and_logits(student):
     remote = Remote(student)
     model = student.build_model()
     if not isinstance(model, RemoteObject) or not remote.is_instance(model, "nn", "Module"):
-        fail(f"build_model() returned {show(model, 80)}; expected a torch.nn.Module.")
+        fail(_("{call} returned {value}; expected a torch.nn.Module.").format(call="build_model()",
+                                                                             value=show(model, 80)))
     shapes = sorted(tuple(np.shape(v)) for v in remote.read_state(model).values())
     expected = sorted(layer_shapes([784, 256, 128, 10]))
     if shapes != expected:
-        fail(f"build_model() (the defaults) has parameters of shapes {shapes}; expected {expected}.",
-             hint="keep the defaults input_size=784, hidden_sizes=(256, 128), num_classes=10.")
+        fail(_("build_model() (the defaults) has parameters of shapes {shapes}; expected {expected}.").format(
+                 shapes=shapes, expected=expected),
+             hint=_("keep the defaults input_size=784, hidden_sizes=(256, 128), num_classes=10."))
 
 
 
@@ -89,8 +95,9 @@ def test_make_loaders_batches_and_dtypes(student):
     """make_loaders gives batches of batch_size with float32 inputs and int64 labels, every row once"""
     x_train, t_train, x_val, t_val = arrays = loader_data()
     train_loader, val_loader = student_loaders(student, arrays)
-    check_rows(read_batches(train_loader, "training"), x_train, t_train, "training", may_drop_last=True)
-    check_rows(read_batches(val_loader, "validation"), x_val, t_val, "validation", may_drop_last=False)
+    training, validation = _("training"), _("validation")
+    check_rows(read_batches(train_loader, training), x_train, t_train, training, may_drop_last=True)
+    check_rows(read_batches(val_loader, validation), x_val, t_val, validation, may_drop_last=False)
 
 
 @public(points=1)
@@ -99,21 +106,22 @@ def test_make_loaders_shuffles_only_training(student):
     remote = Remote(student)
     remote.torch.manual_seed(0)
     train_loader, val_loader = student_loaders(student, loader_data())
-    first, second = (rows_by_id(read_batches(train_loader, "training", inputs=False, labels=False))[0]
-                     for _ in range(2))
+    first, second = (rows_by_id(read_batches(train_loader, _("training"), inputs=False, labels=False))[0]
+                     for _epoch in range(2))
     if np.array_equal(first, np.sort(first)):
-        fail(f"the training loader gave the rows in their original order {show(first, 120)}.",
-             hint="pass shuffle=True to the training DataLoader: without it every epoch sees the same batches.")
+        fail(_("the training loader gave the rows in their original order {order}.").format(order=show(first, 120)),
+             hint=_("pass shuffle=True to the training DataLoader: without it every epoch sees the same batches."))
     if np.array_equal(first, second):
-        fail(f"the training loader gave the same order {show(first, 120)} in two epochs in a row.",
-             hint="let the DataLoader shuffle (shuffle=True) rather than permuting the arrays once.")
+        fail(_("the training loader gave the same order {order} in two epochs in a row.").format(
+                 order=show(first, 120)),
+             hint=_("let the DataLoader shuffle (shuffle=True) rather than permuting the arrays once."))
     for epoch in (1, 2):
-        ids = rows_by_id(read_batches(val_loader, "validation", inputs=False, labels=False))[0]
+        ids = rows_by_id(read_batches(val_loader, _("validation"), inputs=False, labels=False))[0]
         if not np.array_equal(ids, np.arange(len(ids))):
-            fail(f"the validation loader gave the rows in the order {show(ids, 120)} (epoch {epoch}); expected "
-                 f"0, 1, 2, ... in order.",
-                 hint="only the training loader shuffles: give the validation DataLoader shuffle=False (the default), "
-                      "so every evaluation sees the same batches.")
+            fail(_("the validation loader gave the rows in the order {order} (epoch {epoch}); expected 0, 1, 2, ... in "
+                   "order.").format(order=show(ids, 120), epoch=epoch),
+                 hint=_("only the training loader shuffles: give the validation DataLoader shuffle=False (the "
+                        "default), so every evaluation sees the same batches."))
 
 
 
@@ -122,50 +130,54 @@ def test_make_loaders_shuffles_only_training(student):
 @public(points=2)
 def test_train_one_epoch_updates_like_sgd(student):
     """train_one_epoch sets training mode and zeroes, computes and applies the gradients of every batch"""
-    _, weights, recorder = run_epoch(student, scenarios.SGD_LR)
+    _returned, weights, recorder = run_epoch(student, scenarios.SGD_LR)
     if recorder.calls and not recorder.all("training"):
-        fail(f"during train_one_epoch the model was in evaluation mode ({EPOCH_SETUP}; the model came in after "
-             f"model.eval()).", hint="call model.train() at the start of train_one_epoch: evaluate leaves the model in "
-                                     "eval mode, where dropout and batch norm stop training behaviour.")
+        fail(_("during train_one_epoch the model was in evaluation mode ({setup}; the model came in after "
+               "model.eval()).").format(setup=epoch_setup()),
+             hint=_("call model.train() at the start of train_one_epoch: evaluate leaves the model in eval mode, where "
+                    "dropout and batch norm stop training behaviour."))
     expected = scenarios.reference_epoch().weights
     if weights_match(weights, expected):
         return
     initial = scenarios.train_problem().state
     if weights_match(weights, initial):
-        hint = ("the weights did not change: call loss.backward() and then optimizer.step() for every batch, "
-                "and zero the gradients before backward(), not between backward() and step().")
+        hint = _("the weights did not change: call loss.backward() and then optimizer.step() for every batch, "
+                 "and zero the gradients before backward(), not between backward() and step().")
     elif weights_match(weights, scenarios.accumulated_epoch().weights):
-        hint = ("the gradients piled up from batch to batch: call optimizer.zero_grad() at the start of every batch "
-                "(PyTorch adds each backward() to .grad; it never clears it for you).")
+        hint = _("the gradients piled up from batch to batch: call optimizer.zero_grad() at the start of every batch "
+                 "(PyTorch adds each backward() to .grad; it never clears it for you).")
     else:
-        hint = ("per batch: optimizer.zero_grad(); loss = loss_fn(model(x), t); loss.backward(); optimizer.step(). "
-                "Use the optimizer and loss_fn you are given.")
-    fail(f"after {EPOCH_SETUP}, the weights differ from the reference's: {worst_weight(weights, expected)} "
-         f"(tolerance rtol={WEIGHT_RTOL}, atol={WEIGHT_ATOL}).", hint=hint)
+        hint = _("per batch: optimizer.zero_grad(); loss = loss_fn(model(x), t); loss.backward(); optimizer.step(). "
+                 "Use the optimizer and loss_fn you are given.")
+    fail(_("after {setup}, the weights differ from the reference's: {difference} (tolerance rtol={rtol}, "
+           "atol={atol}).").format(setup=epoch_setup(), difference=worst_weight(weights, expected), rtol=WEIGHT_RTOL,
+                                   atol=WEIGHT_ATOL), hint=hint)
 
 
 @public(points=1)
 def test_train_one_epoch_returns_mean_loss_per_sample(student):
     """train_one_epoch returns the mean loss per sample, also when the last batch is smaller"""
-    value, _, _ = run_epoch(student, 0.0)
+    value = run_epoch(student, 0.0)[0]
     call = "train_one_epoch(...)"
-    got = as_float(value, call=call, hint="return the epoch's mean loss as a number (loss.item()).")
+    got = as_float(value, call=call, hint=_("return the epoch's mean loss as a number (loss.item())."))
     batches = scenarios.initial_batch_losses()
     losses, sizes = np.array([b[0] for b in batches]), np.array([b[1] for b in batches])
     expected = float(losses @ sizes / sizes.sum())
     if np.isclose(got, expected, rtol=LOSS_RTOL, atol=1e-7):
         return
     suspects = {
-        "that is the mean of the batch means: weight each batch's loss by its size (loss.item() * len(t)) and divide "
-        "by the number of samples, because the last batch is smaller.": losses.mean(),
-        "that is the sum over the batches: divide by the number of samples.": losses.sum(),
-        "that is the total over all samples: divide it by the number of samples.": float(losses @ sizes),
-        "that is the last batch's loss: return the mean over the whole epoch.": losses[-1],
+        _("that is the mean of the batch means: weight each batch's loss by its size (loss.item() * len(t)) and "
+          "divide by the number of samples, because the last batch is smaller."): losses.mean(),
+        _("that is the sum over the batches: divide by the number of samples."): losses.sum(),
+        _("that is the total over all samples: divide it by the number of samples."): float(losses @ sizes),
+        _("that is the last batch's loss: return the mean over the whole epoch."): losses[-1],
     }
     hint = next((h for h, v in suspects.items() if np.isclose(got, v, rtol=LOSS_RTOL)),
-                "sum loss.item() * len(t) over the batches and divide by the number of samples.")
-    fail(f"with lr=0 (so every batch's loss is the initial model's) and batch losses {rounded(losses.tolist())} over "
-         f"batches of {sizes.tolist()} rows, {call} returned {got:.6g}; expected the mean per sample {expected:.6g}.",
+                _("sum loss.item() * len(t) over the batches and divide by the number of samples."))
+    fail(_("with lr=0 (so every batch's loss is the initial model's) and batch losses {losses} over batches of "
+           "{sizes} rows, {call} returned {got}; expected the mean per sample {expected}.").format(
+             losses=rounded(losses.tolist()), sizes=sizes.tolist(), call=call, got=f"{got:.6g}",
+             expected=f"{expected:.6g}"),
          hint=hint, expected=expected, got=got)
 
 
@@ -181,7 +193,8 @@ def test_train_one_epoch_moves_batches_to_device(student):
         loader = remote.loader(problem.x, problem.t, problem.batch_size)
         student.train_one_epoch(model, loader, optimizer, remote.nn.CrossEntropyLoss(), remote.torch.device("cuda"))
 
-    check_batches_moved(moves_on_cuda(student, run), problem, "train_one_epoch(model, loader, optimizer, loss_fn, device)")
+    check_batches_moved(moves_on_cuda(student, run), problem,
+                        "train_one_epoch(model, loader, optimizer, loss_fn, device)")
 
 
 # -- evaluate -------------------------------------------------------------------------------------
@@ -190,42 +203,48 @@ def test_train_one_epoch_moves_batches_to_device(student):
 def test_evaluate_in_eval_mode_without_gradients(student):
     """evaluate puts the model in eval mode and runs it without gradient tracking"""
     (loss, accuracy), recorder = run_evaluate(student, "modes")
-    setup = "a model with batch norm and dropout, in training mode when it reached evaluate"
+    setup = _("a model with batch norm and dropout, in training mode when it reached evaluate")
     if recorder.any("training"):
-        fail(f"evaluate ran {setup} without switching it to evaluation mode.",
-             hint="call model.eval() first: in training mode dropout drops units at random and batch norm uses the "
-                  "batch's statistics (and updates its running ones).")
+        fail(_("evaluate ran {setup} without switching it to evaluation mode.").format(setup=setup),
+             hint=_("call model.eval() first: in training mode dropout drops units at random and batch norm uses the "
+                    "batch's statistics (and updates its running ones)."))
     if recorder.any("grad_enabled"):
-        fail("evaluate ran the model with autograd recording (torch.is_grad_enabled() was True in the forward pass).",
-             hint="wrap the loop in `with torch.no_grad():` (or torch.inference_mode()): no graph is needed to "
-                  "evaluate, and building one costs time and memory.")
+        fail(_("evaluate ran the model with autograd recording (torch.is_grad_enabled() was True in the forward "
+               "pass)."),
+             hint=_("wrap the loop in `with torch.no_grad():` (or torch.inference_mode()): no graph is needed to "
+                    "evaluate, and building one costs time and memory."))
     if not recorder.calls:  # model.forward(x) called directly: judge eval mode by the numbers alone
         expected = scenarios.reference_evaluation("modes")
         if not np.isclose(loss, expected["loss"], rtol=LOSS_RTOL):
-            fail(f"evaluate on {setup} gave loss {loss:.6g}; in eval mode it is {expected['loss']:.6g}.",
-                 hint="call model.eval() before the loop, and call the model as model(x).")
+            fail(_("evaluate on {setup} gave loss {loss}; in eval mode it is {expected}.").format(
+                     setup=setup, loss=f"{loss:.6g}", expected=f"{expected['loss']:.6g}"),
+                 hint=_("call model.eval() before the loop, and call the model as model(x)."))
 
 
 @public(points=1)
 def test_evaluate_returns_loss_and_accuracy(student):
     """evaluate returns the mean loss per sample and the accuracy as a fraction"""
-    (loss, accuracy), _ = run_evaluate(student, "plain")
+    loss, accuracy = run_evaluate(student, "plain")[0]
     expected = scenarios.reference_evaluation("plain")
-    setup = (f"{scenarios.SMALL_ROWS} rows in batches of {scenarios.SMALL_BATCH}, 4 and 2, with "
-             f"{round(expected['accuracy'] * scenarios.SMALL_ROWS)} predicted right")
+    setup = _("{rows} rows in batches of {batch}, 4 and 2, with {right} predicted right").format(
+        rows=scenarios.SMALL_ROWS, batch=scenarios.SMALL_BATCH,
+        right=round(expected["accuracy"] * scenarios.SMALL_ROWS))
     if not np.isclose(loss, expected["loss"], rtol=LOSS_RTOL, atol=1e-7):
-        hint = ("that is the mean of the batch means: sum loss.item() * len(t) and divide by the number of samples "
-                "(the last batch is smaller)." if np.isclose(loss, expected["mean_of_batch_losses"], rtol=LOSS_RTOL)
-                else "sum loss.item() * len(t) over the batches and divide by the number of samples.")
-        fail(f"evaluate on {setup} returned the loss {loss:.6g}; expected {expected['loss']:.6g}.", hint=hint)
+        hint = (_("that is the mean of the batch means: sum loss.item() * len(t) and divide by the number of samples "
+                  "(the last batch is smaller).") if np.isclose(loss, expected["mean_of_batch_losses"], rtol=LOSS_RTOL)
+                else _("sum loss.item() * len(t) over the batches and divide by the number of samples."))
+        fail(_("evaluate on {setup} returned the loss {loss}; expected {expected}.").format(
+                 setup=setup, loss=f"{loss:.6g}", expected=f"{expected['loss']:.6g}"), hint=hint)
     if not np.isclose(accuracy, expected["accuracy"], rtol=1e-6, atol=1e-9):
         if np.isclose(accuracy, 100 * expected["accuracy"]):
-            hint = "return the accuracy as a fraction between 0 and 1, not a percentage."
+            hint = _("return the accuracy as a fraction between 0 and 1, not a percentage.")
         elif np.isclose(accuracy, expected["mean_of_batch_accuracies"]):
-            hint = "that is the mean of the batch accuracies: count correct predictions and divide by the number of rows."
+            hint = _("that is the mean of the batch accuracies: count correct predictions and divide by the number "
+                     "of rows.")
         else:
-            hint = "accuracy = (logits.argmax(dim=1) == t).sum() over all batches / number of rows."
-        fail(f"evaluate on {setup} returned the accuracy {accuracy:.6g}; expected {expected['accuracy']:.6g}.",
+            hint = _("accuracy = (logits.argmax(dim=1) == t).sum() over all batches / number of rows.")
+        fail(_("evaluate on {setup} returned the accuracy {accuracy}; expected {expected}.").format(
+                 setup=setup, accuracy=f"{accuracy:.6g}", expected=f"{expected['accuracy']:.6g}"),
              hint=hint)
 
 
@@ -253,20 +272,22 @@ def test_fit_trains_with_adam_and_cross_entropy(student):
     expected = scenarios.trace(problem)
     runs = len(run.history["val_loss"])
     if runs != problem.epochs:
-        fail(f"{problem.describe()} returned a history of {runs} epochs; expected {problem.epochs} "
-             f"(with patience=None every epoch runs).", hint="loop `for epoch in range(epochs)`; stop early only "
-                                                            "when patience is an int.")
+        fail(_("{problem} returned a history of {runs} epochs; expected {epochs} (with patience=None every epoch "
+               "runs).").format(problem=problem.describe(), runs=runs, epochs=problem.epochs),
+             hint=_("loop `for epoch in range(epochs)`; stop early only when patience is an int."))
     if max(run.history["val_acc"]) > 1.0:  # a percentage: test_evaluate_returns_loss_and_accuracy names it
         run.history["val_acc"] = [v / 100 for v in run.history["val_acc"]]
     for key in ("train_loss", "val_loss", "val_acc"):
         if not close(run.history[key], expected.history[key]):
-            fail(f"{problem.describe()} (validation loss falling every epoch) returned {key} "
-                 f"{rounded(run.history[key])}; expected {rounded(expected.history[key])}.",
+            fail(_("{problem} (validation loss falling every epoch) returned {key} {got}; expected {expected}.").format(
+                     problem=problem.describe(), key=key, got=rounded(run.history[key]),
+                     expected=rounded(expected.history[key])),
                  hint=fit_mistake(run.history), expected=rounded(expected.history[key]), got=rounded(run.history[key]))
     if not weights_match(run.state, expected.states[-1], rtol=1e-3, atol=1e-5):
-        fail(f"after {problem.describe()} the history is right but the model's weights are not the last (and best) "
-             f"epoch's: {worst_weight(run.state, expected.states[-1])}.",
-             hint="train the model you are given, in place, and load the best epoch's weights back into it.")
+        fail(_("after {problem} the history is right but the model's weights are not the last (and best) epoch's: "
+               "{difference}.").format(problem=problem.describe(),
+                                       difference=worst_weight(run.state, expected.states[-1])),
+             hint=_("train the model you are given, in place, and load the best epoch's weights back into it."))
 
 
 @public(points=1.5)
@@ -280,9 +301,12 @@ def test_fit_early_stopping_patience(student):
         return
     reference = scenarios.trace(problem).history["val_loss"]
     stop = scenarios.early_stop(reference, problem.patience)
-    fail(f"{problem.describe()}: your run's validation losses were {rounded(losses)} and it ran {len(losses)} epochs; "
-         f"with these losses the rule stops after epoch {rule.epochs} (the best is epoch {rule.best + 1}; then "
-         f"{problem.patience} epochs without a lower loss). The reference's losses were {rounded(reference[:stop.epochs])}.",
+    fail(_("{problem}: your run's validation losses were {losses} and it ran {runs} epochs; with these losses the "
+           "rule stops after epoch {stop} (the best is epoch {best}; then {patience} epochs without a lower loss). The "
+           "reference's losses were {reference}.").format(problem=problem.describe(), losses=rounded(losses),
+                                                          runs=len(losses), stop=rule.epochs, best=rule.best + 1,
+                                                          patience=problem.patience,
+                                                          reference=rounded(reference[:stop.epochs])),
          hint=stop_mistake(losses, problem.patience, len(losses), problem.epochs))
 
 
@@ -308,11 +332,12 @@ def test_fit_moves_model_to_device(student):
     if moves is None or any(m["device"].startswith("cuda") for m in moves.of_modules()):
         return
     elsewhere = sorted({m["device"] for m in moves.of_modules()})
-    seen = (f"it moved the model to {' and '.join(elsewhere)} instead" if elsewhere
-            else "neither fit nor the functions it calls called model.to(device)")
-    fail(f"{call} never moved the model to the device: {seen} {MOVE_NOTE}.",
-         hint="call model.to(device) at the start of fit, before the first epoch: on a GPU the batches go to the "
-              "device, and a model left on the CPU cannot take them.", call=call)
+    seen = (_("it moved the model to {devices} instead").format(devices=" and ".join(elsewhere)) if elsewhere
+            else _("neither fit nor the functions it calls called model.to(device)"))
+    fail(_("{call} never moved the model to the device: {seen} {note}.").format(call=call, seen=seen,
+                                                                               note=_(MOVE_NOTE)),
+         hint=_("call model.to(device) at the start of fit, before the first epoch: on a GPU the batches go to the "
+                "device, and a model left on the CPU cannot take them."), call=call)
 
 
 # -- MNIST, timed -----------------------------------------------------------------------------------
