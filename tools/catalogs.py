@@ -75,14 +75,14 @@ def extracted(domain: str) -> dict[str, Path]:
 
 def handout_instructions(domain: str) -> dict[str, Path]:
     """The stubs' docstrings, the `handouts` domain's messages (grader/handouts.py): no `_()`
-    marks them, the stub is read as it is."""
+    marks them, the stub is read as it is. Packages' `__init__.py` files are not handouts."""
     if domain != "handouts":
         return {}
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
     from grader.handouts import instructions
 
-    return {text: file for file in files(domain) if file.suffix == ".py"
+    return {text: file for file in files(domain) if file.suffix == ".py" and file.name != "__init__.py"
             for text in instructions(file.read_text(encoding="utf-8"))}
 
 
