@@ -6,6 +6,7 @@ bundle and the tests all read it, so adding an exercise starts here (see ARCHITE
 
 from __future__ import annotations
 
+import ast
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -79,3 +80,54 @@ def get_exercise(name: str) -> Exercise:
     except KeyError:
         valid = ", ".join(EXERCISES)
         raise UnknownExercise(f"unknown exercise {name!r}; valid exercises: {valid}") from None
+
+
+def is_student_bundle() -> bool:
+    """The students' bundle has no reference/ (grader/course/release.py): its `grade` shows
+    the student's commands only, and its help and hints name what the bundle holds."""
+    return not REFERENCE_ROOT.is_dir()
+
+
+def find_course_folder(start: Path) -> Path | None:
+    """The course folder holding `start`: the nearest of `start` and its parents that holds
+    an `exercises/` folder (the bundle's and the course repository's layout), so that `grade`
+    works from `notebooks/` or `exercises/exercise3/` too. None outside any course folder."""
+    start = Path(start).resolve()
+    for folder in (start, *start.parents):
+        if (folder / "exercises").is_dir():
+            return folder
+    return None
+
+
+@dataclass(frozen=True)
+class CheckSummary:
+    count: int
+    points: float
+
+
+def summarise_checks(exercise: Exercise) -> CheckSummary:
+    """How many checks an exercise has and their points, read from the check files' source
+    without importing them: `grade list` must not pay for torch (exercise 7's checks import
+    it). A check is a top-level `def test_*` decorated `@public(points=...)` or
+    `@hidden(points=...)` (grader/checks/api.py); tests/test_cli_errors.py holds this equal to
+    grader.checks.runner.list_checks, which imports them."""
+    count, points = 0, 0.0
+    files = [exercise.checks_dir / "test_public.py", *sorted(exercise.checks_dir.glob("test_hidden*.py"))]
+    for path in (p for p in files if p.is_file()):
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            marked = _check_points(node) if isinstance(node, ast.FunctionDef) and node.name.startswith("test_") \
+                else None
+            if marked is not None:
+                count, points = count + 1, points + marked
+    return CheckSummary(count, points)
+
+
+def _check_points(function: ast.FunctionDef) -> float | None:
+    for decorator in function.decorator_list:
+        if isinstance(decorator, ast.Call):
+            name = getattr(decorator.func, "id", getattr(decorator.func, "attr", ""))
+            if name in ("public", "hidden"):
+                given = {k.arg: k.value for k in decorator.keywords}
+                value = given.get("points", decorator.args[0] if decorator.args else None)
+                return float(ast.literal_eval(value)) if value is not None else None
+    return None

@@ -11,10 +11,22 @@ from pathlib import Path
 
 import click
 
-from grader.catalog import EXERCISES, get_exercise
+from grader.catalog import EXERCISES, find_course_folder, get_exercise, is_student_bundle, summarise_checks
 from grader.course.commands import course_batch_options, course_gradebook_options, feedback
 from grader.report.gradescope import VISIBILITIES
 from grader.i18n import LANGUAGES, _, choose_language, current_language, use_language
+
+STUDENT_BUNDLE = is_student_bundle()
+"""In the students' bundle `grade --help` lists the student's commands only (`list` and the
+exercises); the instructor's stay callable but hidden, and `release`/`check-course` refuse."""
+
+
+def document(path: str) -> str:
+    """A document the help may point to: `path` where this copy of the grader holds it (the
+    course repository), else the bundle's README.md, the one document students have."""
+    from grader.catalog import PROJECT_ROOT
+
+    return path if (PROJECT_ROOT / path).is_file() else "README.md"
 from grader.options import DEVICES, ISOLATION_LEVELS, GradingOptions, Limits
 
 
@@ -26,22 +38,22 @@ class GradeGroup(click.Group):
             return super().resolve_command(ctx, args)
         except click.UsageError:
             name = args[0] if args else ""
-            commands = ", ".join(c for c in self.commands if c not in EXERCISES)
+            commands = ", ".join(c for c, command in self.commands.items() if c not in EXERCISES and not command.hidden)
             raise click.UsageError(_("unknown exercise or command {name}; exercises: {exercises}; commands: {commands}")
                                    .format(name=repr(name), exercises=", ".join(EXERCISES), commands=commands)) from None
 
 
 def isolation_option(func):
     return click.option("--isolation", type=click.Choice(ISOLATION_LEVELS), default="auto", show_default=True,
-                        help="How strongly to isolate the student's code (docs/security.md).")(func)
+                        help=f"How strongly to isolate the student's code ({document('docs/security.md')}).")(func)
 
 
 def require_data_dir(data_dir: Path | None) -> None:
     """A --data-dir that does not exist here is a usage error (one line): it is only read, never
     created or downloaded into. (A cluster batch checks it on the workers, which read it.)"""
     if data_dir is not None and not data_dir.is_dir():
-        raise click.UsageError(f"--data-dir {data_dir} does not exist; check the path (the MNIST folder you name "
-                               f"is only read, never created or downloaded into)")
+        raise click.UsageError(_("--data-dir {path} does not exist; check the path (the MNIST folder you name "
+                                 "is only read, never created or downloaded into)").format(path=data_dir))
 
 
 def language_option(func):
@@ -78,12 +90,12 @@ def main() -> None:
 @main.command("list")
 def list_exercises() -> None:
     """List the exercises with their topics and points."""
-    from grader.checks.runner import list_checks
-
     for exercise in EXERCISES.values():
-        checks = list_checks(exercise)
-        points = sum(c[1] for c in checks)
-        click.echo(f"{exercise.name:<10} {points:>5g} pts  {len(checks):>3} checks  {exercise.topic}")
+        if not exercise.checks_dir.is_dir():
+            continue  # not in this bundle (not released yet)
+        summary = summarise_checks(exercise)  # reads the check files' source: no torch, no nbformat
+        click.echo(_("{exercise:<10} {points:>5g} pts  {checks:>3} checks  {topic}").format(
+            exercise=exercise.name, points=summary.points, checks=summary.count, topic=exercise.topic))
 
 
 def _exercise_command(name: str) -> click.Command:
@@ -91,7 +103,8 @@ def _exercise_command(name: str) -> click.Command:
 
     @click.command(name, help=f"Grade {name} ({exercise.topic}).")
     @click.option("--submission", type=click.Path(path_type=Path), default=None,
-                  help=f"A folder, {exercise.module}.py, a notebook or a .zip (default: exercises/{name}/).")
+                  help=f"A folder, {exercise.module}.py, a notebook or a .zip (default: exercises/{name}/ of the "
+                       f"course folder you are in).")
     @click.option("--json", "json_path", type=click.Path(path_type=Path), default=None,
                   help="Also write the result as JSON to this file.")
     @click.option("--html", "html_path", type=click.Path(path_type=Path), default=None,
@@ -111,11 +124,12 @@ def grade_one(name: str, submission: Path | None, json_path: Path | None, html_p
     from grader.report.terminal import RunningCheck, render_check_once
     from grader.sandbox.launcher import SandboxUnavailable
 
-    path = submission if submission is not None else Path("exercises") / name
-    if not path.exists():
-        raise click.UsageError(f"{path} does not exist; run `grade {name}` in your course folder "
-                               f"or pass --submission PATH")
-    click.echo(click.style(f"{name}: grading {path}", bold=True))
+    path = submission if submission is not None else default_submission(name)
+    for option, output in (("--json", json_path), ("--html", html_path)):
+        if output is not None:
+            require_writable(option, output)
+    hand_in = readable_hand_in(name, path)
+    click.echo(click.style(_("{exercise}: grading {path}").format(exercise=name, path=path), bold=True))
     try:
         running = RunningCheck(sys.stdout)
         seen: set[str] = set()
@@ -124,12 +138,64 @@ def grade_one(name: str, submission: Path | None, json_path: Path | None, html_p
             running.finished()
             click.echo(render_check_once(check, seen))
 
-        graded = grade(name, path, options=options, progress=finished, started=running.started)
+        graded = grade(name, hand_in, options=options, progress=finished, started=running.started)
     except SandboxUnavailable as exc:
         raise click.ClickException(str(exc)) from None
     except ChecksUnavailable as exc:
         raise click.UsageError(str(exc)) from None
     write_and_say(graded, one_student_targets(graded, json_path, html_path))
+
+
+def default_submission(name: str) -> Path:
+    """exercises/<name>/ of the course folder that holds the current folder, so that `grade`
+    works from notebooks/ or exercises/exercise3/ as well as from the course folder itself."""
+    course = find_course_folder(Path.cwd())
+    if course is None:
+        raise click.UsageError(_("no course folder here: run `grade {exercise}` inside your course folder (the one "
+                                 "holding exercises/), or pass --submission PATH").format(exercise=name))
+    path = course / "exercises" / name
+    if not path.exists():
+        raise click.UsageError(_("{path} does not exist; run `grade {exercise}` inside your course folder or pass "
+                                 "--submission PATH").format(path=path, exercise=name))
+    return path
+
+
+def readable_hand_in(name: str, path: Path):
+    """The hand-in at `path`, read once and checked to hold the exercise's module (or a
+    notebook): a wrong file name or a file that is not a notebook is a usage error, one line,
+    before any check runs, instead of every check at zero."""
+    from grader.submission import SubmissionError, load_submission, read_hand_in
+
+    try:
+        hand_in = read_hand_in(path)
+        load_submission(hand_in, get_exercise(name))
+    except SubmissionError as exc:
+        raise click.UsageError(str(exc)) from None
+    except OSError as exc:
+        raise click.UsageError(_("{path} cannot be read: {reason}").format(path=path, reason=exc.strerror or exc)) \
+            from None
+    return hand_in
+
+
+def require_writable(option: str, path: Path) -> None:
+    """Check before grading that `path` can be written (its folder made, a file created
+    there), so that a bad --html or --json is one line, not a traceback after the checks ran."""
+    import tempfile
+
+    if path.is_dir():
+        raise click.UsageError(_("{option} {path} is a folder; give a file name, such as {example}").format(
+            option=option, path=path, example=path / f"report{path.suffix or option.replace('--', '.')}"))
+    existing = next(folder for folder in path.absolute().parents if folder.exists())
+    if not existing.is_dir():
+        raise click.UsageError(_("{option} {path} cannot be written: {file} is a file, not a folder").format(
+            option=option, path=path, file=existing))
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=path.parent):
+            pass
+    except OSError as exc:
+        raise click.UsageError(_("{option} {path} cannot be written: {reason}").format(
+            option=option, path=path, reason=exc.strerror or exc)) from None
 
 
 def one_student_targets(graded, json_path: Path | None, html_path: Path | None) -> list:
@@ -154,14 +220,19 @@ def write_and_say(graded, targets: list) -> None:
     """Write the targets and say what was written, and why any file was not."""
     from grader.report.outputs import write_outputs
 
-    written = write_outputs(graded.result, graded.hand_in, targets)
+    try:
+        written = write_outputs(graded.result, graded.hand_in, targets)
+    except OSError as exc:  # checked before grading; the disk may still fill up or the folder go away
+        raise click.UsageError(_("{path} could not be written: {reason}").format(
+            path=exc.filename or "", reason=exc.strerror or exc)) from None
     for path in written.files:
-        click.echo(f"Wrote {path}")
+        click.echo(_("Wrote {path}").format(path=path))
     for kind, problem in written.problems.items():
-        click.echo(f"{'feedback inside the notebook' if kind == 'feedback' else kind} not written: {problem}")
+        what = _("feedback inside the notebook") if kind == "feedback" else kind
+        click.echo(_("{what} not written: {problem}").format(what=what, problem=problem))
 
 
-@main.command("batch")
+@main.command("batch", hidden=STUDENT_BUNDLE)
 @course_batch_options
 @click.argument("submissions", type=click.Path(path_type=Path))
 @click.option("--exercise", "exercise_name", required=True, help="The exercise every submission is graded as.")
@@ -235,7 +306,7 @@ def batch(submissions, exercise_name, out, jobs, force, formats, cluster, simila
         sys.exit(130)
 
 
-@main.command("similarity")
+@main.command("similarity", hidden=STUDENT_BUNDLE)
 @click.argument("out", type=click.Path(path_type=Path, exists=True, file_okay=False))
 @click.option("--threshold", type=click.FloatRange(0.0, 1.0), default=None,
               help="Share of the smaller submission's code two must have in common to be listed (default 0.6).")
@@ -263,14 +334,7 @@ def names(students: list[str], out: Path, most: int = 5) -> str:
     return shown if len(students) <= most else f"{shown}, … — all in {out / 'summary.html'}, 'Counted once'"
 
 
-def _instructor_only() -> bool:
-    """The students' bundle has no reference/: its `grade` hides the instructor's commands."""
-    from grader.catalog import REFERENCE_ROOT
-
-    return not REFERENCE_ROOT.is_dir()
-
-
-@main.command("gradescope", hidden=_instructor_only())
+@main.command("gradescope", hidden=STUDENT_BUNDLE)
 @click.argument("exercise_name", metavar="EXERCISE", type=click.Choice(list(EXERCISES)))
 @click.argument("submission", type=click.Path(path_type=Path))
 @click.argument("results", type=click.Path(path_type=Path), required=False,
@@ -299,7 +363,7 @@ def gradescope(exercise_name, submission, results, hidden_visibility, html_path,
     click.echo(f"{exercise_name}: {graded.result.score:g} / {graded.result.max_score:g} -> {results}")
 
 
-@main.command("gradebook")
+@main.command("gradebook", hidden=STUDENT_BUNDLE)
 @course_gradebook_options
 @click.argument("outs", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--out", "out_file", type=click.Path(path_type=Path), required=True, help="The merged CSV to write.")
@@ -317,9 +381,9 @@ def gradebook(outs, out_file) -> None:
 
 
 def _require_course_repository(command: str) -> None:
-    if _instructor_only():
-        raise click.UsageError(f"`grade {command}` is for instructors: it needs the course repository "
-                               f"with its reference/ folder")
+    if STUDENT_BUNDLE:
+        raise click.UsageError(_("`grade {command}` is for instructors: it needs the course repository "
+                                 "with its reference/ folder").format(command=command))
 
 
 def _exercise_names(names: tuple[str, ...]) -> list[str] | None:
@@ -329,7 +393,7 @@ def _exercise_names(names: tuple[str, ...]) -> list[str] | None:
     return list(names) or None
 
 
-@main.command("release", hidden=_instructor_only())
+@main.command("release", hidden=STUDENT_BUNDLE)
 @click.option("--out", type=click.Path(path_type=Path), required=True,
               help="Folder to write the bundle (OUT/dlcourse/) and its zip (OUT/dlcourse.zip) to.")
 @click.option("--exercise", "exercises", multiple=True,
@@ -359,7 +423,7 @@ def release(out, exercises, no_cases, no_verify, isolation) -> None:
     click.echo(f"Wrote {made.folder}" + (f" and {made.archive}" if made.archive else ""))
 
 
-@main.command("check-course", hidden=_instructor_only())
+@main.command("check-course", hidden=STUDENT_BUNDLE)
 @click.option("--exercise", "exercises", multiple=True, help="Check only this exercise (repeat for several).")
 @click.option("--no-cases", is_flag=True, help="Only the interface, the reference and the stub, not tests/cases.")
 @click.option("--mutants", is_flag=True, help="Measure the checks' strength: grade mutants of each reference.")
@@ -395,6 +459,7 @@ def check_course_command(exercises, no_cases, mutants, per_operator, html_path, 
         sys.exit(1)
 
 
+feedback.hidden = STUDENT_BUNDLE  # the instructor's hand-back of a batch
 main.add_command(feedback)
 for _name in EXERCISES:
     main.add_command(_exercise_command(_name))
