@@ -2,8 +2,10 @@
 
 DIR/dlcourse/ (and DIR/dlcourse.zip of it) holds:
 
-    pyproject.toml        `pip install -e .` installs the `grade` command (offline:
-                          `pip install --no-build-isolation -e .` when numpy, torch, ... are there)
+    pyproject.toml        how the wheel below was built (`pip install .` also works, online)
+    wheelhouse/dlcourse-VERSION-py3-none-any.whl   the bundle built as a wheel: what students
+                          install (README.md): a wheel needs no build backend, so the same line
+                          works offline, from a wheelhouse, on any Python the course supports
     README.md             how to install, work, and check, for students
     RELEASE.json          what was released: exercises, public checks, checks kept back
     exercises/exerciseN/  the stubs, exactly as in the course repository
@@ -142,6 +144,7 @@ def _build(folder: Path, chosen: list[Exercise], record: bool, record_cases: boo
         if not entry.skipped and not entry.public_checks:
             _withdraw(get_exercise(entry.name), folder, entry)
     _write_project_files(folder, report)
+    _build_wheel(folder)
     return report
 
 
@@ -365,9 +368,37 @@ grade = {json.dumps(project.grade_entry_point)}
 include = ["grader*", "exercises*"]
 
 [tool.setuptools.package-data]
-"*" = ["*.ini", "*.html", "*.css", "*.bin"]
+"*" = ["*.ini", "*.html", "*.css", "*.bin", "*.mo"]
 "grader" = ["templates/*.html", "templates/*.css"]
 '''
+
+
+WHEELHOUSE = "wheelhouse"
+
+
+def wheel_name() -> str:
+    """The bundle's wheel, named as pip's wheel builder names it (PEP 427)."""
+    return f"{BUNDLE_NAME}-{__version__}-py3-none-any.whl"
+
+
+def _build_wheel(folder: Path) -> Path:
+    """Build the bundle into folder/wheelhouse/ as a wheel, from a copy (a build leaves build/ and
+    *.egg-info behind). Students install the wheel: unlike the zip, which pip must build first
+    (offline, `--no-build-isolation` fails on Python 3.11's setuptools without `wheel`: "invalid
+    command 'bdist_wheel'", and a Python 3.12 venv has no setuptools at all), it installs
+    with pip alone. Built here with this environment's setuptools, without a package index."""
+    wheelhouse = folder / WHEELHOUSE
+    with tempfile.TemporaryDirectory() as tmp:
+        source = Path(tmp) / BUNDLE_NAME
+        shutil.copytree(folder, source, ignore=lambda d, names: {n for n in names if n == WHEELHOUSE})
+        done = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--no-index",
+                               "-q", "-w", str(wheelhouse), str(source)], capture_output=True, text=True, timeout=600)
+    built = wheelhouse / wheel_name()
+    if done.returncode != 0 or not built.is_file():
+        raise ReleaseError("the bundle could not be built as a wheel (it needs setuptools>=70.1, or setuptools with "
+                           f"the wheel package, in this environment: pip install 'setuptools>=70.1'): "
+                           f"{shorten(done.stderr.strip() or done.stdout.strip(), 400)}")
+    return built
 
 
 def dependency_names(dependencies: list[str]) -> list[str]:
@@ -393,26 +424,38 @@ def readme_text(report: list[ReleasedExercise], project: CourseProject) -> str:
     table = "\n".join(rows) or "| (none yet) | | | |"
     names = dependency_names(project.dependencies)
     installed = f"{', '.join(names[:-1])} and {names[-1]}" if len(names) > 1 else "".join(names)
+    wheel = f"{WHEELHOUSE}/{wheel_name()}"
     return f"""# Deep-learning exercises
 
 ## Install (once)
 
-With the bundle's zip file in your current folder, on Linux, macOS or Windows (a virtual
-environment is a good idea):
+Unzip `dlcourse.zip`: the `dlcourse` folder is your course folder. In it, in a terminal, make a
+virtual environment (Python {project.requires_python.removeprefix(">=")} or newer) and install the
+course's `grade` command with its dependencies ({installed}), on Linux, macOS or Windows:
 
-    pip install dlcourse.zip
+    python -m venv .venv
+    . .venv/bin/activate                  # on Windows: .venv\\Scripts\\activate
+    pip install torch --index-url https://download.pytorch.org/whl/cpu   # laptop without an NVIDIA GPU
+    pip install {wheel}
 
-or, in the unzipped `dlcourse` folder, `pip install .` Without internet access, when
-{installed} are already installed:
+The torch line is for a computer without an NVIDIA GPU (most laptops): it installs PyTorch's CPU
+build, about 200 MB, instead of the CUDA build pip picks on Linux, about 5 GB. Skip it on a
+machine with an NVIDIA GPU.
 
-    pip install --no-build-isolation dlcourse.zip
+Without internet access, from a wheelhouse: put the wheels of the dependencies in `wheelhouse/`
+(your instructor may hand them out; on a machine online, `pip download -d wheelhouse {wheel}`
+fetches them), then:
 
-In Google Colab, in a code cell, with the zip uploaded to the session's files (or its link):
+    pip install --no-index --find-links {WHEELHOUSE} {wheel}
 
-    !pip install dlcourse.zip
+In Google Colab (PyTorch is already there), in a code cell, with `dlcourse.zip` uploaded to the
+session's files:
 
-Then work in the unzipped `dlcourse` folder (your course folder): `grade` grades the
-`exercises/` folder of the folder you run it in.
+    !unzip -q dlcourse.zip && pip install -q dlcourse/{wheel}
+    %cd dlcourse
+
+Then work in the course folder: `grade` grades the `exercises/` folder of the course folder you
+run it in, from any folder inside it (`notebooks/` too).
 
 ## Work and check
 

@@ -27,7 +27,7 @@ from grader.results import GradeResult, shorten, write_atomic
 from grader.submission import HandIn
 
 FEEDBACK_FILE = "feedback.html"
-INSTALL_HINT = "pip install 'dlgrader[notebooks]'"
+INSTALL_HINT = "pip install nbconvert nbclient ipykernel"  # PyPI's names: they exist for students and instructors alike
 
 
 class NotebooksExtraMissing(RuntimeError):
