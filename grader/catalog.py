@@ -10,6 +10,8 @@ import ast
 from dataclasses import dataclass
 from pathlib import Path
 
+from grader.i18n import N_, _
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 CHECKS_ROOT = Path(__file__).resolve().parent / "checks"
 EXERCISES_ROOT = PROJECT_ROOT / "exercises"
@@ -21,6 +23,7 @@ class Exercise:
     name: str
     module: str
     topic: str
+    """English, marked N_: shown as `_(exercise.topic)`."""
     uses_torch: bool = False
     check_timeout: float = 10.0
     """Seconds one check may spend in the student's code before it fails as a hang."""
@@ -57,14 +60,17 @@ class Exercise:
 EXERCISES: dict[str, Exercise] = {
     e.name: e
     for e in [
-        Exercise("exercise1", "losses", "softmax, sum of squares error, cross-entropy error"),
-        Exercise("exercise2", "gradients", "numerical differentiation, numerical gradient, gradient descent"),
-        Exercise("exercise3", "two_layer_net", "TwoLayerNet: forward, loss, accuracy, numerical and backprop gradients"),
-        Exercise("exercise4", "train", "mini-batch SGD training loop, timed end to end on MNIST",
+        Exercise("exercise1", "losses", N_("softmax, sum of squares error, cross-entropy error")),
+        Exercise("exercise2", "gradients", N_("numerical differentiation, numerical gradient, gradient descent")),
+        Exercise("exercise3", "two_layer_net",
+                 N_("TwoLayerNet: forward, loss, accuracy, numerical and backprop gradients")),
+        Exercise("exercise4", "train", N_("mini-batch SGD training loop, timed end to end on MNIST"),
                  check_timeout=60.0, submission_timeout=240.0),
-        Exercise("exercise5", "optimizers", "SGD, Momentum, AdaGrad, Adam"),
-        Exercise("exercise6", "batchnorm", "batch normalization (forward/backward), dropout, weight-init scales"),
-        Exercise("exercise7", "torch_training", "PyTorch loaders, training loop, evaluation, early stopping, timed on MNIST",
+        Exercise("exercise5", "optimizers", N_("SGD, Momentum, AdaGrad, Adam")),
+        Exercise("exercise6", "batchnorm",
+                 N_("batch normalization (forward/backward), dropout, weight-init scales")),
+        Exercise("exercise7", "torch_training",
+                 N_("PyTorch loaders, training loop, evaluation, early stopping, timed on MNIST"),
                  uses_torch=True, check_timeout=60.0, submission_timeout=300.0, memory_limit_mb=16384),
     ]
 }
@@ -79,7 +85,8 @@ def get_exercise(name: str) -> Exercise:
         return EXERCISES[name]
     except KeyError:
         valid = ", ".join(EXERCISES)
-        raise UnknownExercise(f"unknown exercise {name!r}; valid exercises: {valid}") from None
+        raise UnknownExercise(_("unknown exercise {name}; valid exercises: {exercises}").format(
+            name=repr(name), exercises=valid)) from None
 
 
 def is_student_bundle() -> bool:

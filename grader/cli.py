@@ -14,7 +14,7 @@ import click
 from grader.catalog import EXERCISES, find_course_folder, get_exercise, is_student_bundle, summarise_checks
 from grader.course.commands import course_batch_options, course_gradebook_options, feedback
 from grader.report.gradescope import VISIBILITIES
-from grader.i18n import LANGUAGES, _, choose_language, current_language, use_language
+from grader.i18n import LANGUAGES, N_, _, choose_language, current_language, use_language
 
 STUDENT_BUNDLE = is_student_bundle()
 """In the students' bundle `grade --help` lists the student's commands only (`list` and the
@@ -28,6 +28,35 @@ def document(path: str) -> str:
 
     return path if (PROJECT_ROOT / path).is_file() else "README.md"
 from grader.options import DEVICES, ISOLATION_LEVELS, GradingOptions, Limits
+
+
+class Help(str):
+    """A help text marked N_ (English, as click builds it at import) that `localise_help` turns
+    into the current language when help is shown: `Help(N_("Grade {exercise}."), exercise=name)`."""
+
+    def __new__(cls, message: str, **values):
+        text = super().__new__(cls, message.format(**values))
+        text.message, text.values = message, values
+        HELP_TEXTS[str(text)] = text  # click keeps a plain copy of an option's help: found again by its text
+        return text
+
+    def translated(self) -> str:
+        return _(self.message).format(**{key: value.translated() if isinstance(value, Help) else value
+                                          for key, value in self.values.items()})
+
+
+HELP_TEXTS: dict[str, Help] = {}
+
+
+def localise_help(command: click.Command) -> None:
+    """Put `command`'s help texts (its own, its options', its subcommands') in the current
+    language. Run before click renders help: by `run` for the locale's language and by --lang."""
+    for item in (command, *command.params):
+        source = getattr(item, "help_source", None) or HELP_TEXTS.get(item.help or "")
+        if source is not None:
+            item.help_source, item.help = source, source.translated()
+    for subcommand in getattr(command, "commands", {}).values():
+        localise_help(subcommand)
 
 
 class GradeGroup(click.Group):
@@ -45,7 +74,8 @@ class GradeGroup(click.Group):
 
 def isolation_option(func):
     return click.option("--isolation", type=click.Choice(ISOLATION_LEVELS), default="auto", show_default=True,
-                        help=f"How strongly to isolate the student's code ({document('docs/security.md')}).")(func)
+                        help=Help(N_("How strongly to isolate the student's code ({document})."),
+                                  document=document("docs/security.md")))(func)
 
 
 def require_data_dir(data_dir: Path | None) -> None:
@@ -61,33 +91,40 @@ def language_option(func):
     the course file's, else the user's locale, else English. Set before the command runs."""
 
     def choose(ctx, param, value):
+        value = value or ctx.meta.get("grader.language")  # `grade --lang ko exercise1`: the group's
+        ctx.meta["grader.language"] = value
         try:
-            return use_language(choose_language(value))
+            chosen = use_language(choose_language(value))
         except ValueError as exc:
             raise click.BadParameter(str(exc), ctx=ctx, param=param) from None
+        localise_help(ctx.find_root().command)
+        return chosen
 
     return click.option("--lang", type=click.Choice(LANGUAGES), default=None, expose_value=False, is_eager=True,
-                        callback=choose, help="Language of messages and reports: ko or en.")(func)
+                        callback=choose, help=Help(N_("Language of messages and reports: ko or en.")))(func)
 
 
 def grading_options(func):
     """--isolation, --device, --data-dir and --lang: the options every grading command takes."""
     func = language_option(func)
     func = click.option("--data-dir", type=click.Path(path_type=Path, file_okay=False), default=None,
-                        help="Folder with the MNIST IDX files (else $MNIST_DATA_DIR, else "
-                             "~/.cache/dlgrader/mnist). Only read: it must exist, and nothing is downloaded "
-                             "into it.")(func)
+                        help=Help(N_("Folder with the MNIST IDX files (else $MNIST_DATA_DIR, else "
+                                     "~/.cache/dlgrader/mnist). Only read: it must exist, and nothing is "
+                                     "downloaded into it.")))(func)
     func = click.option("--device", type=click.Choice(DEVICES), default="auto", show_default=True,
-                        help="Where timed PyTorch training runs (exercise 7).")(func)
+                        help=Help(N_("Where timed PyTorch training runs (exercise 7).")))(func)
     return isolation_option(func)
 
 
-@click.group(cls=GradeGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=GradeGroup, context_settings={"help_option_names": ["-h", "--help"]},
+             help=Help(N_("Grade deep-learning exercises: `grade exercise1` checks your exercises/exercise1/.")))
+@language_option
 def main() -> None:
     """Grade deep-learning exercises: `grade exercise1` checks your exercises/exercise1/."""
 
 
-@main.command("list")
+@main.command("list", help=Help(N_("List the exercises with their topics and points.")))
+@language_option
 def list_exercises() -> None:
     """List the exercises with their topics and points."""
     for exercise in EXERCISES.values():
@@ -95,20 +132,20 @@ def list_exercises() -> None:
             continue  # not in this bundle (not released yet)
         summary = summarise_checks(exercise)  # reads the check files' source: no torch, no nbformat
         click.echo(_("{exercise:<10} {points:>5g} pts  {checks:>3} checks  {topic}").format(
-            exercise=exercise.name, points=summary.points, checks=summary.count, topic=exercise.topic))
+            exercise=exercise.name, points=summary.points, checks=summary.count, topic=_(exercise.topic)))
 
 
 def _exercise_command(name: str) -> click.Command:
     exercise = get_exercise(name)
 
-    @click.command(name, help=f"Grade {name} ({exercise.topic}).")
+    @click.command(name, help=Help(N_("Grade {exercise} ({topic})."), exercise=name, topic=Help(exercise.topic)))
     @click.option("--submission", type=click.Path(path_type=Path), default=None,
-                  help=f"A folder, {exercise.module}.py, a notebook or a .zip (default: exercises/{name}/ of the "
-                       f"course folder you are in).")
+                  help=Help(N_("A folder, {module}.py, a notebook or a .zip (default: exercises/{exercise}/ of the "
+                               "course folder you are in)."), module=exercise.module, exercise=name))
     @click.option("--json", "json_path", type=click.Path(path_type=Path), default=None,
-                  help="Also write the result as JSON to this file.")
+                  help=Help(N_("Also write the result as JSON to this file.")))
     @click.option("--html", "html_path", type=click.Path(path_type=Path), default=None,
-                  help="Also write an HTML feedback report to this file.")
+                  help=Help(N_("Also write an HTML feedback report to this file.")))
     @grading_options
     def command(submission, json_path, html_path, isolation, device, data_dir):
         require_data_dir(data_dir)
@@ -263,7 +300,8 @@ def batch(submissions, exercise_name, out, jobs, force, formats, cluster, simila
     from grader.batch.run import BatchError, ProgressLine, run_batch
 
     if exercise_name not in EXERCISES:
-        raise click.UsageError(f"unknown exercise {exercise_name!r}; exercises: {', '.join(EXERCISES)}")
+        raise click.UsageError(_("unknown exercise {name}; exercises: {exercises}").format(
+            name=repr(exercise_name), exercises=", ".join(EXERCISES)))
     if not submissions.is_dir():
         raise click.UsageError(f"{submissions} is not a folder; pass the folder that holds one entry per student")
     if not cluster:
@@ -389,7 +427,8 @@ def _require_course_repository(command: str) -> None:
 def _exercise_names(names: tuple[str, ...]) -> list[str] | None:
     unknown = [n for n in names if n not in EXERCISES]
     if unknown:
-        raise click.UsageError(f"unknown exercise {unknown[0]!r}; exercises: {', '.join(EXERCISES)}")
+        raise click.UsageError(_("unknown exercise {name}; exercises: {exercises}").format(
+            name=repr(unknown[0]), exercises=", ".join(EXERCISES)))
     return list(names) or None
 
 
@@ -468,6 +507,7 @@ for _name in EXERCISES:
 def run() -> None:
     """Console entry point: user errors become one line on stderr (exit 2 for usage errors)."""
     use_language(choose_language())  # the locale's, until a command's --lang says otherwise
+    localise_help(main)
     try:
         main.main(standalone_mode=False)
     except click.UsageError as exc:
@@ -477,7 +517,7 @@ def run() -> None:
         click.echo(f"grade: {exc.format_message()}", err=True)
         sys.exit(exc.exit_code)
     except click.exceptions.Abort:
-        click.echo("grade: aborted", err=True)
+        click.echo(_("grade: aborted"), err=True)
         sys.exit(130)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)

@@ -4,6 +4,7 @@ any folder inside it; `grade list` and `--help` load neither torch nor nbformat;
 `grade --help` lists the student's commands only."""
 
 import json
+import re
 import os
 import subprocess
 import sys
@@ -143,3 +144,19 @@ def test_the_bundles_help_lists_the_students_commands_only(tmp_path):
         assert "dlgrader[" not in path.read_text(encoding="utf-8"), path
     unknown = grade("exercise9", cwd=bundle, pythonpath=bundle)
     assert unknown.returncode == 2 and "batch" not in unknown.stderr, unknown.stderr
+
+
+def test_the_same_errors_and_points_in_korean(tmp_path):
+    """--lang ko changes the words only: the same exit status, one line, in Hangul; `grade list`
+    the same points and checks; the help in Korean, with --lang given to the group or the command."""
+    notebook = tmp_path / "exercise1.ipynb"
+    notebook.write_text("not json")
+    for args in (["exercise1", "--lang", "ko"], ["--lang", "ko", "exercise1"]):
+        run = grade(*args, "--submission", str(notebook), cwd=tmp_path)
+        assert_one_line_exit_2(run, "exercise1.ipynb", "Jupyter 노트북이 아닙니다")
+    english = grade("list", cwd=tmp_path).stdout.splitlines()
+    korean = grade("list", "--lang", "ko", cwd=tmp_path).stdout.splitlines()
+    numbers = [re.findall(r"\d+(?:\.\d+)?", line) for line in english]
+    assert numbers == [re.findall(r"\d+(?:\.\d+)?", line.split("검사")[0]) for line in korean], korean
+    assert "오차제곱합" in korean[0] and "점" in korean[0]
+    assert "과제를 채점합니다" in grade("exercise1", "--lang", "ko", "--help", cwd=tmp_path).stdout
