@@ -203,6 +203,9 @@ def readable_hand_in(name: str, path: Path):
     before any check runs, instead of every check at zero."""
     from grader.submission import SubmissionError, load_submission, read_hand_in
 
+    if not path.exists():
+        raise click.UsageError(_("{path} does not exist; check its name (a folder, {module}.py, a notebook or a "
+                                 ".zip)").format(path=path, module=get_exercise(name).module))
     try:
         hand_in = read_hand_in(path)
         load_submission(hand_in, get_exercise(name))

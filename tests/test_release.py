@@ -438,7 +438,8 @@ def test_every_command_in_the_readme_runs_in_the_installed_bundle(course_bundle,
     wheel = f"{WHEELHOUSE}/{wheel_name()}"
     assert {c for c in commands if c.startswith("pip ")} == {
         "pip install torch --index-url https://download.pytorch.org/whl/cpu", f"pip install {wheel}", OFFLINE_LINE,
-        f"pip download -d wheelhouse {wheel}"}
+        "pip download -d wheelhouse torch --index-url https://download.pytorch.org/whl/cpu",
+        f"pip download -d wheelhouse --find-links wheelhouse {wheel}"}
     for command in grades:
         done = run([str(venv / "bin" / "grade"), *command.split()[1:]], course, env)
         screen = done.stdout + done.stderr

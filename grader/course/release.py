@@ -442,9 +442,14 @@ The torch line is for a computer without an NVIDIA GPU (most laptops): it instal
 build, about 200 MB, instead of the CUDA build pip picks on Linux, about 5 GB. Skip it on a
 machine with an NVIDIA GPU.
 
-Without internet access, from a wheelhouse: put the wheels of the dependencies in `wheelhouse/`
-(your instructor may hand them out; on a machine online, `pip download -d wheelhouse {wheel}`
-fetches them), then:
+Without internet access, install from a wheelhouse: `wheelhouse/` with the wheels of the
+dependencies beside the course's own. Your instructor may hand it out; or make it on a machine
+online, in the course folder (the first line, for the CPU build of PyTorch, as above):
+
+    pip download -d {WHEELHOUSE} torch --index-url https://download.pytorch.org/whl/cpu
+    pip download -d {WHEELHOUSE} --find-links {WHEELHOUSE} {wheel}
+
+then, offline:
 
     pip install --no-index --find-links {WHEELHOUSE} {wheel}
 
