@@ -67,9 +67,10 @@ class GradeGroup(click.Group):
             return super().resolve_command(ctx, args)
         except click.UsageError:
             name = args[0] if args else ""
-            commands = ", ".join(c for c, command in self.commands.items() if c not in EXERCISES and not command.hidden)
+            shown = [c for c, command in self.commands.items() if c not in EXERCISES and not command.hidden]
             raise click.UsageError(_("unknown exercise or command {name}; exercises: {exercises}; commands: {commands}")
-                                   .format(name=repr(name), exercises=", ".join(EXERCISES), commands=commands)) from None
+                                   .format(name=repr(name), exercises=", ".join(EXERCISES),
+                                           commands=", ".join(shown))) from None
 
 
 def isolation_option(func):
