@@ -504,8 +504,9 @@ def check_course_command(exercises, no_cases, mutants, per_operator, html_path, 
 
 feedback.hidden = STUDENT_BUNDLE  # the instructor's hand-back of a batch
 main.add_command(feedback)
-for _name in EXERCISES:
+for _name, _exercise in EXERCISES.items():
     main.add_command(_exercise_command(_name))
+    main.commands[_name].hidden = not _exercise.checks_dir.is_dir()  # a bundle without this exercise yet
 
 
 def run() -> None:

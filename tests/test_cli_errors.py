@@ -136,7 +136,7 @@ def test_the_bundles_help_lists_the_students_commands_only(tmp_path):
     helped = grade("--help", cwd=bundle, pythonpath=bundle)
     assert helped.returncode == 0, helped.stderr
     commands = helped.stdout.split("Commands:")[1].split()
-    assert "list" in commands and "exercise1" in commands
+    assert "list" in commands and "exercise1" in commands and "exercise2" not in commands  # not released
     assert not set(INSTRUCTOR_COMMANDS) & set(commands), helped.stdout
     exercise_help = grade("exercise1", "--help", cwd=bundle, pythonpath=bundle).stdout
     assert "docs/" not in exercise_help and "README.md" in exercise_help, exercise_help

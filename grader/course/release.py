@@ -431,7 +431,7 @@ def readme_text(report: list[ReleasedExercise], project: CourseProject) -> str:
 
 Unzip `dlcourse.zip`: the `dlcourse` folder is your course folder. In it, in a terminal, make a
 virtual environment (Python {project.requires_python.removeprefix(">=")} or newer) and install the
-course's `grade` command with its dependencies ({installed}), on Linux, macOS or Windows:
+course's `grade` command, on Linux, macOS or Windows:
 
     python -m venv .venv
     . .venv/bin/activate                  # on Windows: .venv\\Scripts\\activate
@@ -440,11 +440,11 @@ course's `grade` command with its dependencies ({installed}), on Linux, macOS or
 
 The torch line is for a computer without an NVIDIA GPU (most laptops): it installs PyTorch's CPU
 build, about 200 MB, instead of the CUDA build pip picks on Linux, about 5 GB. Skip it on a
-machine with an NVIDIA GPU.
+machine with an NVIDIA GPU. The last line installs `grade` with what it needs: {installed}.
 
 Without internet access, install from a wheelhouse: `wheelhouse/` with the wheels of the
 dependencies beside the course's own. Your instructor may hand it out; or make it on a machine
-online, in the course folder (the first line, for the CPU build of PyTorch, as above):
+online, in the course folder (the first line fetches the CPU build of PyTorch, as above):
 
     pip download -d {WHEELHOUSE} torch --index-url https://download.pytorch.org/whl/cpu
     pip download -d {WHEELHOUSE} --find-links {WHEELHOUSE} {wheel}
