@@ -307,14 +307,16 @@ def batch(submissions, exercise_name, out, jobs, force, formats, cluster, simila
         raise click.UsageError(_("unknown exercise {name}; exercises: {exercises}").format(
             name=repr(exercise_name), exercises=", ".join(EXERCISES)))
     if not submissions.is_dir():
-        raise click.UsageError(f"{submissions} is not a folder; pass the folder that holds one entry per student")
+        raise click.UsageError(_("{path} is not a folder; pass the folder that holds one entry per student")
+                               .format(path=submissions))
     if not cluster:
         require_data_dir(data_dir)
     line = ProgressLine(sys.stderr, label=exercise_name)
     options = GradingOptions(isolation=isolation, device=device, data_dir=data_dir,
                              limits=Limits.for_check_timeout(check_timeout), language=current_language())
     if cluster and jobs:
-        raise click.UsageError("--jobs is for local workers; with --cluster, start as many Dask workers as you need")
+        raise click.UsageError(_("--jobs is for local workers; with --cluster, start as many Dask workers as you "
+                                 "need"))
     try:
         if cluster:
             from grader.batch.cluster import run_cluster_batch
@@ -329,22 +331,21 @@ def batch(submissions, exercise_name, out, jobs, force, formats, cluster, simila
     finally:
         line.close()  # also restores the terminal's cursor, which the progress bar hides
     for warning in report.warnings:
-        click.echo(f"warning: {warning}", err=True)
-    click.echo(f"{report.exercise}: {report.students} students — {report.graded} graded, {report.skipped} unchanged"
-               + (f", {report.errors} could not be graded ({names(report.not_graded, out)})" if report.errors else "")
-               + (f", {report.pending} not graded yet" if report.interrupted else "")
-               + f" ({report.seconds:.1f} s)")
+        click.echo(_("warning: {warning}").format(warning=warning), err=True)
+    click.echo(batch_summary(report, out))
     for student, other in sorted(report.other_exercise.items()):
-        click.echo(f"{student}: probably {other}, not {report.exercise} (defines {other}'s functions and none of "
-                   f"this exercise's)", err=True)
-    click.echo(f"Wrote {out / 'gradebook.csv'} and {out / 'summary.html'}"
-               + (f" and {out / 'similarity.html'}" if similarity and (out / "similarity.html").is_file() else ""))
+        click.echo(_("{student}: probably {other}, not {exercise} (defines {other}'s functions and none of this "
+                     "exercise's)").format(student=student, other=other, exercise=report.exercise), err=True)
+    written = [out / "gradebook.csv", out / "summary.html"]
+    if similarity and (out / "similarity.html").is_file():
+        written.append(out / "similarity.html")
+    click.echo(_("Wrote {files}").format(files=", ".join(map(str, written))))
     if report.incomplete:
-        click.echo(f"{report.incomplete} students have checks the grader could not run (a problem of this machine, "
-                   f"not of their code; see summary.html). Fix it and rerun the same command: exactly those "
-                   f"students are graded again.", err=True)
+        click.echo(_("{count} students have checks the grader could not run (a problem of this machine, not of "
+                     "their code; see summary.html). Fix it and rerun the same command: exactly those students are "
+                     "graded again.").format(count=report.incomplete), err=True)
     if report.interrupted:
-        click.echo("Interrupted: rerun the same command to grade the rest.", err=True)
+        click.echo(_("Interrupted: rerun the same command to grade the rest."), err=True)
         sys.exit(130)
 
 
@@ -363,17 +364,33 @@ def similarity_command(out, threshold) -> None:
         report = write_similarity(out, threshold=THRESHOLD if threshold is None else threshold)
     except SimilarityError as exc:
         raise click.ClickException(str(exc)) from None
-    click.echo(f"{report.students} submissions compared in {report.seconds:.1f} s: {len(report.pairs)} pairs in "
-               f"{len(report.clusters)} clusters at or above {report.threshold:.0%}")
+    click.echo(_("{students} submissions compared in {seconds:.1f} s: {pairs} pairs in {clusters} clusters at or "
+                 "above {threshold:.0%}").format(students=report.students, seconds=report.seconds,
+                                                 pairs=len(report.pairs), clusters=len(report.clusters),
+                                                 threshold=report.threshold))
     for number, students in enumerate(report.clusters[:5], start=1):
-        click.echo(f"  cluster {number}: {', '.join(students)}")
-    click.echo(f"Wrote {out / 'similarity.html'} and {out / 'similarity.csv'}")
+        click.echo(_("  cluster {number}: {students}").format(number=number, students=", ".join(students)))
+    click.echo(_("Wrote {files}").format(files=f"{out / 'similarity.html'}, {out / 'similarity.csv'}"))
+
+
+def batch_summary(report, out: Path) -> str:
+    """"exercise1: 30 students — 28 graded, 1 unchanged, 1 could not be graded (bo) (4.2 s)":
+    a list of counts, each item a whole phrase, so that each translates alone."""
+    counts = [_("{count} graded").format(count=report.graded), _("{count} unchanged").format(count=report.skipped)]
+    if report.errors:
+        counts.append(_("{count} could not be graded ({names})").format(count=report.errors,
+                                                                         names=names(report.not_graded, out)))
+    if report.interrupted:
+        counts.append(_("{count} not graded yet").format(count=report.pending))
+    return _("{exercise}: {students} students — {counts} ({seconds:.1f} s)").format(
+        exercise=report.exercise, students=report.students, counts=", ".join(counts), seconds=report.seconds)
 
 
 def names(students: list[str], out: Path, most: int = 5) -> str:
     """"ana, bo" or, for a long list, the first few and where the rest are listed."""
     shown = ", ".join(sorted(students)[:most])
-    return shown if len(students) <= most else f"{shown}, … — all in {out / 'summary.html'}, 'Counted once'"
+    return shown if len(students) <= most else _("{shown}, … — all in {summary}, 'Counted once'").format(
+        shown=shown, summary=out / "summary.html")
 
 
 @main.command("gradescope", hidden=STUDENT_BUNDLE)
@@ -419,7 +436,8 @@ def gradebook(outs, out_file) -> None:
     except GradebookError as exc:
         raise click.UsageError(str(exc)) from None
     write_atomic(out_file, merged.csv())
-    click.echo(f"Wrote {out_file}: {len(merged.students)} students, {', '.join(merged.exercises)}")
+    click.echo(_("Wrote {path}: {students} students, {exercises}").format(
+        path=out_file, students=len(merged.students), exercises=", ".join(merged.exercises)))
 
 
 def _require_course_repository(command: str) -> None:
@@ -458,12 +476,13 @@ def release(out, exercises, no_cases, no_verify, isolation) -> None:
         raise click.ClickException(str(exc)) from None
     for entry in made.exercises:
         if entry.skipped:
-            click.echo(f"  {entry.name:<10} not released: {entry.skipped}")
+            click.echo(_("  {exercise:<10} not released: {why}").format(exercise=entry.name, why=entry.skipped))
         else:
-            click.echo(f"  {entry.name:<10} {len(entry.public_checks):>3} public checks")
+            click.echo(_("  {exercise:<10} {count:>3} public checks").format(exercise=entry.name,
+                                                                           count=len(entry.public_checks)))
         for check, why in entry.kept_back.items():
-            click.echo(f"  {'':<10}     kept back {check}: {why}")
-    click.echo(f"Wrote {made.folder}" + (f" and {made.archive}" if made.archive else ""))
+            click.echo(_("  {blank:<10}     kept back {check}: {why}").format(blank="", check=check, why=why))
+    click.echo(_("Wrote {files}").format(files=", ".join(str(p) for p in (made.folder, made.archive) if p)))
 
 
 @main.command("check-course", hidden=STUDENT_BUNDLE)
@@ -489,7 +508,7 @@ def check_course_command(exercises, no_cases, mutants, per_operator, html_path, 
                                                                     f"{r.mutant.key}", err=True))
         click.echo(text)
         if html_path:
-            click.echo(f"Wrote {html_path}")
+            click.echo(_("Wrote {path}").format(path=html_path))
         if any(r.count("survived") for r in reports):
             sys.exit(1)
         return
