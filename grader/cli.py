@@ -163,10 +163,10 @@ def grade_one(name: str, submission: Path | None, json_path: Path | None, html_p
     from grader.sandbox.launcher import SandboxUnavailable
 
     path = submission if submission is not None else default_submission(name)
+    hand_in = readable_hand_in(name, path)
     for option, output in (("--json", json_path), ("--html", html_path)):
         if output is not None:
             require_writable(option, output)
-    hand_in = readable_hand_in(name, path)
     click.echo(click.style(_("{exercise}: grading {path}").format(exercise=name, path=path), bold=True))
     try:
         running = RunningCheck(sys.stdout)
