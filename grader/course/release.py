@@ -49,6 +49,7 @@ from typing import Callable
 from grader import __version__
 from grader.catalog import EXERCISES, PROJECT_ROOT, Exercise, get_exercise
 from grader.course.oracle import ORACLE_FILE
+from grader.i18n import _
 from grader.results import GradeResult, shorten
 
 BUNDLE_NAME = "dlcourse"
@@ -128,17 +129,18 @@ def _build(folder: Path, chosen: list[Exercise], record: bool, record_cases: boo
     _copy_exercises(folder, released)
     for entry in report:
         if entry.skipped:
-            say(f"{entry.name}: skipped ({entry.skipped})")
+            say(_("{exercise}: skipped ({why})").format(exercise=entry.name, why=entry.skipped))
             continue
         exercise = get_exercise(entry.name)
         entry.public_checks = _public_check_names(exercise)
         if record:
-            say(f"{entry.name}: recording the reference's answers to {len(entry.public_checks)} public checks")
+            say(_("{exercise}: recording the reference's answers to {count} public checks").format(
+                exercise=entry.name, count=len(entry.public_checks)))
             _record(exercise, folder, entry, isolation, record_cases)
     if record and verify:
         for entry in report:
             if not entry.skipped:
-                say(f"{entry.name}: grading the reference with the bundle's grader")
+                say(_("{exercise}: grading the reference with the bundle's grader").format(exercise=entry.name))
                 _verify(get_exercise(entry.name), folder, entry, isolation)
     for entry in report:
         if not entry.skipped and not entry.public_checks:
@@ -152,7 +154,8 @@ def _build(folder: Path, chosen: list[Exercise], record: bool, record_cases: boo
 def _check_replaceable(folder: Path) -> None:
     """A previous bundle may be replaced, never other files."""
     if folder.exists() and not (folder / "RELEASE.json").exists():
-        raise ReleaseError(f"{folder} exists and is not a previous release; choose another --out")
+        raise ReleaseError(_("{folder} exists and is not a previous release; choose another --out").format(
+            folder=folder))
 
 
 def is_secret(path: Path) -> bool:
@@ -233,7 +236,8 @@ def _record(exercise: Exercise, folder: Path, entry: ReleasedExercise, isolation
     also = [str(p) for p in case_folders(exercise)] if cases else []
     outcome = _run_python(RECORD_SCRIPT, [exercise.name, str(oracle), isolation, json.dumps(also)], PROJECT_ROOT)
     if outcome["error"]:
-        raise ReleaseError(f"{exercise.name}: the reference could not be graded: {outcome['error']}")
+        raise ReleaseError(_("{exercise}: the reference could not be graded: {error}").format(
+            exercise=exercise.name, error=outcome["error"]))
     _keep_back(exercise, folder, entry, {k: v for k, v in outcome["checks"].items() if v})
 
 
@@ -246,15 +250,18 @@ def _verify(exercise: Exercise, folder: Path, entry: ReleasedExercise, isolation
                                                                    isolation], folder))
         hidden = [c.name for c in result.checks if c.visibility != "public"]
         if hidden:
-            raise ReleaseError(f"{exercise.name}: the bundle ran hidden checks {hidden}")
+            raise ReleaseError(_("{exercise}: the bundle ran hidden checks {checks}").format(
+                exercise=exercise.name, checks=hidden))
         if result.error:
-            raise ReleaseError(f"{exercise.name}: the bundle could not grade the reference: {result.error}")
+            raise ReleaseError(_("{exercise}: the bundle could not grade the reference: {error}").format(
+                exercise=exercise.name, error=result.error))
         failed = {c.name: f"it does not pass with the reference in the bundle ({shorten(c.message, 160)})"
                   for c in result.checks if not c.passed}
         if not failed:
             return
         if attempt == 2:
-            raise ReleaseError(f"{exercise.name}: public checks still fail in the bundle: {sorted(failed)}")
+            raise ReleaseError(_("{exercise}: public checks still fail in the bundle: {checks}").format(
+                exercise=exercise.name, checks=sorted(failed)))
         _keep_back(exercise, folder, entry, failed)
 
 
@@ -321,10 +328,10 @@ def course_project(path: Path = PROJECT_ROOT / "pyproject.toml") -> CourseProjec
                              requires_python=project["requires-python"],
                              grade_entry_point=project["scripts"]["grade"])
     except OSError as exc:
-        raise ReleaseError(f"cannot read {path}: {exc.strerror or exc}") from None
+        raise ReleaseError(_("cannot read {path}: {reason}").format(path=path, reason=exc.strerror or exc)) from None
     except KeyError as exc:
-        raise ReleaseError(f"{path} lacks {exc.args[0]!r} in its [project] table; the bundle copies it from there") \
-            from None
+        raise ReleaseError(_("{path} lacks {key} in its [project] table; the bundle copies it from there").format(
+            path=path, key=repr(exc.args[0]))) from None
 
 
 def read_toml(text: str) -> dict:
@@ -340,7 +347,7 @@ def read_toml(text: str) -> dict:
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ReleaseError(f"pyproject.toml is not valid TOML: {exc}") from None
+        raise ReleaseError(_("pyproject.toml is not valid TOML: {error}").format(error=exc)) from None
 
 
 def pyproject_text(project: CourseProject) -> str:
@@ -395,9 +402,9 @@ def _build_wheel(folder: Path) -> Path:
                                "-q", "-w", str(wheelhouse), str(source)], capture_output=True, text=True, timeout=600)
     built = wheelhouse / wheel_name()
     if done.returncode != 0 or not built.is_file():
-        raise ReleaseError("the bundle could not be built as a wheel (it needs setuptools>=70.1, or setuptools with "
-                           f"the wheel package, in this environment: pip install 'setuptools>=70.1'): "
-                           f"{shorten(done.stderr.strip() or done.stdout.strip(), 400)}")
+        raise ReleaseError(_("the bundle could not be built as a wheel (it needs setuptools>=70.1, or setuptools with "
+                             "the wheel package, in this environment: pip install 'setuptools>=70.1'): {error}").format(
+            error=shorten(done.stderr.strip() or done.stdout.strip(), 400)))
     return built
 
 
