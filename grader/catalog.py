@@ -6,8 +6,11 @@ bundle and the tests all read it, so adding an exercise starts here (see ARCHITE
 
 from __future__ import annotations
 
+import ast
 from dataclasses import dataclass
 from pathlib import Path
+
+from grader.i18n import N_, _
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 CHECKS_ROOT = Path(__file__).resolve().parent / "checks"
@@ -20,6 +23,7 @@ class Exercise:
     name: str
     module: str
     topic: str
+    """English, marked N_: shown as `_(exercise.topic)`."""
     uses_torch: bool = False
     check_timeout: float = 10.0
     """Seconds one check may spend in the student's code before it fails as a hang."""
@@ -56,14 +60,17 @@ class Exercise:
 EXERCISES: dict[str, Exercise] = {
     e.name: e
     for e in [
-        Exercise("exercise1", "losses", "softmax, sum of squares error, cross-entropy error"),
-        Exercise("exercise2", "gradients", "numerical differentiation, numerical gradient, gradient descent"),
-        Exercise("exercise3", "two_layer_net", "TwoLayerNet: forward, loss, accuracy, numerical and backprop gradients"),
-        Exercise("exercise4", "train", "mini-batch SGD training loop, timed end to end on MNIST",
+        Exercise("exercise1", "losses", N_("softmax, sum of squares error, cross-entropy error")),
+        Exercise("exercise2", "gradients", N_("numerical differentiation, numerical gradient, gradient descent")),
+        Exercise("exercise3", "two_layer_net",
+                 N_("TwoLayerNet: forward, loss, accuracy, numerical and backprop gradients")),
+        Exercise("exercise4", "train", N_("mini-batch SGD training loop, timed end to end on MNIST"),
                  check_timeout=60.0, submission_timeout=240.0),
-        Exercise("exercise5", "optimizers", "SGD, Momentum, AdaGrad, Adam"),
-        Exercise("exercise6", "batchnorm", "batch normalization (forward/backward), dropout, weight-init scales"),
-        Exercise("exercise7", "torch_training", "PyTorch loaders, training loop, evaluation, early stopping, timed on MNIST",
+        Exercise("exercise5", "optimizers", N_("SGD, Momentum, AdaGrad, Adam")),
+        Exercise("exercise6", "batchnorm",
+                 N_("batch normalization (forward/backward), dropout, weight-init scales")),
+        Exercise("exercise7", "torch_training",
+                 N_("PyTorch loaders, training loop, evaluation, early stopping, timed on MNIST"),
                  uses_torch=True, check_timeout=60.0, submission_timeout=300.0, memory_limit_mb=16384),
     ]
 }
@@ -78,4 +85,56 @@ def get_exercise(name: str) -> Exercise:
         return EXERCISES[name]
     except KeyError:
         valid = ", ".join(EXERCISES)
-        raise UnknownExercise(f"unknown exercise {name!r}; valid exercises: {valid}") from None
+        raise UnknownExercise(_("unknown exercise {name}; valid exercises: {exercises}").format(
+            name=repr(name), exercises=valid)) from None
+
+
+def is_student_bundle() -> bool:
+    """The students' bundle has no reference/ (grader/course/release.py): its `grade` shows
+    the student's commands only, and its help and hints name what the bundle holds."""
+    return not REFERENCE_ROOT.is_dir()
+
+
+def find_course_folder(start: Path) -> Path | None:
+    """The course folder holding `start`: the nearest of `start` and its parents that holds
+    an `exercises/` folder (the bundle's and the course repository's layout), so that `grade`
+    works from `notebooks/` or `exercises/exercise3/` too. None outside any course folder."""
+    start = Path(start).resolve()
+    for folder in (start, *start.parents):
+        if (folder / "exercises").is_dir():
+            return folder
+    return None
+
+
+@dataclass(frozen=True)
+class CheckSummary:
+    count: int
+    points: float
+
+
+def summarise_checks(exercise: Exercise) -> CheckSummary:
+    """How many checks an exercise has and their points, read from the check files' source
+    without importing them: `grade list` must not pay for torch (exercise 7's checks import
+    it). A check is a top-level `def test_*` decorated `@public(points=...)` or
+    `@hidden(points=...)` (grader/checks/api.py); tests/test_cli_errors.py holds this equal to
+    grader.checks.runner.list_checks, which imports them."""
+    count, points = 0, 0.0
+    files = [exercise.checks_dir / "test_public.py", *sorted(exercise.checks_dir.glob("test_hidden*.py"))]
+    for path in (p for p in files if p.is_file()):
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            marked = _check_points(node) if isinstance(node, ast.FunctionDef) and node.name.startswith("test_") \
+                else None
+            if marked is not None:
+                count, points = count + 1, points + marked
+    return CheckSummary(count, points)
+
+
+def _check_points(function: ast.FunctionDef) -> float | None:
+    for decorator in function.decorator_list:
+        if isinstance(decorator, ast.Call):
+            name = getattr(decorator.func, "id", getattr(decorator.func, "attr", ""))
+            if name in ("public", "hidden"):
+                given = {k.arg: k.value for k in decorator.keywords}
+                value = given.get("points", decorator.args[0] if decorator.args else None)
+                return float(ast.literal_eval(value)) if value is not None else None
+    return None

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from grader.catalog import Exercise
+from grader.i18n import _
 from grader.notebook_definitions import definitions_only, graded_names, not_run_notes
 from grader.results import shorten
 
@@ -59,7 +60,7 @@ def read_hand_in(path: Path) -> HandIn:
     graded). SubmissionError when it does not exist; OSError when it cannot be read."""
     path = Path(path)
     if not path.exists():
-        raise SubmissionError(f"no such file or folder: {path}")
+        raise SubmissionError(_("no such file or folder: {path}").format(path=path))
     if path.is_dir():
         files = _read_folder(path)
     elif path.suffix in (".py", ".ipynb", ".zip"):
@@ -88,14 +89,15 @@ def load_submission(path: Path | HandIn, exercise: Exercise) -> Submission:
     if hand_in.folder:
         tree = hand_in.files
         if len(tree) > MAX_FILES or sum(map(len, tree.values())) > MAX_TOTAL_BYTES:
-            raise SubmissionError(f"{name}: too many or too large files (limit {MAX_FILES} files, "
-                                  f"{MAX_TOTAL_BYTES >> 20} MB of .py/.ipynb)")
+            raise SubmissionError(_("{name}: too many or too large files (limit {files} files, {megabytes} MB of "
+                                    ".py/.ipynb)").format(name=name, files=MAX_FILES, megabytes=MAX_TOTAL_BYTES >> 20))
     elif name.endswith(".zip"):
         tree = _read_zip(name, hand_in.files[name])
     elif name.endswith((".py", ".ipynb")):
         tree = dict(hand_in.files)
     else:
-        raise SubmissionError(f"{name}: hand in a folder, {exercise.module}.py, a .ipynb notebook or a .zip")
+        raise SubmissionError(_("{name}: hand in a folder, {module}.py, a .ipynb notebook or a .zip").format(
+            name=name, module=exercise.module))
     submission = _from_tree(tree, exercise, name)
     submission.content_hash = hand_in.hash
     submission.hand_in = hand_in
@@ -120,7 +122,8 @@ def _read_zip(name: str, data: bytes) -> dict[str, bytes]:
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, OSError) as exc:
-        raise SubmissionError(f"{name} is not a readable zip file ({exc}); zip the folder again") from None
+        raise SubmissionError(_("{name} is not a readable zip file ({reason}); zip the folder again").format(
+            name=name, reason=exc)) from None
     tree, total = {}, 0
     with archive:
         for info in archive.infolist():
@@ -131,11 +134,12 @@ def _read_zip(name: str, data: bytes) -> dict[str, bytes]:
                 continue
             total += info.file_size
             if len(tree) >= MAX_FILES or total > MAX_TOTAL_BYTES:
-                raise SubmissionError(f"{name}: too many or too large files inside the zip")
+                raise SubmissionError(_("{name}: too many or too large files inside the zip").format(name=name))
             try:
                 tree[str(name)] = archive.read(info)
             except (zipfile.BadZipFile, OSError, RuntimeError, EOFError) as exc:
-                raise SubmissionError(f"{name} is damaged ({exc}); zip the folder again") from None
+                raise SubmissionError(_("{name} is damaged ({reason}); zip the folder again").format(
+                    name=name, reason=exc)) from None
     return tree
 
 
@@ -162,10 +166,10 @@ def _from_tree(tree: dict[str, bytes], exercise: Exercise, origin: str) -> Submi
     if len(tree) == 1 and python_files:
         name = python_files[0]
         return Submission({target: tree[name]}, {"kind": "file", "path": target}, origin,
-                          notes=[f"graded {name} as {target}"])
-    found = ", ".join(sorted(tree)[:5]) or "no .py or .ipynb files"
-    raise SubmissionError(f"{origin}: could not find {target} (or a single notebook) for {exercise.name}; "
-                          f"found {found}")
+                          notes=[_("graded {name} as {target}").format(name=name, target=target)])
+    found = ", ".join(sorted(tree)[:5]) or _("no .py or .ipynb files")
+    raise SubmissionError(_("{origin}: could not find {target} (or a single notebook) for {exercise}; found {found}")
+                          .format(origin=origin, target=target, exercise=exercise.name, found=found))
 
 
 def notebook_cells(data: bytes, name: str) -> list[str]:
@@ -175,8 +179,9 @@ def notebook_cells(data: bytes, name: str) -> list[str]:
     try:
         notebook = nbformat.read(io.StringIO(data.decode("utf-8")), as_version=4)
     except Exception as exc:  # nbformat raises several unrelated types for broken files
-        raise SubmissionError(f"{name} is not a readable Jupyter notebook ({type(exc).__name__}: "
-                              f"{shorten(exc, 120)}); save it again from Jupyter") from None
+        raise SubmissionError(_("{name} is not a readable Jupyter notebook ({error}: {reason}); save it again "
+                                "from Jupyter").format(name=name, error=type(exc).__name__,
+                                                       reason=shorten(exc, 120))) from None
     return [CELL_MAGIC_SKIPPED if cell.source.lstrip().startswith("%%") else _plain_python(cell.source)
             for cell in notebook.cells if cell.cell_type == "code"]
 

@@ -19,8 +19,8 @@ from click.testing import CliRunner
 from grader.catalog import EXERCISES, PROJECT_ROOT, get_exercise
 from grader.cli import main
 from grader.course.notebooks import notebook_text
-from grader.course.release import (ReleaseError, build_release, course_project, dependency_names, read_toml,
-                                   remove_functions)
+from grader.course.release import (WHEELHOUSE, ReleaseError, build_release, course_project, dependency_names,
+                                   read_toml, remove_functions, wheel_name)
 
 READY = [e for e in EXERCISES.values() if e.stub_path.exists() and e.reference_path.exists()
          and (e.checks_dir / "test_public.py").exists()]
@@ -172,6 +172,21 @@ def test_bundle_layout(course_bundle):
     assert zipped == on_disk
 
 
+def test_the_wheel_holds_the_bundles_package_files(course_bundle):
+    """Does wheelhouse/ hold the bundle built as a wheel, with every file a non-editable install
+    needs (checks, the Korean catalogs, the report templates) and nothing of the instructor's?"""
+    with zipfile.ZipFile(course_bundle / WHEELHOUSE / wheel_name()) as zf:
+        names = set(zf.namelist())
+    for exercise in READY:
+        assert f"grader/checks/{exercise.name}/test_public.py" in names
+        assert f"exercises/{exercise.name}/{exercise.stub_path.name}" in names
+    assert {"grader/locale/ko/LC_MESSAGES/cli.mo", "grader/templates/report.html", "grader/cli.py"} <= names
+    assert not [n for n in names if n.startswith("reference/") or "hidden" in n.rsplit("/", 1)[-1]]
+    entry_points = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
+    with zipfile.ZipFile(course_bundle / WHEELHOUSE / wheel_name()) as zf:
+        assert "grade = grader.cli:run" in zf.read(entry_points).decode()
+
+
 @pytest.mark.bundle
 @pytest.mark.slow
 def test_bundle_installs_what_the_course_project_declares(course_bundle):
@@ -254,10 +269,14 @@ def run(command: list, cwd: Path, env: dict | None = None) -> subprocess.Complet
     return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
 
 
-def install_offline(zipped: Path, where: Path, editable: bool = True) -> tuple[Path, Path, dict]:
-    """Unzip a bundle and install it offline into a fresh virtual environment, as a student without
-    internet access would: `pip install --no-build-isolation -e .` in the folder, or (editable
-    False) `pip install --no-build-isolation dlcourse.zip`; (course folder, venv, environment)."""
+OFFLINE_LINE = f"pip install --no-index --find-links {WHEELHOUSE} {WHEELHOUSE}/{wheel_name()}"
+
+
+def install_offline(zipped: Path, where: Path) -> tuple[Path, Path, dict]:
+    """Unzip a bundle and install it offline into a fresh virtual environment with the README's
+    offline line, as a student without internet access would, in the course folder:
+    `pip install --no-index --find-links wheelhouse wheelhouse/dlcourse-VERSION-py3-none-any.whl`
+    (the dependencies are this interpreter's); (course folder, venv, environment)."""
     with zipfile.ZipFile(zipped) as zf:
         zf.extractall(where)
     course = where / zipped.stem
@@ -270,14 +289,13 @@ def install_offline(zipped: Path, where: Path, editable: bool = True) -> tuple[P
     (Path(own_site) / "_course_dependencies.pth").write_text("\n".join(site.getsitepackages()) + "\n")
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
     env.update(PIP_NO_INDEX="1", PIP_FIND_LINKS="", PATH=f"{venv / 'bin'}:{env['PATH']}")
-    target = ["-e", "."] if editable else [str(zipped)]
-    installed = run([sys.executable, "-m", "pip", "--python", str(python), "install", "--no-build-isolation",
-                     "--no-index", "-q", *target], course, env)
+    line = OFFLINE_LINE.split()
+    assert " ".join(line) in (course / "README.md").read_text()
+    installed = run([sys.executable, "-m", "pip", "--python", str(python), *line[1:], "-q"], course, env)
     assert installed.returncode == 0, installed.stderr[-2000:]
     where_from = run([str(python), "-c", "import grader, importlib.util as u; "
                       "print(grader.__file__, u.find_spec('reference'))"], where, env).stdout
-    home = course / "grader" if editable else venv
-    assert where_from.startswith(str(home)) and where_from.rstrip().endswith("None"), where_from
+    assert where_from.startswith(str(venv)) and where_from.rstrip().endswith("None"), where_from
     return course, venv, env
 
 
@@ -374,11 +392,11 @@ def test_exercise7_runs_every_public_check_in_the_bundle(exercise7_release, tmp_
 @pytest.mark.bundle
 @pytest.mark.slow
 def test_student_installs_the_zip_not_editable_and_grades(student_release, tmp_path):
-    """Installed from the zip itself (`pip install dlcourse.zip`, no editable link to the folder),
-    does `grade exercise1` in a course folder holding the student's exercises/ find its checks,
+    """Installed from the bundle's wheel (no link to the unzipped folder), does `grade exercise1`
+    in another course folder holding the student's exercises/ find its checks,
     recorded answers and templates in the installed package: the stub 0, the reference every
     public point, the HTML report written, and the isolation level named?"""
-    _, venv, env = install_offline(student_release.with_suffix(".zip"), tmp_path / "install", editable=False)
+    _, venv, env = install_offline(student_release.with_suffix(".zip"), tmp_path / "install")
     course = tmp_path / "my-course"
     (course / "exercises" / "exercise1").mkdir(parents=True)
     own_copy = course / "exercises" / "exercise1" / "losses.py"
@@ -417,9 +435,12 @@ def test_every_command_in_the_readme_runs_in_the_installed_bundle(course_bundle,
     commands = readme_commands((course / "README.md").read_text())
     grades = [c for c in commands if c.startswith("grade ")]
     assert "grade list" in grades and len(grades) >= 3, commands
-    # the pip commands: install_offline ran the offline one; the other needs a package index
+    # the pip commands: install_offline ran the offline one; the others need a package index
+    wheel = f"{WHEELHOUSE}/{wheel_name()}"
     assert {c for c in commands if c.startswith("pip ")} == {
-        "pip install dlcourse.zip", "pip install .", "pip install --no-build-isolation dlcourse.zip"}
+        "pip install torch --index-url https://download.pytorch.org/whl/cpu", f"pip install {wheel}", OFFLINE_LINE,
+        "pip download -d wheelhouse torch --index-url https://download.pytorch.org/whl/cpu",
+        f"pip download -d wheelhouse --find-links wheelhouse {wheel}"}
     for command in grades:
         done = run([str(venv / "bin" / "grade"), *command.split()[1:]], course, env)
         screen = done.stdout + done.stderr

@@ -52,7 +52,7 @@ POLL_S = 0.5
 TEARDOWN_WAIT_S = 10.0
 """How long a closing worker waits for the student it is grading before closing its sandboxes."""
 MISSING_EXTRA = ("--cluster needs the optional package 'distributed', which is not installed: "
-                 "pip install -e .[cluster]  (or pip install 'dlgrader[cluster]')")
+                 "pip install -e .[cluster]  (or pip install distributed)")
 
 
 def require_distributed():

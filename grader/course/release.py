@@ -2,8 +2,10 @@
 
 DIR/dlcourse/ (and DIR/dlcourse.zip of it) holds:
 
-    pyproject.toml        `pip install -e .` installs the `grade` command (offline:
-                          `pip install --no-build-isolation -e .` when numpy, torch, ... are there)
+    pyproject.toml        how the wheel below was built (`pip install .` also works, online)
+    wheelhouse/dlcourse-VERSION-py3-none-any.whl   the bundle built as a wheel: what students
+                          install (README.md): a wheel needs no build backend, so the same line
+                          works offline, from a wheelhouse, on any Python the course supports
     README.md             how to install, work, and check, for students
     RELEASE.json          what was released: exercises, public checks, checks kept back
     exercises/exerciseN/  the stubs, exactly as in the course repository
@@ -47,6 +49,7 @@ from typing import Callable
 from grader import __version__
 from grader.catalog import EXERCISES, PROJECT_ROOT, Exercise, get_exercise
 from grader.course.oracle import ORACLE_FILE
+from grader.i18n import _
 from grader.results import GradeResult, shorten
 
 BUNDLE_NAME = "dlcourse"
@@ -126,22 +129,24 @@ def _build(folder: Path, chosen: list[Exercise], record: bool, record_cases: boo
     _copy_exercises(folder, released)
     for entry in report:
         if entry.skipped:
-            say(f"{entry.name}: skipped ({entry.skipped})")
+            say(_("{exercise}: skipped ({why})").format(exercise=entry.name, why=entry.skipped))
             continue
         exercise = get_exercise(entry.name)
         entry.public_checks = _public_check_names(exercise)
         if record:
-            say(f"{entry.name}: recording the reference's answers to {len(entry.public_checks)} public checks")
+            say(_("{exercise}: recording the reference's answers to {count} public checks").format(
+                exercise=entry.name, count=len(entry.public_checks)))
             _record(exercise, folder, entry, isolation, record_cases)
     if record and verify:
         for entry in report:
             if not entry.skipped:
-                say(f"{entry.name}: grading the reference with the bundle's grader")
+                say(_("{exercise}: grading the reference with the bundle's grader").format(exercise=entry.name))
                 _verify(get_exercise(entry.name), folder, entry, isolation)
     for entry in report:
         if not entry.skipped and not entry.public_checks:
             _withdraw(get_exercise(entry.name), folder, entry)
     _write_project_files(folder, report)
+    _build_wheel(folder)
     return report
 
 
@@ -149,7 +154,8 @@ def _build(folder: Path, chosen: list[Exercise], record: bool, record_cases: boo
 def _check_replaceable(folder: Path) -> None:
     """A previous bundle may be replaced, never other files."""
     if folder.exists() and not (folder / "RELEASE.json").exists():
-        raise ReleaseError(f"{folder} exists and is not a previous release; choose another --out")
+        raise ReleaseError(_("{folder} exists and is not a previous release; choose another --out").format(
+            folder=folder))
 
 
 def is_secret(path: Path) -> bool:
@@ -232,7 +238,8 @@ def _record(exercise: Exercise, folder: Path, entry: ReleasedExercise, isolation
     also = [str(p) for p in case_folders(exercise)] if cases else []
     outcome = _run_python(RECORD_SCRIPT, [exercise.name, str(oracle), isolation, json.dumps(also)], PROJECT_ROOT)
     if outcome["error"]:
-        raise ReleaseError(f"{exercise.name}: the reference could not be graded: {outcome['error']}")
+        raise ReleaseError(_("{exercise}: the reference could not be graded: {error}").format(
+            exercise=exercise.name, error=outcome["error"]))
     _keep_back(exercise, folder, entry, {k: v for k, v in outcome["checks"].items() if v})
 
 
@@ -245,15 +252,18 @@ def _verify(exercise: Exercise, folder: Path, entry: ReleasedExercise, isolation
                                                                    isolation], folder))
         hidden = [c.name for c in result.checks if c.visibility != "public"]
         if hidden:
-            raise ReleaseError(f"{exercise.name}: the bundle ran hidden checks {hidden}")
+            raise ReleaseError(_("{exercise}: the bundle ran hidden checks {checks}").format(
+                exercise=exercise.name, checks=hidden))
         if result.error:
-            raise ReleaseError(f"{exercise.name}: the bundle could not grade the reference: {result.error}")
+            raise ReleaseError(_("{exercise}: the bundle could not grade the reference: {error}").format(
+                exercise=exercise.name, error=result.error))
         failed = {c.name: f"it does not pass with the reference in the bundle ({shorten(c.message, 160)})"
                   for c in result.checks if not c.passed}
         if not failed:
             return
         if attempt == 2:
-            raise ReleaseError(f"{exercise.name}: public checks still fail in the bundle: {sorted(failed)}")
+            raise ReleaseError(_("{exercise}: public checks still fail in the bundle: {checks}").format(
+                exercise=exercise.name, checks=sorted(failed)))
         _keep_back(exercise, folder, entry, failed)
 
 
@@ -320,10 +330,10 @@ def course_project(path: Path = PROJECT_ROOT / "pyproject.toml") -> CourseProjec
                              requires_python=project["requires-python"],
                              grade_entry_point=project["scripts"]["grade"])
     except OSError as exc:
-        raise ReleaseError(f"cannot read {path}: {exc.strerror or exc}") from None
+        raise ReleaseError(_("cannot read {path}: {reason}").format(path=path, reason=exc.strerror or exc)) from None
     except KeyError as exc:
-        raise ReleaseError(f"{path} lacks {exc.args[0]!r} in its [project] table; the bundle copies it from there") \
-            from None
+        raise ReleaseError(_("{path} lacks {key} in its [project] table; the bundle copies it from there").format(
+            path=path, key=repr(exc.args[0]))) from None
 
 
 def read_toml(text: str) -> dict:
@@ -339,7 +349,7 @@ def read_toml(text: str) -> dict:
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ReleaseError(f"pyproject.toml is not valid TOML: {exc}") from None
+        raise ReleaseError(_("pyproject.toml is not valid TOML: {error}").format(error=exc)) from None
 
 
 def pyproject_text(project: CourseProject) -> str:
@@ -367,9 +377,37 @@ grade = {json.dumps(project.grade_entry_point)}
 include = ["grader*", "exercises*"]
 
 [tool.setuptools.package-data]
-"*" = ["*.ini", "*.html", "*.css", "*.bin"]
+"*" = ["*.ini", "*.html", "*.css", "*.bin", "*.mo"]
 "grader" = ["templates/*.html", "templates/*.css"]
 '''
+
+
+WHEELHOUSE = "wheelhouse"
+
+
+def wheel_name() -> str:
+    """The bundle's wheel, named as pip's wheel builder names it (PEP 427)."""
+    return f"{BUNDLE_NAME}-{__version__}-py3-none-any.whl"
+
+
+def _build_wheel(folder: Path) -> Path:
+    """Build the bundle into folder/wheelhouse/ as a wheel, from a copy (a build leaves build/ and
+    *.egg-info behind). Students install the wheel: unlike the zip, which pip must build first
+    (offline, `--no-build-isolation` fails on Python 3.11's setuptools without `wheel`: "invalid
+    command 'bdist_wheel'", and a Python 3.12 venv has no setuptools at all), it installs
+    with pip alone. Built here with this environment's setuptools, without a package index."""
+    wheelhouse = folder / WHEELHOUSE
+    with tempfile.TemporaryDirectory() as tmp:
+        source = Path(tmp) / BUNDLE_NAME
+        shutil.copytree(folder, source, ignore=lambda d, names: {n for n in names if n == WHEELHOUSE})
+        done = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--no-index",
+                               "-q", "-w", str(wheelhouse), str(source)], capture_output=True, text=True, timeout=600)
+    built = wheelhouse / wheel_name()
+    if done.returncode != 0 or not built.is_file():
+        raise ReleaseError(_("the bundle could not be built as a wheel (it needs setuptools>=70.1, or setuptools with "
+                             "the wheel package, in this environment: pip install 'setuptools>=70.1'): {error}").format(
+            error=shorten(done.stderr.strip() or done.stdout.strip(), 400)))
+    return built
 
 
 def dependency_names(dependencies: list[str]) -> list[str]:
@@ -395,26 +433,43 @@ def readme_text(report: list[ReleasedExercise], project: CourseProject) -> str:
     table = "\n".join(rows) or "| (none yet) | | | |"
     names = dependency_names(project.dependencies)
     installed = f"{', '.join(names[:-1])} and {names[-1]}" if len(names) > 1 else "".join(names)
+    wheel = f"{WHEELHOUSE}/{wheel_name()}"
     return f"""# Deep-learning exercises
 
 ## Install (once)
 
-With the bundle's zip file in your current folder, on Linux, macOS or Windows (a virtual
-environment is a good idea):
+Unzip `dlcourse.zip`: the `dlcourse` folder is your course folder. In it, in a terminal, make a
+virtual environment (Python {project.requires_python.removeprefix(">=")} or newer) and install the
+course's `grade` command, on Linux, macOS or Windows:
 
-    pip install dlcourse.zip
+    python -m venv .venv
+    . .venv/bin/activate                  # on Windows: .venv\\Scripts\\activate
+    pip install torch --index-url https://download.pytorch.org/whl/cpu   # laptop without an NVIDIA GPU
+    pip install {wheel}
 
-or, in the unzipped `dlcourse` folder, `pip install .` Without internet access, when
-{installed} are already installed:
+The torch line is for a computer without an NVIDIA GPU (most laptops): it installs PyTorch's CPU
+build, about 200 MB, instead of the CUDA build pip picks on Linux, about 5 GB. Skip it on a
+machine with an NVIDIA GPU. The last line installs `grade` with what it needs: {installed}.
 
-    pip install --no-build-isolation dlcourse.zip
+Without internet access, install from a wheelhouse: `wheelhouse/` with the wheels of the
+dependencies beside the course's own. Your instructor may hand it out; or make it on a machine
+online, in the course folder (the first line fetches the CPU build of PyTorch, as above):
 
-In Google Colab, in a code cell, with the zip uploaded to the session's files (or its link):
+    pip download -d {WHEELHOUSE} torch --index-url https://download.pytorch.org/whl/cpu
+    pip download -d {WHEELHOUSE} --find-links {WHEELHOUSE} {wheel}
 
-    !pip install dlcourse.zip
+then, offline:
 
-Then work in the unzipped `dlcourse` folder (your course folder): `grade` grades the
-`exercises/` folder of the folder you run it in.
+    pip install --no-index --find-links {WHEELHOUSE} {wheel}
+
+In Google Colab (PyTorch is already there), in a code cell, with `dlcourse.zip` uploaded to the
+session's files:
+
+    !unzip -q dlcourse.zip && pip install -q dlcourse/{wheel}
+    %cd dlcourse
+
+Then work in the course folder: `grade` grades the `exercises/` folder of the course folder you
+run it in, from any folder inside it (`notebooks/` too).
 
 ## Work and check
 

@@ -29,11 +29,16 @@ from __future__ import annotations
 import csv
 import hashlib
 import re
-import tomllib
+import sys
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # Python 3.10: tomllib's original (a dependency there)
+    import tomli as tomllib
 
 from grader.i18n import LANGUAGES, _, normalise
 

@@ -30,7 +30,7 @@ from grader.submission import HandIn
 
 FEEDBACK_FILE = "feedback.html"
 """Its name in a batch's OUT/<student>/ folder, where the folder names the student."""
-INSTALL_HINT = "pip install 'dlgrader[notebooks]'"
+INSTALL_HINT = "pip install nbconvert nbclient ipykernel"  # PyPI's names: they exist for students and instructors alike
 
 
 class NotebooksExtraMissing(RuntimeError):
