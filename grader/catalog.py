@@ -10,6 +10,7 @@ import ast
 from dataclasses import dataclass
 from pathlib import Path
 
+from grader.course_folder import find_course_folder  # noqa: F401 - the CLI's and the tests' import
 from grader.i18n import N_, _
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -93,17 +94,6 @@ def is_student_bundle() -> bool:
     """The students' bundle has no reference/ (grader/course/release.py): its `grade` shows
     the student's commands only, and its help and hints name what the bundle holds."""
     return not REFERENCE_ROOT.is_dir()
-
-
-def find_course_folder(start: Path) -> Path | None:
-    """The course folder holding `start`: the nearest of `start` and its parents that holds
-    an `exercises/` folder (the bundle's and the course repository's layout), so that `grade`
-    works from `notebooks/` or `exercises/exercise3/` too. None outside any course folder."""
-    start = Path(start).resolve()
-    for folder in (start, *start.parents):
-        if (folder / "exercises").is_dir():
-            return folder
-    return None
 
 
 @dataclass(frozen=True)

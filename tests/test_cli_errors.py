@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from grader.catalog import EXERCISES, PROJECT_ROOT, find_course_folder, get_exercise, summarise_checks
+from sandbox_fixtures import plainest_level
 
 EXERCISE1 = get_exercise("exercise1")
 INSTRUCTOR_COMMANDS = ("batch", "gradebook", "gradescope", "release", "check-course", "feedback", "similarity")
@@ -86,7 +87,7 @@ def test_the_course_folder_is_found_from_any_folder_inside_it(tmp_path, inside):
     """`grade exercise1` in notebooks/ or exercises/exercise1/ grades the course's exercises/exercise1/."""
     course = course_folder(tmp_path / "course")
     assert find_course_folder(course / inside) == course.resolve()
-    run = grade("exercise1", "--isolation", "process", cwd=course / inside)
+    run = grade("exercise1", "--isolation", plainest_level(), cwd=course / inside)
     assert run.returncode == 0, run.stderr
     assert str(course.resolve() / "exercises" / "exercise1") in run.stdout
     assert "Total: 0 / " in run.stdout and "not implemented yet" in run.stdout
@@ -97,7 +98,7 @@ def test_a_module_that_does_not_import_is_said_once_with_its_file_and_line(tmp_p
     folder = tmp_path / "exercise1"
     folder.mkdir()
     (folder / "losses.py").write_text("import numpy as np\n\ndef softmax(x:\n    return x\n")
-    run = grade("exercise1", "--isolation", "process", "--submission", str(folder), cwd=tmp_path)
+    run = grade("exercise1", "--isolation", plainest_level(), "--submission", str(folder), cwd=tmp_path)
     assert run.returncode == 0, run.stderr
     assert run.stdout.count("SyntaxError") == 1 and "losses.py, line 3" in run.stdout, run.stdout
 
