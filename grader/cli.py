@@ -481,6 +481,7 @@ def _exercise_names(names: tuple[str, ...]) -> list[str] | None:
               help="Record the reference's answers only, not the diagnoses the checks give tests/cases/ (quicker).")
 @click.option("--no-verify", is_flag=True, help="Skip grading the reference with the bundle's own grader.")
 @isolation_option
+@language_option
 def release(out, exercises, no_cases, no_verify, isolation) -> None:
     """Write the students' bundle: stubs, notebooks, public checks and a `grade` without references
     or hidden checks, plus a .zip of it."""
