@@ -28,7 +28,7 @@ DOMAINS: dict[str, tuple[str, ...]] = {
     "reports": ("grader/report", "templates", "grader/course", "grader/batch", "grader/hand_in_review.py",
                 "grader/pipeline.py"),
     "checks": ("grader/checks/api.py", "grader/checks/contract.py", "grader/checks/outcome.py",
-               "grader/checks/runner.py", "grader/checks/support.py", "grader/sandbox"),
+               "grader/checks/runner.py", "grader/checks/gradcheck.py", "grader/sandbox"),
     **{f"exercise{n}": (f"grader/checks/exercise{n}",) for n in range(1, 8)},
     "handouts": ("exercises",),
     "notebooks": ("grader/notebook_check.py", "grader/notebook_definitions.py", "grader/course/notebooks.py"),

@@ -9,6 +9,7 @@ from typing import Callable, TextIO
 
 import click
 
+from grader.i18n import _
 from grader.results import PASSED, CheckResult, GradeResult
 
 MARKS = {PASSED: ("✓", "green"), "failed": ("✗", "red"), "error": ("!", "yellow"), "could_not_run": ("?", "blue")}
@@ -59,9 +60,11 @@ def render_check(check: CheckResult, width: int = 100, repeat_message: bool = Tr
         paragraphs.append(f"  {where}")
     if check.hint:
         paragraphs.append(f"  Hint: {check.hint}")
-    for para in paragraphs:
-        lines.extend(textwrap.wrap(para, width=width - 14, initial_indent=" " * 13,
+    for para in paragraphs:  # a paragraph's later lines (a matrix's rows) are printed as they are
+        head, *rows = para.split("\n")
+        lines.extend(textwrap.wrap(head, width=width - 14, initial_indent=" " * 13,
                                    subsequent_indent=" " * 15) or [""])
+        lines.extend(" " * 13 + row for row in rows)
     return "\n".join(lines)
 
 
@@ -77,7 +80,7 @@ def render_check_once(check: CheckResult, seen: set[str], width: int = 100) -> s
 def failure_lines(check: CheckResult) -> list[str]:
     """What went wrong, a paragraph a line: the rationale and each fact it does not quote, or the message."""
     if check.status == "failed" and check.failure is not None:
-        return [check.failure.rationale] + [f"  {label}: {text}" for label, text in check.failure.facts()]
+        return [check.failure.rationale] + [f"  {_(label)}: {text}" for label, text in check.failure.facts()]
     return check.message.splitlines() if check.message else []
 
 
