@@ -63,12 +63,24 @@ def extracted(domain: str) -> dict[str, Path]:
     keywords = {"_": None, "N_": None, "ngettext": (1, 2)}
     found: dict[str, Path] = {}
     for file in files(domain):
-        method = "python" if file.suffix == ".py" else "jinja2"
+        method = _method(file)
         options = {"extensions": "jinja2.ext.i18n"} if method == "jinja2" else {}
         for _line, message, _comments, _context in extract_from_file(method, str(file), keywords=keywords,
                                                                       options=options):
             found.setdefault(message[0] if isinstance(message, tuple) else message, file)
     return found
+
+
+def _method(file: Path) -> str:
+    """The extraction method tools/babel.cfg maps `file` to (its first matching section)."""
+    from babel.messages.frontend import parse_mapping_cfg
+    from babel.util import pathmatch
+
+    relative = file.resolve().relative_to(ROOT).as_posix()
+    with MAPPING.open() as handle:
+        methods, _options = parse_mapping_cfg(handle)
+    return next((method for pattern, method in methods if pathmatch(pattern, relative)),
+                "python" if file.suffix == ".py" else "jinja2")
 
 
 def pybabel(*args: str) -> None:

@@ -248,6 +248,8 @@ def expect_close_or_hint(got: Any, expected: Any, *, hint: Callable[[], str], **
 
 
 def _digits(got: Any, expected: Any) -> str:
+    if np.shape(got) != np.shape(expected):
+        return ""
     try:
         got_arr = np.asarray(got, dtype=float).reshape(-1)
         expected_arr = np.asarray(expected, dtype=float).reshape(-1)

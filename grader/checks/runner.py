@@ -64,7 +64,7 @@ class CheckPlugin:
             unrun = CheckResult(  # until it runs: a check left unrun is the grader's
                 name=item.name.removeprefix("test_"), max_score=meta["points"], visibility=meta["visibility"],
                 status=COULD_NOT_RUN, origin=GRADER, message=_("the check did not run (a problem of the grader, not "
-                                                               "of your code)"), title=doc[0] if doc else "")
+                                                               "of your code)"), title=_(doc[0]) if doc else "")
             unrun.cause = cause_of(unrun)
             self.results[item.nodeid] = unrun
 
@@ -197,7 +197,8 @@ def list_checks(exercise: Exercise, visibility: str | None = None) -> list[tuple
             meta = _check_marker(name, func)
             if meta:
                 doc = (func.__doc__ or "").strip().splitlines()
-                found.append((name.removeprefix("test_"), meta["points"], meta["visibility"], doc[0] if doc else ""))
+                title = _(doc[0]) if doc else ""  # grader/checks/titles.py puts it in the catalog
+                found.append((name.removeprefix("test_"), meta["points"], meta["visibility"], title))
     return found
 
 

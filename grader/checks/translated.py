@@ -30,20 +30,28 @@ class Said(str):
     english: str
 
     def format(self, *args: Any, **kwargs: Any) -> "Said":
+        args = tuple(map(_as_text, args))
+        kwargs = {name: _as_text(value) for name, value in kwargs.items()}
         english = self.english.format(*map(english_of, args), **{k: english_of(v) for k, v in kwargs.items()})
         return said(str.format(self, *args, **kwargs), english)
+
+
+def _as_text(value: Any) -> Any:
+    """A value for a placeholder: numbers as they are (a format spec may need them), anything
+    else as its text, made once (an object that describes itself in words says them now)."""
+    return value if isinstance(value, (str, int, float, complex)) else str(value)
 
 
 def said(text: str, english: str) -> Said:
     """`text` (already in the current language) known to say `english`: for a sentence the
     English builds in its own way (an article), which one message id cannot give."""
-    said = Said(text)
-    said.english = english
+    sentence = Said(text)
+    sentence.english = english
     if text != english:
         if len(_english) >= MEMORY_LIMIT:
             _english.clear()
         _english[text] = english
-    return said
+    return sentence
 
 
 def _(message: str) -> str:
@@ -67,8 +75,8 @@ def english_of(text: Any) -> Any:
         return text
     if text in _english:
         return _english[text]
-    for said in sorted((s for s in _english if s and s in text), key=len, reverse=True):
-        text = text.replace(said, _english[said])
+    for sentence in sorted((s for s in _english if s and s in text), key=len, reverse=True):
+        text = text.replace(sentence, _english[sentence])
     return text
 
 

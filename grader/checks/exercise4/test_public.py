@@ -60,7 +60,7 @@ def test_same_seed_gives_same_batches(student):
 def test_trains_two_layer_net_on_mnist(student, options):
     """trains TwoLayerNet 784-50-10 on MNIST to test accuracy >= 0.88, at most 3x the reference's time + 1 s"""
     data = prepared_mnist(options.data_dir)
-    ref_seconds, _, ref_accuracy = e2e.recent_reference(data, reference_train_network, ReferenceNet)
+    ref_seconds, _curve, ref_accuracy = e2e.recent_reference(data, reference_train_network, ReferenceNet)
     attach(reference_seconds=round(ref_seconds, 3), reference_test_accuracy=round(ref_accuracy, 4),
            device="cpu", dataset=data.source, settings=data.settings_text())
     seconds, history, params = time_student_training(student, data, ref_seconds)
