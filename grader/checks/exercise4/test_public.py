@@ -6,6 +6,7 @@ helpers of both live in support.py.
 """
 
 from grader.checks.api import attach, fail, public
+from grader.checks.translated import _
 from reference.exercise3.two_layer_net import TwoLayerNet as ReferenceNet
 from reference.exercise4.train import train_network as reference_train_network
 
@@ -74,14 +75,17 @@ def test_trains_two_layer_net_on_mnist(student, options):
     attach_mnist_report(history, seconds, ref_seconds, ref_accuracy, test_accuracy)
     required = e2e.required_accuracy(ref_accuracy)
     if test_accuracy < required:
-        fail(f"after {data.settings_text()} the network's test accuracy is {test_accuracy:.3f} (computed by the "
-             f"grader from network.params); at least {required:.3f} is needed, and the reference reaches "
-             f"{ref_accuracy:.3f} from the same starting weights.",
-             hint="the rule checks above name the mistake if one of them fails; if they all pass, make sure "
-                  "train_network changes the network it was given (network.params), not a copy.",
+        fail(_("after {run} the network's test accuracy is {accuracy} (computed by the grader from "
+               "network.params); at least {required} is needed, and the reference reaches {reference} from the "
+               "same starting weights.").format(run=data.settings_text(), accuracy=f"{test_accuracy:.3f}",
+                                                required=f"{required:.3f}", reference=f"{ref_accuracy:.3f}"),
+             hint=_("the rule checks above name the mistake if one of them fails; if they all pass, make sure "
+                    "train_network changes the network it was given (network.params), not a copy."),
              settings=data.settings_text())
     limit = e2e.time_limit(ref_seconds)
     if seconds > limit:
-        fail(f"{data.settings_text()} took {seconds:.2f} s; the reference took {ref_seconds:.2f} s on this machine, "
-             f"and at most {limit:.2f} s ({e2e.TIME_FACTOR:g} x + {e2e.TIME_SLACK_S:g} s) is allowed.",
-             hint=SLOW_HINT, settings=data.settings_text())
+        fail(_("{run} took {seconds} s; the reference took {reference} s on this machine, and at most {limit} s "
+               "({factor} x + {slack} s) is allowed.").format(
+                 run=data.settings_text(), seconds=f"{seconds:.2f}", reference=f"{ref_seconds:.2f}",
+                 limit=f"{limit:.2f}", factor=f"{e2e.TIME_FACTOR:g}", slack=f"{e2e.TIME_SLACK_S:g}"),
+             hint=_(SLOW_HINT), settings=data.settings_text())
