@@ -48,7 +48,6 @@ def running_check(name: str, details: dict) -> Iterator[None]:
     """Set by the runner around each check: `attach` adds to `details`, and the release's
     recorder (course/oracle/record.py) files the reference's answers under `name`."""
     token = _running.set(CheckInProgress(name, details))
-    translated.forget()
     try:
         yield
     finally:

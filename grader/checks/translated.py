@@ -7,7 +7,7 @@ the student reads the translation. The checks write `_("...").format(...)` as ev
 the text they get back knows its English (`Said.english`), and every translated sentence of the
 running check is remembered, so a hint joined from several of them is read back too.
 
-Remembered sentences live for one check (`forget`, called by api.running_check).
+Remembered sentences are kept for the grading process, the newest MEMORY_LIMIT of them.
 """
 
 from __future__ import annotations
@@ -18,7 +18,9 @@ from grader import i18n
 from grader.i18n import N_, current_language  # noqa: F401 - re-exported for the checks
 
 MEMORY_LIMIT = 5000
-"""Sentences remembered at most (a check that loops over many examples says many)."""
+"""Sentences remembered at most; the older half is forgotten when full (a check that loops over
+many examples says many, and a message made once, e.g. a module that does not import, is
+repeated by later checks)."""
 
 _english: dict[str, str] = {}
 """Each translated sentence of the running check -> its English."""
@@ -48,8 +50,10 @@ def said(text: str, english: str) -> Said:
     sentence = Said(text)
     sentence.english = english
     if text != english:
-        if len(_english) >= MEMORY_LIMIT:
-            _english.clear()
+        if len(_english) >= MEMORY_LIMIT:  # forget the older half: the running check's are the newest
+            for old in list(_english)[:MEMORY_LIMIT // 2]:
+                del _english[old]
+        _english.pop(text, None)
         _english[text] = english
     return sentence
 
@@ -81,5 +85,5 @@ def english_of(text: Any) -> Any:
 
 
 def forget() -> None:
-    """Start a new check: the sentences of the last one are not needed any more."""
+    """Forget every sentence remembered (a test that starts afresh)."""
     _english.clear()
