@@ -248,9 +248,9 @@ def expect_close_or_hint(got: Any, expected: Any, *, hint: Callable[[], str], **
 
 
 def _digits(got: Any, expected: Any) -> str:
-    if np.shape(got) != np.shape(expected):
-        return ""
     try:
+        if np.shape(got) != np.shape(expected):  # a wrong shape: its digits say nothing
+            return ""
         got_arr = np.asarray(got, dtype=float).reshape(-1)
         expected_arr = np.asarray(expected, dtype=float).reshape(-1)
     except (TypeError, ValueError):
