@@ -49,8 +49,10 @@ def language_option(func):
     the course file's, else the user's locale, else English. Set before the command runs."""
 
     def choose(ctx, param, value):
+        from grader.course.roster import course_language
+
         try:
-            return use_language(choose_language(value))
+            return use_language(choose_language(value, course=course_language(Path.cwd())))
         except ValueError as exc:
             raise click.BadParameter(str(exc), ctx=ctx, param=param) from None
 
@@ -134,8 +136,8 @@ def grade_one(name: str, submission: Path | None, json_path: Path | None, html_p
 
 def one_student_targets(graded, json_path: Path | None, html_path: Path | None) -> list:
     """`grade exerciseN`'s outputs: the terminal's summary, the JSON and HTML asked for, and
-    beside the HTML, for a notebook, feedback.html (the notebook with its verdicts)."""
-    from grader.report.notebook_feedback import FEEDBACK_FILE, notebook_in
+    beside the HTML, for a notebook, feedback-<exercise>-<notebook>.html (the notebook with its verdicts)."""
+    from grader.report.notebook_feedback import feedback_file_name, notebook_in
     from grader.report.outputs import Target
 
     targets = [Target.terminal(sys.stdout)]
@@ -145,8 +147,8 @@ def one_student_targets(graded, json_path: Path | None, html_path: Path | None) 
         hidden = any(c.visibility == "hidden" for c in graded.result.checks)
         targets.append(Target.html(html_path, "instructor" if hidden else "student"))
         if graded.hand_in is not None and notebook_in(graded.hand_in) is not None:
-            name = FEEDBACK_FILE if html_path.name != FEEDBACK_FILE else f"notebook-{FEEDBACK_FILE}"
-            targets.append(Target.feedback(html_path.with_name(name)))
+            targets.append(Target.feedback(html_path.with_name(feedback_file_name(graded.result.exercise,
+                                                                                  graded.hand_in))))
     return targets
 
 
@@ -172,16 +174,22 @@ def write_and_say(graded, targets: list) -> None:
 @click.option("--force", is_flag=True, help="Regrade every student, even those whose submission did not change.")
 @click.option("--format", "formats", type=click.Choice(["gradescope"]), multiple=True,
               help="Also write each student's result in this format (gradescope: OUT/<student>/gradescope.json).")
-@click.option("--cluster", metavar="tcp://HOST:PORT", default=None,
+@click.option("--cluster", metavar="tls://HOST:PORT", default=None,
               help="Grade on the workers of this Dask scheduler instead of local workers (docs/cluster.md; "
-                   "needs pip install -e .[cluster]).")
+                   "needs pip install -e .[cluster]). tcp:// only on this machine unless --insecure-cluster.")
+@click.option("--cluster-certs", type=click.Path(path_type=Path, file_okay=False), default=None,
+              help="The folder `grade cluster certs` wrote; needed for a tls:// scheduler.")
+@click.option("--cluster-timeout", type=click.FloatRange(min=0.1), default=10.0, show_default=True,
+              help="Seconds to wait for the scheduler's first answer.")
+@click.option("--insecure-cluster", is_flag=True,
+              help="Allow a plain tcp:// scheduler on another machine (anyone who reaches it can run code there).")
 @click.option("--similarity", is_flag=True,
               help="Also compare the submissions for copies: OUT/similarity.html and .csv (see `grade similarity`).")
 @grading_options
 @click.option("--check-timeout", type=float, default=None, hidden=True,
               help="Tests only: seconds per check (the submission gets three times as long).")
-def batch(submissions, exercise_name, out, jobs, force, formats, cluster, similarity, isolation, device, data_dir,
-          check_timeout) -> None:
+def batch(submissions, exercise_name, out, jobs, force, formats, cluster, cluster_certs, cluster_timeout,
+          insecure_cluster, similarity, isolation, device, data_dir, check_timeout) -> None:
     """Grade every student in SUBMISSIONS (one folder, .py, .ipynb or .zip each).
 
     Writes OUT/gradebook.csv, OUT/summary.html and per student OUT/<student>/result.json,
@@ -202,15 +210,25 @@ def batch(submissions, exercise_name, out, jobs, force, formats, cluster, simila
                              limits=Limits.for_check_timeout(check_timeout), language=current_language())
     if cluster and jobs:
         raise click.UsageError("--jobs is for local workers; with --cluster, start as many Dask workers as you need")
+    if (cluster_certs or insecure_cluster) and not cluster:
+        raise click.UsageError("--cluster-certs and --insecure-cluster go with --cluster")
+    from grader.cluster_security import ClusterSetupError, cluster_access
+
     try:
         if cluster:
             from grader.batch.cluster import run_cluster_batch
 
-            report = run_cluster_batch(submissions, exercise_name, out, scheduler=cluster, options=options,
+            access, warnings = cluster_access(cluster, certs=cluster_certs, insecure=insecure_cluster,
+                                              timeout=cluster_timeout)
+            for warning in warnings:
+                click.echo(f"warning: {warning}", err=True)
+            report = run_cluster_batch(submissions, exercise_name, out, scheduler=access, options=options,
                                        force=force, formats=tuple(formats), progress=line, similarity=similarity)
         else:
             report = run_batch(submissions, exercise_name, out, options=options, jobs=jobs, force=force,
                                formats=tuple(formats), progress=line, similarity=similarity)
+    except ClusterSetupError as exc:
+        raise click.UsageError(str(exc)) from None
     except BatchError as exc:
         raise click.ClickException(str(exc)) from None
     finally:
@@ -396,6 +414,28 @@ def check_course_command(exercises, no_cases, mutants, per_operator, html_path, 
 
 
 main.add_command(feedback)
+
+
+@main.group("cluster")
+def cluster_commands() -> None:
+    """Set up a grading cluster (docs/cluster.md)."""
+
+
+@cluster_commands.command("certs")
+@click.argument("folder", type=click.Path(path_type=Path, file_okay=False))
+def cluster_certs_command(folder: Path) -> None:
+    """Write the course's TLS certificates into FOLDER: ca.pem, and scheduler, worker and
+    client .pem with their -key.pem. Only holders of client.pem can use the cluster."""
+    from grader.cluster_security import ClusterSetupError, write_certificates
+
+    try:
+        written = write_certificates(folder)
+    except ClusterSetupError as exc:
+        raise click.UsageError(str(exc)) from None
+    for path in written:
+        click.echo(f"Wrote {path}")
+    click.echo("Keep the -key.pem files private: scheduler-key.pem on the scheduler, worker-key.pem on the "
+               "workers, client-key.pem with whoever runs `grade batch` (docs/cluster.md).")
 for _name in EXERCISES:
     main.add_command(_exercise_command(_name))
 

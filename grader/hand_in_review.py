@@ -17,14 +17,18 @@ from __future__ import annotations
 
 import ast
 import json
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 
 from grader.catalog import EXERCISES, Exercise
+from grader.i18n import LANGUAGES, N_, _, translations
 from grader.submission import HandIn
 
-PROBABLY = "probably "
-"""Every wrong-exercise note starts with this, then the exercise's name."""
+WRONG_EXERCISE_NOTE = N_("probably {other}: this code defines {other}'s functions and none of {exercise}'s "
+                         "({names}); was the wrong file handed in?")
+"""The wrong-exercise note, in the language of the grading; `wrong_exercise` reads the exercise
+back from it in any language (the gradebook's flag is the same whichever one graded)."""
 
 
 @dataclass
@@ -109,21 +113,41 @@ def review_notes(hand_in: HandIn | None, exercise: Exercise, graded: str = "") -
     if other:
         wanted = sorted(handout_names(exercise.name))
         mine = ", ".join(wanted[:4]) + (", …" if len(wanted) > 4 else "")
-        notes.append(f"{PROBABLY}{other}: this code defines {other}'s functions and none of {exercise.name}'s "
-                     f"({mine}); was the wrong file handed in?")
+        notes.append(_(WRONG_EXERCISE_NOTE).format(other=other, exercise=exercise.name, names=mine))
     notebooks = [s.name for s in found if s.notebook]
     if graded.endswith(".py") and notebooks:  # a notebook is graded only when no .py is there
-        notes.append(f"graded {graded}; the notebook {', '.join(notebooks[:3])} beside it was not graded "
-                     f"(one module or one notebook is graded, and a .py comes first)")
+        notes.append(_("graded {graded}; the notebook {notebooks} beside it was not graded (one module or one "
+                       "notebook is graded, and a .py comes first)").format(graded=graded,
+                                                                           notebooks=", ".join(notebooks[:3])))
     return notes
 
 
 def wrong_exercise(notes: list[str]) -> str:
-    """The exercise a result's notes say it probably belongs to, or ""."""
+    """The exercise a result's notes say it probably belongs to, or "" (a note in any language)."""
     for note in notes:
-        if note.startswith(PROBABLY):
-            return note[len(PROBABLY):].split(":")[0]
+        for pattern in wrong_exercise_patterns():
+            match = pattern.fullmatch(note)
+            if match:
+                return match.group("other")
     return ""
+
+
+@lru_cache(maxsize=None)
+def wrong_exercise_patterns() -> tuple[re.Pattern, ...]:
+    """WRONG_EXERCISE_NOTE in each language as a pattern that captures {other}."""
+    patterns = []
+    for code in LANGUAGES:
+        template = translations(code).gettext(WRONG_EXERCISE_NOTE)
+        parts, seen = [], False
+        for text, name in re.findall(r"([^{]*)(?:\{(\w+)\}|$)", template):
+            parts.append(re.escape(text))
+            if name == "other":
+                parts.append("(?P=other)" if seen else r"(?P<other>\w+)")
+                seen = True
+            elif name:
+                parts.append(".*?")
+        patterns.append(re.compile("".join(parts), re.DOTALL))
+    return tuple(patterns)
 
 
 def shared_error(checks) -> str:

@@ -16,12 +16,16 @@ where the Linux sandbox cannot run). What the kernel holds is graded, not the sa
 cell edited but not run is not seen: the result says so. A stub name the kernel lacks is
 reported for the checks that call it as not defined yet, never as a traceback.
 
-The result shows as an HTML table in a notebook and as the terminal report elsewhere.
+The result shows as an HTML table in a notebook and as the terminal report elsewhere, in the
+language asked for (`language="ko"`, else the locale's), an error every check shares said once.
+`exercises.*` in the kernel and in the sandbox are the student's own files of the course folder
+the kernel runs in, from `notebooks/` too (grader/course_folder.py, exercises/__init__.py).
 """
 
 from __future__ import annotations
 
 import ast
+import copy
 import inspect
 import linecache
 import sys
@@ -32,6 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader.catalog import Exercise, get_exercise
+from grader.i18n import _
 from grader.results import PASSED, GradeResult
 
 KERNEL_NAMES = frozenset({"In", "Out", "exit", "quit", "get_ipython", "open", "display"})
@@ -50,13 +55,19 @@ class KernelModule:
     """Stub name -> why the module lacks it (never defined, or its source could not be read)."""
 
 
-def check(exercise_name: str, *, namespace: dict | None = None, options=None) -> None:
+def check(exercise_name: str, *, namespace: dict | None = None, options=None, language: str | None = None) -> None:
     """Grade the definitions of this kernel (or `namespace`) with the public checks and show the result.
 
     In a Jupyter or Colab notebook the result is an HTML table in the cell's output; in a
-    terminal IPython or a plain Python session, the same text report `grade exerciseN` prints."""
+    terminal IPython or a plain Python session, the same text report `grade exerciseN` prints.
+    `language` ("en", "ko") as `grade --lang`; by default the locale's, else English."""
+    from grader.i18n import choose_language
+    from grader.options import GradingOptions
+
     if namespace is None:
         namespace = sys._getframe(1).f_globals  # the caller's: the notebook's user namespace
+    if options is None:
+        options = GradingOptions(language=choose_language(language))
     result = grade_namespace(exercise_name, namespace, options=options)
     show(result)
 
@@ -93,8 +104,9 @@ def kernel_module(exercise: Exercise, namespace: dict) -> KernelModule:
         elif isinstance(value, (types.FunctionType, type)) and getattr(value, "__module__", None) == own_module:
             source = definition_source(value, history)
             if source is None:
-                not_found[name] = (f"`{name}` is defined, but the grader could not read its source (it was defined "
-                                   f"outside a notebook cell or file); define it in a code cell and run that cell.")
+                not_found[name] = _("`{name}` is defined, but the grader could not read its source (it was defined "
+                                    "outside a notebook cell or file); define it in a code cell and run that "
+                                    "cell.").format(name=name)
                 continue
             definitions.append(source if value.__name__ == name else f"{source}\n\n{name} = {value.__name__}")
         elif _importable_from(value) and not name.startswith("_"):
@@ -103,8 +115,8 @@ def kernel_module(exercise: Exercise, namespace: dict) -> KernelModule:
             constants.append(f"{name} = {value!r}")
     for name in stub_names(exercise):
         if name not in namespace:
-            not_found[name] = (f"`{name}` is not defined in this notebook's kernel yet: run the cell that "
-                               f"defines it (or write it), then run the check again.")
+            not_found[name] = _("`{name}` is not defined in this notebook's kernel yet: run the cell that "
+                                "defines it (or write it), then run the check again.").format(name=name)
     header = f'"""{exercise.name}: the definitions of a notebook\'s kernel, taken by grader.check."""'
     source = "\n\n".join(part for part in [header, *imports, *constants, *definitions] if part) + "\n"
     return KernelModule(source, not_found)
@@ -239,6 +251,7 @@ def _ipython():
 
 
 def show(result: GradeResult) -> None:
+    result = said_once(result)
     if in_notebook():
         from IPython.display import HTML, display
 
@@ -249,6 +262,18 @@ def show(result: GradeResult) -> None:
         from grader.report.terminal import render
 
         click.echo(render(result))  # colours on a terminal, plain text into a pipe
+
+
+def said_once(result: GradeResult) -> GradeResult:
+    """A copy of `result` for display in which an error already shown for an earlier check (a
+    module that does not load fails every check alike) points back to it instead of repeating it."""
+    shown = copy.deepcopy(result)
+    seen: set[str] = set()
+    for check in shown.checks:
+        if check.status == "error" and check.message in seen:
+            check.message, check.hint = _("(the same error as above)"), ""
+        seen.add(check.message)
+    return shown
 
 
 def render_table(result: GradeResult) -> str:

@@ -16,7 +16,7 @@ from typing import Callable, Collection
 from grader.catalog import Exercise, get_exercise
 from grader.checks.runner import list_checks, run_checks
 from grader.hand_in_review import review_notes
-from grader.i18n import use_language
+from grader.i18n import _, use_language
 from grader.options import DEFAULT_OPTIONS, GradingOptions
 from grader.results import ERROR, CheckResult, GradeResult, shorten
 from grader.sandbox.config import child_config
@@ -36,18 +36,20 @@ def load_checks(exercise: Exercise, visibility: str | None = None) -> None:
     try:
         list_checks(exercise, visibility)
     except Exception as exc:  # noqa: BLE001 - any error in a check file is the grader's, said in one line
-        raise ChecksUnavailable(f"the checks of {exercise.name} could not be loaded ({_where(exc)}"
-                                f"{type(exc).__name__}: {shorten(exc, 200)}); this is the grader's fault, not the "
-                                f"submission's: fix the check file or tell your instructor") from None
+        raise ChecksUnavailable(_("the checks of {exercise} could not be loaded ({where}{error}); this is the "
+                                  "grader's fault, not the submission's: fix the check file or tell your instructor")
+                                .format(exercise=exercise.name, where=_where(exc),
+                                        error=f"{type(exc).__name__}: {shorten(exc, 200)}")) from None
 
 
 def _where(exc: Exception) -> str:
     """"test_public.py, line 3: " for the innermost frame of Python source (a check file or what
     it imports; not importlib's own frames), else ""."""
     if isinstance(exc, SyntaxError) and exc.filename:
-        return f"{Path(exc.filename).name}, line {exc.lineno}: "
+        return _("{file}, line {line}").format(file=Path(exc.filename).name, line=exc.lineno) + ": "
     frames = [f for f in traceback.extract_tb(exc.__traceback__) if not f.filename.startswith("<")]
-    return f"{Path(frames[-1].filename).name}, line {frames[-1].lineno}: " if frames else ""
+    return _("{file}, line {line}").format(file=Path(frames[-1].filename).name, line=frames[-1].lineno) + ": " \
+        if frames else ""
 
 
 def failed_result(exercise: Exercise, message: str, *, student: str = "", visibility: str | None = None) -> GradeResult:
@@ -115,7 +117,8 @@ def grade(exercise_name: str, path: Path | HandIn, *, options: GradingOptions = 
              *review_notes(hand_in, exercise, submission.entry.get("path", ""))]
     result = GradeResult(exercise=exercise.name, checks=results, student=student, output=output,
                          isolation=launcher.isolation, seconds=time.perf_counter() - start,
-                         submission_hash=submission.content_hash, notes=notes)
+                         submission_hash=submission.content_hash, notes=notes,
+                         student_uid=launcher.student_uid)
     return Graded(result, hand_in)
 
 

@@ -160,6 +160,9 @@ class GradeResult:
     """What the grader noticed about the hand-in as a whole, for the instructor and the student:
     "probably exercise2" (a file for another exercise), an alternative it did not grade, notebook
     cells it did not run. Kept apart from `output`, which is only what the student's code printed."""
+    student_uid: int | None = None
+    """The user id the student's code ran as (never 0: the sandbox refuses to run it as root);
+    None when it did not run (an unreadable submission) or in results written before."""
 
     @property
     def score(self) -> float:
@@ -218,6 +221,7 @@ class GradeResult:
             "submission_hash": self.submission_hash,
             "error": self.error,
             "notes": list(self.notes),
+            "student_uid": self.student_uid,
         })
 
     def to_json(self, **extra: Any) -> str:
@@ -240,6 +244,7 @@ class GradeResult:
             submission_hash=data.get("submission_hash", ""),
             error=data.get("error", ""),
             notes=[str(n) for n in data.get("notes") or []],
+            student_uid=data.get("student_uid"),
         )
 
     @classmethod

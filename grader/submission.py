@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from grader.catalog import Exercise
-from grader.notebook_definitions import definitions_only, not_run_notes
+from grader.notebook_definitions import definitions_only, graded_names, not_run_notes
 from grader.results import shorten
 
 MAX_FILES = 200
@@ -156,7 +156,7 @@ def _from_tree(tree: dict[str, bytes], exercise: Exercise, origin: str) -> Submi
         cells = notebook_cells(tree[notebooks[0]], notebooks[0])
         notes = []
         if not exercise.notebook_whole_cells:
-            cells, not_run = definitions_only(cells)
+            cells, not_run = definitions_only(cells, graded_names(exercise))
             notes = not_run_notes(not_run)
         return Submission({}, {"kind": "cells", "cells": cells, "path": notebooks[0]}, origin, notes=notes)
     if len(tree) == 1 and python_files:

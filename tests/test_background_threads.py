@@ -21,9 +21,10 @@ from grader.catalog import get_exercise
 from grader.options import GradingOptions
 from grader.pipeline import grade_submission
 from grader.sandbox.config import child_config
-from grader.sandbox.launcher import Launcher, bwrap_works
+from grader.sandbox.launcher import Launcher
 from grader.sandbox.session import Session
 from grader.submission import load_submission
+from sandbox_fixtures import refused_here
 
 LEVELS = ["bwrap", "process", "local"]
 
@@ -65,8 +66,9 @@ _threading.Thread(target=_scribble, daemon=True).start()
 
 
 def usable(level: str) -> None:
-    if level == "bwrap" and not bwrap_works():
-        pytest.skip("bubblewrap is not usable on this machine")
+    why = refused_here(level)
+    if why:
+        pytest.skip(why)
 
 
 # -- straight through the sandbox: many calls, each reply as it was returned ----------------------

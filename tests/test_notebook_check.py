@@ -148,3 +148,18 @@ def test_filled_in_notebook_checks_full_marks_in_a_kernel(kernel_name, tmp_path,
     assert score == max_score > 0, html
     assert 'data-status="passed"' in html and 'data-status="failed"' not in html and 'data-status="error"' not in html
     assert not list(tmp_path.glob("*.ipynb"))  # nothing was saved: the kernel's definitions were graded
+
+
+def test_an_error_every_check_shares_is_shown_once():
+    """A module that does not load fails every check with the same message: does the kernel's
+    display say it once (later checks point back to it), leaving the result itself unchanged?"""
+    from grader.notebook_check import said_once
+    from grader.results import CheckResult, GradeResult
+
+    message = "loading your notebook took longer than 10 s, so no check could run."
+    result = GradeResult("exercise1", checks=[CheckResult(name, 1, "public", "error", message=message)
+                                              for name in ("a", "b", "c")])
+    shown = said_once(result)
+    assert [c.message for c in shown.checks] == [message, "(the same error as above)", "(the same error as above)"]
+    assert [c.message for c in result.checks] == [message] * 3
+    assert render_table(shown).count(message) == 1

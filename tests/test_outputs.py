@@ -121,7 +121,8 @@ def test_every_file_of_a_batch_student_comes_from_a_declared_target(recorded, tm
 
 def test_grade_command_writes_through_the_one_writer(recorded, tmp_path, monkeypatch):
     """Do `grade exerciseN --json --html` and `grade gradescope` write only declared targets,
-    and a notebook graded with --html get feedback.html beside the report?"""
+    and a notebook graded with --html get its feedback page beside the report, named after the
+    exercise and the notebook?"""
     from grader import cli
 
     notebook = tmp_path / "ana.ipynb"
@@ -134,7 +135,7 @@ def test_grade_command_writes_through_the_one_writer(recorded, tmp_path, monkeyp
         monkeypatch.setattr(sys, "argv", ["grade", *argv])
         cli.run()  # returns when grading ran; exits only on an error
     assert files_under(out) == {path for _, path in recorded if path is not None}
-    assert {p.name for p in files_under(out)} == {"r.json", "r.html", "feedback.html", "results.json"}
+    assert {p.name for p in files_under(out)} == {"r.json", "r.html", "feedback-exercise1-ana.html", "results.json"}
 
 
 def test_unknown_output_is_refused():

@@ -66,8 +66,8 @@ def test_notebook_cell_that_raises_does_not_hide_the_others(grade, tmp_path):
     path.write_text(notebook_of(REFERENCE.read_text(), [nbformat.v4.new_code_cell("import matplotlib.pyplot as plt\n1/0")]))
     result = grade("exercise1", path)
     assert result.score == result.max_score, [c.message for c in result.checks if not c.passed]
-    assert any("code cell 1 raised ModuleNotFoundError" in note for note in result.notes)
-    assert "ModuleNotFoundError" not in result.output  # a note of the grader's, not the student's output
+    assert "code cell 1, line 1: `import matplotlib.pyplot as plt`" in result.notes  # not needed: not run
+    assert "matplotlib" not in result.output  # a note of the grader's, not the student's output
 
 
 @pytest.mark.parametrize("content, words", [
@@ -143,40 +143,10 @@ def test_notebook_experiments_are_not_run_and_are_listed(grade, tmp_path):
     result = grade("exercise1", path)
     assert result.score == result.max_score, [c.message for c in result.checks if not c.passed]
     notes = "\n".join(result.notes)  # the grader's notes, never mixed into what the student's code printed
-    assert "code cell 1, line 2: a `for` loop (`for _ in range(10**9):`): not run by the grader" in notes
-    assert "code cell 2, line 3: a call (`time.sleep(60)`): not run by the grader" in notes
-    assert "code cell 2, line 4: an assignment that runs code" in notes
-    assert "3 other statements were left out" in notes and "not run by the grader" not in result.output
-    assert "line 1" not in notes and "LEARNING_RATE" not in notes  # a definition is run quietly
-
-
-def test_definitions_keep_their_line_numbers_and_names():
-    """Does a skipped statement leave the lines of the kept code where they were (tracebacks
-    name the student's lines), and do kept assignments make their names usable later on?"""
-    from grader.notebook_definitions import definitions_only
-
-    cells = ["import numpy as np\nprint('training')\nEPS = np.float64(1e-7)\n",
-             "SCALE = EPS * 2\nlosses = [train() for _ in range(3)]\n\ndef f(x):\n    return x / SCALE\n"]
-    kept, not_run = definitions_only(cells)
-    assert [len(c.splitlines()) for c in kept] == [len(c.splitlines()) for c in cells]
-    assert kept[1].splitlines()[3] == "def f(x):"
-    assert [(n.cell, n.line) for n in not_run] == [(1, 2), (2, 2)]
-    namespace = {}
-    for cell in kept:
-        exec(compile(cell, "<cell>", "exec"), namespace)
-    assert namespace["f"](2e-7) == pytest.approx(1.0)
-    assert "losses" not in namespace
-
-
-def test_definitions_inside_if_and_try_are_kept_only_whole():
-    """Is an optional import in try/except kept, and an `if` that trains skipped as a whole?"""
-    from grader.notebook_definitions import definitions_only
-
-    cells = ["try:\n    import torch\nexcept ImportError:\n    torch = None\n",
-             "if torch is None:\n    fit()\nelse:\n    DEVICE = 'cpu'\n"]
-    kept, not_run = definitions_only(cells)
-    assert kept[0] == cells[0]
-    assert [(n.cell, n.line, n.what.split(" (")[0]) for n in not_run] == [(2, 1, "an `if` block that runs code")]
+    assert "code cell 1, line 2: `for _ in range(10**9):`" in notes
+    assert "code cell 2, line 3: `time.sleep(60)`" in notes
+    assert "code cell 2, line 4: `history = run_experiment(SHAPE)`" in notes
+    assert "6 other statements were not run" in notes and "not run" not in result.output
 
 
 def test_an_exercise_can_run_whole_cells(tmp_path):
@@ -188,4 +158,4 @@ def test_an_exercise_can_run_whole_cells(tmp_path):
     whole = load_submission(path, dataclasses.replace(EXERCISE, notebook_whole_cells=True))
     assert EXPERIMENT_CELLS[1] in whole.entry["cells"] and whole.notes == []
     filtered = load_submission(path, EXERCISE)
-    assert EXPERIMENT_CELLS[1] not in filtered.entry["cells"] and len(filtered.notes) == 3
+    assert EXPERIMENT_CELLS[1] not in filtered.entry["cells"] and len(filtered.notes) == 1 + 4  # a header, 4 lines

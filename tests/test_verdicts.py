@@ -34,21 +34,32 @@ def mnist_checks(exercise: str) -> set[str]:
     return {name for name, _, _, _ in list_checks(get_exercise(exercise)) if "mnist" in name}
 
 
+FAST_SAMPLE = {"bug": 2, "ok": 1}
+"""Cases of each exercise's table graded in the fast tier (`-m "not slow"`): the first two
+mistakes and the first correct alternative, by name; the full suite (.ci/run) grades them all."""
+
+
 def case_params(root) -> list:
     """(exercise, verdict, root, checks) for each case of each exercise under `root`. A correct case
     of an MNIST exercise is graded twice: on every check but the MNIST run (fast tier), and on
-    every check (slow); a case whose graded checks include an MNIST run is slow."""
+    every check (slow); a case whose graded checks include an MNIST run is slow, and so is every
+    case beyond the fast tier's sample."""
     params = []
     for exercise in EXERCISES:
+        seen = {"bug": 0, "ok": 0}
         for case, verdict in sorted(readable_verdicts(exercise, root).items()):
+            kind = "ok" if verdict.full_marks else "bug"
+            seen[kind] += 1
+            sampled = () if seen[kind] <= FAST_SAMPLE[kind] else (pytest.mark.slow,)
             name = f"{'corpus/' if root == CORPUS else ''}{exercise}/{case}"
             checks = checks_to_grade(verdict)
             mnist = mnist_checks(exercise)
             if mnist and verdict.full_marks:
                 others = {n for n, _, _, _ in list_checks(get_exercise(exercise))} - mnist
-                params.append(pytest.param(exercise, verdict, root, others, id=f"{name}/without-mnist-run"))
+                params.append(pytest.param(exercise, verdict, root, others, id=f"{name}/without-mnist-run",
+                                           marks=sampled))
             slow = mnist and (checks is None or checks & mnist)
-            params.append(pytest.param(exercise, verdict, root, checks, id=name, marks=MNIST_RUN if slow else ()))
+            params.append(pytest.param(exercise, verdict, root, checks, id=name, marks=MNIST_RUN if slow else sampled))
     return params
 
 

@@ -32,11 +32,13 @@ from concurrent.futures import CancelledError
 from pathlib import Path
 from typing import Callable
 
+from grader.batch import watchdog
 from grader.batch.progress import Progress
 from grader.batch.run import (Batch, BatchError, BatchReport, count_graded, course_fingerprint, grade_batch,
                               judge_reference, terminate_as_interrupt)
 from grader.batch.store import Student, error_result, save_student
 from grader.catalog import Exercise, get_exercise
+from grader.cluster_security import ClusterAccess, check_scheduler
 from grader.options import DEFAULT_OPTIONS, GradingOptions
 from grader.results import GradeResult, shorten
 from grader.submission import HandIn, SubmissionError, read_hand_in
@@ -92,6 +94,7 @@ class WarmLaunchers(_PluginBase):
     def setup(self, worker) -> None:
         self.launchers: dict[str, tuple[tuple, object]] = {}
         self.lock = threading.Lock()
+        self.stuck = False
 
     def teardown(self, worker) -> None:
         # Waits a little for a grading in progress; a worker that closes loses that task anyway
@@ -123,26 +126,45 @@ class WarmLaunchers(_PluginBase):
         self.launchers[exercise.name] = (wanted, launcher)
         return launcher
 
-    def grade(self, exercise_name: str, student_id: str, hand_in: HandIn, options: GradingOptions) -> dict:
+    def grade(self, exercise_name: str, student_id: str, hand_in: HandIn, options: GradingOptions,
+              on_stuck: Callable[[], None] = lambda: None) -> dict:
         """{"result": GradeResult dict, "retry": grader fault?}, or {"worker_problem": why} when
-        this worker cannot grade at all (its sandbox does not start)."""
+        this worker cannot grade at all (its sandbox does not start, or a grading is stuck in it).
+        The grading runs under the watchdog (watchdog.py): past the submission's limit plus a
+        margin, its sandboxes are closed and the student is recorded as the machine's fault;
+        `on_stuck` is called when the grading does not end even then."""
+        exercise = options.exercise(get_exercise(exercise_name))
+        limit = exercise.submission_timeout + watchdog.WORKER_MARGIN_S
+        with self.lock:
+            if self.stuck:
+                return {"worker_problem": "a grading is stuck in it; it restarts once its last result is fetched"}
+            try:
+                return watchdog.run_watched(lambda: self._grade_now(exercise, student_id, hand_in, options), limit,
+                                            unstick=lambda: self._drop_launcher(exercise.name))
+            except watchdog.Overdue as overdue:
+                if overdue.stuck:
+                    self.stuck = True
+                    on_stuck()
+                else:
+                    self._drop_launcher(exercise.name)  # started afresh for the next student
+                return {"result": watchdog.overdue_result(exercise, student_id, limit).to_dict(), "retry": True}
+
+    def _grade_now(self, exercise: Exercise, student_id: str, hand_in: HandIn, options: GradingOptions) -> dict:
         from grader.pipeline import grade
 
-        exercise = options.exercise(get_exercise(exercise_name))
-        with self.lock:
-            try:
-                launcher = self._launcher(exercise, options)
-            except Exception as exc:
-                return {"worker_problem": f"its sandbox does not start ({type(exc).__name__}: {shorten(exc, 300)})"}
-            try:
-                result = grade(exercise_name, hand_in, student=student_id, launcher=launcher, options=options).result
-                return {"result": result.to_dict(), "retry": False}
-            except Exception as exc:  # the grader's fault, as in pool.grade_student: recorded, retried next run
-                self._drop_launcher(exercise.name)  # in case the sandbox broke: a fresh one for the next student
-                student = Student(student_id, Path(hand_in.name), hand_in.hash)
-                result = error_result(exercise, student, f"the grader failed on this submission "
-                                      f"({type(exc).__name__}: {shorten(exc, 300)}); rerun the batch to try again")
-                return {"result": result.to_dict(), "retry": True}
+        try:
+            launcher = self._launcher(exercise, options)
+        except Exception as exc:
+            return {"worker_problem": f"its sandbox does not start ({type(exc).__name__}: {shorten(exc, 300)})"}
+        try:
+            result = grade(exercise.name, hand_in, student=student_id, launcher=launcher, options=options).result
+            return {"result": result.to_dict(), "retry": False}
+        except Exception as exc:  # the grader's fault, as in pool.grade_student: recorded, retried next run
+            self._drop_launcher(exercise.name)  # in case the sandbox broke: a fresh one for the next student
+            student = Student(student_id, Path(hand_in.name), hand_in.hash)
+            result = error_result(exercise, student, f"the grader failed on this submission "
+                                  f"({type(exc).__name__}: {shorten(exc, 300)}); rerun the batch to try again")
+            return {"result": result.to_dict(), "retry": True}
 
 
 def grade_on_worker(exercise_name: str, student_id: str, hand_in: HandIn, options: GradingOptions) -> dict:
@@ -153,7 +175,9 @@ def grade_on_worker(exercise_name: str, student_id: str, hand_in: HandIn, option
     plugin = worker.plugins.get(PLUGIN_NAME)
     if plugin is None:
         raise RuntimeError(f"worker {worker.address} has no {PLUGIN_NAME} plugin; the client registers it")
-    payload = plugin.grade(exercise_name, student_id, hand_in, options)
+    key = worker.get_current_task()
+    payload = plugin.grade(exercise_name, student_id, hand_in, options,
+                           on_stuck=lambda: watchdog.restart_when_fetched(worker, key))
     payload["worker"] = worker.address
     payload["fingerprint"] = worker_fingerprint(exercise_name, options)
     return payload
@@ -170,17 +194,21 @@ def needs_gpu(exercise: Exercise, options: GradingOptions) -> bool:
 
 
 # -- in the client ----------------------------------------------------------------------------
-def run_cluster_batch(submissions: Path, exercise_name: str, out: Path, *, scheduler: str,
+def run_cluster_batch(submissions: Path, exercise_name: str, out: Path, *, scheduler: str | ClusterAccess,
                       options: GradingOptions = DEFAULT_OPTIONS, force: bool = False,
                       formats: tuple[str, ...] = (), progress: Callable[[Progress], None] | None = None,
                       similarity: bool = False) -> BatchReport:
-    """run_batch's batch, graded on the Dask scheduler at `scheduler` (tcp://HOST:PORT)."""
+    """run_batch's batch, graded on the Dask scheduler at `scheduler` (a ClusterAccess from
+    cluster_security.cluster_access, or a plain address string on loopback, as in the tests).
+    Raises ClusterSetupError, before anything is written, when no scheduler answers there."""
     require_distributed()
+    access = scheduler if isinstance(scheduler, ClusterAccess) else ClusterAccess(scheduler)
+    check_scheduler(access)
     if options.data_dir is not None:  # the workers read it at the same path, not relative to their own folder
         options = options.replace(data_dir=options.data_dir.resolve())
 
     def on_cluster(batch: Batch, todo: deque[Student], report: BatchReport, state: Progress, tick) -> None:
-        with connect(scheduler) as client, client.as_current(), terminate_as_interrupt():
+        with connect(access) as client, client.as_current(), terminate_as_interrupt():
             client.register_plugin(WarmLaunchers(), name=PLUGIN_NAME)
             ClusterGrading(client, batch, report, state, tick).run(todo)
 
@@ -188,13 +216,14 @@ def run_cluster_batch(submissions: Path, exercise_name: str, out: Path, *, sched
                        formats=formats, progress=progress, similarity=similarity)
 
 
-def connect(scheduler: str):
+def connect(access: ClusterAccess):
     distributed = require_distributed()
     try:
-        return distributed.Client(scheduler, timeout=CONNECT_TIMEOUT_S, set_as_default=False)
+        return distributed.Client(access.address, security=access.security(), timeout=CONNECT_TIMEOUT_S,
+                                  set_as_default=False)
     except (OSError, TimeoutError) as exc:
-        raise BatchError(f"cannot reach the Dask scheduler at {scheduler} ({shorten(exc, 200)}); start it with "
-                         f"`dask scheduler` and workers with `dask worker {scheduler}` (docs/cluster.md)") from None
+        raise BatchError(f"cannot reach the Dask scheduler at {access.address} ({shorten(exc, 200)}); start it with "
+                         f"`dask scheduler` and workers with `dask worker {access.address}` (docs/cluster.md)") from None
 
 
 class SchedulerLost(Exception):

@@ -33,6 +33,7 @@ from typing import Callable
 from grader.batch.progress import Running
 from grader.batch.store import Student, error_result, save_student
 from grader.catalog import Exercise
+from grader.i18n import _, use_language
 from grader.options import GradingOptions
 from grader.sandbox.config import GpuShare, use_gpu_share
 from grader.results import shorten
@@ -109,6 +110,8 @@ def worker_main(conn, settings: WorkerSettings, gpu: GpuShare | None = None) -> 
     until it sends None."""
     from grader.sandbox.launcher import Launcher
 
+    if settings.options.language:  # a spawned worker does not inherit the parent's language
+        use_language(settings.options.language)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group; the parent decides
     signal.signal(signal.SIGTERM, _stop)  # so `finally` closes the sandbox
     use_gpu_share(gpu)
@@ -154,8 +157,9 @@ def grade_student(student: Student, launcher, settings: WorkerSettings) -> dict:
                        options=settings.options, started=_check_started)
         result, hand_in = graded.result, graded.hand_in
     except Exception as exc:  # a fault of the grader, not of the student: recorded, retried next run
-        result = error_result(settings.exercise, student, f"the grader failed on this submission "
-                              f"({type(exc).__name__}: {shorten(exc, 300)}); rerun the batch to try again")
+        result = error_result(settings.exercise, student, _("the grader failed on this submission ({error}); rerun "
+                                                            "the batch to try again").format(
+                                                                error=f"{type(exc).__name__}: {shorten(exc, 300)}"))
         retry = True
     result.student = student.id
     result.submission_hash = result.submission_hash or student.hash
@@ -258,9 +262,9 @@ class Pool:
 
     def _why_no_workers(self) -> str:
         if self.start_failures and not self.ever_ready:
-            return f"the grading workers could not start their sandbox: {self.start_failures[-1]}"
-        return (f"the grading workers stopped {self.restarts} times; the students graded so far are saved — "
-                "rerun the batch to continue")
+            return _("the grading workers could not start their sandbox: {error}").format(error=self.start_failures[-1])
+        return _("the grading workers stopped {count} times; the students graded so far are saved — rerun the batch "
+                 "to continue").format(count=self.restarts)
 
     def _wait(self, queue: deque[Student]) -> None:
         handles = {w.conn: w for w in self.workers} | {w.process.sentinel: w for w in self.workers}
@@ -276,8 +280,8 @@ class Pool:
         except (EOFError, OSError):
             pass
         if not worker.process.is_alive():
-            why = (f"grading it took longer than {self.time_limit:g} s" if worker.overdue
-                   else "the grading worker stopped unexpectedly")
+            why = (_("grading it took longer than {seconds} s").format(seconds=f"{self.time_limit:g}") if worker.overdue
+                   else _("the grading worker stopped unexpectedly"))
             self._replace(worker, queue, why)
 
     def _message(self, worker: Worker, message: tuple) -> None:

@@ -13,6 +13,8 @@ from typing import TextIO
 
 import click
 
+from grader.i18n import _, ngettext
+
 
 @dataclass
 class Running:
@@ -119,16 +121,17 @@ def details(p: Progress) -> str:
     students per second and the ETA."""
     parts = []
     if p.workers is not None:
-        parts.append(f"{p.workers} worker{'s' if p.workers != 1 else ''}")
+        parts.append(ngettext("{count} worker", "{count} workers", p.workers).format(count=p.workers))
     if p.skipped:
-        parts.append(f"{p.skipped} unchanged")
+        parts.append(_("{count} unchanged").format(count=p.skipped))
     if p.errors:
-        parts.append(f"{p.errors} error{'s' if p.errors != 1 else ''}")
+        parts.append(ngettext("{count} error", "{count} errors", p.errors).format(count=p.errors))
     rate, eta = p.rate(), p.eta()
     if rate:
         parts.append(f"{rate:.1f}/s")
     if p.finished < p.total:
-        parts.append(f"ETA {int(eta) // 60}:{int(eta) % 60:02d}" if eta is not None else "ETA --:--")
+        left = f"{int(eta) // 60}:{int(eta) % 60:02d}" if eta is not None else "--:--"
+        parts.append(_("ETA {time}").format(time=left))
     waiting = waits(p)
     if waiting:
         parts.append(waiting)
@@ -147,5 +150,6 @@ def waits(p: Progress, most: int = 3) -> str:
         return ""
     named = [f"{r.student} ({r.check + ': ' if r.check else ''}{int(r.check_seconds if r.check else r.seconds)} s)"
              for r in slow[:most]]
-    more = f" and {len(slow) - most} more" if len(slow) > most else ""
-    return "waiting on " + ", ".join(named) + more
+    if len(slow) > most:
+        return _("waiting on {students} and {count} more").format(students=", ".join(named), count=len(slow) - most)
+    return _("waiting on {students}").format(students=", ".join(named))

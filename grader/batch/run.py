@@ -37,6 +37,7 @@ from grader.batch.progress import Progress, ProgressLine
 from grader.batch.store import (INSTRUCTOR_REPORT, RESULT_FILE, STUDENT_REPORT, Student, error_result,
                                 is_current, is_final, load_stored, save_student)
 from grader.catalog import CHECKS_ROOT, EXERCISES, PROJECT_ROOT, Exercise, get_exercise
+from grader.i18n import _, current_language, language
 from grader.options import DEFAULT_OPTIONS, GradingOptions
 from grader.results import GradeResult, shorten, write_atomic
 from grader.submission import SKIP_DIRS, content_hash
@@ -86,7 +87,8 @@ def discover(submissions: Path, out: Path | None = None) -> tuple[list[Student],
     out with a warning; two entries with the same id keep their full names."""
     submissions = Path(submissions)
     if not submissions.is_dir():
-        raise BatchError(f"{submissions} is not a folder of submissions (one folder, .py, .ipynb or .zip per student)")
+        raise BatchError(_("{path} is not a folder of submissions (one folder, .py, .ipynb or .zip per student)")
+                         .format(path=submissions))
     warnings, found = [], []
     out_resolved = Path(out).resolve() if out else None
     for entry in sorted(submissions.iterdir()):
@@ -99,15 +101,17 @@ def discover(submissions: Path, out: Path | None = None) -> tuple[list[Student],
         elif entry.suffix in SUBMISSION_SUFFIXES:
             found.append((entry.stem, entry))
         else:
-            warnings.append(f"ignored {entry.name}: a submission is a folder, .py, .ipynb or .zip")
+            warnings.append(_("ignored {name}: a submission is a folder, .py, .ipynb or .zip").format(name=entry.name))
     counts = Counter(name for name, _ in found)
     students = []
     for name, entry in found:
         if counts[name] > 1:
-            warnings.append(f"{entry.name}: another entry is also named {name!r}; graded as student {entry.name!r}")
+            warnings.append(_("{entry}: another entry is also named {name}; graded as student {student}").format(
+                entry=entry.name, name=repr(name), student=repr(entry.name)))
             name = entry.name
         if name in RESERVED:
-            warnings.append(f"{entry.name}: {name} is the name of a batch file; graded as student 'student-{name}'")
+            warnings.append(_("{entry}: {name} is the name of a batch file; graded as student {student}").format(
+                entry=entry.name, name=name, student=repr(f"student-{name}")))
             name = f"student-{name}"
         students.append(Student(name, entry, _hash(entry)))
     return students, warnings
@@ -205,7 +209,16 @@ def grade_batch(submissions: Path, exercise_name: str, out: Path, grade_students
                 progress: Callable[[Progress], None] | None = None, similarity: bool = False) -> BatchReport:
     """The batch around any way of grading: find the students, skip the unchanged, let
     `grade_students` grade the rest, and rebuild the gradebook whatever happens. Local and
-    cluster batches share it, so they write the same OUT and resume each other's runs."""
+    cluster batches share it, so they write the same OUT and resume each other's runs.
+    Everything it writes and says is in `options.language` (the workers get it in `options`)."""
+    with language(options.language or current_language()):
+        return _grade_batch(submissions, exercise_name, out, grade_students, options=options, force=force,
+                            formats=formats, progress=progress, similarity=similarity)
+
+
+def _grade_batch(submissions: Path, exercise_name: str, out: Path, grade_students: GradeStudents, *,
+                 options: GradingOptions, force: bool, formats: tuple[str, ...],
+                 progress: Callable[[Progress], None] | None, similarity: bool) -> BatchReport:
     from grader.checks.runner import list_checks  # imports the checks here, once, before the workers fork
     from grader.pipeline import ChecksUnavailable, load_checks
 
@@ -216,16 +229,20 @@ def grade_batch(submissions: Path, exercise_name: str, out: Path, grade_students
         raise BatchError(str(exc)) from None
     bad = [f for f in formats if f not in FORMATS]
     if bad:
-        raise BatchError(f"unknown format {bad[0]!r}; formats: {', '.join(FORMATS)}")
+        raise BatchError(_("unknown format {name}; formats: {formats}").format(name=repr(bad[0]),
+                                                                              formats=", ".join(FORMATS)))
     out = Path(out)
     students, warnings = discover(Path(submissions), out)
     if not students:
-        raise BatchError(f"no submissions in {submissions}: expected one folder, .py, .ipynb or .zip per student")
+        raise BatchError(_("no submissions in {path}: expected one folder, .py, .ipynb or .zip per student")
+                         .format(path=submissions))
     out.mkdir(parents=True, exist_ok=True)
     gone = {p.parent.name for p in out.glob(f"*/{RESULT_FILE}")} - {s.id for s in students}
     if gone:
-        warnings.append(f"{out} holds results of {len(gone)} students no longer in {submissions} "
-                        f"(e.g. {sorted(gone)[0]}): kept on disk, left out of the gradebook")
+        warnings.append(_("{out} holds results of {count} students no longer in {submissions} (e.g. {example}): "
+                          "kept on disk, left out of the gradebook").format(out=out, count=len(gone),
+                                                                            submissions=submissions,
+                                                                            example=sorted(gone)[0]))
     report = BatchReport(exercise=exercise.name, out=out, students=len(students), warnings=warnings)
     start = time.monotonic()
     known_checks = [name for name, *_ in list_checks(exercise)]
@@ -269,14 +286,15 @@ def judge_reference(result: GradeResult, where: str = "") -> list[str]:
     lost = [c for c in result.checks if not c.passed and not c.grader_fault]
     if result.error or lost:
         why = result.error or f"{lost[0].name}: {shorten(lost[0].message, 200)}"
-        raise BatchError(f"the reference solution gets {result.score:g} / {result.max_score:g} under this batch's "
-                         f"limits and device{where} ({why}); no student was graded — fix the machine or the "
-                         f"options first")
+        raise BatchError(_("the reference solution gets {score} / {max_score} under this batch's limits and "
+                           "device{where} ({why}); no student was graded — fix the machine or the options first")
+                         .format(score=f"{result.score:g}", max_score=f"{result.max_score:g}", where=where, why=why))
     if result.grader_faults:
         first = result.grader_faults[0]
-        return [f"{len(result.grader_faults)} checks cannot run{where or ' on this machine'} even for the reference "
-                f"({first.name}: {shorten(first.message, 200)}); students get them as 'could not run', and a rerun "
-                f"after fixing it regrades exactly those students"]
+        return [_("{count} checks cannot run{where} even for the reference ({check}: {message}); students get "
+                  "them as 'could not run', and a rerun after fixing it regrades exactly those students").format(
+                      count=len(result.grader_faults), where=where or _(" on this machine"), check=first.name,
+                      message=shorten(first.message, 200))]
     return []
 
 
@@ -311,8 +329,8 @@ def _grade(todo: deque[Student], settings: WorkerSettings, jobs: int, report: Ba
         count_graded(report, state, summary.get("status"), student.id, summary.get("notes"))
 
     def lost(student: Student, why: str) -> None:
-        result = error_result(settings.exercise, student, f"{why} twice while grading this submission; "
-                                                          "it was not graded — rerun the batch to try again")
+        result = error_result(settings.exercise, student, _("{why} twice while grading this submission; it was "
+                                                            "not graded — rerun the batch to try again").format(why=why))
         save_student(settings.out, result, key=settings.key, formats=settings.formats, retry=True)
         done(student, {"status": "error"})
 
@@ -351,7 +369,7 @@ def finish(out: Path, exercise: str, students: list[Student], key: str, known_ch
             write_similarity(out)
         except SimilarityError:
             pass  # nothing graded yet to compare
-    summary = summarize(exercise, rows)
+    summary = summarize(exercise, rows)  # in the language the batch was started in
     summary["files"] = {"student": STUDENT_REPORT, "instructor": INSTRUCTOR_REPORT, "result": RESULT_FILE}
     summary["similarity"] = read_clusters(out)
     write_atomic(out / "summary.html", render_summary(summary, out=out))
@@ -380,7 +398,8 @@ class _locked:
             fcntl.flock(self.file, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             self.file.close()
-            raise BatchError(f"another `grade batch` is writing to {self.path.parent}; wait for it or stop it") from None
+            raise BatchError(_("another `grade batch` is writing to {out}; wait for it or stop it")
+                             .format(out=self.path.parent)) from None
         return self
 
     def __exit__(self, *exc):

@@ -24,6 +24,7 @@ from pathlib import Path
 from grader.course.lms import Matching, match_download, stage
 from grader.course.policy import Adjusted, Override, adjust, load_overrides
 from grader.course.roster import Course, CourseError, Roster, RosterStudent, load_course
+from grader.i18n import _
 from grader.results import GradeResult, write_atomic
 
 COURSE_RECORD = "course.json"
@@ -121,7 +122,8 @@ def class_rows(out: Path, course: Course | None = None, overrides: list[Override
     The course file named in the record is used when `course` is None."""
     record = load_record(out)
     if record is None:
-        raise CourseError(f"{out}: no {COURSE_RECORD}; run `grade batch ... --roster FILE` (or --course) first")
+        raise CourseError(_("{out}: no {record}; run `grade batch ... --roster FILE` (or --course) first").format(
+            out=out, record=COURSE_RECORD))
     if course is None and record.get("course") and Path(record["course"]).is_file():
         course = load_course(Path(record["course"]))
     if overrides is None:
@@ -142,8 +144,9 @@ def class_rows(out: Path, course: Course | None = None, overrides: list[Override
                     and not o.check]
             if mine:
                 adjusted = Adjusted(raw=0.0, max_score=0.0, final=mine[-1].points, overrides=mine,
-                                    reasons=[f"Your instructor set this exercise's score to {mine[-1].points:g} "
-                                             f"({mine[-1].reason or 'no reason given'})."])
+                                    reasons=[_("Your instructor set this exercise's score to {points} ({reason}).")
+                                             .format(points=f"{mine[-1].points:g}",
+                                                     reason=mine[-1].reason or _("no reason given"))])
         rows.append(ClassRow(student, record["exercise"], status, result, adjusted))
     return rows
 
@@ -178,16 +181,18 @@ def annotate_summary(path: Path, rows: list[ClassRow], record: dict) -> None:
     entries of the download matched no one."""
     if not path.is_file():
         return
-    groups = [(f"Matched no roster student ({len(record.get('unmatched', []))})",
+    titles = {MISSING: _("Missing ({count})"), UNREADABLE: _("Unreadable ({count})"), PENDING: _("Pending ({count})")}
+    groups = [(_("Matched no roster student ({count})").format(count=len(record.get("unmatched", []))),
                [f"{u['entry']}: {u['why']}" for u in record.get("unmatched", [])]),
-              *((f"{status.capitalize()} ({sum(r.status == status for r in rows)})",
+              *((titles[status].format(count=sum(r.status == status for r in rows)),
                  [f"{r.student['id']} ({r.student['name']})" + (": " + "; ".join(r.student.get("notes", []))
                                                                if r.student.get("notes") else "")
                   for r in rows if r.status == status]) for status in (MISSING, UNREADABLE, PENDING))]
     body = "".join(f"<h3>{html.escape(title)}</h3><ul>" + "".join(f"<li>{html.escape(i)}</li>" for i in items)
                    + "</ul>" for title, items in groups if items)
-    block = (f'<section class="summary-card" id="roster"><h2>Roster: {len(rows)} students</h2>'
-             f"{body or '<p>Every roster student handed in a readable submission.</p>'}</section>")
+    heading = html.escape(_("Roster: {count} students").format(count=len(rows)))
+    body = body or f"<p>{html.escape(_('Every roster student handed in a readable submission.'))}</p>"
+    block = f'<section class="summary-card" id="roster"><h2>{heading}</h2>{body}</section>'
     inject(path, "roster", block)
 
 
@@ -206,15 +211,22 @@ def inject(path: Path, name: str, block: str) -> None:
 def annotate_reports(folder: Path, row: ClassRow) -> None:
     """Put the course's adjustments (late penalty, overrides) at the top of both reports; a
     rerun replaces the paragraph, so it always matches the gradebook."""
-    reasons = row.adjusted.reasons if row.adjusted else []
-    block = ""
-    if reasons:
-        items = "".join(f"<li>{html.escape(reason)}</li>" for reason in reasons)
-        a = row.adjusted
-        block = (f'<section class="summary-card" id="course-adjustments"><h2>Your grade</h2>'
-                 f"<p>Checks: {a.raw:g} / {a.max_score:g}"
-                 + (f" · late penalty: −{a.penalty:g}" if a.penalty else "")
-                 + f" · <strong>final: {a.final:g}</strong></p><ul>{items}</ul></section>")
+    block = adjustments_block(row)
     for name in ("report.html", "instructor.html"):
         if (folder / name).is_file():
             inject(folder / name, "adjustments", block)
+
+
+def adjustments_block(row: ClassRow) -> str:
+    """The course's adjustments as a section of a report, in the current language; "" for none."""
+    reasons = row.adjusted.reasons if row.adjusted else []
+    if not reasons:
+        return ""
+    items = "".join(f"<li>{html.escape(reason)}</li>" for reason in reasons)
+    a = row.adjusted
+    parts = [_("Checks: {score} / {max_score}").format(score=f"{a.raw:g}", max_score=f"{a.max_score:g}")]
+    if a.penalty:
+        parts.append(_("late penalty: −{points}").format(points=f"{a.penalty:g}"))
+    final = html.escape(_("final: {points}").format(points=f"{a.final:g}"))
+    return (f'<section class="summary-card" id="course-adjustments"><h2>{html.escape(_("Your grade"))}</h2>'
+            f"<p>{html.escape(' · '.join(parts))} · <strong>{final}</strong></p><ul>{items}</ul></section>")

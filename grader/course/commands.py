@@ -22,8 +22,19 @@ from pathlib import Path
 import click
 
 from grader.course.roster import CourseError
+from grader.i18n import LANGUAGES, _, choose_language, current_language, use_language
 
 PATH = click.Path(path_type=Path)
+
+
+def use_course_language(code: str | None) -> None:
+    """The course file's language, unless --lang was given on the command line (it wins)."""
+    from click.core import ParameterSource
+
+    context = click.get_current_context(silent=True)
+    given = context is not None and context.get_parameter_source("lang") == ParameterSource.COMMANDLINE
+    if code and not given:
+        use_language(choose_language(None, course=code))
 
 
 def _course(course_file: Path | None, roster_file: Path | None):
@@ -33,8 +44,10 @@ def _course(course_file: Path | None, roster_file: Path | None):
         course, roster = resolve_course(course_file, roster_file, search=Path.cwd())
     except CourseError as exc:
         raise click.UsageError(str(exc)) from None
+    use_course_language(course.language if course else None)
     if course is not None and roster is None and course_file is not None:
-        raise click.UsageError(f"{course.path} names no roster: add `roster = \"roster.csv\"` or pass --roster")
+        raise click.UsageError(_("{path} names no roster: add `roster = \"roster.csv\"` or pass --roster")
+                               .format(path=course.path))
     return course, roster
 
 
@@ -54,7 +67,7 @@ def course_batch_options(command):
 
         course, roster = _course(course_file, roster_file)
         if roster is None and submitted_at_file:
-            raise click.UsageError("--submitted-at needs a roster (--roster or a course file)")
+            raise click.UsageError(_("--submitted-at needs a roster (--roster or a course file)"))
         before = snapshot(kwargs["out"])
         try:
             if roster is None:
@@ -73,9 +86,10 @@ def _course_batch(command, args, kwargs, course, roster, submitted_at_file):
 
     submissions, out = kwargs["submissions"], kwargs["out"]
     if kwargs["exercise_name"] not in EXERCISES:
-        raise click.UsageError(f"unknown exercise {kwargs['exercise_name']!r}; exercises: {', '.join(EXERCISES)}")
+        raise click.UsageError(_("unknown exercise {name}; exercises: {exercises}").format(
+            name=repr(kwargs["exercise_name"]), exercises=", ".join(EXERCISES)))
     if not Path(submissions).is_dir():
-        raise click.UsageError(f"{submissions} is not a folder; pass the folder of the LMS download")
+        raise click.UsageError(_("{path} is not a folder; pass the folder of the LMS download").format(path=submissions))
     try:
         times = load_submitted_at(submitted_at_file, roster) if submitted_at_file else {}
         load_overrides(course.overrides_path if course else None, roster)  # a typo there stops us before grading
@@ -83,9 +97,10 @@ def _course_batch(command, args, kwargs, course, roster, submitted_at_file):
     except CourseError as exc:
         raise click.UsageError(str(exc)) from None
     for entry in prepared.matching.unmatched:
-        click.echo(f"warning: {entry.entry} matches no roster student: {entry.why}", err=True)
+        click.echo(_("warning: {entry} matches no roster student: {why}").format(entry=entry.entry, why=entry.why),
+                   err=True)
     for warning in prepared.matching.warnings:
-        click.echo(f"warning: {warning}", err=True)
+        click.echo(_("warning: {message}").format(message=warning), err=True)
     try:
         if any(prepared.staged.iterdir()):
             command(*args, **dict(kwargs, submissions=prepared.staged))
@@ -97,9 +112,12 @@ def _course_batch(command, args, kwargs, course, roster, submitted_at_file):
         counts = {}
         for row in rows:
             counts[row.status] = counts.get(row.status, 0) + 1
-        click.echo(f"Roster: {len(rows)} students — " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
-                   + (f"; {len(prepared.matching.unmatched)} entries matched no one (see {out / 'course.json'})"
-                      if prepared.matching.unmatched else ""))
+        statuses = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))  # status words are the gradebook's
+        line = _("Roster: {count} students — {statuses}").format(count=len(rows), statuses=statuses)
+        if prepared.matching.unmatched:
+            line += "; " + _("{count} entries matched no one (see {file})").format(
+                count=len(prepared.matching.unmatched), file=out / "course.json")
+        click.echo(line)
 
 
 def _report_regrades(out: Path, before) -> None:
@@ -109,8 +127,8 @@ def _report_regrades(out: Path, before) -> None:
 
     count = write_regrade(out, before)
     if count:
-        line = (f"{count} students' points changed because the checks, reference or limits changed; "
-                f"see {out / REGRADE_FILE} (student, check, old, new) before publishing.")
+        line = _("{count} students' points changed because the checks, reference or limits changed; see {file} "
+                 "(student, check, old, new) before publishing.").format(count=count, file=out / REGRADE_FILE)
         click.echo(line, err=True)
         if (out / "summary.html").is_file():
             inject(out / "summary.html", "regrade", f'<p class="summary-card" id="regrade">{html.escape(line)}</p>')
@@ -135,8 +153,8 @@ def course_gradebook_options(command):
             return command(*args, **kwargs)
         if not with_course:
             first = next(o for o in outs if not (Path(o).is_dir() and load_record(o) is not None))
-            raise click.UsageError(f"{first} was graded without a roster; rerun `grade batch ... --out {first} "
-                                   f"--roster FILE` (unchanged students are not regraded)")
+            raise click.UsageError(_("{out} was graded without a roster; rerun `grade batch ... --out {out} "
+                                     "--roster FILE` (unchanged students are not regraded)").format(out=first))
         _export(outs, kwargs["out_file"], export_format, roster_file, course_file)
 
     return wrapper
@@ -162,11 +180,12 @@ def _export(outs, out_file: Path, export_format: str, roster_file, course_file) 
     if export_format == "canvas":
         without = [r.student["id"] for r in books[0] if not r.student.get("lms_id") and not r.student.get("sis_id")]
         if without:
-            click.echo(f"warning: {len(without)} students have neither lms_id nor sis_id (e.g. {without[0]}); "
-                       f"Canvas matches them by SIS Login ID only", err=True)
+            click.echo(_("warning: {count} students have neither lms_id nor sis_id (e.g. {example}); Canvas "
+                         "matches them by SIS Login ID only").format(count=len(without), example=without[0]), err=True)
     write_atomic(Path(out_file), EXPORTS[export_format](books))
-    click.echo(f"Wrote {out_file} ({export_format}): {len(books[0]) if books else 0} students, "
-               f"{', '.join(sorted({r.exercise for b in books for r in b}))}")
+    click.echo(_("Wrote {file} ({format}): {count} students, {exercises}").format(
+        file=out_file, format=export_format, count=len(books[0]) if books else 0,
+        exercises=", ".join(sorted({r.exercise for b in books for r in b}))))
 
 
 # -- grade feedback ----------------------------------------------------------------------------------
@@ -176,19 +195,31 @@ MOODLE_ZIP = "moodle-feedback.zip"
 @click.command("feedback")
 @click.argument("out", type=PATH)
 @click.option("--out", "target", type=PATH, required=True, help="Folder to write one folder per student to.")
-def feedback(out: Path, target: Path) -> None:
+@click.option("--lang", type=click.Choice(LANGUAGES), default=None,
+              help="Language of the reports: ko or en (default: the course file's, else your locale's).")
+def feedback(out: Path, target: Path, lang: str | None) -> None:
     """Feedback ready to hand back: one folder per roster student (report.html and feedback.html,
-    the student's copies) and moodle-feedback.zip for Moodle's "Upload multiple feedback files in a zip"."""
+    the student's copies) and moodle-feedback.zip for Moodle's "Upload multiple feedback files in a zip".
+    The reports are drawn again from each result.json in the chosen language."""
+    from grader.course.classlist import load_record
+    from grader.course.roster import course_language
+
+    record = load_record(Path(out)) or {}
+    course = course_language(Path(record["course"])) if record.get("course") else course_language(Path.cwd())
+    use_language(choose_language(lang, course=course))
     try:
         written, zipped = write_feedback(out, target)
     except CourseError as exc:
         raise click.UsageError(str(exc)) from None
-    click.echo(f"Wrote {written} student folders to {target} and {target / MOODLE_ZIP} ({zipped} students)")
+    click.echo(_("Wrote {count} student folders to {target} and {zip} ({zipped} students)").format(
+        count=written, target=target, zip=target / MOODLE_ZIP, zipped=zipped))
 
 
 def write_feedback(out: Path, target: Path) -> tuple[int, int]:
-    """The students' copies only: instructor.html and result.json never leave OUT."""
-    from grader.course.classlist import class_rows
+    """The students' copies only: instructor.html and result.json never leave OUT. report.html is
+    drawn again from the result, in the current language; a notebook's feedback.html is copied."""
+    from grader.course.classlist import adjustments_block, class_rows, inject
+    from grader.report.html import render_report
 
     rows = class_rows(Path(out))
     target = Path(target)
@@ -203,7 +234,9 @@ def write_feedback(out: Path, target: Path) -> tuple[int, int]:
             source = Path(out) / row.student["folder"]
             report = source / "report.html"
             if row.result is not None and report.is_file():
-                shutil.copyfile(report, folder / "report.html")
+                report = folder / "report.html"
+                report.write_text(render_report(row.result, "student"), encoding="utf-8")
+                inject(report, "adjustments", adjustments_block(row))
                 notebook = source / "feedback.html"
                 shutil.copyfile(notebook if notebook.is_file() else report, folder / "feedback.html")
             else:
@@ -220,11 +253,11 @@ def write_feedback(out: Path, target: Path) -> tuple[int, int]:
 
 
 def _no_result_page(row) -> str:
-    why = {"missing": "No submission was received.",
-           "unreadable": "Your submission could not be read: hand in a .py file, a .ipynb notebook or a .zip.",
-           "pending": "Your submission has not been graded yet."}.get(row.status, row.status)
+    why = {"missing": _("No submission was received."),
+           "unreadable": _("Your submission could not be read: hand in a .py file, a .ipynb notebook or a .zip."),
+           "pending": _("Your submission has not been graded yet.")}.get(row.status, row.status)
     notes = [*row.student.get("notes", []), *(row.adjusted.reasons if row.adjusted else [])]
     items = "".join(f"<li>{html.escape(n)}</li>" for n in notes)
-    return (f"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{html.escape(row.exercise)}"
+    return (f"<!DOCTYPE html><html lang=\"{current_language()}\"><head><meta charset=\"utf-8\"><title>{html.escape(row.exercise)}"
             f"</title></head><body><h1>{html.escape(row.exercise)} · {html.escape(row.student['id'])}</h1>"
             f"<p>{html.escape(why)}</p>" + (f"<ul>{items}</ul>" if items else "") + "</body></html>")

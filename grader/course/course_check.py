@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Callable
 
 from grader.catalog import EXERCISES, Exercise, get_exercise
+from grader.i18n import _, language, ngettext
 from grader.course.verdicts import Verdict, VerdictsError, case_folders, load_verdicts
 
 REMOTE_API = {"call", "import_module", "keep", "ref"}
@@ -98,21 +99,26 @@ def _compare_function(label: str, stub: ast.FunctionDef, ref: ast.FunctionDef) -
     problems = []
     stub_sig, ref_sig = signature_of(stub), signature_of(ref)
     if stub_sig != ref_sig:
-        problems.append(f"{label}: the stub says {_show_signature(stub.name, stub_sig)}, "
-                        f"the reference {_show_signature(ref.name, ref_sig)}")
+        problems.append(_("{name}: the stub says {stub}, the reference {reference}").format(
+            name=label, stub=_show_signature(stub.name, stub_sig), reference=_show_signature(ref.name, ref_sig)))
     params = {n for _, n, _ in stub_sig} - {"self", "cls"}
     documented = {}
-    for side, node in (("stub", stub), ("reference", ref)):
+    for side, node in (("stub", stub), ("reference", ref)):  # keys, not words
         names = documented_parameters(ast.get_docstring(node))
         if names is not None:
             documented[side] = names
             unknown = [n for n in names if n not in params]
             if unknown:
-                problems.append(f"{label}: the {side}'s docstring documents {', '.join(unknown)}, "
-                                f"which {'is' if len(unknown) == 1 else 'are'} not a parameter")
+                sentence = (ngettext("{name}: the stub's docstring documents {names}, which is not a parameter",
+                                     "{name}: the stub's docstring documents {names}, which are not parameters",
+                                     len(unknown)) if side == "stub" else
+                            ngettext("{name}: the reference's docstring documents {names}, which is not a parameter",
+                                     "{name}: the reference's docstring documents {names}, which are not parameters",
+                                     len(unknown)))
+                problems.append(sentence.format(name=label, names=", ".join(unknown)))
     if len(documented) == 2 and set(documented["stub"]) != set(documented["reference"]):
-        problems.append(f"{label}: the docstrings document different parameters: stub "
-                        f"{documented['stub']}, reference {documented['reference']}")
+        problems.append(_("{name}: the docstrings document different parameters: stub {stub}, reference {reference}")
+                        .format(name=label, stub=documented["stub"], reference=documented["reference"]))
     return problems
 
 
@@ -149,16 +155,17 @@ def compare_sources(stub_source: str, reference_source: str, called: set[str] = 
             continue
         other = ref.get(name)
         if other is None:
-            problems.append(f"{name}: in the stub, missing from the reference")
+            problems.append(_("{name}: in the stub, missing from the reference").format(name=name))
         elif isinstance(node, ast.ClassDef) != isinstance(other, ast.ClassDef):
-            kinds = ("a class", "a function") if isinstance(node, ast.ClassDef) else ("a function", "a class")
-            problems.append(f"{name}: {kinds[0]} in the stub, {kinds[1]} in the reference")
+            problems.append((_("{name}: a class in the stub, a function in the reference")
+                             if isinstance(node, ast.ClassDef) else
+                             _("{name}: a function in the stub, a class in the reference")).format(name=name))
         elif isinstance(node, ast.ClassDef):
             problems += _compare_class(node, other)
         else:
             problems += _compare_function(name, node, other)
     for name in sorted(set(called) - set(stub)):
-        problems.append(f"{name}: the checks call student.{name}, but the stub does not define it")
+        problems.append(_("{name}: the checks call student.{name}, but the stub does not define it").format(name=name))
     return problems
 
 
@@ -167,9 +174,10 @@ def _compare_class(stub: ast.ClassDef, ref: ast.ClassDef) -> list[str]:
                     if _public(n) and not isinstance(m, ast.ClassDef)}
     ref_methods = {n: m for n, m in _definitions(ast.Module(body=ref.body, type_ignores=[])).items()
                    if _public(n) and not isinstance(m, ast.ClassDef)}
-    problems = [f"{stub.name}.{n}: in the stub, missing from the reference" for n in stub_methods if n not in ref_methods]
-    problems += [f"{stub.name}.{n}: a public method of the reference, missing from the stub (make it "
-                 f"_{n} if it is a helper)" for n in ref_methods if n not in stub_methods]
+    problems = [_("{name}: in the stub, missing from the reference").format(name=f"{stub.name}.{n}")
+                for n in stub_methods if n not in ref_methods]
+    problems += [_("{name}: a public method of the reference, missing from the stub (make it {private} if it is a "
+                   "helper)").format(name=f"{stub.name}.{n}", private=f"_{n}") for n in ref_methods if n not in stub_methods]
     for name in stub_methods.keys() & ref_methods.keys():
         problems += _compare_function(f"{stub.name}.{name}", stub_methods[name], ref_methods[name])
     return problems
@@ -183,37 +191,38 @@ def _score(result) -> str:
 def _judge_full(exercise: Exercise, label: str, result) -> Row:
     bad = [c.name for c in result.checks if not c.passed]
     ok = not result.error and not bad and result.max_score > 0
-    detail = result.error or (f"failed: {', '.join(bad)}" if bad else "")
-    return Row(exercise.name, label, "full marks", _score(result), ok, detail)
+    detail = result.error or (_("failed: {checks}").format(checks=", ".join(bad)) if bad else "")
+    return Row(exercise.name, label, _("full marks"), _score(result), ok, detail)
 
 
 def _judge_stub(exercise: Exercise, result) -> Row:
     crashed = [c.name for c in result.checks if c.status == "error" and "not implemented" not in c.message]
     ok = not result.error and result.score == 0 and result.max_score > 0
-    detail = result.error or ("" if ok else "the untouched stub earns points")
+    detail = result.error or ("" if ok else _("the untouched stub earns points"))
     if crashed and ok:
-        detail = f"{len(crashed)} checks end in an error, not 'not implemented yet': {', '.join(crashed)}"
-    return Row(exercise.name, "stub", "zero", _score(result), ok, detail)
+        detail = _("{count} checks end in an error, not 'not implemented yet': {checks}").format(
+            count=len(crashed), checks=", ".join(crashed))
+    return Row(exercise.name, "stub", _("zero"), _score(result), ok, detail)
 
 
 def _judge_case(exercise: Exercise, verdict: Verdict, result) -> Row:
     if verdict.full_marks:
         return _judge_full(exercise, verdict.case, result)
     failed = {c.name: f"{c.message} {c.hint}" for c in result.checks if not c.passed}
-    wanted = f"fails {verdict.check}"
+    wanted = _("fails {check}").format(check=verdict.check)
 
     def off(detail: str) -> Row:
         return Row(exercise.name, verdict.case, wanted, _score(result), False, detail)
 
     if result.error or result.score >= result.max_score:
-        return off(result.error or "full marks for a buggy case")
+        return off(result.error or _("full marks for a buggy case"))
     if verdict.check not in failed:
-        return off(f"failed instead: {', '.join(sorted(failed))}")
+        return off(_("failed instead: {checks}").format(checks=", ".join(sorted(failed))))
     if verdict.words.lower() not in failed[verdict.check].lower():
-        return off(f"message lacks {verdict.words!r}")
+        return off(_("message lacks {words}").format(words=repr(verdict.words)))
     if verdict.also_fails is not None and set(failed) != {verdict.check, *verdict.also_fails}:
-        return off(f"failed {', '.join(sorted(failed))}; the table says exactly "
-                   f"{', '.join(sorted({verdict.check, *verdict.also_fails}))}")
+        return off(_("failed {checks}; the table says exactly {expected}").format(
+            checks=", ".join(sorted(failed)), expected=", ".join(sorted({verdict.check, *verdict.also_fails}))))
     return Row(exercise.name, verdict.case, wanted, _score(result), True)
 
 
@@ -231,13 +240,16 @@ def check_exercise(exercise: Exercise, *, cases: bool = True, isolation: str = "
             progress(row)
 
     problems = interface_differences(exercise)
-    add(Row(exercise.name, "interface", "stub = reference", "in step" if not problems else f"{len(problems)} differences",
+    add(Row(exercise.name, "interface", "stub = reference",
+            _("in step") if not problems else ngettext("{count} difference", "{count} differences",
+                                                       len(problems)).format(count=len(problems)),
             not problems, "; ".join(problems)))
     launcher = Launcher(exercise, isolation=isolation)
     launcher.start()
     try:
         def grade(path: Path):
-            return grade_submission(exercise.name, path, launcher=launcher)
+            with language("en"):  # verdicts.toml's words are English: cases are judged on English messages
+                return grade_submission(exercise.name, path, launcher=launcher)
 
         add(_judge_full(exercise, "reference", grade(exercise.reference_path.parent)))
         add(_judge_stub(exercise, grade(exercise.stub_path.parent)))
@@ -256,7 +268,7 @@ def _readable_verdicts(exercise: Exercise, cases_root: Path | None, add: Callabl
     try:
         return load_verdicts(exercise, cases_root)
     except VerdictsError as exc:
-        add(Row(exercise.name, "verdicts.toml", "a verdict per case", "unreadable", False, str(exc)))
+        add(Row(exercise.name, "verdicts.toml", _("a verdict per case"), _("unreadable"), False, str(exc)))
         return {}
 
 
@@ -274,9 +286,10 @@ def check_course(exercises: list[str] | None = None, *, cases: bool = True, isol
     for exercise in [get_exercise(n) for n in exercises] if exercises else EXERCISES.values():
         missing = missing_files(exercise)
         if len(missing) == 3 and not exercises:
-            row = Row(exercise.name, "-", "-", "not written yet", True)
+            row = Row(exercise.name, "-", "-", _("not written yet"), True)
         elif missing:
-            row = Row(exercise.name, "-", "stub, reference, checks", f"no {', '.join(missing)}", False)
+            row = Row(exercise.name, "-", "stub, reference, checks", _("no {files}").format(files=", ".join(missing)),
+                      False)
         else:
             rows += check_exercise(exercise, cases=cases, isolation=isolation, cases_root=cases_root,
                                    progress=progress)
@@ -289,7 +302,7 @@ def check_course(exercises: list[str] | None = None, *, cases: bool = True, isol
 
 def format_table(rows: list[Row], width: int = 110) -> str:
     """A plain-text table: one line per row, details of rows that are off indented below."""
-    header = ("exercise", "submission", "expected", "got", "")
+    header = (_("exercise"), _("submission"), _("expected"), _("got"), "")
     columns = [max(len(str(r)) for r in [header[i], *[(x.exercise, x.submission, x.expected, x.got)[i] for x in rows]])
                for i in range(4)]
     columns = [min(c, 48) for c in columns]
@@ -299,12 +312,13 @@ def format_table(rows: list[Row], width: int = 110) -> str:
 
     out = [line(header), line(tuple("-" * c for c in columns) + ("----",))]
     for row in rows:
-        out.append(line((row.exercise, row.submission, row.expected, row.got, "ok" if row.ok else "OFF")))
+        out.append(line((row.exercise, row.submission, row.expected, row.got, _("ok") if row.ok else _("OFF"))))
         if row.detail and (not row.ok or row.submission == "stub"):
             for part in row.detail.split("; "):
                 out.append(" " * 4 + part[: width - 4])
     bad = sum(not r.ok for r in rows)
-    out.append(f"{len(rows)} rows, {bad} off" if bad else f"{len(rows)} rows, all as expected")
+    out.append(_("{rows} rows, {bad} off").format(rows=len(rows), bad=bad) if bad
+               else _("{rows} rows, all as expected").format(rows=len(rows)))
     return "\n".join(out)
 
 

@@ -27,6 +27,7 @@ from datetime import datetime
 from pathlib import Path, PurePosixPath
 
 from grader.course.roster import Roster, RosterStudent, nfc
+from grader.i18n import _
 
 GRADABLE_SUFFIXES = (".py", ".ipynb", ".zip")
 GRADESCOPE_METADATA = "submission_metadata.yml"
@@ -128,22 +129,24 @@ def _who(roster: Roster, *, lms_id: str = "", name: str = "", plain: str = "") -
         return student, ""
     if plain:
         if clash := roster.ambiguous_id(plain):
-            return None, (f"collision: {plain!r} differs only in case from several roster ids "
-                          f"({', '.join(s.id for s in clash)}); rename the entry to the exact id")
+            return None, _("collision: {entry} differs only in case from several roster ids ({ids}); rename the "
+                           "entry to the exact id").format(entry=repr(plain), ids=", ".join(s.id for s in clash))
         student = roster.by_id(plain) or (roster.by_email(plain) if "@" in plain else None)
         if student:
             return student, ""
         named = roster.by_name(plain)  # a folder named after the person, as many students do
         if len(named) == 1:
             return named[0], ""
-        return None, (f"collision: the name {plain!r} fits {', '.join(s.id for s in named)}" if named
-                      else f"{plain!r} is no roster id, email or name")
+        return None, (_("collision: the name {name} fits {ids}").format(name=repr(plain),
+                                                                         ids=", ".join(s.id for s in named)) if named
+                      else _("{entry} is no roster id, email or name").format(entry=repr(plain)))
     found = roster.by_name(name)
     if len(found) == 1:
         return found[0], ""
     if len(found) > 1:
-        return None, f"collision: the name {name!r} fits {', '.join(s.id for s in found)}; add lms_id to the roster"
-    return None, f"no roster student has LMS id {lms_id} or the name {name!r}"
+        return None, _("collision: the name {name} fits {ids}; add lms_id to the roster").format(
+            name=repr(name), ids=", ".join(s.id for s in found))
+    return None, _("no roster student has LMS id {lms_id} or the name {name}").format(lms_id=lms_id, name=repr(name))
 
 
 def _handin(matching: Matching, student: RosterStudent, layout: str, source: str) -> Handin:
@@ -163,18 +166,19 @@ def _add_canvas_file(handin: Handin, filename: str, path: Path) -> None:
         filename, revision = resubmitted["stem"] + resubmitted["suffix"], int(resubmitted["n"])
     if revision >= handin.revisions.get(filename, -1):
         if filename in handin.files:
-            handin.notes.append(f"graded the resubmitted {path.name}, not the earlier copy of {filename}")
+            handin.notes.append(_("graded the resubmitted {file}, not the earlier copy of {name}").format(
+                file=path.name, name=filename))
         handin.files[filename] = path
         handin.revisions[filename] = revision
     else:
-        handin.notes.append(f"graded the newer resubmission of {filename}, not {path.name}")
+        handin.notes.append(_("graded the newer resubmission of {name}, not {file}").format(name=filename, file=path.name))
 
 
 def _add_file(handin: Handin, name: str, path: Path, matching: Matching) -> None:
     if name in handin.files and handin.files[name] != path:
         older, newer = sorted([handin.files[name], path], key=lambda p: p.stat().st_mtime)
-        matching.warnings.append(f"{handin.student}: two files named {name} ({older} and {newer}); "
-                                 f"graded the newer one, {newer}")
+        matching.warnings.append(_("{student}: two files named {name} ({older} and {newer}); graded the newer one, "
+                                   "{newer}").format(student=handin.student, name=name, older=older, newer=newer))
         path = newer
     handin.files[name] = path
 
@@ -201,17 +205,18 @@ def _match_gradescope(folder: Path, roster: Roster, matching: Matching) -> None:
                 student = found[0] if len(found) == 1 else None
             if student is None:
                 matching.unmatched.append(Unmatched(f"{submission} ({submitter.get('name', '?')})",
-                                                    "no roster student has this sid, email or name"))
+                                                    _("no roster student has this sid, email or name")))
                 continue
             handin = _handin(matching, student, "gradescope", submission)
             handin.submitted_at = info.get("created_at")
             if entry.is_dir():
                 _add_tree(handin, entry, matching)
             else:
-                handin.notes.append(f"Gradescope lists {submission} but the export has no such folder")
+                handin.notes.append(_("Gradescope lists {submission} but the export has no such folder").format(
+                    submission=submission))
     for entry in sorted(folder.iterdir()):
         if entry.name not in listed and entry.name not in SKIPPED and not entry.name.startswith("."):
-            matching.unmatched.append(Unmatched(entry.name, f"not listed in {GRADESCOPE_METADATA}"))
+            matching.unmatched.append(Unmatched(entry.name, _("not listed in {file}").format(file=GRADESCOPE_METADATA)))
 
 
 def parse_gradescope_metadata(text: str) -> dict[str, dict]:
@@ -305,4 +310,4 @@ def _unpack(archive: Path, target: Path, handin: Handin) -> None:
                 destination.parent.mkdir(parents=True, exist_ok=True)
                 destination.write_bytes(zipped.read(info))
     except (zipfile.BadZipFile, OSError, RuntimeError, EOFError) as exc:
-        handin.notes.append(f"{archive.name} could not be unpacked ({exc})")
+        handin.notes.append(_("{archive} could not be unpacked ({error})").format(archive=archive.name, error=exc))

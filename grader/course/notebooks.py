@@ -4,13 +4,18 @@ The stub `exercises/exerciseN/<module>.py` is the one source: the notebook is re
 at every release (and a test rebuilds and compares). Layout, top to bottom:
 
 - the handout (the stub's module docstring) as a markdown cell, with how to use the notebook;
+  the notebook's own words come from the `notebooks` catalog, in the language asked for, and
+  the stub's instructions from the handouts catalog where it has them (`localised_stub`);
 - the stub's imports and module-level setup as one code cell;
 - for each top-level function or class: a short markdown heading, then one code cell holding
   exactly the stub's code (signature, docstring, `raise NotImplementedError`) to complete;
 - module-level code after the last definition (e.g. an `if __name__ == "__main__":` demo);
-- a cell that runs the public checks on what the kernel has defined, no save needed:
+- a markdown cell on checking: in the kernel, and from a terminal on the saved file
+  (`grade exerciseN --submission notebooks/exerciseN.ipynb`, run in the course folder);
+- last, a cell that runs the public checks on what the kernel has defined, no save needed:
   `import grader; grader.check("exerciseN")` (grader/notebook_check.py). When the notebook is
-  handed in, the grader keeps the import and skips the call (only definitions run).
+  handed in, the grader runs neither line (grader/notebook_definitions.py keeps only what the
+  graded definitions need).
 
 Joining the code cells gives back the stub's code without its docstring, statement for statement.
 """
@@ -22,7 +27,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from grader import i18n
 from grader.catalog import Exercise
+from grader.i18n import _
 
 KERNEL = {"name": "python3", "display_name": "Python 3", "language": "python"}
 
@@ -96,47 +103,70 @@ def _signature(chunk: Chunk) -> str:
 
 def _intro(exercise: Exercise, docstring: str) -> str:
     """The handout: the docstring's first line as the title when it names the exercise."""
-    first, _, rest = docstring.partition("\n")
-    if first.lower().startswith("exercise"):
+    first, _sep, rest = docstring.partition("\n")
+    if first.lower().startswith("exercise") or first.startswith("연습"):
         title, body = first.rstrip("."), rest.strip("\n")
     else:
-        title, body = f"Exercise {exercise.name.removeprefix('exercise')}: {exercise.topic}", docstring
-    return (f"# {title}\n\n"
-            f"{body}\n\n"
-            f"---\n\n"
-            f"**How to work in this notebook.** Complete each code cell below that raises "
-            f"`NotImplementedError`, keeping the names and parameters as they are. Add your own cells to "
-            f"try things out: printing, plotting and `%timeit` are fine, the grader only keeps the "
-            f"definitions. This notebook is the same exercise as `exercises/{exercise.name}/{exercise.module}.py`: "
-            f"hand in either one.")
+        title = _("Exercise {number}: {topic}").format(number=exercise.name.removeprefix("exercise"),
+                                                        topic=exercise.topic)
+        body = docstring
+    how = _("**How to work in this notebook.** Complete each code cell below that raises `NotImplementedError`, "
+            "keeping the names and parameters as they are. Add your own cells to try things out: printing, "
+            "plotting and `%timeit` are fine. When your notebook is graded, only what your functions and classes "
+            "need is run (the imports, constants and helpers they use); every other cell is listed in the "
+            "grader's notes, not run. This notebook is the same exercise as `{path}`: hand in either one.").format(
+        path=f"exercises/{exercise.name}/{exercise.module}.py")
+    return f"# {title}\n\n{for_the_notebook(body, exercise)}\n\n---\n\n{how}"
+
+
+def for_the_notebook(handout: str, exercise: Exercise) -> str:
+    """The stub's handout with its `grade exerciseN` command lines (which grade the .py file)
+    turned into the command that grades this notebook."""
+    plain = re.compile(rf"^(\s*)grade {exercise.name}\s*$", re.MULTILINE)
+    return plain.sub(lambda found: found.group(1) + terminal_command(exercise), handout)
 
 
 def _check_cell_text(exercise: Exercise) -> str:
-    return ("## Check your work\n\n"
-            "Run the cell below: it runs the public checks on the functions this notebook has defined "
-            "so far (run your edited cells first; no need to save). Hidden checks run when your "
-            "instructor grades, so passing every public check does not guarantee full marks.")
+    """The markdown above the check cell: how to check in the kernel, and from a terminal."""
+    heading = _("Check your work")
+    in_kernel = _("Run the cell below: it runs the public checks on the functions this notebook has defined so far "
+                  "(run your edited cells first; no need to save).")
+    terminal = _("To grade the saved notebook file instead, as your instructor's grader reads it, save it and run "
+                 "this in a terminal, in your course folder:")
+    hidden = _("Hidden checks run when your instructor grades, so passing every public check does not guarantee "
+               "full marks.")
+    return f"## {heading}\n\n{in_kernel}\n\n{terminal}\n\n    {terminal_command(exercise)}\n\n{hidden}"
+
+
+def terminal_command(exercise: Exercise) -> str:
+    """The command that grades this notebook's saved file, run in the course folder."""
+    return f"grade {exercise.name} --submission notebooks/{exercise.name}.ipynb"
 
 
 def check_cell_source(exercise: Exercise) -> str:
-    """The last code cell: the public checks of what the kernel holds (grader.check)."""
-    return f'import grader\n\ngrader.check("{exercise.name}")'
+    """The last code cell: the public checks of what the kernel holds (grader.check), in the
+    notebook's language."""
+    code = i18n.current_language()
+    language = f', language="{code}"' if code != i18n.DEFAULT_LANGUAGE else ""
+    return f'import grader\n\ngrader.check("{exercise.name}"{language})'
 
 
-def build_notebook(exercise: Exercise, stub_source: str | None = None):
-    """The notebook of `exercise` (an nbformat NotebookNode), from its stub's source."""
+def build_notebook(exercise: Exercise, stub_source: str | None = None, *, language: str | None = None):
+    """The notebook of `exercise` (an nbformat NotebookNode), from its stub's source, with its
+    markdown in `language` (default: the current one)."""
     import nbformat
 
-    source = stub_source if stub_source is not None else exercise.stub_path.read_text(encoding="utf-8")
-    docstring, chunks = split_stub(source)
-    cells = [nbformat.v4.new_markdown_cell(_intro(exercise, docstring))]
-    for chunk in chunks:
-        if chunk.kind in ("function", "class"):
-            heading = f"## `{_signature(chunk)}`" + (f"\n\n{chunk.summary}" if chunk.summary else "")
-            cells.append(nbformat.v4.new_markdown_cell(heading))
-        cells.append(nbformat.v4.new_code_cell(chunk.source))
-    cells.append(nbformat.v4.new_markdown_cell(_check_cell_text(exercise)))
-    cells.append(nbformat.v4.new_code_cell(check_cell_source(exercise)))
+    with i18n.language(language or i18n.current_language()):
+        source = stub_source if stub_source is not None else localised_stub(exercise)
+        docstring, chunks = split_stub(source)
+        cells = [nbformat.v4.new_markdown_cell(_intro(exercise, docstring))]
+        for chunk in chunks:
+            if chunk.kind in ("function", "class"):
+                heading = f"## `{_signature(chunk)}`" + (f"\n\n{chunk.summary}" if chunk.summary else "")
+                cells.append(nbformat.v4.new_markdown_cell(heading))
+            cells.append(nbformat.v4.new_code_cell(chunk.source))
+        cells.append(nbformat.v4.new_markdown_cell(_check_cell_text(exercise)))
+        cells.append(nbformat.v4.new_code_cell(check_cell_source(exercise)))
     for index, cell in enumerate(cells):
         cell["id"] = f"{exercise.name}-{index:02d}"  # stable ids: the same stub gives the same file
     notebook = nbformat.v4.new_notebook(cells=cells, metadata={
@@ -145,16 +175,30 @@ def build_notebook(exercise: Exercise, stub_source: str | None = None):
     return notebook
 
 
-def notebook_text(exercise: Exercise, stub_source: str | None = None) -> str:
+def localised_stub(exercise: Exercise) -> str:
+    """The stub's source with its instructions in the current language, where the handouts
+    catalog (grader/handouts.py) has them; the English stub otherwise."""
+    source = exercise.stub_path.read_text(encoding="utf-8")
+    if i18n.current_language() == i18n.DEFAULT_LANGUAGE:
+        return source
+    try:
+        from grader.handouts import localised_source
+    except ImportError:  # no handouts catalog in this copy of the grader: the English instructions
+        return source
+    return localised_source(source, i18n.current_language())
+
+
+def notebook_text(exercise: Exercise, stub_source: str | None = None, *, language: str | None = None) -> str:
     import nbformat
 
-    return nbformat.writes(build_notebook(exercise, stub_source)) + "\n"
+    return nbformat.writes(build_notebook(exercise, stub_source, language=language)) + "\n"
 
 
-def write_notebook(exercise: Exercise, path: Path, stub_source: str | None = None) -> Path:
+def write_notebook(exercise: Exercise, path: Path, stub_source: str | None = None, *,
+                   language: str | None = None) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(notebook_text(exercise, stub_source), encoding="utf-8")
+    path.write_text(notebook_text(exercise, stub_source, language=language), encoding="utf-8")
     return path
 
 

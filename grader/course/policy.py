@@ -26,6 +26,7 @@ from datetime import datetime
 from pathlib import Path
 
 from grader.course.roster import Course, CourseError, ExercisePolicy, Roster, nfc, parse_time
+from grader.i18n import _, ngettext
 from grader.results import GradeResult
 
 OVERRIDE_COLUMNS = ("student", "exercise", "check", "points", "reason")
@@ -80,7 +81,8 @@ def load_submitted_at(path: Path, roster: Roster | None = None) -> dict[str, dat
         if roster is not None:
             found = roster.by_id(student) or roster.by_email(student)
             if found is None:
-                raise CourseError(f"{path}, line {line}: {student!r} is not on the roster")
+                raise CourseError(_("{path}, line {line}: {student} is not on the roster").format(
+                    path=path, line=line, student=repr(student)))
             student = found.id
         times[student] = parse_time(row["submitted_at"], f"{path}, line {line}")
     return times
@@ -113,12 +115,13 @@ def adjust(result: GradeResult, *, student: str, course: Course | None, submitte
     reasons = []
     for override in (o for o in mine if o.check):
         if override.check not in points:
-            reasons.append(f"An override names the check {override.check}, which this exercise does not have; "
-                           f"it was not applied.")
+            reasons.append(_("An override names the check {check}, which this exercise does not have; it was not "
+                             "applied.").format(check=override.check))
             continue
-        name = "A hidden check" if override.check in hidden else override.check  # never named to students
-        reasons.append(f"{name}: set to {override.points:g} points by your instructor "
-                       f"({override.reason or 'no reason given'}); the checks gave {points[override.check]:g}.")
+        name = _("A hidden check") if override.check in hidden else override.check  # never named to students
+        reasons.append(_("{check}: set to {points} points by your instructor ({reason}); the checks gave {before}.")
+                       .format(check=name, points=f"{override.points:g}", reason=override.reason or _("no reason given"),
+                               before=f"{points[override.check]:g}"))
         points[override.check] = override.points
     raw = round(sum(points.values()), 6)
     adjusted = Adjusted(raw=raw, max_score=result.max_score, final=raw, overrides=mine, check_points=points)
@@ -128,8 +131,10 @@ def adjust(result: GradeResult, *, student: str, course: Course | None, submitte
         _apply_late(adjusted, course.policy(result.exercise))
     adjusted.reasons[:0] = reasons
     for override in (o for o in mine if not o.check):
-        adjusted.reasons.append(f"Your instructor set this exercise's score to {override.points:g} "
-                                f"({override.reason or 'no reason given'}); before that it was {adjusted.final:g}.")
+        adjusted.reasons.append(_("Your instructor set this exercise's score to {points} ({reason}); before that "
+                                  "it was {before}.").format(points=f"{override.points:g}",
+                                                             reason=override.reason or _("no reason given"),
+                                                             before=f"{adjusted.final:g}"))
         adjusted.final = override.points
     return adjusted
 
@@ -138,25 +143,32 @@ def _apply_late(adjusted: Adjusted, policy: ExercisePolicy) -> None:
     late = adjusted.lateness
     if late is None or not late.late:
         if late is not None and late.extension:
-            adjusted.reasons.append(f"You had an extension to {late.deadline.isoformat()} and submitted on time.")
+            adjusted.reasons.append(_("You had an extension to {deadline} and submitted on time.")
+                                    .format(deadline=late.deadline.isoformat()))
         return
-    whose = "your extended deadline" if late.extension else "the deadline"
     if late.days_late is None:
-        adjusted.reasons.append(f"The LMS marked this submission late, but its time is unknown, so no late "
-                                f"penalty was applied yet (deadline {late.deadline.isoformat()}).")
+        adjusted.reasons.append(_("The LMS marked this submission late, but its time is unknown, so no late penalty "
+                                  "was applied yet (deadline {deadline}).").format(deadline=late.deadline.isoformat()))
         return
     when = late.submitted_at.isoformat()
     if late.last_day is not None and late.submitted_at > late.last_day:
         adjusted.penalty = adjusted.raw
-        adjusted.reasons.append(f"Submitted {when}, after the last day submissions were accepted "
-                                f"({late.last_day.isoformat()}): the score is 0 (the checks gave {adjusted.raw:g}).")
+        adjusted.reasons.append(_("Submitted {when}, after the last day submissions were accepted ({last_day}): the "
+                                  "score is 0 (the checks gave {raw}).").format(
+                                      when=when, last_day=late.last_day.isoformat(), raw=f"{adjusted.raw:g}"))
     else:
         fraction = min(1.0, policy.late_penalty_per_day * late.days_late)
         adjusted.penalty = round(adjusted.raw * fraction, 6)
+        late_by = (ngettext("Submitted {when}, {days} started day after your extended deadline ({deadline})",
+                            "Submitted {when}, {days} started days after your extended deadline ({deadline})",
+                            late.days_late) if late.extension else
+                   ngettext("Submitted {when}, {days} started day after the deadline ({deadline})",
+                            "Submitted {when}, {days} started days after the deadline ({deadline})", late.days_late))
         adjusted.reasons.append(
-            f"Submitted {when}, {late.days_late} started day{'s' if late.days_late != 1 else ''} after {whose} "
-            f"({late.deadline.isoformat()}): {policy.late_penalty_per_day:.0%} per day, "
-            f"{fraction:.0%} of {adjusted.raw:g} = {adjusted.penalty:g} points off.")
+            late_by.format(when=when, days=late.days_late, deadline=late.deadline.isoformat()) + ": "
+            + _("{rate} per day, {fraction} of {raw} = {penalty} points off.").format(
+                rate=f"{policy.late_penalty_per_day:.0%}", fraction=f"{fraction:.0%}", raw=f"{adjusted.raw:g}",
+                penalty=f"{adjusted.penalty:g}"))
     adjusted.final = round(adjusted.raw - adjusted.penalty, 6)
 
 
@@ -171,12 +183,14 @@ def load_overrides(path: Path | None, roster: Roster | None = None) -> list[Over
         if roster is not None:
             found = roster.by_id(student)
             if found is None:
-                raise CourseError(f"{path}, line {line}: {student!r} is not on the roster")
+                raise CourseError(_("{path}, line {line}: {student} is not on the roster").format(
+                    path=path, line=line, student=repr(student)))
             student = found.id
         try:
             points = float(row["points"])
         except ValueError:
-            raise CourseError(f"{path}, line {line}: points {row['points']!r} is not a number") from None
+            raise CourseError(_("{path}, line {line}: points {points} is not a number").format(
+                path=path, line=line, points=repr(row["points"]))) from None
         overrides.append(Override(student, nfc(row["exercise"]), nfc(row.get("check") or ""), points,
                                   nfc(row.get("reason") or "")))
     return overrides
@@ -186,12 +200,13 @@ def _rows(path: Path, required: tuple[str, ...]):
     try:
         text = path.read_text(encoding="utf-8-sig")
     except OSError as exc:
-        raise CourseError(f"{path}: cannot read it ({exc.strerror or exc})") from None
+        raise CourseError(_("{path}: cannot read it ({error})").format(path=path, error=exc.strerror or exc)) from None
     reader = csv.DictReader(text.splitlines())
     reader.fieldnames = [c.strip().lower() for c in reader.fieldnames or []]
     missing = [c for c in required if c not in reader.fieldnames]
     if missing:
-        raise CourseError(f"{path}: needs the columns {', '.join(required)} (missing {', '.join(missing)})")
+        raise CourseError(_("{path}: needs the columns {columns} (missing {missing})").format(
+            path=path, columns=", ".join(required), missing=", ".join(missing)))
     for line, row in enumerate(reader, start=2):
         if any((v or "").strip() for v in row.values()):
             yield line, {k: (v or "").strip() for k, v in row.items() if k}

@@ -4,6 +4,7 @@
 deadline and late policy, and per-student extensions:
 
     roster = "roster.csv"
+    language = "ko"            # reports and messages in Korean unless --lang says otherwise
     [exercises.exercise1]
     deadline = "2026-12-01T23:59:00+09:00"
     late_penalty_per_day = 0.10
@@ -33,6 +34,8 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+
+from grader.i18n import LANGUAGES, _, normalise
 
 COURSE_FILE = "course.toml"
 OVERRIDES_FILE = "overrides.csv"
@@ -162,23 +165,26 @@ def load_roster(path: Path) -> Roster:
     try:
         text = path.read_text(encoding="utf-8-sig")
     except OSError as exc:
-        raise CourseError(f"{path}: cannot read the roster ({exc.strerror or exc})") from None
+        raise CourseError(_("{path}: cannot read the roster ({error})").format(path=path, error=exc.strerror or exc)) \
+            from None
     except UnicodeDecodeError:
-        raise CourseError(f"{path}: the roster is not UTF-8; save it as 'CSV UTF-8'") from None
+        raise CourseError(_("{path}: the roster is not UTF-8; save it as 'CSV UTF-8'").format(path=path)) from None
     reader = csv.DictReader(text.splitlines())
     columns = [nfc(c).lower() for c in reader.fieldnames or []]
     missing = [c for c in REQUIRED_COLUMNS if c not in columns]
     if missing:
-        raise CourseError(f"{path}: the roster needs the columns {', '.join(REQUIRED_COLUMNS)} "
-                          f"(missing {', '.join(missing)}); optional: {', '.join(OPTIONAL_COLUMNS)}")
+        raise CourseError(_("{path}: the roster needs the columns {columns} (missing {missing}); optional: "
+                            "{optional}").format(path=path, columns=", ".join(REQUIRED_COLUMNS),
+                                                 missing=", ".join(missing), optional=", ".join(OPTIONAL_COLUMNS)))
     reader.fieldnames = columns
     students, seen = [], {}
     for line, row in enumerate(reader, start=2):
         values = {k: nfc(row.get(k) or "") for k in REQUIRED_COLUMNS + OPTIONAL_COLUMNS}
         if not values["id"]:
-            raise CourseError(f"{path}, line {line}: a student without an id")
+            raise CourseError(_("{path}, line {line}: a student without an id").format(path=path, line=line))
         if values["id"] in seen:
-            raise CourseError(f"{path}, line {line}: id {values['id']!r} is also on line {seen[values['id']]}")
+            raise CourseError(_("{path}, line {line}: id {id} is also on line {other}").format(
+                path=path, line=line, id=repr(values["id"]), other=seen[values["id"]]))
         seen[values["id"]] = line
         students.append(RosterStudent(**values))
     return Roster(students, path)
@@ -201,6 +207,8 @@ class Course:
     exercises: dict[str, ExercisePolicy] = field(default_factory=dict)
     extensions: dict[str, dict[str, datetime]] = field(default_factory=dict)
     """Roster id -> exercise -> the student's own deadline."""
+    language: str | None = None
+    """The language of reports and messages ("ko", "en") when no --lang is given (grader/i18n.py)."""
 
     @property
     def overrides_path(self) -> Path | None:
@@ -218,10 +226,11 @@ def parse_time(value, where: str) -> datetime:
         try:
             moment = datetime.fromisoformat(str(value).strip().replace("Z", "+00:00"))
         except ValueError:
-            raise CourseError(f"{where}: {value!r} is not an ISO 8601 time such as 2026-12-01T23:59:00+09:00") \
-                from None
+            raise CourseError(_("{where}: {value} is not an ISO 8601 time such as 2026-12-01T23:59:00+09:00")
+                              .format(where=where, value=repr(value))) from None
     if moment.tzinfo is None:
-        raise CourseError(f"{where}: {value!r} has no time zone; add one, e.g. +09:00 or Z")
+        raise CourseError(_("{where}: {value} has no time zone; add one, e.g. +09:00 or Z").format(
+            where=where, value=repr(value)))
     return moment
 
 
@@ -230,22 +239,25 @@ def load_course(path: Path) -> Course:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
-        raise CourseError(f"{path}: cannot read the course file ({exc.strerror or exc})") from None
+        raise CourseError(_("{path}: cannot read the course file ({error})").format(
+            path=path, error=exc.strerror or exc)) from None
     except tomllib.TOMLDecodeError as exc:
-        raise CourseError(f"{path}: not valid TOML ({exc})") from None
-    unknown = set(data) - {"roster", "exercises", "extensions"}
+        raise CourseError(_("{path}: not valid TOML ({error})").format(path=path, error=exc)) from None
+    unknown = set(data) - {"roster", "exercises", "extensions", "language"}
     if unknown:
-        raise CourseError(f"{path}: unknown key {sorted(unknown)[0]!r}; known: roster, exercises, extensions")
+        raise CourseError(_("{path}: unknown key {key}; known: roster, language, exercises, extensions")
+                          .format(path=path, key=repr(sorted(unknown)[0])))
     roster = (path.parent / data["roster"]) if data.get("roster") else None
-    course = Course(path=path, roster_path=roster)
+    course = Course(path=path, roster_path=roster, language=course_file_language(data, path))
     for name, table in (data.get("exercises") or {}).items():
         bad = set(table) - EXERCISE_KEYS
         if bad:
-            raise CourseError(f"{path}: [exercises.{name}] has unknown key {sorted(bad)[0]!r}; "
-                              f"known: {', '.join(sorted(EXERCISE_KEYS))}")
+            raise CourseError(_("{path}: [exercises.{name}] has unknown key {key}; known: {known}").format(
+                path=path, name=name, key=repr(sorted(bad)[0]), known=", ".join(sorted(EXERCISE_KEYS))))
         penalty = float(table.get("late_penalty_per_day", 0.0))
         if not 0 <= penalty <= 1:
-            raise CourseError(f"{path}: [exercises.{name}] late_penalty_per_day is a fraction from 0 to 1")
+            raise CourseError(_("{path}: [exercises.{name}] late_penalty_per_day is a fraction from 0 to 1").format(
+                path=path, name=name))
         course.exercises[name] = ExercisePolicy(
             deadline=parse_time(table["deadline"], f"{path} [exercises.{name}] deadline") if "deadline" in table
             else None,
@@ -256,6 +268,27 @@ def load_course(path: Path) -> Course:
         course.extensions[nfc(student)] = {ex: parse_time(when, f"{path} [extensions] {student}.{ex}")
                                            for ex, when in table.items()}
     return course
+
+
+def course_file_language(data: dict, path: Path) -> str | None:
+    """The course file's `language`: a code with a catalog (ko, en), or CourseError."""
+    code = data.get("language")
+    if code is None:
+        return None
+    if normalise(str(code)) is None:
+        raise CourseError(_("{path}: language = {code} has no catalog; use one of: {languages}").format(
+            path=path, code=repr(code), languages=", ".join(LANGUAGES)))
+    return normalise(str(code))
+
+
+def course_language(place: Path) -> str | None:
+    """The `language` of the course file `place` (or of `place`/course.toml for a folder), or None
+    (no file, no key, or a file that does not parse: the command that reads it reports that)."""
+    path = Path(place) / COURSE_FILE if Path(place).is_dir() else Path(place)
+    try:
+        return course_file_language(tomllib.loads(path.read_text(encoding="utf-8")), path)
+    except (OSError, ValueError, tomllib.TOMLDecodeError):
+        return None
 
 
 def resolve_course(course_file: Path | None, roster_file: Path | None,
@@ -270,5 +303,6 @@ def resolve_course(course_file: Path | None, roster_file: Path | None,
     if course and roster:
         for student in course.extensions:
             if roster.by_id(student) is None:
-                raise CourseError(f"{course.path}: [extensions] names {student!r}, who is not on {roster.path}")
+                raise CourseError(_("{path}: [extensions] names {student}, who is not on {roster}").format(
+                    path=course.path, student=repr(student), roster=roster.path))
     return course, roster

@@ -42,6 +42,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader.hand_in_review import Source
+from grader.i18n import _
 
 K = 10
 """Tokens per hashed k-gram: long enough that `return np.sum(x, axis=-1)` alone is no match."""
@@ -266,10 +267,11 @@ def batch_codes(out: Path) -> tuple[str, dict[str, str]]:
         if found:
             texts[path.parent.name] = code_text(found)
     if not exercise:
-        raise SimilarityError(f"{out} holds no results of `grade batch` (no */result.json); run the batch first")
+        raise SimilarityError(_("{out} holds no results of `grade batch` (no */result.json); run the batch first")
+                              .format(out=out))
     if not texts:
-        raise SimilarityError(f"the results in {out} do not say where the submissions are (graded by an older "
-                              f"grader); run `grade batch ... --out {out} --force` once")
+        raise SimilarityError(_("the results in {out} do not say where the submissions are (graded by an older "
+                                "grader); run `grade batch ... --out {out} --force` once").format(out=out))
     return exercise, texts
 
 

@@ -11,6 +11,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from grader.i18n import _
+
 MAX_POINTS = 400
 """Longer series are averaged in buckets: 10,000 iterations would draw as a solid band."""
 Point = tuple[float, float]
@@ -73,10 +75,16 @@ def learning_curves(curves: Any, reference: Any = None) -> list[LineChart]:
     for kind, names in groups.items():
         per_iteration = kind == "loss" and epoch_lengths and any(len(curves[n]) not in epoch_lengths for n in names)
         series = [(n, curves[n], False) for n in names]
-        series += [(f"reference {n}", reference[n], True) for n in names if n in reference]
-        built.append(line_chart(kind.replace("_", " ").capitalize(), series,
-                                "iteration" if per_iteration else "epoch", unit_interval=kind == "accuracy"))
+        series += [(_("reference {name}").format(name=n), reference[n], True) for n in names if n in reference]
+        built.append(line_chart(chart_title(kind), series, _("iteration") if per_iteration else _("epoch"),
+                                unit_interval=kind == "accuracy"))
     return built
+
+
+def chart_title(kind: str) -> str:
+    """A chart's title: the loss and accuracy charts' in the reader's language, others by their series."""
+    titles = {"loss": _("Loss"), "accuracy": _("Accuracy")}
+    return titles.get(kind) or kind.replace("_", " ").capitalize()
 
 
 def _kind(name: str) -> str:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
 from grader.hand_in_review import sources
+from grader.i18n import _
 from grader.results import GradeResult
 from grader.submission import HandIn
 
@@ -72,13 +73,15 @@ def code_blocks(result: GradeResult, hand_in: HandIn | None) -> list[CodeBlock]:
     blocks, budget = [], MAX_LINES
     found = sources(hand_in)
     for source in found:
-        parts = ([(f"{source.name} · cell {i}", f"<cell {i}>", text) for i, text in enumerate(source.cells, start=1)]
-                 if source.notebook else [(source.name, graded_name(source.name, result.exercise, len(found)),
-                                           source.cells[0])])
-        for title, key, text in parts:
+        # (title shown, the title's English for an anchor that is the same in every language, key, code)
+        parts = ([(_("{file} · cell {number}").format(file=source.name, number=i), f"{source.name} · cell {i}",
+                   f"<cell {i}>", text) for i, text in enumerate(source.cells, start=1)]
+                 if source.notebook else [(source.name, source.name,
+                                           graded_name(source.name, result.exercise, len(found)), source.cells[0])])
+        for title, anchored, key, text in parts:
             lines = text.splitlines()[:max(budget, 0)]
             budget -= len(lines)
-            blocks.append(CodeBlock(title, anchor(title), [
+            blocks.append(CodeBlock(title, anchor(anchored), [
                 CodeLine(n, line, places.get((key, n), []), defined_here(line, called))
                 for n, line in enumerate(lines, start=1)]))
     return blocks
@@ -109,8 +112,9 @@ def line_link(result_blocks: list[CodeBlock], check_name: str) -> list[tuple[str
     for block in result_blocks:
         for line in block.lines:
             if check_name in line.checks:
-                links.append((f"#{block.anchor}-L{line.number}", f"{block.title}, line {line.number}"))
+                links.append((f"#{block.anchor}-L{line.number}",
+                              _("{file}, line {line}").format(file=block.title, line=line.number)))
             elif check_name in line.called:
-                links.append((f"#{block.anchor}-L{line.number}", f"{line.text.strip().rstrip(':')} "
-                                                                   f"({block.title}, line {line.number})"))
+                place = _("{file}, line {line}").format(file=block.title, line=line.number)
+                links.append((f"#{block.anchor}-L{line.number}", f"{line.text.strip().rstrip(':')} ({place})"))
     return links

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader.hand_in_review import shared_error, wrong_exercise
+from grader.i18n import _
 from grader.results import GradeResult, cause_key, write_atomic
 
 BASE_COLUMNS = ["student", "exercise", "score", "max_score", "percent"]
@@ -80,12 +81,14 @@ def read_gradebook(path: Path) -> list[dict]:
     if path.is_dir():
         path = path / "gradebook.csv"
     if not path.is_file():
-        raise GradebookError(f"{path}: no gradebook here; run `grade batch ... --out {path.parent}` first")
+        raise GradebookError(_("{path}: no gradebook here; run `grade batch ... --out {out}` first").format(
+            path=path, out=path.parent))
     with path.open(newline="", encoding="utf-8") as f:
         reader = csv.DictReader(f)
         missing = [c for c in BASE_COLUMNS if c not in (reader.fieldnames or [])]
         if missing:
-            raise GradebookError(f"{path}: not a gradebook written by `grade batch` (no column {missing[0]!r})")
+            raise GradebookError(_("{path}: not a gradebook written by `grade batch` (no column {column})").format(
+                path=path, column=repr(missing[0])))
         return list(reader)
 
 
@@ -123,8 +126,8 @@ def merge_gradebooks(sources: list[Path]) -> MergedGradebook:
             if exercise not in merged.exercises:
                 merged.exercises.append(exercise)
             if (student, exercise) in origin:
-                raise GradebookError(f"{student} has two {exercise} results: in {origin[student, exercise]} "
-                                     f"and in {source}")
+                raise GradebookError(_("{student} has two {exercise} results: in {first} and in {second}").format(
+                    student=student, exercise=exercise, first=origin[student, exercise], second=source))
             origin[student, exercise] = Path(source)
             score = float(row["score"]) if row["score"] not in ("", None) else None
             merged.students.setdefault(student, {})[exercise] = score
@@ -189,16 +192,16 @@ def apart_reason(result: GradeResult) -> str:
     does not import), or nothing of it is implemented (the handout's stubs)."""
     other = wrong_exercise(result.notes)
     if other:
-        return f"probably {other}: defines {other}'s functions and none of this exercise's"
+        return _("probably {other}: defines {other}'s functions and none of this exercise's").format(other=other)
     if result.error:
-        return f"could not be graded: {_first_sentence(result.error)}"
+        return _("could not be graded: {error}").format(error=_first_sentence(result.error))
     if any(c.passed for c in result.checks) or not result.checks:
         return ""
     common = shared_error(result.checks)
     if common:
         return _first_sentence(common)
     if all("NotImplementedError" in c.message or "not implemented" in c.message for c in result.checks):
-        return "nothing implemented yet (the handout's stubs)"
+        return _("nothing implemented yet (the handout's stubs)")
     return ""
 
 

@@ -15,7 +15,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from grader.results import FORMAT, CheckResult, GradeResult, cut_output, dumps, write_atomic
+from grader.i18n import _
+from grader.results import FORMAT, CheckResult, GradeResult, dumps, write_atomic
 
 VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
 OUTPUT_MAX_LINES = 100
@@ -39,36 +40,37 @@ def entry_for_check(check: CheckResult, hidden_visibility: str) -> dict:
 
 def check_text(check: CheckResult) -> str:
     """A check's text in Gradescope's plain-text box: what went wrong, facts a line each, where, hint."""
-    from grader.report import origin_note
-    from grader.report.html import location_text
+    from grader.report import fact_label, location_text, origin_note
 
     if check.passed:
         return ""
-    lines = ["Not graded: the grader's fault, not your code's; these points are not lost."] if check.not_graded else []
+    lines = [_("Not graded: the grader's fault, not your code's; these points are not lost.")] if check.not_graded else []
     if check.status == "failed" and check.failure is not None:
         lines.append(check.failure.rationale)
-        lines += [f"{label}: {text}" for label, text in check.failure.facts()]
+        lines += [f"{fact_label(label)}: {text}" for label, text in check.failure.facts()]
     elif check.message:
         lines.append(check.message)
     if origin_note(check):
         lines.append(origin_note(check))
     where = location_text(check.location)
     if where:
-        lines.append(f"Raised at: {where}")
+        lines.append(_("Raised at: {place}").format(place=where))
     if check.hint:
-        lines.append(f"Hint: {check.hint}")
+        lines.append(_("Hint: {hint}").format(hint=check.hint))
     return "\n".join(lines)
 
 
 def gradescope_json(result: GradeResult, *, hidden_visibility: str = "after_published") -> dict:
     if hidden_visibility not in VISIBILITIES:
         raise ValueError(f"hidden_visibility must be one of {VISIBILITIES}")
-    cut = cut_output(result.output, OUTPUT_MAX_LINES, OUTPUT_MAX_CHARS)
+    from grader.report.html import output_view
+
+    cut = output_view(result.output, OUTPUT_MAX_LINES, OUTPUT_MAX_CHARS)
     output = cut.text + (f"\n{cut.note}" if cut.note else "")
     head = f"{result.exercise}: {result.score:g} / {result.max_score:g}"
     if result.error:
-        head += f"\nThis submission could not be graded: {result.error}"
-    body = f"\n\nYour code printed:\n{output}" if output.strip() else ""
+        head += "\n" + _("This submission could not be graded: {error}").format(error=result.error)
+    body = "\n\n" + _("Your code printed:") + f"\n{output}" if output.strip() else ""
     return {
         "score": result.score,
         "execution_time": round(result.seconds, 3),

@@ -16,6 +16,7 @@ reference's dashed beside them), a timing line, and any other detail as text und
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from functools import lru_cache
 from pathlib import Path
@@ -25,11 +26,11 @@ import jinja2
 
 from grader.catalog import EXERCISES, PROJECT_ROOT
 from grader.hand_in_review import shared_error
-from grader.i18n import install_in
-from grader.report import charts, origin_note
+from grader.i18n import _, install_in, ngettext
+from grader.report import charts, fact_label, location_text, made_at, origin_note
 from grader.report.code_view import code_blocks, line_link
 from grader.results import (CheckResult, Curves, GradeResult, GradientTable, OtherDetail, Timing, attachments_of,
-                            cut_output, write_atomic)
+                            cut_output, is_cut_notice, write_atomic)
 from grader.submission import HandIn
 
 TEMPLATES = next((folder for folder in (Path(__file__).resolve().parent.parent / "templates", PROJECT_ROOT / "templates")
@@ -50,6 +51,8 @@ def environment() -> jinja2.Environment:
     env.filters["pct"] = lambda value: f"{value:.0f}%"
     env.filters["number"] = number
     env.filters["origin_note"] = origin_note
+    env.filters["fact_label"] = fact_label
+    env.filters["location_text"] = location_text
     install_in(env)
     return env
 
@@ -89,7 +92,8 @@ def render_report(result: GradeResult, audience: str = "student", *, hand_in: Ha
         "hidden": {"count": len(hidden), "score": sum(c.score for c in hidden),
                    "max_score": sum(c.max_score for c in hidden), "passed": sum(c.passed for c in hidden)},
         "hidden_not_run": not any(c.visibility == "hidden" for c in result.checks),
-        "output": cut_output(result.output, OUTPUT_MAX_LINES, OUTPUT_MAX_CHARS),
+        "output": output_view(result.output),
+        "made": made_at(),
         "feedback_only": feedback_notice(result.isolation),
     }
     return environment().get_template("report.html").render(**context)
@@ -97,9 +101,9 @@ def render_report(result: GradeResult, audience: str = "student", *, hand_in: Ha
 
 def feedback_notice(isolation: str) -> str:
     """What the page says about a score graded at the `local` level (grader/sandbox/local.py)."""
-    from grader.report import LOCAL_FEEDBACK_NOTICE
+    from grader.report import local_feedback_notice
 
-    return LOCAL_FEEDBACK_NOTICE if isolation == "local" else ""
+    return local_feedback_notice() if isolation == "local" else ""
 
 
 def write_report(result: GradeResult, path: Path, audience: str = "student") -> None:
@@ -116,25 +120,43 @@ def check_view(check: CheckResult, audience: str) -> dict:
     A wrong answer shows its rationale with the facts listed under it; any other outcome its
     message. A check the grader could not run shows its traceback to the instructor only."""
     failure = check.failure if check.status == "failed" else None
+    attachments = attachments_of(check.details)
     return {
         "check": check,
-        "message": failure.rationale if failure else check.message,
+        "message": without_tabled_lines(failure.rationale if failure else check.message, attachments),
         "facts": failure.facts() if failure else [],
         "where": location_text(check.location),
         "origin": origin_note(check, audience),
         "traceback": check.traceback if audience == "instructor" and check.not_graded else "",
         "percent": percent(check.score, check.max_score),
-        "attachments": [drawable(a) for a in attachments_of(check.details)],
+        "attachments": [drawable(a) for a in attachments],
     }
 
 
-def location_text(location: dict) -> str:
-    """Where the student's code raised, as "gradients.py, line 17" (and the exercise when it is
-    another one's code); "" when unknown."""
-    if not location or not location.get("file"):
-        return ""
-    text = str(location["file"]) + (f", line {location['line']}" if location.get("line") else "")
-    return text + (f" ({location['exercise']})" if location.get("exercise") else "")
+def without_tabled_lines(message: str, attachments: list) -> str:
+    """The message without its lines about one parameter ("  W1: relative error …") when the
+    gradient table beside it lists that parameter: the page shows each value once, in the table."""
+    names = {row.name for a in attachments if isinstance(a, GradientTable) for row in a.rows}
+    if not names:
+        return message
+    kept = [line for line in message.splitlines() if line.strip().split(":", 1)[0] not in names]
+    return "\n".join(kept)
+
+
+def output_view(output: str, max_lines: int = OUTPUT_MAX_LINES, max_chars: int = OUTPUT_MAX_CHARS):
+    """The student's printed output, cut to what a report shows (results.cut_output), with its
+    label and note in the reader's language."""
+    cut = cut_output(output, max_lines, max_chars)
+    printed = (output or "").splitlines()
+    total = len(printed) - (1 if printed and is_cut_notice(printed[-1]) else 0)
+    if cut.note:
+        label = _("the first {count} lines").format(count=cut.lines)
+        note = _("… {count} more lines not shown").format(count=max(total - cut.lines, 0))
+    elif cut.label.endswith("(the rest was cut)"):
+        label, note = _("the first {count} lines (the rest was cut)").format(count=cut.lines), ""
+    else:
+        label, note = ngettext("{count} line printed", "{count} lines printed", cut.lines).format(count=cut.lines), ""
+    return dataclasses.replace(cut, note=note, label=label)
 
 
 def drawable(record) -> dict:
@@ -170,7 +192,7 @@ def render_summary(summary: dict, out: Path | None = None) -> str:
                      if out is not None and (Path(out) / s["student"] / FEEDBACK_FILE).is_file()}
     return environment().get_template("summary.html").render(
         dict({"similarity": None}, **dict(summary, histogram=charts.histogram(summary["histogram"]),
-                                          with_notebook=with_notebook, notebook_file=FEEDBACK_FILE)))
+                                          with_notebook=with_notebook, notebook_file=FEEDBACK_FILE, made=made_at())))
 
 
 # -- the similarity report ------------------------------------------------------------------------

@@ -19,19 +19,32 @@ from __future__ import annotations
 
 import ast
 import io
+import re
 import secrets
 import zipfile
-from pathlib import Path
+from pathlib import Path, PurePath
 
+from grader.i18n import _
 from grader.results import GradeResult, shorten, write_atomic
 from grader.submission import HandIn
 
 FEEDBACK_FILE = "feedback.html"
+"""Its name in a batch's OUT/<student>/ folder, where the folder names the student."""
 INSTALL_HINT = "pip install 'dlgrader[notebooks]'"
 
 
 class NotebooksExtraMissing(RuntimeError):
     """nbconvert is not installed: the one line says how to install it."""
+
+
+def feedback_file_name(exercise: str, hand_in: HandIn) -> str:
+    """The name `grade exerciseN --html` gives the notebook's feedback page beside the report:
+    after the exercise and the notebook (feedback-exercise3-two_layer_net.html), so grading
+    another notebook, or another exercise, never overwrites it with a page of another result."""
+    notebooks = [n for n in hand_in.files if n.endswith(".ipynb") and ".ipynb_checkpoints" not in n]
+    source = notebooks[0] if hand_in.folder and len(notebooks) == 1 else hand_in.name
+    stem = re.sub(r"[^\w.-]+", "_", PurePath(source).name.rsplit(".", 1)[0]).strip("._") or "submission"
+    return f"feedback-{exercise}-{stem}.html"
 
 
 def notebook_in(hand_in: HandIn) -> bytes | None:
@@ -66,6 +79,7 @@ def write_notebook_feedback(result: GradeResult, hand_in: HandIn, path: Path) ->
 def render_notebook_feedback(result: GradeResult, notebook_bytes: bytes) -> str:
     import nbformat
 
+    from grader.report import made_at
     from grader.report.html import environment, feedback_notice
 
     notebook = nbformat.reads(notebook_bytes.decode("utf-8"), as_version=4)
@@ -82,12 +96,12 @@ def render_notebook_feedback(result: GradeResult, notebook_bytes: bytes) -> str:
     block = environment().get_template("verdicts.html").module
     for index, checks in placed.items():
         cells_html = cells_html.replace(f"grader-verdicts-{nonce}-{index}",
-                                        str(block.verdict_table(checks, caption="Checks of the code above")))
+                                        str(block.verdict_table(checks, caption=_("Checks of the code above"))))
     hidden = [c for c in result.checks if c.visibility != "public"]
     return environment().get_template("notebook_feedback.html").render(
         result=result, cells_html=cells_html, unplaced=unplaced, pygments_css=_pygments_css(),
         hidden={"count": len(hidden), "score": sum(c.score for c in hidden), "max_score": sum(c.max_score for c in hidden)},
-        feedback_only=feedback_notice(result.isolation))
+        feedback_only=feedback_notice(result.isolation), made=made_at())
 
 
 def place_checks(result: GradeResult, notebook) -> tuple[dict[int, list], list]:
@@ -140,8 +154,9 @@ def _export(notebook) -> str:
     try:
         from nbconvert import HTMLExporter
     except ImportError:
-        raise NotebooksExtraMissing(f"feedback inside the notebook needs nbconvert: {INSTALL_HINT}") from None
-    body, _ = HTMLExporter(template_name="basic").from_notebook_node(notebook)
+        raise NotebooksExtraMissing(_("feedback inside the notebook needs nbconvert: {install}")
+                                    .format(install=INSTALL_HINT)) from None
+    body, _resources = HTMLExporter(template_name="basic").from_notebook_node(notebook)
     return body
 
 
@@ -161,5 +176,6 @@ def write_feedback_quietly(result: GradeResult, hand_in: HandIn | None, path: Pa
     except NotebooksExtraMissing as exc:
         return str(exc)
     except Exception as exc:  # nbformat raises many types for a broken file, which was already graded 0
-        return f"{Path(path).name} not written: {type(exc).__name__}: {shorten(exc, 160)}"
+        error = f"{type(exc).__name__}: {shorten(exc, 160)}"
+        return _("{file} not written: {error}").format(file=Path(path).name, error=error)
     return ""

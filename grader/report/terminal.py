@@ -9,7 +9,8 @@ from typing import Callable, TextIO
 
 import click
 
-from grader.i18n import _
+from grader.i18n import N_, _, ngettext
+from grader.report import fact_label, local_feedback_notice, location_text
 from grader.results import PASSED, CheckResult, GradeResult
 
 MARKS = {PASSED: ("✓", "green"), "failed": ("✗", "red"), "error": ("!", "yellow"), "could_not_run": ("?", "blue")}
@@ -19,7 +20,7 @@ def _points(value: float) -> str:
     return f"{value:g}"
 
 
-NOT_GRADED = "not graded: the grader's fault"
+NOT_GRADED = N_("not graded: the grader's fault")
 """What a check the grader could not run is called: it costs the student nothing."""
 
 
@@ -27,9 +28,9 @@ def check_line(check: CheckResult) -> str:
     mark, colour = MARKS.get(check.status, ("?", "white"))
     title = check.title or check.name
     points = f"{_points(check.score)}/{_points(check.max_score)}"
-    tag = " [hidden]" if check.visibility == "hidden" else ""
+    tag = " [" + _("hidden") + "]" if check.visibility == "hidden" else ""
     if check.not_graded:
-        tag += click.style(f"  ({NOT_GRADED})", fg=colour)
+        tag += click.style(f"  ({_(NOT_GRADED)})", fg=colour)
     return f"  {click.style(mark, fg=colour)} {points:>7}  {title}{tag}"
 
 
@@ -41,10 +42,11 @@ def where_line(check: CheckResult) -> str:
     """"Where: losses.py, line 12 (exercise2)" when the message does not already name that line."""
     place = check.location or {}
     file, line = place.get("file"), place.get("line")
-    if not file or (line is not None and f"line {line}" in check.message and file in check.message):
+    said = line is not None and file in check.message and any(
+        phrase in check.message for phrase in (f"line {line}", _("line {line}").format(line=line)))
+    if not file or said:
         return ""
-    exercise = f" ({place['exercise']})" if place.get("exercise") else ""
-    return f"Where: {file}" + (f", line {line}" if line is not None else "") + exercise
+    return _("Where: {place}").format(place=location_text(place))
 
 
 def render_check(check: CheckResult, width: int = 100, repeat_message: bool = True) -> str:
@@ -59,7 +61,7 @@ def render_check(check: CheckResult, width: int = 100, repeat_message: bool = Tr
     if where:
         paragraphs.append(f"  {where}")
     if check.hint:
-        paragraphs.append(f"  Hint: {check.hint}")
+        paragraphs.append("  " + _("Hint: {hint}").format(hint=check.hint))
     for para in paragraphs:  # a paragraph's later lines (a matrix's rows) are printed as they are
         head, *rows = para.split("\n")
         lines.extend(textwrap.wrap(head, width=width - 14, initial_indent=" " * 13,
@@ -74,20 +76,20 @@ def render_check_once(check: CheckResult, seen: set[str], width: int = 100) -> s
     if check.status != "error" or check.message not in seen:
         seen.add(check.message)
         return render_check(check, width)
-    return render_check(check, width, repeat_message=False) + "\n" + " " * 13 + "(the same error as above)"
+    return render_check(check, width, repeat_message=False) + "\n" + " " * 13 + _("(the same error as above)")
 
 
 def failure_lines(check: CheckResult) -> list[str]:
     """What went wrong, a paragraph a line: the rationale and each fact it does not quote, or the message."""
     if check.status == "failed" and check.failure is not None:
-        return [check.failure.rationale] + [f"  {_(label)}: {text}" for label, text in check.failure.facts()]
+        return [check.failure.rationale] + [f"  {fact_label(label)}: {text}" for label, text in check.failure.facts()]
     return check.message.splitlines() if check.message else []
 
 
 def render_header(result: GradeResult) -> str:
     lines = [click.style(result.exercise + (f" — {result.student}" if result.student else ""), bold=True)]
     if result.error:
-        lines.append(click.style(f"  could not grade: {result.error}", fg="red"))
+        lines.append(click.style("  " + _("could not grade: {error}").format(error=result.error), fg="red"))
     return "\n".join(lines)
 
 
@@ -97,40 +99,43 @@ def render_output(result: GradeResult, limit: int = OUTPUT_LINES) -> str:
     lines = []
     printed = result.output.rstrip("\n").splitlines() if result.output.strip() else []
     if printed:
-        lines.append(click.style("Your code printed:", bold=True))
+        lines.append(click.style(_("Your code printed:"), bold=True))
         lines.extend(f"  | {line}" for line in printed[:limit])
         if len(printed) > limit:
             more = len(printed) - limit
-            lines.append(f"  … {more} more line{'s' if more != 1 else ''} (in the HTML report or with --json)")
+            lines.append("  " + ngettext("… {count} more line (in the HTML report or with --json)",
+                                         "… {count} more lines (in the HTML report or with --json)", more).format(count=more))
     if result.notes:
-        lines.append(click.style("Notes from the grader:", bold=True))
+        lines.append(click.style(_("Notes from the grader:"), bold=True))
         lines.extend(f"  - {note}" for note in result.notes)
     return "\n".join(lines)
 
 
 def render_total(result: GradeResult) -> str:
     """The printed output and notes (render_output), then the total and what it means."""
-    total = f"Total: {_points(result.score)} / {_points(result.max_score)}"
+    total = _("Total: {score} / {max_score}").format(score=_points(result.score), max_score=_points(result.max_score))
     colour = "green" if result.max_score and result.score == result.max_score else "yellow"
     output = render_output(result)
     lines = [output] if output else []
     lines.append(click.style(total, bold=True, fg=colour)
-                 + f"   ({result.seconds:.2f} s, isolation: {result.isolation or '-'})")
+                 + "   " + _("({seconds} s, isolation: {level})").format(
+                     seconds=f"{result.seconds:.2f}", level=result.isolation or "-"))
     if result.isolation == "local":
-        from grader.report import LOCAL_FEEDBACK_NOTICE
-
-        lines.append(click.style(LOCAL_FEEDBACK_NOTICE, fg="blue"))
+        lines.append(click.style(local_feedback_notice(), fg="blue"))
     pending = sorted({c.origin.split(":", 1)[1] for c in result.grader_faults if c.origin.startswith("exercise:")})
     faults = [c for c in result.grader_faults if not c.origin.startswith("exercise:")]
     if faults:
-        lines.append(click.style(f"{len(faults)} check(s) not graded: the grader's fault, not your code's (see the "
-                                 f"message above). Their points are not lost; they need grading again.", fg="blue"))
+        lines.append(click.style(ngettext(
+            "{count} check not graded: the grader's fault, not your code's (see the message above). Its points "
+            "are not lost; it needs grading again.",
+            "{count} checks not graded: the grader's fault, not your code's (see the message above). Their points "
+            "are not lost; they need grading again.", len(faults)).format(count=len(faults)), fg="blue"))
     if pending:
-        lines.append(click.style(f"Some checks wait on {', '.join(pending)}: they use your code from there, which "
-                                 f"raised; fix it there and they will run.", fg="blue"))
+        lines.append(click.style(_("Some checks wait on {exercises}: they use your code from there, which raised; "
+                                   "fix it there and they will run.").format(exercises=", ".join(pending)), fg="blue"))
     if not any(c.visibility == "hidden" for c in result.checks):
-        lines.append("Hidden checks run when your instructor grades; passing every public check does not "
-                     "guarantee full marks.")
+        lines.append(_("Hidden checks run when your instructor grades; passing every public check does not "
+                       "guarantee full marks."))
     return "\n".join(lines)
 
 

@@ -40,8 +40,9 @@ _student_started = False
 """Set just before the student's module starts to load: a failure before it is the harness's alone."""
 _student_modules: tuple[str, ...] = ()
 """Names the student's module is imported as; `exercises.*` are students' modules too."""
-_load_notes: list[str] = []
-"""The harness's notes on loading the submission, sent to the grader apart from its output."""
+_load_notes: list[dict] = []
+"""The harness's notes on loading the submission (a notebook cell that raised: its cell, line and error),
+sent to the grader apart from its output, which words them (notebook_definitions.cell_note)."""
 _acting_for_grader = False
 """True while a request works on the grader's own object (Handles.graders): an exception raised
 right at that operation is the grader's, not the student's."""
@@ -445,9 +446,20 @@ def load_student_module(config: dict) -> types.ModuleType:
         try:
             exec(compile(source, filename, "exec"), module.__dict__)
         except BaseException as exc:  # noqa: B902 - one broken exploratory cell must not hide the others
-            _load_notes.append(f"notebook code cell {index} raised {type(exc).__name__}: {_text_of(exc)}; "
-                               "the other cells were run")
+            _load_notes.append({"cell": index, "line": _line_in(exc, filename), "type": type(exc).__name__,
+                                "message": _text_of(exc)})  # worded by the grader (notebook_definitions.cell_note)
     return module
+
+
+def _line_in(exc: BaseException, filename: str) -> int | None:
+    """The line of the cell `filename` that was running when `exc` was raised."""
+    line = exc.lineno if isinstance(exc, SyntaxError) and exc.filename == filename else None
+    trace = exc.__traceback__
+    while trace is not None:
+        if trace.tb_frame.f_code.co_filename == filename:
+            line = trace.tb_lineno
+        trace = trace.tb_next
+    return line if isinstance(line, int) else None
 
 
 def _text_of(exc: BaseException) -> str:

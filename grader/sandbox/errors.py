@@ -223,6 +223,11 @@ class StudentTimeout(StudentCodeError):
             return _("grading stopped: your code used up the {seconds} s this whole exercise may take{where}. "
                      "Is something much slower than it needs to be, or is there an infinite loop?").format(
                 seconds=seconds, where=where)
+        if self.budget == "repeat":
+            return _("`{label}` ran longer than {seconds} s. It already ran past the time limit in an earlier check, "
+                     "so here it had {seconds} s (three times its slowest call that finished, at least 1 s) rather "
+                     "than the full limit. Is there an infinite loop, or a loop whose end depends on the "
+                     "input?").format(label=self.label, seconds=seconds)
         if self.label == IMPORTING:
             return _("importing your module took longer than {seconds} s — is there an infinite loop, or "
                      "a long computation at the top level of your file? Put experiments under "

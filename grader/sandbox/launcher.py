@@ -54,6 +54,13 @@ class SandboxUnavailable(RuntimeError):
     pass
 
 
+RUNS_AS_ROOT = "--isolation {level} would run students' code as root here ({why}); refusing: {fix}"
+"""The grader never runs a student's code as root: a level that would is refused with this line."""
+FIX_LOCAL = "run the grader as an ordinary user, or use --isolation bwrap (apt-get install bubblewrap)"
+FIX_PYTHON = ("install Python outside root's home (e.g. a venv made from /usr/bin/python3) or use --isolation bwrap "
+              "(apt-get install bubblewrap)")
+
+
 def sandbox_user() -> tuple[int, int] | None:
     """(uid, gid) the student's code switches to: a fresh id that owns nothing, or None when
     the grader is not root (then it cannot switch users and the code runs as the person grading)."""
@@ -154,16 +161,19 @@ def _inside(path: Path, folder: Path) -> bool:
 def other_exercise_source(other: Exercise) -> Path | None:
     """The file `exercises.<other>.<module>` is in the sandbox: the reference (SPEC.md). The
     students' bundle has no reference/ folder (grader/course/release.py); there it is the student's own
-    copy in the course folder they run `grade` in (else the installed stub), so a module that
-    imports an earlier exercise works at home, with the student's own code."""
+    copy in the course folder `grade` (or a notebook's kernel) runs in, from any folder inside it
+    (else the installed stub), so a module that imports an earlier exercise works at home, with
+    the student's own code."""
     from grader.catalog import REFERENCE_ROOT
+    from grader.course_folder import find_course_folder
 
     if other.reference_path.exists():
         return other.reference_path
     if REFERENCE_ROOT.is_dir():  # the course repository, this reference not written yet
         return None
-    own = Path.cwd() / "exercises" / other.name / f"{other.module}.py"
-    return next((p for p in (own, other.stub_path) if p.is_file()), None)
+    course = find_course_folder()  # from any folder inside it, notebooks/ included
+    own = course / "exercises" / other.name / f"{other.module}.py" if course else None
+    return next((p for p in (own, other.stub_path) if p and p.is_file()), None)
 
 
 def source_kind(other: Exercise, source: Path) -> str:
@@ -190,6 +200,8 @@ class Launcher:
     def __init__(self, exercise: Exercise, *, isolation: str = "auto", hide: tuple[Path, ...] = ()):
         self.exercise = exercise
         self.isolation = choose_isolation(isolation)
+        if self.isolation == "local" and os.geteuid() == 0:
+            raise SandboxUnavailable(RUNS_AS_ROOT.format(level="local", why="it cannot switch users", fix=FIX_LOCAL))
         self.hide = (*secret_folders(), *[Path(p) for p in hide])
         self.user = None if self.isolation == "local" else sandbox_user()
         self.root = Path(tempfile.mkdtemp(prefix="grader-sandbox-"))
@@ -307,8 +319,16 @@ class Launcher:
             err = (self.root / "zygote.log").read_text(errors="replace")[-500:]
             self.close()
             raise SandboxUnavailable(f"the sandbox process did not start: {err.strip() or 'no output'}")
-        if not json.loads(reply).get("user"):
-            self.user = None  # the sandbox user cannot reach Python here: the code runs as we do
+        if self.user and not json.loads(reply).get("user"):  # the sandbox user cannot reach Python here
+            self.close()
+            raise SandboxUnavailable(RUNS_AS_ROOT.format(
+                level=self.isolation, why=f"the sandbox user cannot reach Python in {os.path.realpath(sys.executable)}",
+                fix=FIX_PYTHON))
+
+    @property
+    def student_uid(self) -> int:
+        """The user id the student's code runs as (the zygote's children switch to it or stop)."""
+        return self.user[0] if self.user else os.geteuid()
 
     def _ask(self, request: dict, fds: list[int] | None = None) -> dict:
         if self.process is None or self.process.poll() is not None:

@@ -175,6 +175,37 @@ def bind_arguments(func: Any, args: list, kwargs: dict) -> str:
     return ""
 
 
+class HangMemory:
+    """What one submission's calls have shown about their speed, across the process restarts
+    that follow a hang: which functions ran past a check's limit, and the slowest call of each
+    that finished. A function that hung once gets a short limit in the checks after (3 times its
+    slowest finished call, at least a tenth of the check's limit and 1 s), so an infinite loop
+    costs its full time about once, not once per check that calls it; a call that is merely
+    slow on some inputs still gets three times what it needed before."""
+
+    SLOWEST_FACTOR = 3.0
+    FLOOR_FRACTION = 0.1
+    FLOOR_S = 1.0
+
+    def __init__(self) -> None:
+        self.hung: set[str] = set()
+        self.slowest: dict[str, float] = {}
+
+    def limit(self, label: str, check_seconds: float) -> float | None:
+        """Seconds a call of `label` gets now; None: the check's own limit."""
+        if label not in self.hung:
+            return None
+        floor = max(self.FLOOR_S, self.FLOOR_FRACTION * check_seconds)
+        return max(floor, self.SLOWEST_FACTOR * self.slowest.get(label, 0.0))
+
+    def finished(self, label: str, seconds: float) -> None:
+        self.slowest[label] = max(seconds, self.slowest.get(label, 0.0))
+
+    def timed_out(self, label: str) -> None:
+        if label:
+            self.hung.add(label)
+
+
 class Session:
     """The process of one submission: start it, ask it things, end it."""
 
@@ -197,6 +228,9 @@ class Session:
         """The first fault of the grader's own code during the current check (a callback whose
         body raised, an answer it could not send): the runner ends the check as not graded,
         whatever the student's code did with the neutral error it got instead."""
+        self.hangs: HangMemory | None = None
+        """Shared by every session of one submission (StudentProcess): calls that hung before."""
+        self._repeat_limit: float | None = None
         self.other_sources: dict[str, str] = getattr(launcher, "other_sources", {}) or {}
         """exercise -> "reference", "student" or "stub": what the other exercises' modules are."""
 
@@ -221,7 +255,10 @@ class Session:
             self.close()
             raise ImportFailed(ChannelBroken("its first message was not the one expected", IMPORTING))
         if len(reply) == 3 and isinstance(reply[2], list):
-            self.notes = [CONTROL_CHARS.sub("\ufffd", str(note))[:500] for note in reply[2][:50]]
+            from grader.notebook_definitions import cell_note
+
+            cells = self.config.get("entry", {}).get("cells", [])
+            self.notes = [CONTROL_CHARS.sub("\ufffd", cell_note(note, cells))[:500] for note in reply[2][:50]]
         return RemoteObject(self, reply[1], "", "module")
 
     @property
@@ -248,6 +285,21 @@ class Session:
     def request(self, message: tuple, label: str) -> Any:
         if not self.alive:
             raise StudentCrashed(self.ended or {}, label, self.memory_mb)
+        if message[0] != "call" or self.hangs is None:
+            return self._exchange(message, label)
+        started, check_deadline = time.monotonic(), self.deadline
+        limit = self.hangs.limit(label, self.budget_seconds)
+        shortened = limit is not None and started + limit < check_deadline
+        if shortened:
+            self.deadline, self._repeat_limit = started + limit, limit
+        try:
+            reply = self._exchange(message, label)
+        finally:
+            self.deadline, self._repeat_limit = check_deadline, None
+        self.hangs.finished(label, time.monotonic() - started)
+        return reply
+
+    def _exchange(self, message: tuple, label: str) -> Any:
         self._send(codec.encode(message, self._as_reference), label)
         while True:
             reply = self._receive(label)
@@ -395,6 +447,10 @@ class Session:
 
     def _timed_out(self, label: str):
         self.close()
+        if self._repeat_limit is not None:
+            raise StudentTimeout(self._repeat_limit, label, "repeat")
+        if self.hangs is not None and self.budget_kind == "check":
+            self.hangs.timed_out(label)
         raise StudentTimeout(self.budget_seconds, label, self.budget_kind)
 
     def _died(self, label: str):

@@ -11,7 +11,7 @@ from typing import Callable
 
 from grader.catalog import Exercise
 from grader.sandbox.errors import ImportFailed, StudentTimeout
-from grader.sandbox.session import RemoteObject, Session
+from grader.sandbox.session import HangMemory, RemoteObject, Session
 
 
 class StudentProcess:
@@ -31,6 +31,7 @@ class StudentProcess:
         self.outputs: list[str] = []
         self.notes: list[str] = []
         """The harness's notes on loading the submission (once, however often it restarted)."""
+        self.hangs = HangMemory()
 
     def module_for_check(self, timeout: float) -> RemoteObject:
         if self.import_error is not None:
@@ -41,11 +42,14 @@ class StudentProcess:
         if self.session is None or not self.session.alive:
             self._collect_output()
             self.session = self.new_session()
+            self.session.hangs = self.hangs
             try:
                 self.module = self.session.start(import_timeout=min(timeout, left))
             except ImportFailed as exc:
-                self.import_error = exc
-                raise
+                from grader.notebook_definitions import explain_loading
+
+                self.import_error = explain_loading(exc, self.session.config.get("entry", {}))
+                raise self.import_error from None
             self.notes = self.notes or self.session.notes
         if left < timeout:
             self.session.set_deadline(left, "submission", self.exercise.submission_timeout)

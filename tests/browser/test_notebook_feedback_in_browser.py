@@ -82,15 +82,16 @@ def test_batch_writes_notebook_feedback_shown_beside_each_function(tmp_path):
 
 
 def test_grade_html_of_a_notebook_also_writes_feedback(tmp_path):
-    """Does `grade exercise1 --submission X.ipynb --html R.html` also write feedback.html beside R.html,
+    """Does `grade exercise1 --submission X.ipynb --html R.html` also write feedback-exercise1-X.html beside R.html,
     and a .py submission not?"""
     notebook = notebook_with_log10(tmp_path / "ana.ipynb")
     runner = CliRunner()
     done = runner.invoke(main, ["exercise1", "--submission", str(notebook), "--html", str(tmp_path / "r" / "R.html")])
     assert done.exit_code == 0, done.output
-    assert (tmp_path / "r" / "feedback.html").is_file() and "Wrote" in done.output
-    dom = Dom(chromium(tmp_path / "r" / "feedback.html", tmp_path, "--dump-dom"))
+    page = tmp_path / "r" / "feedback-exercise1-ana.html"
+    assert page.is_file() and "Wrote" in done.output
+    dom = Dom(chromium(page, tmp_path, "--dump-dom"))
     assert dom.texts["total"].split()[1] == "/"
     done = runner.invoke(main, ["exercise1", "--submission", str(EXERCISE1.reference_path),
                                 "--html", str(tmp_path / "p" / "R.html")])
-    assert done.exit_code == 0 and not (tmp_path / "p" / "feedback.html").exists()
+    assert done.exit_code == 0 and not list((tmp_path / "p").glob("feedback*.html"))
