@@ -14,6 +14,7 @@ from grader.checks import translated
 from grader.checks.api import MATRIX_LINE, CheckFailed, fail, show, show_block
 from grader.checks.outcome import cause_of, classify
 from grader.i18n import language
+from grader.report import fact_label
 from grader.report.terminal import render_check
 from grader.results import FAILED, CheckResult, Failure, cause_key
 
@@ -161,4 +162,5 @@ def test_the_terminal_prints_a_matrix_fact_row_by_row():
     for row in rows_of(got):
         assert any(line.strip() == row.strip() for line in text.splitlines()), (row, text)
     with language("ko"):
-        assert "결과: array of shape (4, 9)" in render_check(check, width=80)
+        assert f"{fact_label('Got')}: array of shape (4, 9)" in render_check(check, width=80)
+        assert HANGUL.search(fact_label("Got"))

@@ -24,14 +24,11 @@ from typing import Any, Callable, Iterator, NoReturn
 import numpy as np
 
 from grader.checks import translated
-from grader.checks.translated import N_, _
+from grader.checks.translated import _
 from grader.results import Curves, Failure, GradientTable, Timing, shorten
 
 PUBLIC, HIDDEN = "public", "hidden"
 
-FACT_LABELS = {"Call": N_("Call"), "Input": N_("Input"), "Expected": N_("Expected"), "Got": N_("Got")}
-"""The labels of a Failure's facts (results.Failure.facts), marked for translation: a renderer
-shows `_(label)` (grader.i18n._), so a Korean report says 입력/기댓값/결과."""
 
 
 @dataclass
