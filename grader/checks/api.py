@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import itertools
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable, Iterator, NoReturn
 
@@ -207,9 +208,10 @@ def show(value: Any, limit: int = 300) -> str:
 
 
 def show_block(value: Any) -> str:
-    """An input or output as a fact under a message: a matrix (2-D and up, of several rows) as aligned rows, one
-    line each, in one number format, cut to MATRIX_ROWS x MATRIX_COLUMNS with its shape stated;
-    anything else as `show` gives it. Renderers print a fact with several lines as it is."""
+    """An input or output as a fact under a message: a matrix (2-D and up, several rows) as
+    aligned rows, one line each, in one number format, cut to MATRIX_ROWS x MATRIX_COLUMNS (and
+    MATRIX_LINE characters) with its shape stated; anything else as `show` gives it. Renderers
+    print a fact's later lines as they are (the terminal never wraps a matrix row)."""
     if (not isinstance(value, np.ndarray) or value.ndim < 2 or value.dtype.kind not in "biuf" or not value.size
             or value.size == value.shape[-1]):  # one row reads best on the line
         return show(value)
@@ -231,20 +233,20 @@ def show_block(value: Any) -> str:
 
 
 def _rows(value: np.ndarray, columns: int | None = None) -> list[np.ndarray]:
-    """The rows (along the last axis) a message shows, each cut to the columns shown."""
-    flat = np.asarray(value, dtype=float).reshape(-1, value.shape[-1]) if value.ndim else value.reshape(1, 1)
-    if value.ndim == 1:
-        shown = flat[:, :MATRIX_COLUMNS] if value.size <= MATRIX_COLUMNS else flat[:, :MATRIX_COLUMNS_CUT]
-        return [shown[0]]
-    rows = flat if len(flat) <= MATRIX_ROWS else flat[:MATRIX_ROWS_CUT]
+    """The rows (along the last axis) a message shows, each cut to the columns shown, as floats;
+    only those are read (a message about a large array must not copy all of it)."""
     if columns is None:
         columns = value.shape[-1] if value.shape[-1] <= MATRIX_COLUMNS else MATRIX_COLUMNS_CUT
-    return [row[:columns] for row in rows]
+    if value.ndim == 1:
+        return [np.asarray(value[:columns], dtype=float)]
+    count = int(np.prod(value.shape[:-1]))
+    places = itertools.islice(np.ndindex(value.shape[:-1]), count if count <= MATRIX_ROWS else MATRIX_ROWS_CUT)
+    return [np.asarray(value[place][:columns], dtype=float) for place in places]
 
 
 def _cells(values: np.ndarray, integers: bool = False) -> list[str]:
     """Every value in one format: an integer array's as integers; else fixed decimals (as few
-    as keep 5 significant digits of the largest, common trailing zeros dropped, at least one),
+    as keep 6 significant digits of the largest, common trailing zeros dropped, at least one),
     or scientific notation for all when the values span more than fixed decimals can show."""
     values = np.asarray(values, dtype=float)
     finite = np.abs(values[np.isfinite(values)])
