@@ -265,6 +265,8 @@ def mask_numbers(text: str) -> str:
 
 def cause_key(check: CheckResult) -> str:
     """The one definition of "the same mistake" (the class summary groups failures by it): the
+    key worked out in English when the check ran (`check.cause`, so Korean and English gradings
+    group together), else, for results without it: the
     cause the check named (api.fail(cause=...)); else, when a hint diagnosed the mistake, that
     hint, with the call it was seen in; else the rationale. Numbers are masked everywhere, so the
     value displayed is never part of the key, and "" for a passed check."""

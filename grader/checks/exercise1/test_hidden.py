@@ -78,7 +78,8 @@ def test_cross_entropy_zero_probability(student):
     got = student.cross_entropy_error(y, t)
     value = np.asarray(got, dtype=float) if not isinstance(got, (str, bytes)) else np.nan
     if np.size(value) == 1 and not np.isfinite(value).all():
-        fail(_("cross_entropy_error(y, t) returned {got} for y={y}, t={t}.").format(got=show(got), y=show(y), t=show(t)),
+        fail(_("cross_entropy_error(y, t) returned {got} for y={y}, t={t}.").format(got=show(got), y=show(y),
+                                                                                    t=show(t)),
              hint=_("add the small delta inside the log: -np.log(y + 1e-7), so log(0) never happens."))
     expect_close(got, ref.cross_entropy_error(y, t), call="cross_entropy_error(y, t)",
                  inputs={"y": y, "t": t}, hint=_("use -log(y[label] + 1e-7) with delta = 1e-7."))

@@ -209,7 +209,8 @@ def expect_param_layout(params: dict | None, sizes: tuple, *, call: str, keys: t
     """The keys, shapes and zero biases of `keys` in params."""
     i, h, o = sizes
     if params is None:
-        fail(_("{call} is not a dict.").format(call=call), hint="self.params = {'W1': ..., 'b1': ..., 'W2': ..., 'b2': ...}")
+        fail(_("{call} is not a dict.").format(call=call),
+             hint="self.params = {'W1': ..., 'b1': ..., 'W2': ..., 'b2': ...}")
     missing = [k for k in keys if k not in params]
     if missing:
         fail(_("{call} has the keys {keys}; {missing} missing.").format(
@@ -226,7 +227,8 @@ def expect_param_layout(params: dict | None, sizes: tuple, *, call: str, keys: t
             fail(_("{call}['{key}'] has shape {shape}; expected {expected} for TwoLayerNet{sizes}.").format(
                 call=call, key=key, shape=value.shape, expected=shape, sizes=sizes), hint=hint)
         if key[0] == "b" and np.any(value != 0):
-            fail(_("{call}['{key}'] = {value}; the biases start at zero.").format(call=call, key=key, value=show(value)),
+            fail(_("{call}['{key}'] = {value}; the biases start at zero.").format(call=call, key=key,
+                                                                                  value=show(value)),
                  hint=f"np.zeros({shape[0]})")
 
 
@@ -474,7 +476,8 @@ def call_student(net, method: str, case: Case, *args, kind: str = ""):
 def check_predict(student, case: Case) -> None:
     net, initial = student_net(student, case)
     got = call_student(net, "predict", case, case.x)
-    expect_close(got, case.reference().predict(case.x), call=_("net.predict(x) for {case}").format(case=case.describe()),
+    expect_close(got, case.reference().predict(case.x),
+                 call=_("net.predict(x) for {case}").format(case=case.describe()),
                  hint=predict_hint(got, case, initial), rtol=1e-6, atol=1e-10)
 
 
