@@ -103,6 +103,9 @@ class CheckResult:
     """Where the student's code raised: {"file", "line", "exercise"}; empty when unknown."""
     traceback: str = ""
     """The grader's own traceback for a grader fault: for instructors, never shown to students."""
+    cause: str = ""
+    """`cause_key` worked out in English when the check ran (checks/outcome.cause_of), so the
+    same mistake has one key whatever language the student was graded in; "" when not set."""
 
     @property
     def passed(self) -> bool:
@@ -262,11 +265,15 @@ def mask_numbers(text: str) -> str:
 
 def cause_key(check: CheckResult) -> str:
     """The one definition of "the same mistake" (the class summary groups failures by it): the
+    key worked out in English when the check ran (`check.cause`, so Korean and English gradings
+    group together), else, for results without it: the
     cause the check named (api.fail(cause=...)); else, when a hint diagnosed the mistake, that
     hint, with the call it was seen in; else the rationale. Numbers are masked everywhere, so the
     value displayed is never part of the key, and "" for a passed check."""
     if check.passed:
         return ""
+    if check.cause:
+        return check.cause
     failure = check.failure
     call = mask_numbers(failure.call) if failure else ""
     if failure and failure.cause:

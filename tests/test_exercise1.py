@@ -20,7 +20,7 @@ def test_overflow_is_shown_on_the_smallest_score_vector(grade):
     result = grade(EXERCISE, CORPUS / EXERCISE / "bug_softmax_1d_no_shift")
     text = message_of(result, "softmax_contract")
     assert "for x of shape (1,), dtype float64" in text
-    value = float(re.search(r"Input: x=array\(\[([-+0-9.e]+)\]\)", text).group(1))
+    value = float(re.search(r"Input: x=\[([-+0-9.e]+)\]", text).group(1))
     assert 709.78 < value <= 1e4
     assert "subtract each row's maximum" in text
 
@@ -40,7 +40,7 @@ def test_a_raising_submission_is_told_the_input_that_made_it_raise(grade):
     result = grade(EXERCISE, CORPUS / EXERCISE / "bug_cee_single_label_by_size")
     check = next(c for c in result.checks if c.name == "cross_entropy_labels_contract")
     assert check.status == "error"
-    assert "cross_entropy_error(y, t) for y=array([[" in check.message and "raised IndexError" in check.message
+    assert "cross_entropy_error(y, t) for y=[[" in check.message and "raised IndexError" in check.message
 
 
 def test_grading_twice_gives_the_same_result(grade):

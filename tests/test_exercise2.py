@@ -17,7 +17,7 @@ def test_three_axes_mistake_is_shown_on_a_one_element_cube(grade):
     3-D x, shape (1, 1, 1), with the grader's f named and the number of axes in the hint?"""
     result = grade(EXERCISE, CORPUS / EXERCISE / "bug_gradient_nested_loops")
     text = message_of(result, "numerical_gradient_contract")
-    assert "x of shape (1, 1, 1)" in text and "Input: x=array([[[0.]]])" in text
+    assert "x of shape (1, 1, 1)" in text and "Input: x=[[[0.0]]]" in text
     assert "sum of sin(3 x_k)" in text and "Here x has 3 axes" in text
 
 

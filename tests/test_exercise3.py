@@ -122,7 +122,7 @@ def test_contract_failure_shows_the_smallest_failing_input(grade):
     assert size, message
     side = int(size.group(1))
     assert f"x of shape (1, {side}) (float64) = [[{', '.join(['0.'] * side)}]]" in message, message
-    assert "got nan" in message and "Expected array(" in message and "subtract each row's maximum" in message
+    assert "got nan" in message and "Expected [[" in message and "subtract each row's maximum" in message
 
 
 def test_sequence_failure_shows_the_calls_that_lead_to_it(grade):

@@ -28,7 +28,7 @@ DOMAINS: dict[str, tuple[str, ...]] = {
     "reports": ("grader/report", "templates", "grader/course", "grader/batch", "grader/hand_in_review.py",
                 "grader/pipeline.py"),
     "checks": ("grader/checks/api.py", "grader/checks/contract.py", "grader/checks/outcome.py",
-               "grader/checks/runner.py", "grader/checks/support.py", "grader/sandbox"),
+               "grader/checks/runner.py", "grader/checks/gradcheck.py", "grader/sandbox"),
     **{f"exercise{n}": (f"grader/checks/exercise{n}",) for n in range(1, 8)},
     "handouts": ("exercises",),
     "notebooks": ("grader/notebook_check.py", "grader/notebook_definitions.py", "grader/course/notebooks.py"),
@@ -63,7 +63,7 @@ def extracted(domain: str) -> dict[str, Path]:
     keywords = {"_": None, "N_": None, "ngettext": (1, 2)}
     found: dict[str, Path] = {}
     for file in files(domain):
-        method = "python" if file.suffix == ".py" else "jinja2"
+        method = _method(file)
         options = {"extensions": "jinja2.ext.i18n"} if method == "jinja2" else {}
         for _line, message, _comments, _context in extract_from_file(method, str(file), keywords=keywords,
                                                                       options=options):
@@ -96,6 +96,18 @@ def add_to_template(pot: Path, messages: dict[str, Path]) -> None:
         template.add(message)
     with pot.open("wb") as handle:
         write_po(handle, template, omit_header=True, no_location=True, sort_output=True)
+
+
+def _method(file: Path) -> str:
+    """The extraction method tools/babel.cfg maps `file` to (its first matching section)."""
+    from babel.messages.frontend import parse_mapping_cfg
+    from babel.util import pathmatch
+
+    relative = file.resolve().relative_to(ROOT).as_posix()
+    with MAPPING.open() as handle:
+        methods, _options = parse_mapping_cfg(handle)
+    return next((method for pattern, method in methods if pathmatch(pattern, relative)),
+                "python" if file.suffix == ".py" else "jinja2")
 
 
 def pybabel(*args: str) -> None:

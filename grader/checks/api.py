@@ -18,11 +18,14 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import itertools
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable, Iterator, NoReturn
 
 import numpy as np
 
+from grader.checks import translated
+from grader.checks.translated import _
 from grader.results import Curves, Failure, GradientTable, Timing, shorten
 
 PUBLIC, HIDDEN = "public", "hidden"
@@ -66,7 +69,7 @@ class CheckFailed(AssertionError):
                  call: str = "", inputs: str = "", expected: Any = "", got: Any = "", cause: str = ""):
         self.failure = Failure(rationale=rationale, call=str(call or ""), inputs=str(inputs or ""),
                                expected=_fact(expected), got=_fact(got), cause=cause)
-        self.message = self.failure.sentence()
+        self.message = sentence(self.failure)
         super().__init__(self.message)
         self.hint = hint
         self.details = details or {}
@@ -77,10 +80,26 @@ class CheckFailed(AssertionError):
 
 
 def _fact(value: Any) -> str:
-    """A fact as text: given text stays as it is, a value is shown as `show` shows it."""
+    """A fact as text: given text stays as it is, a value is shown as `show_block` shows it."""
     if value is None or isinstance(value, str):
         return value or ""
-    return show(value)
+    return show_block(value)
+
+
+def sentence(failure: Failure) -> str:
+    """The check's `message`, in the current language: the rationale, then the input and the
+    expected and returned values it does not already quote (results.Failure.sentence's English)."""
+    facts = dict(failure.facts())
+    text = failure.rationale.rstrip()
+    if "Input" in facts:
+        text += " " + _("Input: {inputs}.").format(inputs=facts["Input"])
+    if "Expected" in facts and "Got" in facts:
+        text += " " + _("Expected {expected}; got {got}.").format(expected=facts["Expected"], got=facts["Got"])
+    elif "Expected" in facts:
+        text += " " + _("Expected {expected}.").format(expected=facts["Expected"])
+    elif "Got" in facts:
+        text += " " + _("Got {got}.").format(got=facts["Got"])
+    return text
 
 
 class CheckCouldNotRun(Exception):
@@ -157,23 +176,143 @@ def fail(rationale: str, *, hint: str = "", call: str = "", inputs: Any = "", ex
                       cause=cause)
 
 
+MATRIX_ROWS = 6
+"""Rows of a matrix shown in full; a longer one shows its first MATRIX_ROWS_CUT rows."""
+MATRIX_ROWS_CUT = 3
+MATRIX_COLUMNS = 10
+"""Values of a row shown in full; a longer row shows its first MATRIX_COLUMNS_CUT."""
+MATRIX_COLUMNS_CUT = 8
+MATRIX_LINE = 76
+"""Characters a matrix row may take: fewer columns are shown when wide numbers need it, so a
+terminal of 80 columns never breaks a row."""
+
+
 def show(value: Any, limit: int = 300) -> str:
-    """A short, readable rendering of an input or output for a message."""
+    """A short, one-line rendering of an input or output, for a sentence: numbers in one format,
+    an array's shape stated when it has more than a few values."""
     if isinstance(value, (np.ndarray, np.floating, float)) and np.ndim(value) == 0 and not isinstance(value, bool):
         number = np.asarray(value).item()
         text = f"{number:.6g}" if isinstance(number, float) else repr(number)
-    elif isinstance(value, np.ndarray):
-        with np.printoptions(precision=6, suppress=True, threshold=20, edgeitems=3, linewidth=100):
-            text = np.array2string(value, separator=", ")
-        text = f"array(shape={value.shape}, dtype={value.dtype}) {text}" if value.size > 6 else f"array({text})"
+    elif isinstance(value, np.ndarray) and value.dtype.kind in "biuf" and not value.size:
+        text = _("empty array of shape {shape}").format(shape=_shape(value))
+    elif isinstance(value, np.ndarray) and value.dtype.kind in "biuf":
+        rows = _rows(value)
+        shown = np.concatenate([r for r in rows if r.size]) if any(r.size for r in rows) else np.zeros(0)
+        cells = _cells(shown, integers=value.dtype.kind in "biu")
+        body = _inline(value, rows, cells)
+        text = body if value.size <= 6 else _("array of shape {shape}: {values}").format(
+            shape=_shape(value), values=body)
     else:
         text = repr(value)
     return shorten(text, limit)
 
 
-def describe_inputs(inputs: dict[str, Any] | None) -> str:
+def show_block(value: Any) -> str:
+    """An input or output as a fact under a message: a matrix (2-D and up, several rows) as
+    aligned rows, one line each, in one number format, cut to MATRIX_ROWS x MATRIX_COLUMNS (and
+    MATRIX_LINE characters) with its shape stated; anything else as `show` gives it. Renderers
+    print a fact's later lines as they are (the terminal never wraps a matrix row)."""
+    if (not isinstance(value, np.ndarray) or value.ndim < 2 or value.dtype.kind not in "biuf" or not value.size
+            or value.size == value.shape[-1]):  # one row reads best on the line
+        return show(value)
+    columns = MATRIX_COLUMNS if value.shape[-1] <= MATRIX_COLUMNS else MATRIX_COLUMNS_CUT
+    while True:
+        rows = _rows(value, columns)
+        cells = _cells(np.concatenate(rows), integers=value.dtype.kind in "biu")
+        width = max(len(c) for c in cells)
+        if columns == 1 or 6 + columns * (width + 2) <= MATRIX_LINE:
+            break
+        columns -= 1
+    lines, at = [], 0
+    for row in rows:
+        texts = [c.rjust(width) for c in cells[at:at + row.size]]
+        at += row.size
+        more = " …" if value.shape[-1] > row.size else ""
+        lines.append("  [" + "  ".join(texts) + more + "]")
+    return _matrix_heading(value, len(rows), rows[0].size) + "\n" + "\n".join(lines)
+
+
+def _rows(value: np.ndarray, columns: int | None = None) -> list[np.ndarray]:
+    """The rows (along the last axis) a message shows, each cut to the columns shown, as floats;
+    only those are read (a message about a large array must not copy all of it)."""
+    if columns is None:
+        columns = value.shape[-1] if value.shape[-1] <= MATRIX_COLUMNS else MATRIX_COLUMNS_CUT
+    if value.ndim == 1:
+        return [np.asarray(value[:columns], dtype=float)]
+    count = int(np.prod(value.shape[:-1]))
+    places = itertools.islice(np.ndindex(value.shape[:-1]), count if count <= MATRIX_ROWS else MATRIX_ROWS_CUT)
+    return [np.asarray(value[place][:columns], dtype=float) for place in places]
+
+
+def _cells(values: np.ndarray, integers: bool = False) -> list[str]:
+    """Every value in one format: an integer array's as integers; else fixed decimals (as few
+    as keep 6 significant digits of the largest, common trailing zeros dropped, at least one),
+    or scientific notation for all when the values span more than fixed decimals can show."""
+    values = np.asarray(values, dtype=float)
+    finite = np.abs(values[np.isfinite(values)])
+    if integers and finite.size and finite.max() < 1e15:
+        return [_special(v) or f"{v:.0f}" for v in values]
+    if not finite.size:
+        return [_special(v) for v in values]
+    largest, smallest = finite.max(), finite[finite > 0].min() if np.any(finite > 0) else 0.0
+    if largest >= 1e6 or (smallest and smallest < 1e-4):
+        return [_special(v) or f"{v:.3e}" for v in values]
+    decimals = int(np.clip(6 - (np.floor(np.log10(largest)) + 1 if largest >= 1 else 0), 1, 8))
+    texts = [[_special(v) or f"{v:.{d}f}" for v in values] for d in range(decimals, 0, -1)]
+    for option, fewer in zip(texts, texts[1:]):
+        if not all(float(a) == float(b) for a, b in zip(option, fewer) if a not in ("nan", "inf", "-inf")):
+            return option
+    return texts[-1]
+
+
+def _special(value: float) -> str:
+    return "" if np.isfinite(value) else str(value)
+
+
+def _inline(value: np.ndarray, rows: list[np.ndarray], cells: list[str]) -> str:
+    """The values of `rows` on one line, nested like the array (`[[1, 2], [3, 4]]`)."""
+    texts, at = [], 0
+    for row in rows:
+        more = ", …" if value.shape[-1] > row.size else ""
+        texts.append("[" + ", ".join(cells[at:at + row.size]) + more + "]")
+        at += row.size
+    if value.ndim == 1:
+        return texts[0]
+    if len(rows) < int(np.prod(value.shape[:-1])):  # cut: the rows shown, then "…"
+        return "[" + ", ".join(texts) + ", …]"
+    for side in reversed(value.shape[1:-1]):  # nest the rows as the array does
+        texts = ["[" + ", ".join(texts[i:i + side]) + "]" for i in range(0, len(texts), side)]
+    return "[" + ", ".join(texts) + "]"
+
+
+def _shape(value: np.ndarray) -> str:
+    return str(tuple(int(n) for n in value.shape))
+
+
+def _matrix_heading(value: np.ndarray, rows: int, columns: int) -> str:
+    shape, dtype = _shape(value), ("" if value.dtype == np.float64 else f", dtype {value.dtype}")
+    if value.ndim > 2:
+        dtype += _(", shown as rows of its last axis")
+    all_rows = int(np.prod(value.shape[:-1]))
+    if rows < all_rows and columns < value.shape[-1]:
+        return _("array of shape {shape}{dtype}, first {rows} rows and {columns} columns:").format(
+            shape=shape, dtype=dtype, rows=rows, columns=columns)
+    if rows < all_rows:
+        return _("array of shape {shape}{dtype}, first {rows} rows:").format(shape=shape, dtype=dtype, rows=rows)
+    if columns < value.shape[-1]:
+        return _("array of shape {shape}{dtype}, first {columns} columns:").format(
+            shape=shape, dtype=dtype, columns=columns)
+    return _("array of shape {shape}{dtype}:").format(shape=shape, dtype=dtype)
+
+
+def describe_inputs(inputs: dict[str, Any] | None, *, inline: bool = False) -> str:
+    """The inputs as `name=value` pairs on one line, or (unless `inline`) one block per input
+    when one of them is a matrix (show_block)."""
     if not inputs:
         return ""
+    blocks = {name: show_block(value) for name, value in inputs.items()} if not inline else {}
+    if any("\n" in block for block in blocks.values()):
+        return "\n".join(f"{name} = {block}" for name, block in blocks.items())
     return ", ".join(f"{k}={show(v, 160)}" for k, v in inputs.items())
 
 
@@ -185,7 +324,10 @@ def student_object(value: Any, depth: int = 0) -> str:
 
     if isinstance(value, RemoteObject):
         kind = student_type(value)
-        return a_or_an(f"{kind} object") if kind else "an object"
+        english = a_or_an(f"{kind} object") if kind else "an object"
+        if translated.current_language() == "en":
+            return english
+        return translated.said(_("{kind} object").format(kind=kind) if kind else _("an object"), english)
     if isinstance(value, (list, tuple)) and depth < 3:
         return next((found for item in value[:1000] if (found := student_object(item, depth + 1))), "")
     return ""
@@ -202,53 +344,56 @@ def _reject_student_object(value: Any, call: str, expected: str) -> None:
     or a list of such strings, which np.asarray(..., dtype=float) would quietly parse)."""
     found = student_object(value)
     if found:
-        fail(f"{call} returned {found}, not {expected}; the grader can only compare numbers and arrays.",
-             hint="return the values themselves (a numpy array or a float), not a generator, lambda, "
-                  "function or object of your own.", call=call, got=found, cause="returned-object")
+        fail(_("{call} returned {found}, not {expected}; the grader can only compare numbers and arrays.").format(
+                 call=call, found=found, expected=expected),
+             hint=_("return the values themselves (a numpy array or a float), not a generator, lambda, "
+                    "function or object of your own."), call=call, got=found, cause="returned-object")
     if _holds_text(value):
-        fail(f"{call} returned text, not {expected}.",
-             hint="return the number or array itself, not a string made from it (no str(), f-strings or "
-                  "formatting).", call=call, expected=expected, got=show(value, 120), cause="returned-text")
+        fail(_("{call} returned text, not {expected}.").format(call=call, expected=expected),
+             hint=_("return the number or array itself, not a string made from it (no str(), f-strings or "
+                    "formatting)."), call=call, expected=expected, got=show(value, 120), cause="returned-text")
 
 
 def as_array(value: Any, *, call: str, hint: str = "") -> np.ndarray:
     """The student's result as a float array, or a failure that says what came back instead."""
-    _reject_student_object(value, call, "a numpy array")
+    _reject_student_object(value, call, _("a numpy array"))
     if value is None:
-        fail(f"{call} returned None; expected a numpy array.", hint="did you forget `return`?", call=call,
-             cause="returned-none")
+        fail(_("{call} returned None; expected a numpy array.").format(call=call),
+             hint=_("did you forget `return`?"), call=call, cause="returned-none")
     if isinstance(value, (np.ndarray, list, tuple, float, int, np.number)) and not isinstance(value, bool):
         try:
             arr = np.asarray(value, dtype=float)
             return arr
         except (TypeError, ValueError):
             pass
-    fail(f"{call} returned {type(value).__name__} {show(value, 80)}; expected a numpy array of numbers.",
-         hint=hint or "return the array you computed (check for a missing `return`).", call=call,
-         expected="a numpy array of numbers", got=show(value))
+    fail(_("{call} returned {kind} {value}; expected a numpy array of numbers.").format(
+             call=call, kind=type(value).__name__, value=show(value, 80)),
+         hint=hint or _("return the array you computed (check for a missing `return`)."), call=call,
+         expected=_("a numpy array of numbers"), got=show(value))
 
 
 def as_float(value: Any, *, call: str, hint: str = "") -> float:
     """Accepts a Python float, a numpy scalar or a 0-d/size-1 array, as SPEC.md allows."""
-    _reject_student_object(value, call, "a number")
+    _reject_student_object(value, call, _("a number"))
     if value is None:
-        fail(f"{call} returned None; expected a number.", hint="did you forget `return`?", call=call,
-             cause="returned-none")
+        fail(_("{call} returned None; expected a number.").format(call=call), hint=_("did you forget `return`?"),
+             call=call, cause="returned-none")
     try:
         arr = np.asarray(value, dtype=float)
     except (TypeError, ValueError):
         arr = None
     if arr is None or arr.size != 1:
-        fail(f"{call} returned {show(value, 120)}; expected a single number.",
-             hint=hint or "the result should be one number (the mean over the batch), not an array.",
+        fail(_("{call} returned {value}; expected a single number.").format(call=call, value=show(value, 120)),
+             hint=hint or _("the result should be one number (the mean over the batch), not an array."),
              call=call, got=show(value))
     return float(arr.reshape(()))
 
 
 def expect_shape(got: np.ndarray, shape: tuple, *, call: str, inputs: dict | None = None, hint: str = "") -> None:
     if tuple(got.shape) != tuple(shape):
-        fail(f"{call} returned an array of the wrong shape.", hint=hint, call=call, inputs=describe_inputs(inputs),
-             expected=f"shape {tuple(shape)}", got=f"shape {tuple(got.shape)}", cause="wrong-shape")
+        fail(_("{call} returned an array of the wrong shape.").format(call=call), hint=hint, call=call,
+             inputs=describe_inputs(inputs), expected=_("shape {shape}").format(shape=tuple(shape)),
+             got=_("shape {shape}").format(shape=tuple(got.shape)), cause="wrong-shape")
 
 
 def expect_close(got: Any, expected: Any, *, call: str, inputs: dict | None = None, hint: str = "",
@@ -261,18 +406,19 @@ def expect_close(got: Any, expected: Any, *, call: str, inputs: dict | None = No
         expect_shape(got_arr, expected_arr.shape, call=call, inputs=inputs, hint=hint)
     if not np.allclose(got_arr, expected_arr, rtol=rtol, atol=atol, equal_nan=False):
         fail(_difference(call, got_arr, expected_arr, rtol, atol), hint=hint, call=call,
-             inputs=describe_inputs(inputs), expected=show(expected_arr), got=show(got_arr))
+             inputs=describe_inputs(inputs), expected=show_block(expected_arr), got=show_block(got_arr))
     return got_arr
 
 
 def _difference(call: str, got: np.ndarray, expected: np.ndarray, rtol: float, atol: float) -> str:
     """The rationale of a numeric mismatch: where the first difference is, with both values."""
     if not expected.ndim:
-        return f"{call} gave {got.item():.6g}; expected {expected.item():.6g}."
+        return _("{call} gave {got}; expected {expected}.").format(
+            call=call, got=f"{got.item():.6g}", expected=f"{expected.item():.6g}")
     bad = ~np.isclose(got, expected, rtol=rtol, atol=atol)
     idx = tuple(int(i) for i in np.argwhere(bad)[0])
-    return (f"{call} differs from the expected result (first difference at index {idx}: expected "
-            f"{expected[idx]:.6g}, got {got[idx]:.6g}).")
+    return _("{call} differs from the expected result (first difference at index {index}: expected {expected}, "
+             "got {got}).").format(call=call, index=idx, expected=f"{expected[idx]:.6g}", got=f"{got[idx]:.6g}")
 
 
 def limit_time(student: Any, seconds: float) -> None:

@@ -33,6 +33,7 @@ from hypothesis.extra import numpy as hnp
 
 from grader.checks import api
 from grader.checks.api import CheckFailed, current_check
+from grader.checks.translated import _
 from grader.sandbox.codec import LAYOUTS, Layout
 from grader.sandbox.errors import StudentCodeError, StudentRaised
 
@@ -182,9 +183,9 @@ def _shrink(strategy: st.SearchStrategy, check: Callable[[Any], None], examples:
     except FlakyFailure as flaky:  # the same input failed once and passed once
         raise _first_failure(flaky) from None
     except Flaky as flaky:
-        raise CheckFailed("your code gave different results for the same input on two calls.",
-                          hint="results must depend only on the arguments (no global state or unseeded "
-                               "randomness between calls).") from flaky
+        raise CheckFailed(_("your code gave different results for the same input on two calls."),
+                          hint=_("results must depend only on the arguments (no global state or unseeded "
+                                 "randomness between calls).")) from flaky
     except Exception:  # noqa: BLE001 - Hypothesis re-raised the smallest failure, already recorded
         pass
     return failures[-1] if failures else None
@@ -234,7 +235,8 @@ def call_showing_input(function: Callable, *args, call: str, inputs: dict[str, A
     except StudentRaised as error:
         if error.not_implemented:
             raise
-        raise type(error)(error.info, f"{call} for {describe_inputs(inputs)}", error.memory_mb) from None
+        label = _("{call} for {inputs}").format(call=call, inputs=describe_inputs(inputs, inline=True))
+        raise type(error)(error.info, label, error.memory_mb) from None
 
 
 def expect_close_or_hint(got: Any, expected: Any, *, hint: Callable[[], str], **compare: Any) -> None:
@@ -252,6 +254,8 @@ def expect_close_or_hint(got: Any, expected: Any, *, hint: Callable[[], str], **
 
 def _digits(got: Any, expected: Any) -> str:
     try:
+        if np.shape(got) != np.shape(expected):  # a wrong shape: its digits say nothing
+            return ""
         got_arr = np.asarray(got, dtype=float).reshape(-1)
         expected_arr = np.asarray(expected, dtype=float).reshape(-1)
     except (TypeError, ValueError):
@@ -262,7 +266,7 @@ def _digits(got: Any, expected: Any) -> str:
     g, e = got_arr[index], expected_arr[index]
     if not (np.isfinite(g) and np.isfinite(e)) or f"{g:.6g}" != f"{e:.6g}":
         return ""
-    return f"(To 12 digits: expected {e:.12g}, got {g:.12g}.)"
+    return _("(To 12 digits: expected {expected}, got {got}.)").format(expected=f"{e:.12g}", got=f"{g:.12g}")
 
 
 # --- h3: examples that depend on the seed alone, not on which modules are loaded ---------------

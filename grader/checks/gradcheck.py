@@ -10,6 +10,8 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from grader.checks.translated import _
+
 TINY = 1e-12
 
 
@@ -28,8 +30,9 @@ class Comparison:
         return row
 
     def describe(self) -> str:
-        return (f"{self.name}: relative error {self.max_rel_error:.2e} at index {self.worst_index} "
-                f"(yours {self.got:.6g}, expected {self.expected:.6g})")
+        return _("{name}: relative error {error} at index {index} (yours {got}, expected {expected})").format(
+            name=self.name, error=f"{self.max_rel_error:.2e}", index=self.worst_index, got=f"{self.got:.6g}",
+            expected=f"{self.expected:.6g}")
 
 
 def relative_error(got: np.ndarray, expected: np.ndarray, tiny: float = TINY) -> np.ndarray:

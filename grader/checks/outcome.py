@@ -19,11 +19,12 @@ its traceback for the instructor only.
 from __future__ import annotations
 
 import traceback as tb
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from grader.checks.api import CheckCouldNotRun, CheckFailed
-from grader.results import COULD_NOT_RUN, ERROR, FAILED, Failure
+from grader.checks.translated import _, english_of
+from grader.results import COULD_NOT_RUN, ERROR, FAILED, CheckResult, Failure, cause_key
 from grader.sandbox.errors import DATA, GRADER, MACHINE, STUDENT, GraderFault, ImportFailed, StudentCodeError, StudentRaised
 from grader.sandbox.session import StudentValueRejected
 
@@ -64,7 +65,7 @@ def classify(exc: BaseException | None, fault: Exception | None = None) -> Outco
         return _student_code(exc)
     if isinstance(exc, StudentValueRejected):
         return Outcome(FAILED, STUDENT, f"{exc}.",
-                       "return the values themselves (a numpy array or a float), not an object of your own.")
+                       _("return the values themselves (a numpy array or a float), not an object of your own."))
     return _unexpected(exc)
 
 
@@ -89,13 +90,16 @@ def _unexpected(exc: BaseException | None) -> Outcome:
     from grader.sandbox.launcher import SandboxUnavailable
 
     if exc is None:
-        return Outcome(COULD_NOT_RUN, GRADER, "the check ended without saying why; this is a problem of the grader, "
-                                              "not of your code: this check was not graded.")
+        return Outcome(COULD_NOT_RUN, GRADER, _("the check ended without saying why; this is a problem of the "
+                                                "grader, not of your code: this check was not graded."))
     origin = MACHINE if isinstance(exc, (SandboxUnavailable, OSError)) else GRADER
-    what = "the grading machine" if origin == MACHINE else "the grader's own check"
-    return Outcome(COULD_NOT_RUN, origin,
-                   f"{what} failed ({type(exc).__name__}); this is not a problem of your code: this check was "
-                   "not graded and will be graded again.", traceback=_traceback(exc))
+    if origin == MACHINE:
+        message = _("the grading machine failed ({error}); this is not a problem of your code: this check was not "
+                    "graded and will be graded again.")
+    else:
+        message = _("the grader's own check failed ({error}); this is not a problem of your code: this check was "
+                    "not graded and will be graded again.")
+    return Outcome(COULD_NOT_RUN, origin, message.format(error=type(exc).__name__), traceback=_traceback(exc))
 
 
 def _could_not_run_origin(exc: CheckCouldNotRun) -> str:
@@ -131,3 +135,14 @@ def _student_location(failure: CheckFailed) -> dict:
 
 def _traceback(exc: BaseException) -> str:
     return "".join(tb.format_exception(type(exc), exc, exc.__traceback__))[-TRACEBACK_LIMIT:]
+
+
+def cause_of(check: CheckResult) -> str:
+    """results.cause_key of `check` read in English (translated.english_of), worked out while
+    the check's sentences are still known: a student graded in Korean and one graded in English
+    who made the same mistake get the same key."""
+    failure = check.failure and replace(check.failure, **{name: english_of(getattr(check.failure, name))
+                                                          for name in ("rationale", "call", "inputs")})
+    english = replace(check, message=english_of(check.message), hint=english_of(check.hint), failure=failure,
+                      cause="")
+    return cause_key(english)

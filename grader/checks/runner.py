@@ -19,7 +19,8 @@ import pytest
 
 from grader.catalog import CHECKS_ROOT, Exercise
 from grader.checks import api
-from grader.checks.outcome import classify
+from grader.checks.outcome import cause_of, classify
+from grader.checks.translated import _
 from grader.options import GradingOptions
 from grader.results import COULD_NOT_RUN, PASSED, CheckResult
 from grader.sandbox.errors import GRADER
@@ -60,10 +61,12 @@ class CheckPlugin:
             if meta is None:
                 raise pytest.UsageError(f"{item.nodeid} has no @public/@hidden marker with points")
             doc = (item.function.__doc__ or "").strip().splitlines()
-            self.results[item.nodeid] = CheckResult(  # until it runs: a check left unrun is the grader's
+            unrun = CheckResult(  # until it runs: a check left unrun is the grader's
                 name=item.name.removeprefix("test_"), max_score=meta["points"], visibility=meta["visibility"],
-                status=COULD_NOT_RUN, origin=GRADER, message="the check did not run (a problem of the grader, not "
-                "of your code)", title=doc[0] if doc else "")
+                status=COULD_NOT_RUN, origin=GRADER, message=_("the check did not run (a problem of the grader, not "
+                                                               "of your code)"), title=_(doc[0]) if doc else "")
+            unrun.cause = cause_of(unrun)
+            self.results[item.nodeid] = unrun
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_protocol(self, item, nextitem):
@@ -97,8 +100,10 @@ class CheckPlugin:
             self._record_failure(result, exc, fault)
             if result.origin == "student" or _no_recorded_answer(exc):
                 result.message += _earlier_exercises_note(self.process.other_exercises_in_use())
+            result.cause = cause_of(result)
         elif call.when == "call" and report.passed:
             result.status, result.score, result.message, result.origin = PASSED, result.max_score, "", ""
+            result.cause = ""
 
     @staticmethod
     def _record_failure(result: CheckResult, exc: BaseException | None, fault=None) -> None:
@@ -126,9 +131,10 @@ def _earlier_exercises_note(names: list[str]) -> str:
     if not names:
         return ""
     files = ", ".join(f"exercises/{name}/{get_exercise(name).module}.py" for name in names)
-    commands = " or ".join(f"`grade {name}`" for name in names)
-    return (f" This check also ran your own code from {' and '.join(names)} ({files}): if {commands} reports a "
-            f"mistake, fix it there first; that may fix this check too.")
+    commands = ", ".join(f"`grade {name}`" for name in names)
+    return " " + _("This check also ran your own code from {exercises} ({files}): if {commands} reports a "
+                   "mistake, fix it there first; that may fix this check too.").format(
+        exercises=", ".join(names), files=files, commands=commands)
 
 
 def _select(config, items: list, names: Collection[str]) -> set[str]:
@@ -191,7 +197,8 @@ def list_checks(exercise: Exercise, visibility: str | None = None) -> list[tuple
             meta = _check_marker(name, func)
             if meta:
                 doc = (func.__doc__ or "").strip().splitlines()
-                found.append((name.removeprefix("test_"), meta["points"], meta["visibility"], doc[0] if doc else ""))
+                title = _(doc[0]) if doc else ""  # grader/checks/titles.py puts it in the catalog
+                found.append((name.removeprefix("test_"), meta["points"], meta["visibility"], title))
     return found
 
 

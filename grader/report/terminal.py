@@ -62,9 +62,11 @@ def render_check(check: CheckResult, width: int = 100, repeat_message: bool = Tr
         paragraphs.append(f"  {where}")
     if check.hint:
         paragraphs.append("  " + _("Hint: {hint}").format(hint=check.hint))
-    for para in paragraphs:
-        lines.extend(textwrap.wrap(para, width=width - 14, initial_indent=" " * 13,
+    for para in paragraphs:  # a paragraph's later lines (a matrix's rows) are printed as they are
+        head, *rows = para.split("\n")
+        lines.extend(textwrap.wrap(head, width=width - 14, initial_indent=" " * 13,
                                    subsequent_indent=" " * 15) or [""])
+        lines.extend(" " * 13 + row for row in rows)
     return "\n".join(lines)
 
 

@@ -14,6 +14,8 @@ from __future__ import annotations
 import re
 import signal
 
+from grader.checks.translated import N_, _
+
 IMPORTING = "importing your module"
 """The label of the first request: loading the student's file."""
 HARNESS_FAILED = 70
@@ -76,7 +78,9 @@ def _where(frames: list) -> str:
         return ""
     name, line, _func, text = frames[-1]
     text = clean(text, 160)
-    return f" ({clean(name, 100)}, line {line}" + (f": `{text}`" if text else "") + ")"
+    if text:
+        return " " + _("({file}, line {line}: `{code}`)").format(file=clean(name, 100), line=line, code=text)
+    return " " + _("({file}, line {line})").format(file=clean(name, 100), line=line)
 
 
 def location_of(frames: list, exercise: str = "") -> dict:
@@ -91,7 +95,7 @@ def location_of(frames: list, exercise: str = "") -> dict:
 
 
 def _call(label: str) -> str:
-    return f"`{label}`" if label else "your code"
+    return f"`{label}`" if label else _("your code")
 
 
 class StudentRaised(StudentCodeError):
@@ -122,32 +126,36 @@ class StudentRaised(StudentCodeError):
         call, where, kind = _call(self.label), self.where, self.type_name
         if self.not_implemented:  # the line is the stub's own `raise`: its place is enough
             frames = self.info.get("frames") or []
-            place = f" ({frames[-1][0]}, line {frames[-1][1]})" if frames else ""
-            return f"not implemented yet: {call} raises NotImplementedError{place}."
+            place = " " + _("({file}, line {line})").format(file=frames[-1][0], line=frames[-1][1]) if frames else ""
+            return _("not implemented yet: {call} raises NotImplementedError{place}.").format(call=call, place=place)
         if kind == "SystemExit":
             code = f"({self.text})" if self.text and self.text != "None" else "()"
-            return (f"{call} called sys.exit{code}{where}: that stops Python instead of returning a result. "
-                    "Return the value instead of exiting.")
+            return _("{call} called sys.exit{code}{where}: that stops Python instead of returning a result. "
+                     "Return the value instead of exiting.").format(call=call, code=code, where=where)
         if kind == "KeyboardInterrupt":
-            return (f"{call} raised KeyboardInterrupt{where} (as if Ctrl+C had been pressed); "
-                    "a graded function must finish and return its result.")
+            return _("{call} raised KeyboardInterrupt{where} (as if Ctrl+C had been pressed); "
+                     "a graded function must finish and return its result.").format(call=call, where=where)
         if kind == "RecursionError":
-            return (f"{call} called itself too many times (Python's recursion limit){where}: "
-                    "is a base case missing, or does a function call itself by mistake?")
+            return _("{call} called itself too many times (Python's recursion limit){where}: "
+                     "is a base case missing, or does a function call itself by mistake?").format(call=call, where=where)
         if kind == "MemoryError":
-            limit = f" than the {self.memory_mb} MB your code may use" if self.memory_mb else ""
-            return (f"{call} ran out of memory{where}: it tried to allocate more{limit}. "
-                    "Is an array much larger than it should be, e.g. (N, N) where (N,) was meant?")
+            if self.memory_mb:
+                return _("{call} ran out of memory{where}: it tried to allocate more than the {limit} MB your code "
+                         "may use. Is an array much larger than it should be, e.g. (N, N) where (N,) was "
+                         "meant?").format(call=call, where=where, limit=self.memory_mb)
+            return _("{call} ran out of memory{where}: it tried to allocate more. Is an array much larger than it "
+                     "should be, e.g. (N, N) where (N,) was meant?").format(call=call, where=where)
         if kind == "UnsendableResult":
-            return (f"{call} returned something the grader cannot read ({self.text}); "
-                    "return numbers, numpy arrays, or lists, tuples and dicts of them.")
+            return _("{call} returned something the grader cannot read ({detail}); "
+                     "return numbers, numpy arrays, or lists, tuples and dicts of them.").format(
+                call=call, detail=self.text)
         missing = re.fullmatch(r"module '[\w.]+' has no attribute '(\w+)'", self.text)
         if kind == "AttributeError" and missing and not where:
-            name = missing.group(1)
-            return (f"your module has no `{name}`: define a function or class with exactly this name "
-                    "(see the handout for the names the grader calls).")
-        text = f": {self.text}" if self.text else ""
-        return f"{call} raised {kind}{text}{where}."
+            return _("your module has no `{name}`: define a function or class with exactly this name "
+                     "(see the handout for the names the grader calls).").format(name=missing.group(1))
+        if self.text:
+            return _("{call} raised {kind}: {text}{where}.").format(call=call, kind=kind, text=self.text, where=where)
+        return _("{call} raised {kind}{where}.").format(call=call, kind=kind, where=where)
 
 
 class GraderRaised(GraderFault):
@@ -156,9 +164,10 @@ class GraderRaised(GraderFault):
 
     def __init__(self, info: dict, label: str):
         kind, text = clean(info.get("type", "Exception"), 100), clean(info.get("message", ""), 300)
-        during = f" while running `{label}`" if label else ""
-        super().__init__(f"the grader's own code in your code's process failed{during} ({kind}: {text}). "
-                         "This is a problem of the grader, not of your code: this check was not graded.",
+        during = " " + _("while running `{label}`").format(label=label) if label else ""
+        super().__init__(_("the grader's own code in your code's process failed{during} ({kind}: {text}). "
+                           "This is a problem of the grader, not of your code: this check was not graded.").format(
+                             during=during, kind=kind, text=text),
                          traceback=clean(info.get("trace", ""), 8000))
 
 
@@ -177,13 +186,19 @@ class OtherExercisePending(GraderFault):
         self.exercise = exercise
         self.location = {"file": clean(place.get("file", ""), 200), "line": place.get("line"), "exercise": exercise}
         kind, text = clean(info.get("type", "Exception"), 100), clean(info.get("message", ""), 300)
-        what = ("is not implemented yet: it raises NotImplementedError" if info.get("not_implemented")
-                else f"raised {kind}" + (f" ({text})" if text else ""))
-        where = f" at {self.location['file']}, line {self.location['line']}" if self.location["file"] else ""
-        call = f"`{label}`" if label else "your module"
-        super().__init__(f"pending on {exercise}: {call} uses your {exercise} code, which {what}{where}. "
-                         f"Fix it there (run `grade {exercise}`) and this check will run; nothing here is "
-                         f"counted against this exercise.", origin=f"exercise:{exercise}")
+        if info.get("not_implemented"):
+            what = _("is not implemented yet: it raises NotImplementedError")
+        elif text:
+            what = _("raised {kind} ({text})").format(kind=kind, text=text)
+        else:
+            what = _("raised {kind}").format(kind=kind)
+        where = (" " + _("at {file}, line {line}").format(file=self.location["file"], line=self.location["line"])
+                 if self.location["file"] else "")
+        call = f"`{label}`" if label else _("your module")
+        super().__init__(_("pending on {exercise}: {call} uses your {exercise} code, which {what}{where}. "
+                           "Fix it there (run `grade {exercise}`) and this check will run; nothing here is "
+                           "counted against this exercise.").format(exercise=exercise, call=call, what=what,
+                                                                    where=where), origin=f"exercise:{exercise}")
 
 
 class StudentAttributeError(StudentRaised, AttributeError):
@@ -202,31 +217,36 @@ class StudentTimeout(StudentCodeError):
         super().__init__(self.student_message())
 
     def student_message(self) -> str:
+        seconds = f"{self.seconds:g}"
         if self.budget == "submission":
-            where = f" (it was running `{self.label}`)" if self.label else ""
-            return (f"grading stopped: your code used up the {self.seconds:g} s this whole exercise may take{where}. "
-                    "Is something much slower than it needs to be, or is there an infinite loop?")
+            where = " " + _("(it was running `{label}`)").format(label=self.label) if self.label else ""
+            return _("grading stopped: your code used up the {seconds} s this whole exercise may take{where}. "
+                     "Is something much slower than it needs to be, or is there an infinite loop?").format(
+                seconds=seconds, where=where)
         if self.budget == "repeat":
-            return (f"`{self.label}` ran longer than {self.seconds:g} s. It already ran past the time limit in an "
-                    f"earlier check, so here it had {self.seconds:g} s (three times its slowest call that finished, "
-                    "at least 1 s) rather than the full limit. Is there an infinite loop, or a loop whose end "
-                    "depends on the input?")
+            return _("`{label}` ran longer than {seconds} s. It already ran past the time limit in an earlier check, "
+                     "so here it had {seconds} s (three times its slowest call that finished, at least 1 s) rather "
+                     "than the full limit. Is there an infinite loop, or a loop whose end depends on the "
+                     "input?").format(label=self.label, seconds=seconds)
         if self.label == IMPORTING:
-            return (f"importing your module took longer than {self.seconds:g} s — is there an infinite loop, or "
-                    "a long computation at the top level of your file? Put experiments under "
-                    "`if __name__ == \"__main__\":` so they do not run on import.")
-        where = f" in `{self.label}`" if self.label else ""
-        return f"your code ran longer than {self.seconds:g} s{where} — is there an infinite loop?"
+            return _("importing your module took longer than {seconds} s — is there an infinite loop, or "
+                     "a long computation at the top level of your file? Put experiments under "
+                     "`if __name__ == \"__main__\":` so they do not run on import.").format(seconds=seconds)
+        if self.label:
+            return _("your code ran longer than {seconds} s in `{label}` — is there an infinite loop?").format(
+                seconds=seconds, label=self.label)
+        return _("your code ran longer than {seconds} s — is there an infinite loop?").format(seconds=seconds)
 
 
-_SIGNALS = {
-    "SIGSEGV": "crashed the Python process with a segmentation fault (an invalid memory access, "
-               "e.g. through ctypes or a native library)",
-    "SIGBUS": "crashed the Python process with a bus error (an invalid memory access)",
-    "SIGFPE": "crashed the Python process with a floating-point exception in native code",
-    "SIGILL": "crashed the Python process with an illegal instruction in native code",
-    "SIGABRT": "aborted the Python process (SIGABRT, often a failed check inside a native library)",
-    "SIGXFSZ": "was stopped for writing a file larger than the grader allows",
+_SIGNALS = {  # each sentence follows "your code" (or "your module, while it was being imported,")
+    "SIGSEGV": N_("{subject} crashed the Python process with a segmentation fault (an invalid memory access, "
+                  "e.g. through ctypes or a native library){where}."),
+    "SIGBUS": N_("{subject} crashed the Python process with a bus error (an invalid memory access){where}."),
+    "SIGFPE": N_("{subject} crashed the Python process with a floating-point exception in native code{where}."),
+    "SIGILL": N_("{subject} crashed the Python process with an illegal instruction in native code{where}."),
+    "SIGABRT": N_("{subject} aborted the Python process (SIGABRT, often a failed check inside a native "
+                  "library){where}."),
+    "SIGXFSZ": N_("{subject} was stopped for writing a file larger than the grader allows{where}."),
 }
 
 
@@ -254,53 +274,63 @@ class StudentCrashed(StudentCodeError):
 
     def student_message(self) -> str:
         importing = self.label == IMPORTING
-        subject = "your module, while it was being imported," if importing else "your code"
-        where = "" if importing or not self.label else f" while running `{self.label}`"
+        subject = _("your module, while it was being imported,") if importing else _("your code")
+        where = "" if importing or not self.label else " " + _("while running `{label}`").format(label=self.label)
         state = self.exit_status.get("state")
         if state == "exited":
             code = self.exit_status.get("code")
             if code == HARNESS_FAILED:
-                return (f"the grader's helper inside your code's process failed{where}: this happens when code "
-                        "replaces built-in functions or modules the grader relies on (builtins, numpy, sys). "
-                        "Its error is in your code's output.")
+                return _("the grader's helper inside your code's process failed{where}: this happens when code "
+                         "replaces built-in functions or modules the grader relies on (builtins, numpy, sys). "
+                         "Its error is in your code's output.").format(where=where)
             if code == HARNESS_BEFORE_STUDENT:
-                return ("the grader's helper failed before your code started, so your code was not run. This is "
-                        "a problem of the grader, not of your code: please tell your instructor.")
+                return _("the grader's helper failed before your code started, so your code was not run. This is "
+                         "a problem of the grader, not of your code: please tell your instructor.")
             if code == SANDBOX_REFUSED:
-                return ("the grader could not set up the protections it runs your code with, so it did not run "
-                        "your code. This is a problem of the grading machine, not of your code: please tell your "
-                        "instructor (the details are in your code's output).")
+                return _("the grader could not set up the protections it runs your code with, so it did not run "
+                         "your code. This is a problem of the grading machine, not of your code: please tell your "
+                         "instructor (the details are in your code's output).")
             if code == CONNECTION_LOST:
-                return (f"{subject} closed or broke its connection to the grader{where}, e.g. by closing file "
-                        "descriptors it did not open (os.closerange); the grader cannot get its result.")
-            return (f"{subject} ended the Python process (exit code {code}){where}: do not call os._exit(), "
-                    "exit() or quit() in graded code — return the result instead.")
+                return _("{subject} closed or broke its connection to the grader{where}, e.g. by closing file "
+                         "descriptors it did not open (os.closerange); the grader cannot get its result.").format(
+                    subject=subject, where=where)
+            return _("{subject} ended the Python process (exit code {code}){where}: do not call os._exit(), "
+                     "exit() or quit() in graded code — return the result instead.").format(
+                subject=subject, code=code, where=where)
         if state == "signal":
             name = _signal_name(self.exit_status.get("signal"))
             if name in _SIGNALS:
-                return f"{subject} {_SIGNALS[name]}{where}."
+                return _(_SIGNALS[name]).format(subject=subject, where=where)
             if name == "SIGXCPU":
-                return f"{subject} used more CPU time than the grader allows{where}: is there an infinite loop?"
+                return _("{subject} used more CPU time than the grader allows{where}: is there an infinite "
+                         "loop?").format(subject=subject, where=where)
             if name == "SIGKILL":
-                memory = f" (the limit is {self.memory_mb} MB)" if self.memory_mb else ""
-                return (f"{subject} was killed{where}, most likely for using too much memory{memory}. "
-                        "Is an array much larger than it should be?")
-            return f"{subject} was ended by the signal {name}{where}; graded code must not send signals."
+                if self.memory_mb:
+                    return _("{subject} was killed{where}, most likely for using too much memory (the limit is "
+                             "{limit} MB). Is an array much larger than it should be?").format(
+                        subject=subject, where=where, limit=self.memory_mb)
+                return _("{subject} was killed{where}, most likely for using too much memory. Is an array much "
+                         "larger than it should be?").format(subject=subject, where=where)
+            return _("{subject} was ended by the signal {name}{where}; graded code must not send signals.").format(
+                subject=subject, name=name, where=where)
         if state == "memory":
             return self._over_memory_message(subject, where)
         if state == "killed":
-            return (f"{subject} stopped answering the grader{where} (it closed or broke its connection) "
-                    "and was stopped.")
-        return f"{subject} stopped unexpectedly{where}."
+            return _("{subject} stopped answering the grader{where} (it closed or broke its connection) "
+                     "and was stopped.").format(subject=subject, where=where)
+        return _("{subject} stopped unexpectedly{where}.").format(subject=subject, where=where)
 
     def _over_memory_message(self, subject: str, where: str) -> str:
         """The sandbox stopped the code for the memory its processes held together, shared
         memory and files in /tmp or /dev/shm included (zygote.MemoryWatch)."""
         limit = self.exit_status.get("limit_mb") or self.memory_mb
-        limit_text = f" than the {limit} MB your code may use" if isinstance(limit, int) else ""
-        return (f"{subject} was stopped{where}: it used more memory{limit_text} (files in /tmp or /dev/shm "
-                "and shared memory count too). Is an array much larger than it should be, "
-                "e.g. (N, N) where (N,) was meant?")
+        if isinstance(limit, int):
+            return _("{subject} was stopped{where}: it used more memory than the {limit} MB your code may use "
+                     "(files in /tmp or /dev/shm and shared memory count too). Is an array much larger than it "
+                     "should be, e.g. (N, N) where (N,) was meant?").format(subject=subject, where=where, limit=limit)
+        return _("{subject} was stopped{where}: it used more memory (files in /tmp or /dev/shm and shared memory "
+                 "count too). Is an array much larger than it should be, e.g. (N, N) where (N,) was "
+                 "meant?").format(subject=subject, where=where)
 
 
 def _signal_name(number) -> str:
@@ -316,11 +346,12 @@ class ChannelBroken(StudentCodeError):
     def __init__(self, detail: str, label: str):
         self.label = label
         self.detail = detail
-        source = f" from `{label}`" if label else ""
-        super().__init__(
-            f"the grader could not trust what came back{source}: the connection to your code's process was "
-            f"tampered with or broken ({clean(detail, 200)}). This happens when code writes to, reads from or "
-            "closes file descriptors it did not open (e.g. found through /proc/self/fd); the check counts as failed.")
+        source = " " + _("from `{label}`").format(label=label) if label else ""
+        super().__init__(_(
+            "the grader could not trust what came back{source}: the connection to your code's process was "
+            "tampered with or broken ({detail}). This happens when code writes to, reads from or "
+            "closes file descriptors it did not open (e.g. found through /proc/self/fd); the check counts as "
+            "failed.").format(source=source, detail=clean(detail, 200)))
 
 
 class ImportFailed(StudentCodeError):
@@ -328,7 +359,7 @@ class ImportFailed(StudentCodeError):
 
     def __init__(self, cause: "StudentCodeError | GraderFault"):
         self.cause = cause
-        super().__init__(_import_message(cause) + " No check can run until the file imports.")
+        super().__init__(_import_message(cause) + " " + _("No check can run until the file imports."))
 
 
 def _import_message(cause: StudentCodeError) -> str:
@@ -336,14 +367,17 @@ def _import_message(cause: StudentCodeError) -> str:
         return cause.student_message()
     kind, text, where = cause.type_name, cause.text, cause.where
     if kind in ("SyntaxError", "IndentationError", "TabError"):
-        return f"your module has a {kind}: {text}{where}. Fix it first."
+        return _("your module has a {kind}: {text}{where}. Fix it first.").format(kind=kind, text=text, where=where)
     if kind in ("ModuleNotFoundError", "ImportError"):
-        return (f"your module could not be imported: {text}{where}. When grading, only numpy (torch in "
-                "exercise 7), the standard library and `exercises.exerciseK.<module>` can be imported.")
+        return _("your module could not be imported: {text}{where}. When grading, only numpy (torch in "
+                 "exercise 7), the standard library and `exercises.exerciseK.<module>` can be "
+                 "imported.").format(text=text, where=where)
     if kind == "SystemExit":
-        return (f"your module called sys.exit() while being imported{where}: remove top-level code that exits; "
-                "the grader imports your file and then calls its functions.")
+        return _("your module called sys.exit() while being imported{where}: remove top-level code that exits; "
+                 "the grader imports your file and then calls its functions.").format(where=where)
     if kind == "KeyboardInterrupt":
-        return f"your module raised KeyboardInterrupt while being imported{where}."
-    detail = f": {text}" if text else ""
-    return f"your module could not be imported: it raised {kind}{detail}{where}."
+        return _("your module raised KeyboardInterrupt while being imported{where}.").format(where=where)
+    if text:
+        return _("your module could not be imported: it raised {kind}: {text}{where}.").format(
+            kind=kind, text=text, where=where)
+    return _("your module could not be imported: it raised {kind}{where}.").format(kind=kind, where=where)

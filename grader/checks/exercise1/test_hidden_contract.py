@@ -46,6 +46,7 @@ from hypothesis.extra import numpy as hnp
 from grader.checks.api import hidden
 from grader.checks.contract import call_showing_input, expect_close_or_hint, for_all, in_layout, layouts
 from grader.checks.exercise1.support import loss_hint, softmax_hint
+from grader.checks.translated import _
 from reference.exercise1 import losses as ref
 
 EPS32 = float(np.finfo(np.float32).eps)
@@ -135,7 +136,7 @@ def label_targets(draw, kinds: tuple) -> tuple[np.ndarray, object, str]:
 # --- softmax ---------------------------------------------------------------------------------
 
 def _layout_note(layout: str) -> str:
-    return "" if layout == "C" else f", in {layout} memory layout"
+    return "" if layout == "C" else _(", in {layout} memory layout").format(layout=layout)
 
 
 def _float32_rtol(*arrays: np.ndarray) -> float:
@@ -150,15 +151,17 @@ def _raw(got) -> np.ndarray | None:
 
 def _integer_hint(x: np.ndarray, got) -> str:
     if np.issubdtype(x.dtype, np.integer) and got is not None and np.issubdtype(got.dtype, np.integer):
-        return (f"x holds integer scores (dtype {x.dtype}) and your result has dtype {got.dtype}: probabilities are "
-                "fractions, so build the result in floats (np.zeros_like(x) or np.empty_like(x) keep x's "
-                "integer dtype; use np.zeros(x.shape) or x.astype(float)).")
+        return _("x holds integer scores (dtype {x_dtype}) and your result has dtype {got_dtype}: probabilities are "
+                 "fractions, so build the result in floats (np.zeros_like(x) or np.empty_like(x) keep x's "
+                 "integer dtype; use np.zeros(x.shape) or x.astype(float)).").format(x_dtype=x.dtype,
+                                                                                      got_dtype=got.dtype)
     return ""
 
 
 def check_softmax_example(student, example: tuple[np.ndarray, str]) -> None:
     x, layout = example
-    call = f"softmax(x) for x of shape {x.shape}, dtype {x.dtype}{_layout_note(layout)}"
+    call = _("softmax(x) for x of shape {shape}, dtype {dtype}{layout}").format(
+        shape=x.shape, dtype=x.dtype, layout=_layout_note(layout))
     got = call_showing_input(student.softmax, in_layout(x, layout), call="softmax(x)", inputs={"x": x})
     float32 = x.dtype == np.float32
     expect_close_or_hint(got, ref.softmax(x), call=call, inputs={"x": x}, hint=lambda: _softmax_hint(x, got),
@@ -167,7 +170,7 @@ def check_softmax_example(student, example: tuple[np.ndarray, str]) -> None:
 
 def _softmax_hint(x: np.ndarray, got) -> str:
     hint = _integer_hint(x, _raw(got)) or (softmax_hint(x, got) if _raw(got) is not None else "")
-    return hint or "subtract each row's maximum (axis=-1, keepdims=True), exponentiate, divide by the row sum."
+    return hint or _("subtract each row's maximum (axis=-1, keepdims=True), exponentiate, divide by the row sum.")
 
 
 @hidden(points=1)
@@ -180,22 +183,25 @@ def test_softmax_contract(student):
 
 def _shape_note(y: np.ndarray) -> str:
     if y.ndim == 2 and 1 in y.shape:
-        return (f" y has shape {y.shape}: a batch of {y.shape[0]} row(s) of {y.shape[1]} class(es); keep both "
-                "axes (no np.squeeze) and average over the rows.")
+        return " " + _("y has shape {shape}: a batch of {rows} row(s) of {classes} class(es); keep both "
+                       "axes (no np.squeeze) and average over the rows.").format(
+            shape=y.shape, rows=y.shape[0], classes=y.shape[1])
     return ""
 
 
 def check_sse_example(student, example) -> None:
     y, t, y_layout, t_layout = example
-    call = (f"sum_squares_error(y, t) for y of shape {y.shape}, dtype {y.dtype}{_layout_note(y_layout)}, "
-            f"t one-hot of dtype {t.dtype}{_layout_note(t_layout)}")
+    call = _("sum_squares_error(y, t) for y of shape {shape}, dtype {y_dtype}{y_layout}, "
+             "t one-hot of dtype {t_dtype}{t_layout}").format(shape=y.shape, y_dtype=y.dtype,
+                                                               y_layout=_layout_note(y_layout), t_dtype=t.dtype,
+                                                               t_layout=_layout_note(t_layout))
     inputs = {"y": y, "t": t}
     got = call_showing_input(student.sum_squares_error, in_layout(y, y_layout), in_layout(t, t_layout),
                              call="sum_squares_error(y, t)", inputs=inputs)
     expected = ref.sum_squares_error(y, t)
     batch = y.shape[0] if y.ndim == 2 else 1
-    default = ("the 1-D value is 0.5 * np.sum((y - t)**2); for y of shape (N, C) divide by the batch size "
-               "N = y.shape[0].")
+    default = _("the 1-D value is 0.5 * np.sum((y - t)**2); for y of shape (N, C) divide by the batch size "
+                "N = y.shape[0].")
     expect_close_or_hint(got, expected, call=call, inputs=inputs,
                          hint=lambda: loss_hint(got, float(expected), batch, default) + _shape_note(y),
                          rtol=_float32_rtol(y) if y.dtype == np.float32 else 1e-6, atol=1e-9)
@@ -213,34 +219,38 @@ def _cee_hint(y: np.ndarray, t, got, expected: float) -> str:
     """What about this (shrunk) input commonly goes wrong, as sentences a student can act on."""
     value = np.asarray(got, dtype=float) if isinstance(got, (float, int, np.number, np.ndarray)) else None
     if value is not None and value.size == 1 and not np.isfinite(value).all():
-        return "the result is not finite: add 1e-7 inside the log, -np.log(y[label] + 1e-7), in every branch."
+        return _("the result is not finite: add 1e-7 inside the log, -np.log(y[label] + 1e-7), in every branch.")
     notes = []
     t_arr = np.asarray(t)
     if t_arr.shape == y.shape:
         if np.issubdtype(t_arr.dtype, np.integer):
-            notes.append(f"t is one-hot here, stored as integers (dtype {t_arr.dtype}, like the book's "
-                         "[0, 0, 1, ...]): tell one-hot t from labels by its shape (t.shape == y.shape), not by "
-                         "its dtype or values.")
+            notes.append(_("t is one-hot here, stored as integers (dtype {dtype}, like the book's "
+                           "[0, 0, 1, ...]): tell one-hot t from labels by its shape (t.shape == y.shape), not by "
+                           "its dtype or values.").format(dtype=t_arr.dtype))
     else:
         if t_arr.ndim == 0 and t_arr.dtype != np.int64:
-            notes.append(f"t is one label, an np.{t_arr.dtype} scalar: any numpy integer scalar (np.int64, "
-                         "np.int32, np.uint8, ...) must work; test np.ndim(t) == 0 rather than a type.")
+            notes.append(_("t is one label, an np.{dtype} scalar: any numpy integer scalar (np.int64, "
+                           "np.int32, np.uint8, ...) must work; test np.ndim(t) == 0 rather than a type.").format(
+                dtype=t_arr.dtype))
         if y.ndim == 2 and y.shape[0] == 1:
-            notes.append(f"y of shape {y.shape} with labels of shape (1,) is a batch of one row, not one example: "
-                         "pick y[np.arange(N), t] as for any batch.")
+            notes.append(_("y of shape {shape} with labels of shape (1,) is a batch of one row, not one example: "
+                           "pick y[np.arange(N), t] as for any batch.").format(shape=y.shape))
         if np.all(t_arr <= 1):
-            what = "this label is 0 or 1" if t_arr.ndim == 0 else "these labels are only 0s and 1s"
-            notes.append(f"{what}, yet t holds labels, not one-hot: tell one-hot t from labels by its shape "
-                         "(t.shape == y.shape), not by its values.")
+            if t_arr.ndim == 0:
+                notes.append(_("this label is 0 or 1, yet t holds labels, not one-hot: tell one-hot t from labels "
+                               "by its shape (t.shape == y.shape), not by its values."))
+            else:
+                notes.append(_("these labels are only 0s and 1s, yet t holds labels, not one-hot: tell one-hot t "
+                               "from labels by its shape (t.shape == y.shape), not by its values."))
     batch = y.shape[0] if y.ndim == 2 else 1
-    default = "average -log(y[label] + 1e-7) over the rows, with label = t.argmax(axis=-1) for a one-hot t."
+    default = _("average -log(y[label] + 1e-7) over the rows, with label = t.argmax(axis=-1) for a one-hot t.")
     general = loss_hint(got, expected, batch, default)
     return " ".join(notes + ([general] if general != default or not notes else []))
 
 
 def check_cee_example(student, y: np.ndarray, t, y_layout: str, t_layout: str, t_text: str) -> None:
-    call = (f"cross_entropy_error(y, t) for y of shape {y.shape}, dtype {y.dtype}{_layout_note(y_layout)}, "
-            f"t {t_text}")
+    call = _("cross_entropy_error(y, t) for y of shape {shape}, dtype {dtype}{layout}, t {t}").format(
+        shape=y.shape, dtype=y.dtype, layout=_layout_note(y_layout), t=t_text)
     inputs = {"y": y, "t": t}
     t_arg = in_layout(t, t_layout) if isinstance(t, np.ndarray) else t
     got = call_showing_input(student.cross_entropy_error, in_layout(y, y_layout), t_arg,
@@ -254,12 +264,15 @@ def check_cee_example(student, y: np.ndarray, t, y_layout: str, t_layout: str, t
 def check_one_hot_example(student, example) -> None:
     y, t, y_layout, t_layout = example
     check_cee_example(student, y, t, y_layout, t_layout,
-                      f"one-hot of dtype {t.dtype}{_layout_note(t_layout)}")
+                      _("one-hot of dtype {dtype}{layout}").format(dtype=t.dtype, layout=_layout_note(t_layout)))
 
 
 def check_labels_example(student, example) -> None:
     y, t, y_layout = example
-    form = f"= np.{t.dtype}({int(t)}) (one label)" if np.ndim(t) == 0 else f"labels of shape {t.shape}, dtype {t.dtype}"
+    if np.ndim(t) == 0:
+        form = _("= np.{dtype}({label}) (one label)").format(dtype=t.dtype, label=int(t))
+    else:
+        form = _("labels of shape {shape}, dtype {dtype}").format(shape=t.shape, dtype=t.dtype)
     check_cee_example(student, y, t, y_layout, "C", form)
 
 

@@ -4,6 +4,7 @@ import numpy as np
 
 from grader.checks.api import expect_close, public
 from grader.checks.exercise1.support import check_softmax, loss_hint
+from grader.checks.translated import _
 from reference.exercise1 import losses as ref
 
 BOOK_T = np.array([0, 0, 1, 0, 0, 0, 0, 0, 0, 0], dtype=float)
@@ -36,8 +37,8 @@ def test_sum_squares_error_book_example(student):
     got = student.sum_squares_error(BOOK_Y, BOOK_T)
     expected = ref.sum_squares_error(BOOK_Y, BOOK_T)
     expect_close(got, expected, call="sum_squares_error(y, t)", inputs={"y": BOOK_Y, "t": BOOK_T},
-                 hint=loss_hint(got, expected, 1, "the formula is 0.5 * np.sum((y - t)**2): check the 0.5 "
-                                                  "and the square."))
+                 hint=loss_hint(got, expected, 1, _("the formula is 0.5 * np.sum((y - t)**2): check the 0.5 "
+                                                    "and the square.")))
 
 
 @public(points=1)
@@ -46,5 +47,5 @@ def test_cross_entropy_book_example(student):
     got = student.cross_entropy_error(BOOK_Y, BOOK_T)
     expected = ref.cross_entropy_error(BOOK_Y, BOOK_T)
     expect_close(got, expected, call="cross_entropy_error(y, t)", inputs={"y": BOOK_Y, "t": BOOK_T},
-                 hint=loss_hint(got, expected, 1, "the result is -log(y[label] + 1e-7); only the correct "
-                                                  "class's probability counts."))
+                 hint=loss_hint(got, expected, 1, _("the result is -log(y[label] + 1e-7); only the correct "
+                                                    "class's probability counts.")))

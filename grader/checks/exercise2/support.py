@@ -5,6 +5,7 @@ apart from the checks so that the hidden checks never import the public check mo
 import numpy as np
 
 from grader.checks.api import expect_close
+from grader.checks.translated import _
 from reference.exercise2 import gradients as ref
 
 H = 1e-4
@@ -24,14 +25,15 @@ def diff_hint(f, x, got) -> str:
     """Name the likely mistake behind a wrong numerical_diff."""
     value = float(np.asarray(got, dtype=float).reshape(-1)[0]) if np.size(got) == 1 else None
     if value is None:
-        return "numerical_diff returns one number."
+        return _("numerical_diff returns one number.")
     if np.isclose(value, (f(x + H) - f(x)) / H, rtol=1e-9):
-        return "that is the forward difference (f(x+h) - f(x)) / h; use the central difference (f(x+h) - f(x-h)) / (2h)."
+        return _("that is the forward difference (f(x+h) - f(x)) / h; use the central difference "
+                 "(f(x+h) - f(x-h)) / (2h).")
     if np.isclose(value, (f(x + H) - f(x - H)) / H, rtol=1e-9):
-        return "the central difference divides by 2h, not h."
+        return _("the central difference divides by 2h, not h.")
     if value == 0.0:
-        return "a result of 0 usually means h is so small it is lost to rounding; use h = 1e-4."
-    return "use (f(x + h) - f(x - h)) / (2 * h) with h = 1e-4."
+        return _("a result of 0 usually means h is so small it is lost to rounding; use h = 1e-4.")
+    return _("use (f(x + h) - f(x - h)) / (2 * h) with h = 1e-4.")
 
 
 def check_diff(student, f, x) -> None:

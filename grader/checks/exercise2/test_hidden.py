@@ -4,11 +4,12 @@ import numpy as np
 
 from grader.checks.api import as_array, expect_close, fail, hidden
 from grader.checks.exercise2.support import check_diff
+from grader.checks.translated import N_, _
 from grader.sandbox.errors import StudentRaised
 from reference.exercise2 import gradients as ref
 
-TWO_D_HINT = ("for a 2-D x, loop over every element: np.nditer(x, flags=['multi_index']) or "
-              "np.ndindex(x.shape); range(x.size) with x[i] indexes whole rows.")
+TWO_D_HINT = N_("for a 2-D x, loop over every element: np.nditer(x, flags=['multi_index']) or "
+                 "np.ndindex(x.shape); range(x.size) with x[i] indexes whole rows.")
 WEIGHTS = np.array([[1.0, -2.0, 0.5], [3.0, 0.25, -1.0]])
 
 
@@ -38,11 +39,11 @@ def test_numerical_gradient_matrix(student):
     except StudentRaised as exc:
         if exc.not_implemented:
             raise
-        fail(f"numerical_gradient(f, x) raised {exc.type_name}: {exc.text} for x of shape (2, 3).",
-             hint=TWO_D_HINT)
+        fail(_("numerical_gradient(f, x) raised {error}: {text} for x of shape (2, 3).").format(
+                 error=exc.type_name, text=exc.text), hint=_(TWO_D_HINT))
     got = as_array(got, call="numerical_gradient(f, x)")
     expect_close(got, ref.numerical_gradient(weighted_squares, x.copy()), call="numerical_gradient(f, x)",
-                 inputs={"x": x}, rtol=1e-6, atol=1e-8, hint=TWO_D_HINT)
+                 inputs={"x": x}, rtol=1e-6, atol=1e-8, hint=_(TWO_D_HINT))
 
 
 @hidden(points=1)
@@ -58,11 +59,11 @@ def test_numerical_gradient_through_closure(student):
     got = as_array(student.numerical_gradient(reads_x_through_closure, x), call="numerical_gradient(f, x)")
     expected = 2 * WEIGHTS * start + 1
     if got.shape == expected.shape and np.allclose(got, 0.0):
-        fail("numerical_gradient(f, x) returned all zeros for an f that reads x through a closure "
-             "(as in lambda W: net.loss(x, t)).",
-             hint="change x itself (x[i] = old + h), not a copy of it, before calling f(x).")
+        fail(_("numerical_gradient(f, x) returned all zeros for an f that reads x through a closure "
+               "(as in lambda W: net.loss(x, t))."),
+             hint=_("change x itself (x[i] = old + h), not a copy of it, before calling f(x)."))
     expect_close(got, expected, call="numerical_gradient(f, x)", inputs={"x": start}, rtol=1e-6, atol=1e-7,
-                 hint="perturb x in place, one element at a time, and call f(x).")
+                 hint=_("perturb x in place, one element at a time, and call f(x)."))
 
 
 @hidden(points=1)
@@ -71,13 +72,13 @@ def test_gradient_descent_uses_lr_and_steps(student):
     start = np.array([[2.0, -1.0, 0.5], [1.0, 1.0, -3.0]]) / 4
     got = student.gradient_descent(weighted_squares, start.copy(), lr=0.05, step_num=7)
     expected = ref.gradient_descent(weighted_squares, start.copy(), lr=0.05, step_num=7)
-    hint = "take exactly step_num steps of x -= lr * numerical_gradient(f, x)."
+    hint = _("take exactly step_num steps of x -= lr * numerical_gradient(f, x).")
     arr = np.asarray(got, dtype=float) if isinstance(got, np.ndarray) else None
     for lr, steps in ((0.01, 7), (0.05, 100), (0.01, 100)):
         ignored = ref.gradient_descent(weighted_squares, start.copy(), lr=lr, step_num=steps)
         if arr is not None and arr.shape == ignored.shape and np.allclose(arr, ignored, rtol=1e-5):
-            hint = (f"you returned the result for lr={lr}, step_num={steps}: use the lr and step_num "
-                    "arguments instead of fixed values.")
+            hint = _("you returned the result for lr={lr}, step_num={steps}: use the lr and step_num "
+                     "arguments instead of fixed values.").format(lr=lr, steps=steps)
     expect_close(got, expected, call="gradient_descent(f, init_x, lr=0.05, step_num=7)",
                  inputs={"init_x": start}, rtol=1e-5, atol=1e-8, hint=hint)
 
@@ -95,12 +96,12 @@ def test_gradient_descent_defaults(student):
     start = np.array([0.8])
     got = student.gradient_descent(one_weighted_square, start.copy())
     expected = ref.gradient_descent(one_weighted_square, start.copy(), lr=0.01, step_num=100)
-    hint = "keep the signature gradient_descent(f, init_x, lr=0.01, step_num=100): the defaults are part of it."
+    hint = _("keep the signature gradient_descent(f, init_x, lr=0.01, step_num=100): the defaults are part of it.")
     arr = np.asarray(got, dtype=float) if isinstance(got, np.ndarray) else None
     for lr, steps in ((0.1, 100), (0.001, 100), (0.01, 1000), (0.01, 10), (0.01, 99), (0.01, 101)):
         other = ref.gradient_descent(one_weighted_square, start.copy(), lr=lr, step_num=steps)
         if arr is not None and arr.shape == other.shape and np.allclose(arr, other, rtol=1e-7, atol=1e-12):
-            hint = (f"your defaults behave like lr={lr}, step_num={steps}; the signature is "
-                    "gradient_descent(f, init_x, lr=0.01, step_num=100).")
+            hint = _("your defaults behave like lr={lr}, step_num={steps}; the signature is "
+                     "gradient_descent(f, init_x, lr=0.01, step_num=100).").format(lr=lr, steps=steps)
     expect_close(got, expected, call="gradient_descent(f, init_x)", inputs={"f": one_weighted_square.__doc__,
                  "init_x": start}, rtol=1e-7, atol=1e-10, hint=hint)

@@ -57,14 +57,15 @@ from hypothesis.extra import numpy as hnp
 from grader.checks.api import as_array, expect_close, fail, hidden, show
 from grader.checks.contract import call_showing_input, expect_close_or_hint, for_all, in_layout
 from grader.checks.exercise2.support import diff_hint
+from grader.checks.translated import N_, _
 from reference.exercise2 import gradients as ref
 
 EXAMPLES = {"diff": 8, "gradient": 10, "in_place": 6, "descent": 8}
 """Examples per check (tests/test_exercise2.py checks that they reach every dimension); each
 numerical_gradient example costs 2 calls back into the grader per element of x."""
-GRADIENT_HINT = ("one central difference per element of x, for x of any shape: iterate over "
-                 "np.ndindex(x.shape) or np.nditer(x, flags=['multi_index']), perturb x[idx] by h = 1e-4 "
-                 "each way and divide by 2h.")
+GRADIENT_HINT = N_("one central difference per element of x, for x of any shape: iterate over "
+                    "np.ndindex(x.shape) or np.nditer(x, flags=['multi_index']), perturb x[idx] by h = 1e-4 "
+                    "each way and divide by 2h.")
 
 
 # --- the grader's functions f ------------------------------------------------------------------
@@ -173,7 +174,7 @@ def descent_inputs(draw) -> tuple:
 
 def check_diff_example(student, example) -> None:
     f, x = example
-    call = f"numerical_diff(f, {x!r}) for {f.__doc__}"
+    call = _("numerical_diff(f, {x}) for {f}").format(x=repr(x), f=f.__doc__)
     inputs = {"f": f.__doc__, "x": x}
     got = call_showing_input(student.numerical_diff, f, x, call="numerical_diff(f, x)", inputs=inputs)
     expect_close_or_hint(got, ref.numerical_diff(f, x), call=call, inputs=inputs,
@@ -190,19 +191,20 @@ def test_numerical_diff_contract(student):
 # --- numerical_gradient ------------------------------------------------------------------------
 
 def _describe_x(x: np.ndarray, layout: str) -> str:
-    where = "" if layout == "C" else f", a view in {layout} memory layout"
-    return f"x of shape {x.shape}, dtype {x.dtype}{where}"
+    where = "" if layout == "C" else _(", a view in {layout} memory layout").format(layout=layout)
+    return _("x of shape {shape}, dtype {dtype}{where}").format(shape=x.shape, dtype=x.dtype, where=where)
 
 
 def check_gradient_example(student, example) -> None:
     f, x, layout = example
-    call = f"numerical_gradient(f, x) for {_describe_x(x, layout)}, {f.__doc__}"
+    call = _("numerical_gradient(f, x) for {x}, {f}").format(x=_describe_x(x, layout), f=f.__doc__)
     inputs = {"x": x}
     got = call_showing_input(student.numerical_gradient, f, in_layout(x.copy(), layout),
                              call="numerical_gradient(f, x)", inputs={"f": f.__doc__, "x": x})
     got = as_array(got, call="numerical_gradient(f, x)")
     expect_close_or_hint(got, ref.numerical_gradient(f, x.copy()), call=call, inputs=inputs, rtol=1e-7, atol=1e-9,
-                         hint=lambda: GRADIENT_HINT + (f" Here x has {x.ndim} axes." if x.ndim > 2 else ""))
+                         hint=lambda: _(GRADIENT_HINT) + (" " + _("Here x has {axes} axes.").format(axes=x.ndim)
+                                                          if x.ndim > 2 else ""))
 
 
 @hidden(points=1)
@@ -219,8 +221,10 @@ def check_in_place_example(student, example) -> None:
     def reads_x_through_closure(_ignored):
         return f(x.call("copy"))
 
-    reads_x_through_closure.__doc__ = f"f(W) ignores W and reads x itself (like lambda W: net.loss(x, t)): {f.__doc__}"
-    call = f"numerical_gradient(f, x) for {_describe_x(start, layout)}, where {reads_x_through_closure.__doc__}"
+    reads_x_through_closure.__doc__ = _("f(W) ignores W and reads x itself (like lambda W: net.loss(x, t)): "
+                                        "{f}").format(f=f.__doc__)
+    call = _("numerical_gradient(f, x) for {x}, where {f}").format(x=_describe_x(start, layout),
+                                                                  f=reads_x_through_closure.__doc__)
     got = call_showing_input(student.numerical_gradient, reads_x_through_closure, x,
                              call="numerical_gradient(f, x)", inputs={"f": reads_x_through_closure.__doc__, "x": start})
     got = as_array(got, call="numerical_gradient(f, x)")
@@ -230,28 +234,29 @@ def check_in_place_example(student, example) -> None:
                          rtol=1e-2 if float32 else 1e-7, atol=1e-3 if float32 else 1e-9)
     after = np.asarray(x.call("copy"))
     if after.shape != start.shape or after.dtype != start.dtype or not np.array_equal(after, start):
-        fail(f"after numerical_gradient(f, x) for {_describe_x(start, layout)}, x={show(start)}, "
-             f"{_first_change(start, after)}",
-             hint="save the element first (old = x[idx]) and put it back with x[idx] = old; computing it back "
-                  "(x[idx] += h after x[idx] = old - h) does not always give the same float.")
+        fail(_("after numerical_gradient(f, x) for {x}, x={start}, {change}").format(
+                 x=_describe_x(start, layout), start=show(start), change=_first_change(start, after)),
+             hint=_("save the element first (old = x[idx]) and put it back with x[idx] = old; computing it back "
+                    "(x[idx] += h after x[idx] = old - h) does not always give the same float."))
 
 
 def _first_change(start: np.ndarray, after: np.ndarray) -> str:
     """The first element numerical_gradient left changed, to all its digits (6 would hide it)."""
     if after.shape != start.shape or after.dtype != start.dtype:
-        return f"x has become {show(after)} (shape {after.shape}, dtype {after.dtype})."
+        return _("x has become {after} (shape {shape}, dtype {dtype}).").format(
+            after=show(after), shape=after.shape, dtype=after.dtype)
     index = tuple(int(i) for i in np.argwhere(after != start)[0])
-    return (f"x{list(index)} was {start[index].item()!r} and is now {after[index].item()!r}: x must hold "
-            "exactly its old values afterwards.")
+    return _("x{index} was {old} and is now {new}: x must hold exactly its old values afterwards.").format(
+        index=list(index), old=repr(start[index].item()), new=repr(after[index].item()))
 
 
 def _closure_hint(start: np.ndarray, got: np.ndarray) -> str:
     if got.shape == start.shape and np.allclose(got, 0.0):
-        copy_note = (" For a float32 x, np.asarray(x, dtype=float) and x.astype(float) are copies too."
+        copy_note = (" " + _("For a float32 x, np.asarray(x, dtype=float) and x.astype(float) are copies too.")
                      if start.dtype == np.float32 else "")
-        return ("your gradient is all zeros for an f that reads x through a closure: change x itself "
-                "(x[idx] = old + h), not a copy of it, before calling f(x)." + copy_note)
-    return "perturb x in place, one element at a time, call f(x) and put the element back."
+        return _("your gradient is all zeros for an f that reads x through a closure: change x itself "
+                 "(x[idx] = old + h), not a copy of it, before calling f(x).") + copy_note
+    return _("perturb x in place, one element at a time, call f(x) and put the element back.")
 
 
 @hidden(points=1)
@@ -280,11 +285,11 @@ def check_descent_example(student, example) -> None:
 
 def _descent_hint(form: str, steps: int) -> str:
     if form != "keywords":
-        return ("keep the signature gradient_descent(f, init_x, lr=0.01, step_num=100): this call passes "
-                "lr (and step_num) by position, in that order.")
+        return _("keep the signature gradient_descent(f, init_x, lr=0.01, step_num=100): this call passes "
+                 "lr (and step_num) by position, in that order.")
     if steps == 0:
-        return "step_num=0 takes no step: return init_x's values unchanged."
-    return "take exactly step_num steps of x -= lr * numerical_gradient(f, x) and return the final x."
+        return _("step_num=0 takes no step: return init_x's values unchanged.")
+    return _("take exactly step_num steps of x -= lr * numerical_gradient(f, x) and return the final x.")
 
 
 @hidden(points=0.5)

@@ -8,6 +8,7 @@ import numpy as np
 
 from grader.checks.api import as_array, expect_close, fail, public, show
 from grader.checks.exercise2.support import book_function, check_diff, sum_of_squares
+from grader.checks.translated import _
 from reference.exercise2 import gradients as ref
 
 
@@ -26,7 +27,7 @@ def test_numerical_gradient_vector(student):
         got = as_array(student.numerical_gradient(sum_of_squares, x.copy()), call="numerical_gradient(f, x)")
         expect_close(got, ref.numerical_gradient(sum_of_squares, x.copy()), call="numerical_gradient(f, x)",
                      inputs={"f": "x0**2 + x1**2", "x": x}, rtol=1e-6, atol=1e-8,
-                     hint="one central difference per element, with h = 1e-4, each divided by 2h.")
+                     hint=_("one central difference per element, with h = 1e-4, each divided by 2h."))
 
 
 @public(points=1)
@@ -38,10 +39,14 @@ def test_numerical_gradient_restores_x(student):
     after = np.asarray(x.call("copy"), dtype=float)
     if after.shape != original.shape or not np.array_equal(after, original):
         changed = np.flatnonzero(after != original) if after.shape == original.shape else []
-        fail(f"after numerical_gradient(f, x) with x={show(original)}, x holds {show(after)}"
-             + (f" (changed at index {list(changed)[:5]})" if len(changed) else "") + ".",
-             hint="save the element first (old = x[i]) and put it back with x[i] = old; adding h and "
-                  "subtracting it again does not always give the same float.")
+        if len(changed):
+            rationale = _("after numerical_gradient(f, x) with x={x}, x holds {after} (changed at index "
+                          "{index}).").format(x=show(original), after=show(after), index=list(changed)[:5])
+        else:
+            rationale = _("after numerical_gradient(f, x) with x={x}, x holds {after}.").format(
+                x=show(original), after=show(after))
+        fail(rationale, hint=_("save the element first (old = x[i]) and put it back with x[i] = old; adding h and "
+                               "subtracting it again does not always give the same float."))
 
 
 @public(points=1)
@@ -52,4 +57,4 @@ def test_gradient_descent_book_example(student):
     expected = ref.gradient_descent(sum_of_squares, start.copy(), lr=0.1, step_num=100)
     expect_close(got, expected, call="gradient_descent(f, init_x=[-3, 4], lr=0.1, step_num=100)",
                  inputs={"f": "x0**2 + x1**2"}, rtol=1e-5, atol=1e-8,
-                 hint="each of the step_num steps does x -= lr * numerical_gradient(f, x); return the final x.")
+                 hint=_("each of the step_num steps does x -= lr * numerical_gradient(f, x); return the final x."))

@@ -16,6 +16,7 @@ import numpy as np
 from grader.checks.api import as_array, as_float, attach, expect_close, fail, show
 from grader.checks.gradcheck import Comparison, compare, ratio_if_uniform
 from grader.sandbox.errors import StudentRaised
+from grader.checks.translated import N_, _
 from grader.sandbox.session import RemoteObject
 from reference.exercise3 import two_layer_net as ref
 
@@ -33,11 +34,11 @@ H = 1e-4
 WEIGHT_SIZES = (400, 100, 10)
 """Large enough to measure a standard deviation: W1 holds 40,000 numbers, W2 1,000."""
 
-STALE_HINT = ("your network used the weights it had before the grader put new arrays into net.params. "
-              "Read self.params['W1'] etc. each time a method runs, instead of copies made in __init__ "
-              "(self.W1 = ..., or the book's Affine layers built once from self.params).")
-LABELS_HINT = ("t may be integer labels of shape (N,) instead of one-hot rows: turn them into one-hot "
-               "(np.eye(output_size)[t]) or index y[np.arange(N), t].")
+STALE_HINT = N_("your network used the weights it had before the grader put new arrays into net.params. "
+                 "Read self.params['W1'] etc. each time a method runs, instead of copies made in __init__ "
+                 "(self.W1 = ..., or the book's Affine layers built once from self.params).")
+LABELS_HINT = N_("t may be integer labels of shape (N,) instead of one-hot rows: turn them into one-hot "
+                 "(np.eye(output_size)[t]) or index y[np.arange(N), t].")
 
 
 @dataclass
@@ -52,8 +53,14 @@ class Case:
 
     def describe(self, kind: str = "") -> str:
         i, h, o = self.sizes
-        targets = {"one-hot": ", one-hot targets", "labels": ", integer-label targets"}.get(kind, "")
-        return f"a {i}-{h}-{o} network ({i} inputs, {h} hidden units, {o} classes), batch of {len(self.x)}{targets}"
+        if kind == "one-hot":
+            return _("a {i}-{h}-{o} network ({i} inputs, {h} hidden units, {o} classes), batch of {n}, one-hot "
+                     "targets").format(i=i, h=h, o=o, n=len(self.x))
+        if kind == "labels":
+            return _("a {i}-{h}-{o} network ({i} inputs, {h} hidden units, {o} classes), batch of {n}, "
+                     "integer-label targets").format(i=i, h=h, o=o, n=len(self.x))
+        return _("a {i}-{h}-{o} network ({i} inputs, {h} hidden units, {o} classes), batch of {n}").format(
+            i=i, h=h, o=o, n=len(self.x))
 
     def shapes(self) -> dict:
         i, h, o = self.sizes
@@ -67,17 +74,20 @@ class Case:
         if isinstance(got, RemoteObject):
             got = plain_dict(got)
         if not isinstance(got, dict):
-            fail(f"{call} returned {type(got).__name__} {show(got, 80)}; expected a dict with the keys "
-                 f"{', '.join(KEYS)}.", hint="return grads, the dict you filled (check for a missing `return`).")
+            fail(_("{call} returned {kind} {value}; expected a dict with the keys {keys}.").format(
+                     call=call, kind=type(got).__name__, value=show(got, 80), keys=", ".join(KEYS)),
+                 hint=_("return grads, the dict you filled (check for a missing `return`)."))
         missing = [k for k in KEYS if k not in got]
         if missing:
-            fail(f"{call} returned a dict with the keys {sorted(map(str, got))}; {', '.join(missing)} missing.",
-                 hint="use the same keys as self.params: 'W1', 'b1', 'W2', 'b2'.")
+            fail(_("{call} returned a dict with the keys {keys}; {missing} missing.").format(
+                     call=call, keys=sorted(map(str, got)), missing=", ".join(missing)),
+                 hint=_("use the same keys as self.params: 'W1', 'b1', 'W2', 'b2'."))
         grads = {k: as_array(got[k], call=f"{call}['{k}']") for k in KEYS}
         for key, shape in self.shapes().items():
             if grads[key].shape != shape:
-                fail(f"{call}['{key}'] has shape {grads[key].shape}; expected {shape}, the shape of "
-                     f"params['{key}'] ({self.describe()}).", hint=shape_hint(key, grads[key].shape, self))
+                fail(_("{call}['{key}'] has shape {shape}; expected {expected}, the shape of params['{key}'] "
+                       "({case}).").format(call=call, key=key, shape=grads[key].shape, expected=shape,
+                                           case=self.describe()), hint=shape_hint(key, grads[key].shape, self))
         return grads
 
     def expect_params_restored(self, params: dict | None) -> None:
@@ -86,9 +96,9 @@ class Case:
         for key in KEYS:
             after = np.asarray(params.get(key), dtype=float)
             if after.shape != self.params[key].shape or not np.allclose(after, self.params[key], rtol=0, atol=1e-12):
-                fail(f"after net.numerical_gradient(x, t), params['{key}'] no longer holds the values it had "
-                     f"before ({self.describe()}).",
-                     hint="after perturbing an element, put its saved value back: x[idx] = old_value.")
+                fail(_("after net.numerical_gradient(x, t), params['{key}'] no longer holds the values it had "
+                       "before ({case}).").format(key=key, case=self.describe()),
+                     hint=_("after perturbing an element, put its saved value back: x[idx] = old_value."))
 
 
 def make_case(sizes: tuple = SIZES, batch: int = BATCH, seed: int = SEED, w2_scale: float = 1.0) -> Case:
@@ -199,21 +209,27 @@ def expect_param_layout(params: dict | None, sizes: tuple, *, call: str, keys: t
     """The keys, shapes and zero biases of `keys` in params."""
     i, h, o = sizes
     if params is None:
-        fail(f"{call} is not a dict.", hint="self.params = {'W1': ..., 'b1': ..., 'W2': ..., 'b2': ...}")
+        fail(_("{call} is not a dict.").format(call=call),
+             hint="self.params = {'W1': ..., 'b1': ..., 'W2': ..., 'b2': ...}")
     missing = [k for k in keys if k not in params]
     if missing:
-        fail(f"{call} has the keys {sorted(map(str, params))}; {', '.join(missing)} missing.",
-             hint="the keys are 'W1', 'b1', 'W2', 'b2' (capital W, lower-case b).")
+        fail(_("{call} has the keys {keys}; {missing} missing.").format(
+                 call=call, keys=sorted(map(str, params)), missing=", ".join(missing)),
+             hint=_("the keys are 'W1', 'b1', 'W2', 'b2' (capital W, lower-case b)."))
     shapes = {"W1": (i, h), "b1": (h,), "W2": (h, o), "b2": (o,)}
     for key in keys:
         shape = shapes[key]
         value = as_array(params[key], call=f"{call}['{key}']")
         if value.shape != shape:
-            hint = ("a bias is 1-D: np.zeros(size)." if key[0] == "b" else
-                    f"{key} maps the layer's inputs (rows) to its outputs (columns): shape {shape}.")
-            fail(f"{call}['{key}'] has shape {value.shape}; expected {shape} for TwoLayerNet{sizes}.", hint=hint)
+            hint = (_("a bias is 1-D: np.zeros(size).") if key[0] == "b" else
+                    _("{key} maps the layer's inputs (rows) to its outputs (columns): shape {shape}.").format(
+                        key=key, shape=shape))
+            fail(_("{call}['{key}'] has shape {shape}; expected {expected} for TwoLayerNet{sizes}.").format(
+                call=call, key=key, shape=value.shape, expected=shape, sizes=sizes), hint=hint)
         if key[0] == "b" and np.any(value != 0):
-            fail(f"{call}['{key}'] = {show(value)}; the biases start at zero.", hint=f"np.zeros({shape[0]})")
+            fail(_("{call}['{key}'] = {value}; the biases start at zero.").format(call=call, key=key,
+                                                                                  value=show(value)),
+                 hint=f"np.zeros({shape[0]})")
 
 
 def new_weights(student, sizes: tuple, **kwargs) -> tuple[dict, str]:
@@ -239,8 +255,10 @@ def check_weights(student, sizes: tuple, std: float) -> None:
         w = weights[key]
         mean, spread = float(w.mean()), float(w.std())
         if abs(spread - std) > rel * std or abs(mean) > rel * std:
-            fail(f"{call}['{key}'] has mean {mean:.4g} and standard deviation {spread:.4g}; expected mean about 0 "
-                 f"and standard deviation about {std:g} (within {rel:.0%}) for weight_init_std={std:g}.",
+            fail(_("{call}['{key}'] has mean {mean} and standard deviation {spread}; expected mean about 0 "
+                   "and standard deviation about {std} (within {within}) for weight_init_std={std}.").format(
+                     call=call, key=key, mean=f"{mean:.4g}", spread=f"{spread:.4g}", std=f"{std:g}",
+                     within=f"{rel:.0%}"),
                  hint=weight_hint(w), mean=mean, std=spread)
 
 
@@ -249,24 +267,27 @@ def check_default_scale(student, sizes: tuple) -> None:
     the student's own explicit-0.01 net, so a wrong scale is charged once, by check_weights;
     ±10% on 40,000 numbers is a 20-sigma margin for the two sample stds."""
     default, call = new_weights(student, sizes)
-    explicit, _ = new_weights(student, sizes, weight_init_std=0.01)
+    explicit, _weights = new_weights(student, sizes, weight_init_std=0.01)
     got, want = float(default["W1"].std()), float(explicit["W1"].std())
     if not abs(got - want) <= 0.1 * max(want, 1e-300):
-        fail(f"{call}['W1'] has standard deviation {got:.4g}, but {want:.4g} when weight_init_std=0.01 is passed.",
-             hint="the default is 0.01: def __init__(self, input_size, hidden_size, output_size, weight_init_std=0.01).")
+        fail(_("{call}['W1'] has standard deviation {got}, but {want} when weight_init_std=0.01 is passed.").format(
+                 call=call, got=f"{got:.4g}", want=f"{want:.4g}"),
+             hint=_("the default is 0.01: def __init__(self, input_size, hidden_size, output_size, "
+                    "weight_init_std=0.01)."))
 
 
 def weight_hint(w: np.ndarray) -> str:
     spread = float(w.std())
     if spread == 0:
-        return (f"every weight is {w.flat[0]:g}: weights must start random and different, or all hidden "
-                "units stay identical. Use weight_init_std * np.random.randn(rows, columns).")
+        return _("every weight is {value}: weights must start random and different, or all hidden "
+                 "units stay identical. Use weight_init_std * np.random.randn(rows, columns).").format(
+            value=f"{w.flat[0]:g}")
     if w.min() >= 0:
-        return "all weights are >= 0: np.random.rand is uniform on [0, 1); use np.random.randn (standard normal)."
+        return _("all weights are >= 0: np.random.rand is uniform on [0, 1); use np.random.randn (standard normal).")
     if abs(spread - 1) < 0.1:
-        return "the weights have standard deviation 1: multiply the standard normal numbers by weight_init_std."
+        return _("the weights have standard deviation 1: multiply the standard normal numbers by weight_init_std.")
     if abs(spread - 0.01) < 0.002:
-        return "the weights use 0.01 whatever weight_init_std is passed: multiply by the weight_init_std argument."
+        return _("the weights use 0.01 whatever weight_init_std is passed: multiply by the weight_init_std argument.")
     return "W = weight_init_std * np.random.randn(rows, columns)."
 
 
@@ -290,24 +311,26 @@ def close(got, expected) -> bool:
 def predict_hint(got, case: Case, initial) -> str:
     shape = (len(case.x), case.sizes[2])
     if np.shape(got) != shape:
-        return f"predict returns one row of probabilities per example: shape (N, output_size) = {shape}."
+        return _("predict returns one row of probabilities per example: shape (N, output_size) = {shape}.").format(
+            shape=shape)
     if uses_initial(got, initial, lambda r: r.predict(case.x)):
-        return STALE_HINT
+        return _(STALE_HINT)
     p, x = case.params, case.x
-    a1, z1, _ = forward(case)
+    a1, z1, _y = forward(case)
     candidates = [
-        (z1 @ p["W2"] + p["b2"], "you returned the scores z1 @ W2 + b2: apply softmax to them."),
-        (ref.softmax(a1 @ p["W2"] + p["b2"]), "the hidden layer needs the sigmoid: z1 = sigmoid(x @ W1 + b1)."),
-        (ref.softmax(np.maximum(a1, 0) @ p["W2"] + p["b2"]), "this network's hidden layer uses the sigmoid, not ReLU."),
-        (ref.softmax(ref.sigmoid(x @ p["W1"]) @ p["W2"] + p["b2"]), "add the bias b1: x @ W1 + b1."),
-        (ref.softmax(z1 @ p["W2"]), "add the bias b2: z1 @ W2 + b2."),
+        (z1 @ p["W2"] + p["b2"], N_("you returned the scores z1 @ W2 + b2: apply softmax to them.")),
+        (ref.softmax(a1 @ p["W2"] + p["b2"]), N_("the hidden layer needs the sigmoid: z1 = sigmoid(x @ W1 + b1).")),
+        (ref.softmax(np.maximum(a1, 0) @ p["W2"] + p["b2"]),
+         N_("this network's hidden layer uses the sigmoid, not ReLU.")),
+        (ref.softmax(ref.sigmoid(x @ p["W1"]) @ p["W2"] + p["b2"]), N_("add the bias b1: x @ W1 + b1.")),
+        (ref.softmax(z1 @ p["W2"]), N_("add the bias b2: z1 @ W2 + b2.")),
     ]
     for value, hint in candidates:
         if close(got, value):
-            return hint
+            return _(hint)
     if not np.allclose(np.asarray(got, dtype=float).sum(axis=1), 1.0):
-        return "each row must be probabilities summing to 1: softmax row by row (axis=1, keepdims=True)."
-    return "compute softmax(sigmoid(x @ W1 + b1) @ W2 + b2) with the arrays in self.params."
+        return _("each row must be probabilities summing to 1: softmax row by row (axis=1, keepdims=True).")
+    return _("compute softmax(sigmoid(x @ W1 + b1) @ W2 + b2) with the arrays in self.params.")
 
 
 def loss_hint(value: float, case: Case, kind: str, initial, own: float | None) -> str:
@@ -316,29 +339,29 @@ def loss_hint(value: float, case: Case, kind: str, initial, own: float | None) -
     n = len(case.x)
     basis = own if own is not None and np.isfinite(own) else case.reference().loss(case.x, t)
     if np.isclose(value, basis * n, rtol=1e-6):
-        return f"that is the sum over the batch; the loss is the mean: divide by N = {n}."
+        return _("that is the sum over the batch; the loss is the mean: divide by N = {n}.").format(n=n)
     if uses_initial(value, initial, lambda r: r.loss(case.x, t)):
-        return STALE_HINT
+        return _(STALE_HINT)
     if kind == "labels":  # the checks got here only if one-hot targets give a different loss
-        return LABELS_HINT
-    return ("the loss is -log(y[row, correct class] + 1e-7), averaged over the rows, with y = self.predict(x).")
+        return _(LABELS_HINT)
+    return _("the loss is -log(y[row, correct class] + 1e-7), averaged over the rows, with y = self.predict(x).")
 
 
 def raised_hint(exc: StudentRaised, method: str, kind: str) -> str:
     """A hint for the errors the classic mistakes raise; "" when there is nothing to add."""
     text = exc.text.lower()
     if exc.type_name == "ValueError" and ("matmul" in text or "not aligned" in text):
-        forward = ("a matrix product got arrays whose shapes do not fit. Each layer takes the previous layer's "
-                   "output: the second layer multiplies the hidden activation z1 = sigmoid(x @ W1 + b1), of "
-                   "shape (N, hidden_size), by W2 — not x, of shape (N, input_size).")
+        forward = _("a matrix product got arrays whose shapes do not fit. Each layer takes the previous layer's "
+                    "output: the second layer multiplies the hidden activation z1 = sigmoid(x @ W1 + b1), of "
+                    "shape (N, hidden_size), by W2 — not x, of shape (N, input_size).")
         if method != "gradient":
             return forward
-        return forward + " In the backward pass: dW2 = z1.T @ dy, dz1 = dy @ W2.T, dW1 = x.T @ da1."
+        return forward + " " + _("In the backward pass: dW2 = z1.T @ dy, dz1 = dy @ W2.T, dW1 = x.T @ da1.")
     if kind == "labels" and ("broadcast" in text or "out of bounds" in text or exc.type_name == "IndexError"):
-        return LABELS_HINT
+        return _(LABELS_HINT)
     if exc.type_name == "AttributeError" and method in ("gradient", "numerical_gradient"):
-        return (f"{method}(x, t) may be the first method called on a new network: run the forward pass "
-                "inside it instead of reusing values stored by an earlier predict or loss.")
+        return _("{method}(x, t) may be the first method called on a new network: run the forward pass "
+                 "inside it instead of reusing values stored by an earlier predict or loss.").format(method=method)
     return ""
 
 
@@ -347,19 +370,21 @@ def shape_hint(key: str, shape: tuple, case: Case) -> str:
     n = len(case.x)
     width = case.shapes()[key][-1]
     if key == "W2" and shape == (i, o):
-        return "dW2 = z1.T @ dy: the second layer's input is the hidden activation z1, not x."
+        return _("dW2 = z1.T @ dy: the second layer's input is the hidden activation z1, not x.")
     if key[0] == "W" and shape == case.shapes()[key][::-1]:
-        return f"d{key} has the shape of {key}.T: use (the layer's input).T @ (the gradient at its output)."
+        return _("d{key} has the shape of {key}.T: use (the layer's input).T @ (the gradient at its output).").format(
+            key=key)
     if key[0] == "b":
         if shape == ():
-            return "you summed over every axis: sum over the batch axis only, np.sum(d, axis=0)."
+            return _("you summed over every axis: sum over the batch axis only, np.sum(d, axis=0).")
         if shape == (n,):
-            return "you summed over the wrong axis (axis=1, the units): sum over the batch axis, axis=0."
+            return _("you summed over the wrong axis (axis=1, the units): sum over the batch axis, axis=0.")
         if shape == (1, width):
-            return f"drop keepdims=True: the gradient has the bias's shape ({width},)."
+            return _("drop keepdims=True: the gradient has the bias's shape ({width},).").format(width=width)
         if shape == (n, width):
-            return "sum over the batch (axis=0): every row uses the same bias, so its gradient is the sum of theirs."
-    return f"grads['{key}'] must have the shape of params['{key}']."
+            return _("sum over the batch (axis=0): every row uses the same bias, so its gradient is the sum of "
+                     "theirs.")
+    return _("grads['{key}'] must have the shape of params['{key}'].").format(key=key)
 
 
 def first_layer_mistakes(case: Case, t) -> list[tuple[str, np.ndarray]]:
@@ -370,13 +395,13 @@ def first_layer_mistakes(case: Case, t) -> list[tuple[str, np.ndarray]]:
     dz1 = dy @ p["W2"].T
     s = ref.sigmoid(z1)
     return [
-        ("the sigmoid's derivative takes its output: z1 * (1 - z1) with z1 = sigmoid(a1); you used the input, "
-         "a1 * (1 - a1).", x.T @ (dz1 * a1 * (1 - a1))),
-        ("you applied the sigmoid twice: its derivative is z1 * (1 - z1) with z1 = sigmoid(a1), not "
-         "sigmoid(z1) * (1 - sigmoid(z1)).", x.T @ (dz1 * s * (1 - s))),
-        ("the backward pass skips the sigmoid: multiply dz1 = dy @ W2.T by z1 * (1 - z1).", x.T @ dz1),
-        ("the sigmoid's derivative is z1 * (1 - z1); you multiplied by z1 only.", x.T @ (dz1 * z1)),
-        ("the sigmoid's derivative is z1 * (1 - z1); you multiplied by (1 - z1) only.", x.T @ (dz1 * (1 - z1))),
+        (_("the sigmoid's derivative takes its output: z1 * (1 - z1) with z1 = sigmoid(a1); you used the input, "
+           "a1 * (1 - a1)."), x.T @ (dz1 * a1 * (1 - a1))),
+        (_("you applied the sigmoid twice: its derivative is z1 * (1 - z1) with z1 = sigmoid(a1), not "
+           "sigmoid(z1) * (1 - sigmoid(z1))."), x.T @ (dz1 * s * (1 - s))),
+        (_("the backward pass skips the sigmoid: multiply dz1 = dy @ W2.T by z1 * (1 - z1)."), x.T @ dz1),
+        (_("the sigmoid's derivative is z1 * (1 - z1); you multiplied by z1 only."), x.T @ (dz1 * z1)),
+        (_("the sigmoid's derivative is z1 * (1 - z1); you multiplied by (1 - z1) only."), x.T @ (dz1 * (1 - z1))),
     ]
 
 
@@ -388,46 +413,49 @@ def gradient_hint(grads: dict, case: Case, kind: str, initial, method: str, bad:
     if None not in ratios and np.allclose(ratios, ratios[0], rtol=1e-4):
         return ratio_hint(ratios[0], n, bad, method)
     if uses_initial(grads, initial, lambda r: getattr(r, method)(case.x, t)):
-        return STALE_HINT
+        return _(STALE_HINT)
     if method == "numerical_gradient":
         return numerical_hint(grads, expected, bad)
     if set(bad) <= {"W1", "b1"}:
         for hint, d_w1 in first_layer_mistakes(case, t):
             if close(grads["W1"], d_w1):
                 return hint
-        return ("W2 and b2 are right, so dy is right: the mistake is in the backward pass through the sigmoid "
-                "and the first layer: da1 = (dy @ W2.T) * z1 * (1 - z1), dW1 = x.T @ da1, db1 = da1.sum(axis=0).")
+        return _("W2 and b2 are right, so dy is right: the mistake is in the backward pass through the sigmoid "
+                 "and the first layer: da1 = (dy @ W2.T) * z1 * (1 - z1), dW1 = x.T @ da1, db1 = da1.sum(axis=0).")
     if kind == "labels":
-        return LABELS_HINT
-    return ("all layers inherit dy, so start there: dy = (softmax output - one-hot t) / N; then follow the "
-            "handout's backward formulas one by one, checking each shape (and if the predict check fails, fix "
-            "the forward pass first).")
+        return _(LABELS_HINT)
+    return _("all layers inherit dy, so start there: dy = (softmax output - one-hot t) / N; then follow the "
+             "handout's backward formulas one by one, checking each shape (and if the predict check fails, fix "
+             "the forward pass first).")
 
 
 def ratio_hint(ratio: float, n: int, bad: list[str], method: str) -> str:
-    which = "every gradient" if len(bad) == 4 else ", ".join(bad)
+    which = _("every gradient") if len(bad) == 4 else ", ".join(bad)
     if method == "gradient" and np.isclose(ratio, n, rtol=1e-4):
-        return (f"{which} is exactly N = {n} times too large: the loss is a mean over the batch, so divide by the "
-                "batch size N = x.shape[0]: dy = (y - t) / N.")
+        return _("{which} is exactly N = {n} times too large: the loss is a mean over the batch, so divide by the "
+                 "batch size N = x.shape[0]: dy = (y - t) / N.").format(which=which, n=n)
     if method == "gradient" and np.isclose(ratio, 1 / n, rtol=1e-4):
-        return f"{which} is exactly N = {n} times too small: you divided by the batch size twice."
+        return _("{which} is exactly N = {n} times too small: you divided by the batch size twice.").format(
+            which=which, n=n)
     if np.isclose(ratio, -1, rtol=1e-4):
-        return f"{which} has the wrong sign: dy = y - t, not t - y." if method == "gradient" else \
-            f"{which} has the wrong sign: (loss(w + h) - loss(w - h)) / (2h)."
+        if method == "gradient":
+            return _("{which} has the wrong sign: dy = y - t, not t - y.").format(which=which)
+        return _("{which} has the wrong sign: (loss(w + h) - loss(w - h)) / (2h).").format(which=which)
     if method == "numerical_gradient" and np.isclose(ratio, 2, rtol=1e-4):
-        return "a central difference divides by 2h, not h."
-    return f"{which} is {ratio:.6g} times the right value: look for a wrong constant factor."
+        return _("a central difference divides by 2h, not h.")
+    return _("{which} is {ratio} times the right value: look for a wrong constant factor.").format(
+        which=which, ratio=f"{ratio:.6g}")
 
 
 def numerical_hint(grads: dict, expected: dict, bad: list[str]) -> str:
     if all(not np.any(grads[k]) for k in bad):
-        return ("the loss did not change when the parameters were perturbed: perturb self.params[key] itself, in "
-                "place (not a copy), so that self.loss(x, t) sees the change.")
+        return _("the loss did not change when the parameters were perturbed: perturb self.params[key] itself, in "
+                 "place (not a copy), so that self.loss(x, t) sees the change.")
     if all(np.allclose(grads[k], expected[k], rtol=1e-3, atol=1e-6) for k in bad):
-        return "close, but not the central difference with h = 1e-4: (loss(w + h) - loss(w - h)) / (2h)."
-    return ("each element: save w, set w + h, compute the loss, set w - h, compute the loss, put w back; "
-            "grad = (loss_plus - loss_minus) / (2h) with h = 1e-4. (Your numerical gradient also differs from "
-            "the central differences of your own loss.)")
+        return _("close, but not the central difference with h = 1e-4: (loss(w + h) - loss(w - h)) / (2h).")
+    return _("each element: save w, set w + h, compute the loss, set w - h, compute the loss, put w back; "
+             "grad = (loss_plus - loss_minus) / (2h) with h = 1e-4. (Your numerical gradient also differs from "
+             "the central differences of your own loss.)")
 
 
 # -- comparing the student's results with the reference's ----------------------------------------
@@ -439,7 +467,8 @@ def call_student(net, method: str, case: Case, *args, kind: str = ""):
         hint = raised_hint(exc, method, kind)
         if hint:
             names = ", ".join(("x", "t")[:len(args)])
-            fail(f"net.{method}({names}) raised {exc.type_name}: {exc.text} ({case.describe()}).", hint=hint,
+            fail(_("net.{method}({names}) raised {error}: {text} ({case}).").format(
+                     method=method, names=names, error=exc.type_name, text=exc.text, case=case.describe()), hint=hint,
                  error=exc.student_message())
         raise
 
@@ -447,7 +476,8 @@ def call_student(net, method: str, case: Case, *args, kind: str = ""):
 def check_predict(student, case: Case) -> None:
     net, initial = student_net(student, case)
     got = call_student(net, "predict", case, case.x)
-    expect_close(got, case.reference().predict(case.x), call=f"net.predict(x) for {case.describe()}",
+    expect_close(got, case.reference().predict(case.x),
+                 call=_("net.predict(x) for {case}").format(case=case.describe()),
                  hint=predict_hint(got, case, initial), rtol=1e-6, atol=1e-10)
 
 
@@ -466,7 +496,8 @@ def check_loss(student, case: Case, kind: str) -> None:
         own = ref.cross_entropy_error(y, t) if y is not None else None
     if own is not None and np.isclose(value, own, rtol=LOSS_RTOL, atol=1e-10):
         return
-    fail(f"net.loss(x, t) returned {value:.6g}; expected {expected:.6g} ({case.describe(kind)}; t = {show(t)}).",
+    fail(_("net.loss(x, t) returned {got}; expected {expected} ({case}; t = {t}).").format(
+             got=f"{value:.6g}", expected=f"{expected:.6g}", case=case.describe(kind), t=show(t)),
          hint=loss_hint(value, case, kind, initial, own), expected=expected, got=value)
 
 
@@ -484,16 +515,19 @@ def check_accuracy(student, kind: str) -> None:
     if y is not None and np.isclose(got, np.mean(y.argmax(axis=1) == case.labels), rtol=1e-6):
         return
     if np.isclose(got, right):
-        hint = f"return the fraction of rows that are right ({right} of {n} = {expected:.4f}), not their count."
+        hint = _("return the fraction of rows that are right ({right} of {n} = {fraction}), not their count.").format(
+            right=right, n=n, fraction=f"{expected:.4f}")
     elif uses_initial(got, initial, lambda r: r.accuracy(case.x, t)):
-        hint = STALE_HINT
+        hint = _(STALE_HINT)
     elif kind == "labels":
-        hint = LABELS_HINT
+        hint = _(LABELS_HINT)
     else:
-        hint = ("compare y.argmax(axis=1) with the labels (for one-hot t: t.argmax(axis=1)) and take the "
-                "mean of the matches.")
-    fail(f"net.accuracy(x, t) returned {got:.6g}; expected {expected:.6g}: {right} of the {n} rows are "
-         f"classified correctly ({case.describe(kind)}; t = {show(t)}).", hint=hint, expected=expected, got=got)
+        hint = _("compare y.argmax(axis=1) with the labels (for one-hot t: t.argmax(axis=1)) and take the "
+                 "mean of the matches.")
+    fail(_("net.accuracy(x, t) returned {got}; expected {expected}: {right} of the {n} rows are "
+           "classified correctly ({case}; t = {t}).").format(got=f"{got:.6g}", expected=f"{expected:.6g}",
+                                                             right=right, n=n, case=case.describe(kind), t=show(t)),
+         hint=hint, expected=expected, got=got)
 
 
 def own_predict(net, case: Case) -> np.ndarray | None:
@@ -530,14 +564,16 @@ def check_gradient(student, case: Case, kind: str, method: str = "gradient") -> 
     comparisons = compare_with_reference(grads, case, t, method, tol)
     if method == "numerical_gradient" and not all(c.passed for c in comparisons):
         own = own_loss_gradient(net, case, t)
-        comparisons = [better(c, compare(f"{c.name} (vs. your loss)", grads[c.name], own[c.name], tol))
+        comparisons = [better(c, compare(_("{name} (vs. your loss)").format(name=c.name), grads[c.name],
+                                         own[c.name], tol))
                        for c in comparisons]
     attach(gradients=[c.to_row() for c in comparisons], tolerance=tol)
     bad = [c for c in comparisons if not c.passed]
     if bad:
         lines = "\n".join(f"  {c.describe()}" for c in bad)
-        fail(f"net.{method}(x, t) disagrees with the reference for {', '.join(c.name for c in bad)} "
-             f"({case.describe(kind)}; tolerance: relative error {tol:g}):\n{lines}",
+        fail(_("net.{method}(x, t) disagrees with the reference for {names} ({case}; tolerance: relative error "
+               "{tolerance}):").format(method=method, names=", ".join(c.name for c in bad), case=case.describe(kind),
+                                      tolerance=f"{tol:g}") + "\n" + lines,
              hint=gradient_hint(grads, case, kind, initial, method, [c.name for c in bad]))
 
 

@@ -12,6 +12,7 @@ from grader.checks.api import as_float, fail, hidden, show
 from grader.checks.exercise3.support import (LOSS_RTOL, STALE_HINT, WEIGHT_SIZES, Case, assign_params, call_student,
                                              case_named, check_accuracy, check_default_scale, check_gradient,
                                              check_loss, check_predict, read_params, same, student_net)
+from grader.checks.translated import _
 from grader.sandbox.errors import StudentRaised
 
 
@@ -70,12 +71,19 @@ def test_methods_read_params_at_call_time(student):
         if same(got, want[method]):
             continue
         stale = same(got, before[method])
-        fail(f"net.{method}({', '.join(('x', 't')[:len(args)])}) gave another result than a new network holding "
-             f"the same params{', and the same as before they were replaced' if stale else ''} "
-             f"({second.describe()}): the net was given one set of params, called, then given new arrays in "
-             "net.params.", hint=STALE_HINT if stale else "every method must compute from self.params as it is when called.")
+        names = ", ".join(("x", "t")[:len(args)])
+        if stale:
+            rationale = _("net.{method}({names}) gave another result than a new network holding the same params, and "
+                          "the same as before they were replaced ({case}): the net was given one set of params, "
+                          "called, then given new arrays in net.params.")
+        else:
+            rationale = _("net.{method}({names}) gave another result than a new network holding the same params "
+                          "({case}): the net was given one set of params, called, then given new arrays in "
+                          "net.params.")
+        fail(rationale.format(method=method, names=names, case=second.describe()),
+             hint=_(STALE_HINT) if stale else _("every method must compute from self.params as it is when called."))
     if read_params(reused) is None:
-        fail("net.params is no longer a dict after the calls.", hint="keep self.params a dict of arrays.")
+        fail(_("net.params is no longer a dict after the calls."), hint=_("keep self.params a dict of arrays."))
 
 
 def results_of(net, calls: dict) -> dict:
@@ -104,7 +112,7 @@ def test_loss_when_the_right_class_has_probability_near_zero(student):
     t = case.target("one-hot")
     # Only a loss that is right on ordinary inputs is judged here: any other mistake in loss
     # (or predict) costs points in the public checks, once.
-    ordinary, _ = student_net(student, main)
+    ordinary, _weights = student_net(student, main)
     try:
         usual = as_float(ordinary.call("loss", main.x, main.target("one-hot")), call="net.loss(x, t)")
     except StudentRaised as exc:
@@ -113,16 +121,18 @@ def test_loss_when_the_right_class_has_probability_near_zero(student):
         return  # a loss that crashes on ordinary inputs fails the loss checks already
     if not np.isclose(usual, main.reference().loss(main.x, main.target("one-hot")), rtol=LOSS_RTOL, atol=1e-10):
         return
-    net, _ = student_net(student, case)
+    net, _weights = student_net(student, case)
     value = as_float(call_student(net, "loss", case, case.x, t, kind="one-hot"), call="net.loss(x, t)")
     expected = case.reference().loss(case.x, t)
     if np.isclose(value, expected, rtol=LOSS_RTOL, atol=1e-10):
         return
     picked = case.reference().predict(case.x)[np.arange(len(labels)), labels]
-    hint = ("the loss is exercise 1's cross-entropy, the mean of -log(y[label] + 1e-7): the 1e-7 goes inside the "
-            "log, is exactly 1e-7, and caps each term near 16.1 when y[label] is close to 0.")
+    hint = _("the loss is exercise 1's cross-entropy, the mean of -log(y[label] + 1e-7): the 1e-7 goes inside the "
+             "log, is exactly 1e-7, and caps each term near 16.1 when y[label] is close to 0.")
     if not np.isfinite(value):
-        hint = "the loss must stay finite when y[label] is 0: add 1e-7 INSIDE the log, -log(y[label] + 1e-7)."
-    fail(f"net.loss(x, t) returned {value:.6g}; expected {expected:.6g} for a net that gives the right classes "
-         f"probabilities as small as {show(np.min(picked))} ({case.describe('one-hot')}; labels {show(labels)}).",
+        hint = _("the loss must stay finite when y[label] is 0: add 1e-7 INSIDE the log, -log(y[label] + 1e-7).")
+    fail(_("net.loss(x, t) returned {got}; expected {expected} for a net that gives the right classes "
+           "probabilities as small as {smallest} ({case}; labels {labels}).").format(
+             got=f"{value:.6g}", expected=f"{expected:.6g}", smallest=show(np.min(picked)),
+             case=case.describe("one-hot"), labels=show(labels)),
          hint=hint, expected=expected, got=value)

@@ -83,6 +83,7 @@ from hypothesis.extra import numpy as hnp
 from grader.checks.api import CheckFailed, as_float, fail, hidden, show
 from grader.checks.contract import for_all, in_layout, layouts
 from grader.checks.exercise3.support import KEYS, own_loss_gradient, plain_dict, read_params, ref_with
+from grader.checks.translated import _
 from grader.sandbox.errors import StudentRaised
 from grader.sandbox.session import RemoteObject
 
@@ -124,12 +125,14 @@ class Example:
 
     def describe(self, form: tuple | None = None) -> str:
         i, h, o = self.sizes
-        layout = "" if self.layout == "C" else f", {self.layout} layout"
-        text = (f"a {i}-{h}-{o} network (input_size={i}, hidden_size={h}, output_size={o}), "
-                f"x of shape {self.x.shape} ({self.x.dtype}{layout}) = {compact(self.x)}")
+        layout = "" if self.layout == "C" else _(", {layout} layout").format(layout=self.layout)
+        text = _("a {i}-{h}-{o} network (input_size={i}, hidden_size={h}, output_size={o}), "
+                 "x of shape {shape} ({dtype}{layout}) = {x}").format(i=i, h=h, o=o, shape=self.x.shape,
+                                                                     dtype=self.x.dtype, layout=layout,
+                                                                     x=compact(self.x))
         if form is not None:
             text += f", {describe_target(self.target(form), form)}"
-        return f"{text}; params {show_params(self.params)}"
+        return _("{network}; params {params}").format(network=text, params=show_params(self.params))
 
 
 @dataclass
@@ -145,8 +148,11 @@ class Described:
 
 
 def describe_target(t: np.ndarray, form: tuple) -> str:
-    kind = "integer labels" if form[0] == "labels" else "one-hot targets"
-    return f"t = {kind} of shape {t.shape}, dtype {t.dtype}: {compact(t)}"
+    if form[0] == "labels":
+        return _("t = integer labels of shape {shape}, dtype {dtype}: {t}").format(shape=t.shape, dtype=t.dtype,
+                                                                                  t=compact(t))
+    return _("t = one-hot targets of shape {shape}, dtype {dtype}: {t}").format(shape=t.shape, dtype=t.dtype,
+                                                                               t=compact(t))
 
 
 def show_params(params: dict) -> str:
@@ -189,7 +195,7 @@ def arrays_in(shape: tuple, bound: float, dtype=np.float64) -> st.SearchStrategy
 def examples(draw, *, max_side: int = 4, max_classes: int = 4, max_batch: int = 5, large: bool = False,
              any_layout: bool = True) -> Example:
     sizes = draw(sizes_strategy(max_side, max_classes))
-    i, _, o = sizes
+    i, _hidden, o = sizes
     n = draw(st.one_of(st.just(1), st.just(o), st.just(i), st.integers(1, max_batch)))
     out_scale = draw(st.sampled_from([3.0, 1000.0])) if large else 3.0
     params = draw(param_arrays(sizes, 3.0, out_scale))
@@ -215,7 +221,7 @@ class NetCase:
 def net_cases(draw, *, max_side: int = 4, max_classes: int = 4, max_batch: int = 5, large: bool = False,
               any_layout: bool = True, batches: tuple = ("one", "classes", "any")) -> NetCase:
     sizes = draw(sizes_strategy(max_side, max_classes))
-    i, _, o = sizes
+    i, _hidden, o = sizes
     out_scale = draw(st.sampled_from([3.0, 1000.0])) if large else 3.0
     params = draw(param_arrays(sizes, 3.0, out_scale))
     found = []
@@ -262,33 +268,37 @@ def ask(net, method: str, args: tuple, what: Described, hint: str = ""):
     except StudentRaised as exc:
         if exc.not_implemented:
             raise
-        fail(f"{call} raised {exc.type_name}: {exc.text} for {what}.",
-             hint=hint or "every method must accept every input SPEC.md allows; see the input above.",
+        fail(_("{call} raised {error}: {text} for {what}.").format(call=call, error=exc.type_name, text=exc.text,
+                                                                   what=what),
+             hint=hint or _("every method must accept every input SPEC.md allows; see the input above."),
              error=exc.student_message())
 
 
 def target_hint(form: tuple) -> str:
     if form[0] == "labels":
-        return ("t may be integer labels of shape (N,), of any integer dtype (int64, int32, uint8), also when N "
-                "equals the number of classes: test t.ndim == 1 (not the dtype or the last dimension), then "
-                "index y[np.arange(N), t] or build np.eye(output_size)[t].")
-    return ("t may be one-hot rows of shape (N, output_size) in any dtype (float or int), also for a batch of "
-            "one, shape (1, C): test t.ndim == 2 (not the dtype, and do not np.squeeze t), then "
-            "t.argmax(axis=1) gives the labels.")
+        return _("t may be integer labels of shape (N,), of any integer dtype (int64, int32, uint8), also when N "
+                 "equals the number of classes: test t.ndim == 1 (not the dtype or the last dimension), then "
+                 "index y[np.arange(N), t] or build np.eye(output_size)[t].")
+    return _("t may be one-hot rows of shape (N, output_size) in any dtype (float or int), also for a batch of "
+             "one, shape (1, C): test t.ndim == 2 (not the dtype, and do not np.squeeze t), then "
+             "t.argmax(axis=1) gives the labels.")
 
 
 def gradient_dict(got, call: str, example: Example) -> dict:
     if isinstance(got, RemoteObject):
         got = plain_dict(got)
     if not isinstance(got, dict) or any(k not in got for k in KEYS):
-        fail(f"{call} returned {show(got, 100)}; expected a dict with the keys W1, b1, W2, b2 "
-             f"for {example.describe()}.", hint="return a dict with one array per key of self.params.")
+        fail(_("{call} returned {got}; expected a dict with the keys W1, b1, W2, b2 for {what}.").format(
+                 call=call, got=show(got, 100), what=example.describe()),
+             hint=_("return a dict with one array per key of self.params."))
     grads = {}
     for key in KEYS:
         value = np.asarray(got[key], dtype=float)
         if value.shape != example.params[key].shape:
-            fail(f"{call}['{key}'] has shape {value.shape}; expected {example.params[key].shape} for "
-                 f"{example.describe()}.", hint=f"grads['{key}'] has the shape of params['{key}'].")
+            fail(_("{call}['{key}'] has shape {shape}; expected {expected} for {what}.").format(
+                     call=call, key=key, shape=value.shape, expected=example.params[key].shape,
+                     what=example.describe()),
+                 hint=_("grads['{key}'] has the shape of params['{key}'].").format(key=key))
         grads[key] = value
     return grads
 
@@ -302,7 +312,8 @@ def close(got: np.ndarray, expected: np.ndarray, rtol: float, floor: float) -> b
 
 def worst(got: np.ndarray, expected: np.ndarray) -> str:
     idx = np.unravel_index(int(np.argmax(np.abs(got - expected))), expected.shape) if expected.size else ()
-    return f"at index {tuple(int(i) for i in idx)}: expected {expected[idx]:.6g}, got {got[idx]:.6g}"
+    return _("at index {index}: expected {expected}, got {got}").format(
+        index=tuple(int(i) for i in idx), expected=f"{expected[idx]:.6g}", got=f"{got[idx]:.6g}")
 
 
 # -- the checks -----------------------------------------------------------------------------------
@@ -332,23 +343,28 @@ def check_init(student, sizes: tuple, by_keyword: bool, std: float | None) -> No
     except StudentRaised as exc:
         if exc.not_implemented:
             raise
-        hint = ("keep the parameter names of SPEC.md: TwoLayerNet(input_size, hidden_size, output_size, "
-                "weight_init_std=0.01); the grader may pass them by keyword." if by_keyword else "")
-        fail(f"{call} raised {exc.type_name}: {exc.text}.", hint=hint or "see the sizes above.",
+        hint = (_("keep the parameter names of SPEC.md: TwoLayerNet(input_size, hidden_size, output_size, "
+                  "weight_init_std=0.01); the grader may pass them by keyword.") if by_keyword else "")
+        fail(_("{call} raised {error}: {text}.").format(call=call, error=exc.type_name, text=exc.text),
+             hint=hint or _("see the sizes above."),
              error=exc.student_message())
     params = read_params(net)
     shapes = {"W1": (i, h), "b1": (h,), "W2": (h, o), "b2": (o,)}
     if params is None or any(k not in params for k in KEYS):
-        fail(f"{call}.params is {show(params, 120)}; expected a dict with W1, b1, W2, b2.",
+        fail(_("{call}.params is {params}; expected a dict with W1, b1, W2, b2.").format(call=call,
+                                                                                         params=show(params, 120)),
              hint="self.params = {'W1': ..., 'b1': ..., 'W2': ..., 'b2': ...}")
     for key, shape in shapes.items():
         value = np.asarray(params[key], dtype=float)
         if value.shape != shape:
-            fail(f"{call}.params['{key}'] has shape {value.shape}; expected {shape}.",
-                 hint="W1 is (input_size, hidden_size), b1 (hidden_size,), W2 (hidden_size, output_size), "
-                      "b2 (output_size,): take each size from its own argument.")
+            fail(_("{call}.params['{key}'] has shape {shape}; expected {expected}.").format(
+                     call=call, key=key, shape=value.shape, expected=shape),
+                 hint=_("W1 is (input_size, hidden_size), b1 (hidden_size,), W2 (hidden_size, output_size), "
+                        "b2 (output_size,): take each size from its own argument."))
         if key[0] == "b" and np.any(value != 0):
-            fail(f"{call}.params['{key}'] = {show(value)}; the biases start at zero.", hint=f"np.zeros({shape[0]})")
+            fail(_("{call}.params['{key}'] = {value}; the biases start at zero.").format(call=call, key=key,
+                                                                                        value=show(value)),
+                 hint=f"np.zeros({shape[0]})")
 
 
 @hidden(points=1)
@@ -365,15 +381,17 @@ def check_predict(student, example: Example, net=None) -> None:
     expected = example.reference().predict(example.x)
     got = np.asarray(got, dtype=float) if not isinstance(got, RemoteObject) else got
     if not isinstance(got, np.ndarray) or got.shape != expected.shape:
-        fail(f"net.predict(x) returned {show(got, 100)}; expected shape {expected.shape} for {what}.",
-             hint="one row of output_size probabilities per row of x.")
+        fail(_("net.predict(x) returned {got}; expected shape {shape} for {what}.").format(
+                 got=show(got, 100), shape=expected.shape, what=what),
+             hint=_("one row of output_size probabilities per row of x."))
     if np.allclose(got, expected, rtol=PREDICT_RTOL, atol=1e-12):
         return
-    hint = "compute softmax(sigmoid(x @ W1 + b1) @ W2 + b2) from self.params, row by row."
+    hint = _("compute softmax(sigmoid(x @ W1 + b1) @ W2 + b2) from self.params, row by row.")
     if not np.all(np.isfinite(got)):
-        hint = ("the probabilities must stay finite for large scores: subtract each row's maximum score before "
-                "np.exp (softmax(a) = softmax(a - max(a)), so the result is the same).")
-    fail(f"net.predict(x) differs from the expected probabilities {worst(got, expected)}, for {what}.",
+        hint = _("the probabilities must stay finite for large scores: subtract each row's maximum score before "
+                 "np.exp (softmax(a) = softmax(a - max(a)), so the result is the same).")
+    fail(_("net.predict(x) differs from the expected probabilities {where}, for {what}.").format(
+             where=worst(got, expected), what=what),
          hint=hint, expected=show(expected), got=show(got))
 
 
@@ -408,8 +426,9 @@ def check_loss(student, example: Example, forms: tuple = TARGET_FORMS, net=None)
         expected = reference.loss(example.x, t)
         if np.isclose(value, expected, rtol=LOSS_RTOL, atol=1e-10) or same_as_own_forward(net, example, value, t):
             continue
-        fail(f"net.loss(x, t) returned {value:.6g}; expected {expected:.6g} for {what}.",
-             hint=target_hint(form) + " The loss is the mean over rows of -log(y[row, label] + 1e-7).",
+        fail(_("net.loss(x, t) returned {got}; expected {expected} for {what}.").format(
+                 got=f"{value:.6g}", expected=f"{expected:.6g}", what=what),
+             hint=target_hint(form) + " " + _("The loss is the mean over rows of -log(y[row, label] + 1e-7)."),
              expected=expected, got=value)
 
 
@@ -447,8 +466,9 @@ def check_accuracy(student, example: Example, forms: tuple = TARGET_FORMS, net=N
         got = as_float(ask(net, "accuracy", (example.x_arg(), t), what, target_hint(form)), call="net.accuracy(x, t)")
         if abs(got - expected) <= tied / n + 1e-9 or same_as_own_argmax(net, example, got):
             continue
-        fail(f"net.accuracy(x, t) returned {got:.6g}; expected {expected:.6g} for {what}.",
-             hint=target_hint(form) + " The accuracy is the fraction of rows whose argmax matches the label.",
+        fail(_("net.accuracy(x, t) returned {got}; expected {expected} for {what}.").format(
+                 got=f"{got:.6g}", expected=f"{expected:.6g}", what=what),
+             hint=target_hint(form) + " " + _("The accuracy is the fraction of rows whose argmax matches the label."),
              expected=expected, got=got)
 
 
@@ -486,10 +506,11 @@ def check_gradient(student, example: Example, form: tuple, net=None) -> None:
     if all(close(grads[k], numerical[k], NUMERICAL_RTOL, NUMERICAL_FLOOR) for k in KEYS):
         return
     details = "; ".join(f"{k} {worst(grads[k], expected[k])}" for k in bad)
-    fail(f"net.gradient(x, t) disagrees with the reference for {', '.join(bad)} ({details}) for {what}.",
+    fail(_("net.gradient(x, t) disagrees with the reference for {names} ({details}) for {what}.").format(
+             names=", ".join(bad), details=details, what=what),
          hint=(target_hint(form) if form[0] == "labels" or form[1] != np.float64 else "")
-         + " Backward: dy = (y - T) / N, dW2 = z1.T @ dy, db2 = dy.sum(axis=0), da1 = (dy @ W2.T) * z1 * (1 - z1), "
-           "dW1 = x.T @ da1, db1 = da1.sum(axis=0), with N = x.shape[0] of this call.")
+         + " " + _("Backward: dy = (y - T) / N, dW2 = z1.T @ dy, db2 = dy.sum(axis=0), da1 = (dy @ W2.T) * z1 * "
+                   "(1 - z1), dW1 = x.T @ da1, db1 = da1.sum(axis=0), with N = x.shape[0] of this call."))
 
 
 @hidden(points=0.5)
@@ -510,18 +531,19 @@ def check_numerical(student, example: Example, form: tuple, net=None) -> None:
     params = read_params(net)
     for key in KEYS:
         if params is None or not np.array_equal(np.asarray(params.get(key), dtype=float), example.params[key]):
-            fail(f"after net.numerical_gradient(x, t), params['{key}'] no longer holds its old values, for {what}.",
-                 hint="after perturbing an element, put its saved value back: W[idx] = old_value.")
+            fail(_("after net.numerical_gradient(x, t), params['{key}'] no longer holds its old values, for "
+                   "{what}.").format(key=key, what=what),
+                 hint=_("after perturbing an element, put its saved value back: W[idx] = old_value."))
     reference = example.reference()
     expected = reference.numerical_gradient(example.x, t)
     bad = [k for k in KEYS if not close(grads[k], expected[k], NUMERICAL_RTOL, NUMERICAL_FLOOR)]
     if not bad or numerical_of_own_loss(net, example, t, grads):
         return
     details = "; ".join(f"{k} {worst(grads[k], expected[k])}" for k in bad)
-    fail(f"net.numerical_gradient(x, t) disagrees with the central differences (h = 1e-4) of the loss "
-         f"for {', '.join(bad)} ({details}) for {what}.",
-         hint=target_hint(form) + " Perturb each element of self.params[key] by +h and -h, call "
-              "self.loss(x, t) with t exactly as given, and put the element back.")
+    fail(_("net.numerical_gradient(x, t) disagrees with the central differences (h = 1e-4) of the loss "
+           "for {names} ({details}) for {what}.").format(names=", ".join(bad), details=details, what=what),
+         hint=target_hint(form) + " " + _("Perturb each element of self.params[key] by +h and -h, call "
+                                          "self.loss(x, t) with t exactly as given, and put the element back."))
 
 
 def numerical_of_own_loss(net, example: Example, t, grads: dict) -> bool:
@@ -551,12 +573,13 @@ class Scenario:
         lines = [f"net = TwoLayerNet{self.sizes}; net.params[...] = {show_params(self.params)}"]
         for step in self.steps[:upto + 1]:
             if step[0] == "params":
-                lines.append(f"net.params[...] = new arrays: {show_params(step[1])}")
+                lines.append(_("net.params[...] = new arrays: {params}").format(params=show_params(step[1])))
             else:
                 method, example, form = step
                 args = "x" if method == "predict" else "x, t"
                 t = "" if method == "predict" else f", {describe_target(example.target(form), form)}"
-                lines.append(f"net.{method}({args}) with x of shape {example.x.shape} = {compact(example.x)}{t}")
+                lines.append(_("net.{method}({args}) with x of shape {shape} = {x}{t}").format(
+                    method=method, args=args, shape=example.x.shape, x=compact(example.x), t=t))
         return "\n  ".join(lines)
 
 
@@ -570,7 +593,7 @@ def scenarios(draw) -> Scenario:
     batch size mixes up); C and D share another batch size (what a batch size remembered from
     the first call gets wrong); new params come before or after gradient(B), or not at all."""
     sizes = draw(sizes_strategy(max_side=3, max_classes=3))
-    i, _, o = sizes
+    i, _hidden, o = sizes
     params = draw(param_arrays(sizes, 3.0, 3.0))
     first_n = draw(st.integers(1, 3))
     other_n = first_n + draw(st.integers(1, 2))
@@ -622,10 +645,10 @@ def check_sequence(student, scenario: Scenario) -> None:
         except CheckFailed as error:
             if fails_alone(student, method, example, form):
                 return  # wrong on a new net too: the single-call checks charge it, once
-            fail(f"after this sequence of calls on one network, the last call went wrong (the same call on a new "
-                 f"network holding the same params is right):\n  {scenario.describe(k)}\n{error.message}",
-                 hint="every call must compute from its own x and t and from self.params as they are now: do not "
-                      "reuse activations, a batch size or weights kept from an earlier call.")
+            fail(_("after this sequence of calls on one network, the last call went wrong (the same call on a new "
+                   "network holding the same params is right):") + f"\n  {scenario.describe(k)}\n{error.message}",
+                 hint=_("every call must compute from its own x and t and from self.params as they are now: do not "
+                        "reuse activations, a batch size or weights kept from an earlier call."))
 
 
 def fails_alone(student, method: str, example: Example, form: tuple) -> bool:

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from grader.checks.api import attach, could_not_run, fail, limit_time, show
+from grader.checks.translated import N_, _, ngettext
 from grader.checks.gradcheck import ratio_if_uniform
 from grader.mnist import MnistError, load_mnist
 from grader.sandbox.errors import StudentRaised, StudentTimeout
@@ -52,8 +53,9 @@ class Scenario:
 
     def call_text(self) -> str:
         seed = "" if self.seed is None else f", seed={self.seed}"
-        t_train = f"t_train (labels of shape ({self.train_size},))" if self.labels else "t_train"
-        rows = f"{self.train_size} row{'s' if self.train_size != 1 else ''}"
+        t_train = (_("t_train (labels of shape ({size},))").format(size=self.train_size) if self.labels
+                   else "t_train")
+        rows = ngettext("{n} row", "{n} rows", self.train_size).format(n=self.train_size)
         return (f"train_network(network, x_train ({rows}), {t_train}, x_test, t_test, "
                 f"iters_num={self.iters_num}, batch_size={self.batch_size}, "
                 f"learning_rate={self.learning_rate:g}{seed})")
@@ -91,15 +93,15 @@ def explain_raised(exc: StudentRaised, call: str) -> None:
     """Fail with a specific hint for the exceptions whose cause is clear; else return."""
     if "object has no attribute" in exc.text and "RecordingNetwork" in exc.text:
         name = exc.text.rsplit("attribute", 1)[-1].strip(" '\"")
-        fail(f"{call} used `network.{name}`, which the network passed to train_network does not have: "
-             f"only params, gradient, loss and accuracy may be used.",
-             hint="use grads = network.gradient(x_batch, t_batch) (backpropagation); "
-                  "numerical_gradient is far too slow for training and not part of the interface.", call=call)
+        fail(_("{call} used `network.{name}`, which the network passed to train_network does not have: "
+               "only params, gradient, loss and accuracy may be used.").format(call=call, name=name),
+             hint=_("use grads = network.gradient(x_batch, t_batch) (backpropagation); "
+                    "numerical_gradient is far too slow for training and not part of the interface."), call=call)
     if exc.type_name == "TypeError" and "argument" in exc.text:
-        fail(f"{call} raised TypeError: {exc.text}.",
-             hint="keep the handout's signature: train_network(network, x_train, t_train, x_test, t_test, "
-                  "iters_num=10000, batch_size=100, learning_rate=0.1, seed=None); the grader passes "
-                  "iters_num, batch_size, learning_rate and seed by name.", call=call)
+        fail(_("{call} raised TypeError: {text}.").format(call=call, text=exc.text),
+             hint=_("keep the handout's signature: train_network(network, x_train, t_train, x_test, t_test, "
+                    "iters_num=10000, batch_size=100, learning_rate=0.1, seed=None); the grader passes "
+                    "iters_num, batch_size, learning_rate and seed by name."), call=call)
 
 
 # -- the returned dict ------------------------------------------------------------------------
@@ -108,20 +110,25 @@ def expect_histories(r: Run) -> dict[str, list[float]]:
     call, h = r.scenario.call_text(), r.history
     shape_hint = 'return {"train_loss": train_loss_list, "train_acc": train_acc_list, "test_acc": test_acc_list}'
     if h is None:
-        fail(f"{call} returned None; expected a dict with the lists 'train_loss', 'train_acc' and 'test_acc'.",
-             hint=f"end train_network with `{shape_hint}`.", call=call)
+        fail(_("{call} returned None; expected a dict with the lists 'train_loss', 'train_acc' and "
+               "'test_acc'.").format(call=call),
+             hint=_("end train_network with `{code}`.").format(code=shape_hint), call=call)
     if not isinstance(h, dict):
-        fail(f"{call} returned {type(h).__name__} {show(h, 80)}; expected a dict of three lists.",
-             hint=shape_hint, call=call)
+        fail(_("{call} returned {kind} {value}; expected a dict of three lists.").format(
+                 call=call, kind=type(h).__name__, value=show(h, 80)), hint=shape_hint, call=call)
     missing = [k for k in HISTORY_KEYS if k not in h]
     if missing:
-        fail(f"the dict returned by {call} lacks {', '.join(map(repr, missing))}; it has "
-             f"{', '.join(map(repr, h)) or 'no keys'}.", hint=f"use exactly these keys: {shape_hint}", call=call)
+        has = ", ".join(map(repr, h))
+        rationale = (_("the dict returned by {call} lacks {missing}; it has {keys}.") if has else
+                     _("the dict returned by {call} lacks {missing}; it has no keys."))
+        fail(rationale.format(call=call, missing=", ".join(map(repr, missing)), keys=has),
+             hint=_("use exactly these keys: {code}").format(code=shape_hint), call=call)
     out = {key: _floats(h[key]) for key in HISTORY_KEYS}
     for key, values in out.items():
         if values is None:
-            fail(f"history[{key!r}] returned by {call} is {show(h[key], 100)}; expected a list of floats.",
-                 hint="append one float per entry, e.g. train_loss_list.append(float(loss)).", call=call)
+            fail(_("history[{key}] returned by {call} is {value}; expected a list of floats.").format(
+                     key=repr(key), call=call, value=show(h[key], 100)),
+                 hint=_("append one float per entry, e.g. train_loss_list.append(float(loss))."), call=call)
     r.histories = out
     return out
 
@@ -148,47 +155,50 @@ def _floats(value: Any) -> list[float] | None:
 def expect_batches(r: Run) -> None:
     s, calls, call = r.scenario, r.gradient_calls, r.scenario.call_text()
     if len(calls) != s.iters_num:
-        fail(f"{call} called network.gradient {len(calls)} times; expected once per iteration, "
-             f"{s.iters_num} times.",
-             hint="each iteration computes grads = network.gradient(x_batch, t_batch) exactly once.", call=call)
+        fail(_("{call} called network.gradient {count} times; expected once per iteration, {iters} times.").format(
+                 call=call, count=len(calls), iters=s.iters_num),
+             hint=_("each iteration computes grads = network.gradient(x_batch, t_batch) exactly once."), call=call)
     for i, c in enumerate(calls):
         _expect_batch(s, i, c, call)
     batches = [tuple(c.row_numbers()) for c in calls]
     if s.iters_num > 1 and len(set(batches)) == 1:
-        fail(f"{call} passed the same rows {list(batches[0])} to network.gradient in all {s.iters_num} "
-             f"iterations; expected a new random batch each iteration.",
-             hint="draw batch_mask inside the loop, not once before it.", call=call)
+        fail(_("{call} passed the same rows {rows} to network.gradient in all {iters} iterations; expected a new "
+               "random batch each iteration.").format(call=call, rows=list(batches[0]), iters=s.iters_num),
+             hint=_("draw batch_mask inside the loop, not once before it."), call=call)
     if all(b == tuple((i * s.batch_size + k) % s.train_size for k in range(s.batch_size))
            for i, b in enumerate(batches)):
-        fail(f"{call} used consecutive slices of x_train in order (rows 0-{s.batch_size - 1}, "
-             f"{s.batch_size}-{2 * s.batch_size - 1}, ...); expected {s.batch_size} random rows each iteration.",
-             hint="pick random indices, e.g. batch_mask = np.random.choice(train_size, batch_size), "
-                  "or slice a new random permutation each epoch.", call=call)
+        fail(_("{call} used consecutive slices of x_train in order (rows 0-{last}, {size}-{next_last}, ...); "
+               "expected {size} random rows each iteration.").format(
+                 call=call, last=s.batch_size - 1, size=s.batch_size, next_last=2 * s.batch_size - 1),
+             hint=_("pick random indices, e.g. batch_mask = np.random.choice(train_size, batch_size), "
+                    "or slice a new random permutation each epoch."), call=call)
 
 
 def _expect_batch(s: Scenario, i: int, c: Call, call: str) -> None:
-    where = f"in iteration {i}, network.gradient got"
     if "test" in c.sets:
-        fail(f"{call}: {where} rows of the test set (x_test). Test data must never influence the parameters.",
-             hint="draw every batch from x_train/t_train only; use x_test/t_test only in network.accuracy.",
+        fail(_("{call}: in iteration {i}, network.gradient got rows of the test set (x_test). Test data must never "
+               "influence the parameters.").format(call=call, i=i),
+             hint=_("draw every batch from x_train/t_train only; use x_test/t_test only in network.accuracy."),
              call=call)
     if "unknown" in c.sets:
-        fail(f"{call}: {where} rows that are not rows of x_train (changed, reordered within a row, or "
-             f"of a different shape).",
-             hint="pass the selected rows unchanged: x_batch = x_train[batch_mask].", call=call)
+        fail(_("{call}: in iteration {i}, network.gradient got rows that are not rows of x_train (changed, "
+               "reordered within a row, or of a different shape).").format(call=call, i=i),
+             hint=_("pass the selected rows unchanged: x_batch = x_train[batch_mask]."), call=call)
     n = len(c.rows)
     if n == s.train_size and n != s.batch_size and sorted(c.row_numbers()) == list(range(s.train_size)):
-        fail(f"{call}: {where} all {n} training rows; expected a mini-batch of batch_size={s.batch_size} "
-             f"random rows.",
-             hint="select batch_mask = np.random.choice(train_size, batch_size) each iteration and pass "
-                  "x_train[batch_mask], t_train[batch_mask].", call=call)
+        fail(_("{call}: in iteration {i}, network.gradient got all {n} training rows; expected a mini-batch of "
+               "batch_size={size} random rows.").format(call=call, i=i, n=n, size=s.batch_size),
+             hint=_("select batch_mask = np.random.choice(train_size, batch_size) each iteration and pass "
+                    "x_train[batch_mask], t_train[batch_mask]."), call=call)
     if n != s.batch_size:
-        fail(f"{call}: {where} {n} rows; expected batch_size={s.batch_size}.",
-             hint="every batch holds exactly batch_size rows (SPEC.md); with a shuffled order, "
-                  "start a new permutation when fewer than batch_size rows are left.", call=call)
+        fail(_("{call}: in iteration {i}, network.gradient got {n} rows; expected batch_size={size}.").format(
+                 call=call, i=i, n=n, size=s.batch_size),
+             hint=_("every batch holds exactly batch_size rows (SPEC.md); with a shuffled order, "
+                    "start a new permutation when fewer than batch_size rows are left."), call=call)
     if not c.targets_match:
-        fail(f"{call}: {where} target rows t_batch that do not belong to its rows x_batch.",
-             hint="index x_train and t_train with the same indices: x_train[batch_mask], t_train[batch_mask].",
+        fail(_("{call}: in iteration {i}, network.gradient got target rows t_batch that do not belong to its rows "
+               "x_batch.").format(call=call, i=i),
+             hint=_("index x_train and t_train with the same indices: x_train[batch_mask], t_train[batch_mask]."),
              call=call)
 
 
@@ -196,14 +206,16 @@ def _expect_batch(s: Scenario, i: int, c: Call, call: str) -> None:
 def expect_updates(r: Run) -> None:
     s, calls, call = r.scenario, r.gradient_calls, r.scenario.call_text()
     if len(calls) < 2:
-        fail(f"{call} called network.gradient {len(calls)} times; the update cannot be checked.",
-             hint="each iteration computes grads = network.gradient(x_batch, t_batch).", call=call)
+        fail(_("{call} called network.gradient {count} times; the update cannot be checked.").format(
+                 call=call, count=len(calls)),
+             hint=_("each iteration computes grads = network.gradient(x_batch, t_batch)."), call=call)
     for i in range(len(calls) - 1):
         before, after, grads = calls[i].params, calls[i + 1].params, calls[i].returned
         missing = [k for k in KEYS if k not in after]
         if missing:
-            fail(f"{call}: after iteration {i}, network.params lacks {', '.join(missing)}.",
-                 hint="update the entries of network.params; keep all four keys.", call=call)
+            fail(_("{call}: after iteration {i}, network.params lacks {missing}.").format(
+                     call=call, i=i, missing=", ".join(missing)),
+                 hint=_("update the entries of network.params; keep all four keys."), call=call)
         wrong = [k for k in KEYS if not _updated(before[k], after[k], grads[k], s.learning_rate)]
         if wrong:
             _explain_update(s, i, before, after, grads, wrong, call)
@@ -218,7 +230,8 @@ def _updated(before, after, grad, lr) -> bool:
 def _flat(values: np.ndarray) -> str:
     """The first few values on one line, for a message."""
     head = ", ".join(f"{v:.6g}" for v in values.ravel()[:4])
-    return f"[{head}{', ...' if values.size > 4 else ''}] (shape {values.shape})"
+    return _("[{values}] (shape {shape})").format(values=head + (", ..." if values.size > 4 else ""),
+                                                 shape=values.shape)
 
 
 def _explain_update(s: Scenario, i: int, before, after, grads, wrong: list[str], call: str) -> None:
@@ -226,36 +239,45 @@ def _explain_update(s: Scenario, i: int, before, after, grads, wrong: list[str],
     rule = f"params[key] -= learning_rate * grads[key] with learning_rate={lr:g}"
     unchanged = [k for k in KEYS if np.shape(after[k]) == before[k].shape and np.array_equal(after[k], before[k])]
     if len(unchanged) == len(KEYS):
-        fail(f"{call}: network.params did not change in iteration {i}; expected {rule}.",
-             hint="update network.params itself (in place, or by assigning network.params[key] = ...); "
-                  "changing a copy of the dict or of its arrays leaves the network as it was.", call=call)
+        fail(_("{call}: network.params did not change in iteration {i}; expected {rule}.").format(
+                 call=call, i=i, rule=rule),
+             hint=_("update network.params itself (in place, or by assigning network.params[key] = ...); "
+                    "changing a copy of the dict or of its arrays leaves the network as it was."), call=call)
     if unchanged:
-        fail(f"{call}: {', '.join(unchanged)} did not change in iteration {i}, while "
-             f"{', '.join(k for k in KEYS if k not in unchanged)} did; expected {rule} for every key.",
-             hint="loop over all four keys ('W1', 'b1', 'W2', 'b2').", call=call)
+        fail(_("{call}: {unchanged} did not change in iteration {i}, while {changed} did; expected {rule} for every "
+               "key.").format(call=call, unchanged=", ".join(unchanged), i=i,
+                              changed=", ".join(k for k in KEYS if k not in unchanged), rule=rule),
+             hint=_("loop over all four keys ('W1', 'b1', 'W2', 'b2')."), call=call)
     key = wrong[0]
     if np.shape(after[key]) != before[key].shape:
-        fail(f"{call}: after iteration {i}, network.params[{key!r}] has shape {np.shape(after[key])}; "
-             f"expected {before[key].shape}.", hint="the update must keep each array's shape.", call=call)
+        fail(_("{call}: after iteration {i}, network.params[{key}] has shape {shape}; expected {expected}.").format(
+                 call=call, i=i, key=repr(key), shape=np.shape(after[key]), expected=before[key].shape),
+             hint=_("the update must keep each array's shape."), call=call)
     step = before[key] - np.asarray(after[key], dtype=float)
     factor = ratio_if_uniform(step, grads[key])
     expected = before[key] - lr * grads[key]
-    detail = (f"expected {rule}, i.e. {_flat(expected)}, got {_flat(np.asarray(after[key], dtype=float))}")
+    detail = _("expected {rule}, i.e. {expected}, got {got}").format(
+        rule=rule, expected=_flat(expected), got=_flat(np.asarray(after[key], dtype=float)))
     if factor is not None and np.isclose(factor, -lr):
-        fail(f"{call}: in iteration {i} {key} moved by +learning_rate * grad, uphill; {detail}.",
-             hint="gradient descent subtracts: params[key] -= learning_rate * grads[key].", call=call)
+        fail(_("{call}: in iteration {i} {key} moved by +learning_rate * grad, uphill; {detail}.").format(
+                 call=call, i=i, key=key, detail=detail),
+             hint=_("gradient descent subtracts: params[key] -= learning_rate * grads[key]."), call=call)
     if factor is not None and np.isclose(factor, 1.0) and not np.isclose(lr, 1.0):
-        fail(f"{call}: in iteration {i} {key} moved by the whole gradient, without learning_rate; {detail}.",
-             hint="multiply the gradient by learning_rate before subtracting it.", call=call)
+        fail(_("{call}: in iteration {i} {key} moved by the whole gradient, without learning_rate; "
+               "{detail}.").format(call=call, i=i, key=key, detail=detail),
+             hint=_("multiply the gradient by learning_rate before subtracting it."), call=call)
     if factor is not None and np.isclose(factor, DEFAULT_LR) and not np.isclose(lr, DEFAULT_LR):
-        fail(f"{call}: in iteration {i} {key} moved by 0.1 * grad although learning_rate={lr:g} was passed; "
-             f"{detail}.", hint="use the learning_rate argument, not a fixed 0.1.", call=call)
+        fail(_("{call}: in iteration {i} {key} moved by 0.1 * grad although learning_rate={lr} was passed; "
+               "{detail}.").format(call=call, i=i, key=key, lr=f"{lr:g}", detail=detail),
+             hint=_("use the learning_rate argument, not a fixed 0.1."), call=call)
     if factor is not None:
-        fail(f"{call}: in iteration {i} {key} moved by {factor:.4g} * grad; {detail}.",
-             hint="the step is exactly learning_rate * grads[key], nothing else (no extra scaling).",
+        fail(_("{call}: in iteration {i} {key} moved by {factor} * grad; {detail}.").format(
+                 call=call, i=i, key=key, factor=f"{factor:.4g}", detail=detail),
+             hint=_("the step is exactly learning_rate * grads[key], nothing else (no extra scaling)."),
              call=call)
-    fail(f"{call}: in iteration {i} {key} was not updated as expected: {detail}.",
-         hint="subtract learning_rate * grads[key] of this iteration's gradient, once per iteration.",
+    fail(_("{call}: in iteration {i} {key} was not updated as expected: {detail}.").format(
+             call=call, i=i, key=key, detail=detail),
+         hint=_("subtract learning_rate * grads[key] of this iteration's gradient, once per iteration."),
          call=call)
 
 
@@ -265,29 +287,36 @@ def expect_losses(r: Run) -> None:
     losses = expect_histories(r)["train_loss"]
     if len(losses) != s.iters_num:
         per_epoch = len(losses) == len(s.accuracy_iterations) and len(losses) != s.iters_num
-        fail(f"{call} returned {len(losses)} entries in train_loss; expected {s.iters_num}, one per iteration."
-             + (" It looks like one per epoch." if per_epoch else ""),
-             hint="append network.loss(x_batch, t_batch) in every iteration, after the update.", call=call)
+        fail(_("{call} returned {count} entries in train_loss; expected {iters}, one per iteration.").format(
+                 call=call, count=len(losses), iters=s.iters_num)
+             + (" " + _("It looks like one per epoch.") if per_epoch else ""),
+             hint=_("append network.loss(x_batch, t_batch) in every iteration, after the update."), call=call)
     for j, value in enumerate(losses):
         c = r.network.find_value(value)
         if c is None or c.method != "loss":
-            what = "a value of network.accuracy" if c is not None else "not a value network.loss returned"
-            fail(f"{call}: train_loss[{j}] = {value:g} is {what}; expected the loss network.loss(x_batch, "
-                 f"t_batch) of iteration {j}.",
-                 hint="append exactly what network.loss returns (as a float) once per iteration.", call=call)
+            if c is not None:
+                rationale = _("{call}: train_loss[{j}] = {value} is a value of network.accuracy; expected the loss "
+                              "network.loss(x_batch, t_batch) of iteration {j}.")
+            else:
+                rationale = _("{call}: train_loss[{j}] = {value} is not a value network.loss returned; expected the "
+                              "loss network.loss(x_batch, t_batch) of iteration {j}.")
+            fail(rationale.format(call=call, j=j, value=f"{value:g}"),
+                 hint=_("append exactly what network.loss returns (as a float) once per iteration."), call=call)
         if j < len(calls) and c.row_numbers() != calls[j].row_numbers():
-            on = ("the full training set" if c.sets == {"train"} and len(c.rows) == s.train_size
-                  else "the test set" if "test" in c.sets else "rows that are not this iteration's batch")
-            fail(f"{call}: train_loss[{j}] was computed on {on}; expected on iteration {j}'s mini-batch "
-                 f"(the rows passed to network.gradient).",
-                 hint="compute loss = network.loss(x_batch, t_batch) with the same batch as the gradient.",
+            on = (_("the full training set") if c.sets == {"train"} and len(c.rows) == s.train_size
+                  else _("the test set") if "test" in c.sets else _("rows that are not this iteration's batch"))
+            fail(_("{call}: train_loss[{j}] was computed on {on}; expected on iteration {j}'s mini-batch "
+                   "(the rows passed to network.gradient).").format(call=call, j=j, on=on),
+                 hint=_("compute loss = network.loss(x_batch, t_batch) with the same batch as the gradient."),
                  call=call)
         if _changed_by_update(r, j) and _same_params(c.params, calls[j].params):
-            fail(f"{call}: train_loss[{j}] was computed before iteration {j}'s update; expected after it.",
-                 hint="call network.loss(x_batch, t_batch) after updating network.params.", call=call)
+            fail(_("{call}: train_loss[{j}] was computed before iteration {j}'s update; expected after it.").format(
+                     call=call, j=j),
+                 hint=_("call network.loss(x_batch, t_batch) after updating network.params."), call=call)
         if c.iteration != j:
-            fail(f"{call}: train_loss[{j}] was computed in iteration {c.iteration}; expected in iteration {j}.",
-                 hint="append one loss per iteration, after that iteration's update.", call=call)
+            fail(_("{call}: train_loss[{j}] was computed in iteration {iteration}; expected in iteration "
+                   "{j}.").format(call=call, j=j, iteration=c.iteration),
+                 hint=_("append one loss per iteration, after that iteration's update."), call=call)
 
 
 def _changed_by_update(r: Run, i: int) -> bool:
@@ -311,20 +340,27 @@ def expect_accuracies(r: Run) -> None:
         for k, value in enumerate(histories[name]):
             c = r.network.find_value(value)
             if c is None or c.method != "accuracy":
-                fail(f"{call}: {name}[{k}] = {value:g} is not a value network.accuracy returned.",
-                     hint=f"append network.accuracy(x_{side}, t_{side}) as it is returned.", call=call)
+                fail(_("{call}: {name}[{k}] = {value} is not a value network.accuracy returned.").format(
+                         call=call, name=name, k=k, value=f"{value:g}"),
+                     hint=_("append network.accuracy(x_{side}, t_{side}) as it is returned.").format(side=side),
+                     call=call)
             if c.sets == {other} and len(c.rows) == size[other]:
-                fail(f"{call}: {name}[{k}] is the accuracy on the {other} set; expected on the {side} set "
-                     f"(train_acc and test_acc swapped?).",
-                     hint=f"{name} gets network.accuracy(x_{side}, t_{side}).", call=call)
+                fail(_("{call}: {name}[{k}] is the accuracy on the {other} set; expected on the {side} set "
+                       "(train_acc and test_acc swapped?).").format(call=call, name=name, k=k, other=other,
+                                                                    side=side),
+                     hint=_("{name} gets network.accuracy(x_{side}, t_{side}).").format(name=name, side=side),
+                     call=call)
             if "unknown" in c.sets:
-                fail(f"{call}: {name}[{k}] was computed on rows that are not the rows of x_{side} as given "
-                     f"(changed or normalized?).",
-                     hint=f"pass x_{side} and t_{side} to network.accuracy unchanged.", call=call)
+                fail(_("{call}: {name}[{k}] was computed on rows that are not the rows of x_{side} as given "
+                       "(changed or normalized?).").format(call=call, name=name, k=k, side=side),
+                     hint=_("pass x_{side} and t_{side} to network.accuracy unchanged.").format(side=side),
+                     call=call)
             if c.sets != {side} or sorted(c.row_numbers()) != list(range(size[side])):
-                fail(f"{call}: {name}[{k}] was computed on {len(c.rows)} rows that are not the full {side} set; "
-                     f"expected network.accuracy on all of x_{side}.",
-                     hint=f"pass the whole x_{side}, t_{side} to network.accuracy, not a mini-batch.",
+                fail(_("{call}: {name}[{k}] was computed on {n} rows that are not the full {side} set; expected "
+                       "network.accuracy on all of x_{side}.").format(call=call, name=name, k=k, n=len(c.rows),
+                                                                      side=side),
+                     hint=_("pass the whole x_{side}, t_{side} to network.accuracy, not a mini-batch.").format(
+                         side=side),
                      call=call)
         _expect_epoch_iterations(r, name, [r.network.find_value(v) for v in histories[name]], call)
 
@@ -333,29 +369,32 @@ def _expect_epoch_iterations(r: Run, name: str, calls: list[Call], call: str) ->
     s = r.scenario
     got = [c.iteration for c in calls]
     expected = s.accuracy_iterations
-    rule = (f"once per epoch, at the iterations i with i % iter_per_epoch == 0, where iter_per_epoch = "
-            f"max({s.train_size} // {s.batch_size}, 1) = {s.iter_per_epoch}: {expected}")
+    rule = _("once per epoch, at the iterations i with i % iter_per_epoch == 0, where iter_per_epoch = "
+             "max({train} // {batch}, 1) = {per_epoch}: {expected}").format(
+        train=s.train_size, batch=s.batch_size, per_epoch=s.iter_per_epoch, expected=expected)
     if got != expected:
         float_epoch = max(s.train_size / s.batch_size, 1)
         if len(got) == s.iters_num and len(expected) != s.iters_num:
-            why, hint = "at every iteration", "compute the accuracies only when i % iter_per_epoch == 0."
+            why, hint = _("at every iteration"), _("compute the accuracies only when i % iter_per_epoch == 0.")
         elif got == [i for i in range(s.iters_num) if (i + 1) % s.iter_per_epoch == 0]:
-            why, hint = ("at the end of each epoch", "test i % iter_per_epoch == 0 (iteration 0 included), "
-                         "not (i + 1) % iter_per_epoch == 0.")
+            why, hint = (_("at the end of each epoch"), _("test i % iter_per_epoch == 0 (iteration 0 included), "
+                                                          "not (i + 1) % iter_per_epoch == 0."))
         elif float_epoch != s.iter_per_epoch and got == [i for i in range(s.iters_num) if i % float_epoch == 0]:
-            why, hint = (f"with an epoch of {float_epoch:g} iterations",
-                         "use integer division: iter_per_epoch = max(len(x_train) // batch_size, 1); "
-                         "with / the epoch length is fractional when batch_size does not divide the "
-                         "training set size, and i % iter_per_epoch is rarely 0.")
+            why, hint = (_("with an epoch of {length} iterations").format(length=f"{float_epoch:g}"),
+                         _("use integer division: iter_per_epoch = max(len(x_train) // batch_size, 1); "
+                           "with / the epoch length is fractional when batch_size does not divide the "
+                           "training set size, and i % iter_per_epoch is rarely 0."))
         else:
-            why, hint = (f"at iterations {got}",
-                         "record both accuracies once per epoch, right after that iteration's update.")
-        fail(f"{call}: {name} was recorded {why}; expected {rule}.", hint=hint, call=call)
+            why, hint = (_("at iterations {iterations}").format(iterations=got),
+                         _("record both accuracies once per epoch, right after that iteration's update."))
+        fail(_("{call}: {name} was recorded {why}; expected {rule}.").format(call=call, name=name, why=why, rule=rule),
+             hint=hint, call=call)
     grads = r.gradient_calls
     for k, c in enumerate(calls):
         if _changed_by_update(r, c.iteration) and _same_params(c.params, grads[c.iteration].params):
-            fail(f"{call}: {name}[{k}] was computed before iteration {c.iteration}'s update; expected after it.",
-                 hint="compute the accuracies after updating network.params.", call=call)
+            fail(_("{call}: {name}[{k}] was computed before iteration {iteration}'s update; expected after "
+                   "it.").format(call=call, name=name, k=k, iteration=c.iteration),
+                 hint=_("compute the accuracies after updating network.params."), call=call)
 
 
 # -- runs compared ------------------------------------------------------------------------------
@@ -374,11 +413,12 @@ def expect_reproducible(a: Run, b: Run) -> None:
         s = a.scenario
         got_a = a.gradient_calls[i].row_numbers() if i < len(a.gradient_calls) else "none"
         got_b = b.gradient_calls[i].row_numbers() if i < len(b.gradient_calls) else "none"
-        fail(f"two calls of {s.call_text()} drew different batches: in iteration {i}, rows {got_a} the first "
-             f"time and {got_b} the second. The same seed must give the same batches.",
-             hint=("seed=0 is a seed too: test `if seed is not None:`, not `if seed:`." if s.seed == 0 else
-                   "use the seed argument: rng = np.random.default_rng(seed) at the start of train_network "
-                   "(draw every batch from rng), or np.random.seed(seed) there."), call=s.call_text())
+        fail(_("two calls of {call} drew different batches: in iteration {i}, rows {first} the first time and "
+               "{second} the second. The same seed must give the same batches.").format(
+                 call=s.call_text(), i=i, first=got_a, second=got_b),
+             hint=(_("seed=0 is a seed too: test `if seed is not None:`, not `if seed:`.") if s.seed == 0 else
+                   _("use the seed argument: rng = np.random.default_rng(seed) at the start of train_network "
+                     "(draw every batch from rng), or np.random.seed(seed) there.")), call=s.call_text())
 
 
 def first_param_difference(a: Run, b: Run) -> int | None:
@@ -389,8 +429,8 @@ def first_param_difference(a: Run, b: Run) -> int | None:
 
 
 # -- the timed MNIST run (endtoend.py holds its settings, data and timing) ------------------------
-SLOW_HINT = ("compute the accuracies only once per epoch, use network.gradient (backpropagation, not "
-             "numerical_gradient), and avoid copying or shuffling the whole training set in every iteration.")
+SLOW_HINT = N_("compute the accuracies only once per epoch, use network.gradient (backpropagation, not "
+                "numerical_gradient), and avoid copying or shuffling the whole training set in every iteration.")
 
 
 def prepared_mnist(data_dir: Path | None) -> e2e.Prepared:
@@ -399,9 +439,9 @@ def prepared_mnist(data_dir: Path | None) -> e2e.Prepared:
     try:
         return e2e.Prepared.from_mnist(load_mnist(data_dir))
     except MnistError as exc:
-        could_not_run(f"the grader could not load MNIST, so this check could not run: {exc}",
-             hint="this is about the grading machine, not your code: download the MNIST files as the message says, "
-                  "or pass --data-dir with the folder that holds them.")
+        could_not_run(_("the grader could not load MNIST, so this check could not run: {error}").format(error=exc),
+                      hint=_("this is about the grading machine, not your code: download the MNIST files as the "
+                             "message says, or pass --data-dir with the folder that holds them."))
 
 
 def time_student_training(student, data: e2e.Prepared, ref_seconds: float):
@@ -423,9 +463,11 @@ def time_student_training(student, data: e2e.Prepared, ref_seconds: float):
         explain_raised(exc, data.settings_text())
         raise
     except StudentTimeout:
-        fail(f"{data.settings_text()} was stopped after {deadline:.1f} s; the reference took {ref_seconds:.2f} s "
-             f"on this machine, and at most {e2e.time_limit(ref_seconds):.2f} s ({e2e.TIME_FACTOR:g} x + "
-             f"{e2e.TIME_SLACK_S:g} s) is allowed.", hint=SLOW_HINT, settings=data.settings_text())
+        fail(_("{run} was stopped after {seconds} s; the reference took {reference} s on this machine, and at most "
+               "{limit} s ({factor} x + {slack} s) is allowed.").format(
+                 run=data.settings_text(), seconds=f"{deadline:.1f}", reference=f"{ref_seconds:.2f}",
+                 limit=f"{e2e.time_limit(ref_seconds):.2f}", factor=f"{e2e.TIME_FACTOR:g}",
+                 slack=f"{e2e.TIME_SLACK_S:g}"), hint=_(SLOW_HINT), settings=data.settings_text())
     seconds = time.perf_counter() - start
     return seconds, history, network.params
 
@@ -434,8 +476,9 @@ def accuracy_from_params(params, data: e2e.Prepared) -> float:
     """Test accuracy of the final params by the grader's own forward pass, so it cannot be faked."""
     shapes = {"W1": (784, e2e.HIDDEN), "b1": (e2e.HIDDEN,), "W2": (e2e.HIDDEN, 10), "b2": (10,)}
     if not isinstance(params, dict) or any(getattr(params.get(k), "shape", None) != s for k, s in shapes.items()):
-        fail(f"after {data.settings_text()}, network.params is not the dict of W1 {shapes['W1']}, b1, W2, b2 "
-             f"it was at the start.", hint="update the arrays of network.params; keep its keys and shapes.")
+        fail(_("after {run}, network.params is not the dict of W1 {shape}, b1, W2, b2 it was at the start.").format(
+                 run=data.settings_text(), shape=shapes["W1"]),
+             hint=_("update the arrays of network.params; keep its keys and shapes."))
     return e2e.accuracy(params, data.x_test, data.labels_test)
 
 

@@ -2,6 +2,7 @@
 division, and the handout's default arguments."""
 
 from grader.checks.api import fail, hidden
+from grader.checks.translated import _
 from grader.checks.exercise4.support import (Scenario, expect_accuracies, expect_batches, expect_histories,
                                              expect_reproducible, first_batch_difference, first_param_difference,
                                              run)
@@ -26,11 +27,11 @@ def test_test_data_never_influences_parameters(student):
     if i is None:
         i = first_param_difference(first, other)
     if i is not None:
-        fail(f"{base.call_text()} trained differently when only x_test/t_test (and the accuracies measured "
-             f"on them) changed: the first difference is in iteration {i}. Test data must never influence "
-             f"the batches or the parameters.",
-             hint="use x_test/t_test only to append network.accuracy(x_test, t_test) to test_acc; do not "
-                  "use them (or the test accuracy) to choose batches, rescale data or adapt the learning rate.",
+        fail(_("{call} trained differently when only x_test/t_test (and the accuracies measured on them) changed: "
+               "the first difference is in iteration {i}. Test data must never influence the batches or the "
+               "parameters.").format(call=base.call_text(), i=i),
+             hint=_("use x_test/t_test only to append network.accuracy(x_test, t_test) to test_acc; do not "
+                    "use them (or the test accuracy) to choose batches, rescale data or adapt the learning rate."),
              call=base.call_text())
 
 
@@ -58,13 +59,15 @@ def test_default_arguments_follow_the_handout(student):
     spec = student.import_module("inspect").getfullargspec(student.train_network)
     names, defaults = list(spec[0]), list(spec[3] or ())
     if names != SPEC_SIGNATURE:
-        fail(f"train_network's parameters are ({', '.join(names)}); expected ({', '.join(SPEC_SIGNATURE)}).",
-             hint="keep the signature of the handout: train_network(network, x_train, t_train, x_test, t_test, "
-                  "iters_num=10000, batch_size=100, learning_rate=0.1, seed=None).")
+        fail(_("train_network's parameters are ({names}); expected ({expected}).").format(
+                 names=", ".join(names), expected=", ".join(SPEC_SIGNATURE)),
+             hint=_("keep the signature of the handout: train_network(network, x_train, t_train, x_test, t_test, "
+                    "iters_num=10000, batch_size=100, learning_rate=0.1, seed=None)."))
     got = dict(zip(names[len(names) - len(defaults):], defaults))
-    wrong = [f"{k}={got.get(k, '(none)')!r} (expected {v!r})" for k, v in SPEC_DEFAULTS.items()
-             if k not in got or got[k] != v or type(got[k]) is bool]
+    wrong = [_("{name}={value} (expected {expected})").format(name=k, value=repr(got.get(k, "(none)")),
+                                                              expected=repr(v))
+             for k, v in SPEC_DEFAULTS.items() if k not in got or got[k] != v or type(got[k]) is bool]
     if wrong:
-        fail(f"train_network's defaults differ from the handout: {', '.join(wrong)}.",
-             hint="keep iters_num=10000, batch_size=100, learning_rate=0.1, seed=None as defaults; "
-                  "pass other values when you call it instead of changing the defaults.")
+        fail(_("train_network's defaults differ from the handout: {defaults}.").format(defaults=", ".join(wrong)),
+             hint=_("keep iters_num=10000, batch_size=100, learning_rate=0.1, seed=None as defaults; "
+                    "pass other values when you call it instead of changing the defaults."))

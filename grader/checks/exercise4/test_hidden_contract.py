@@ -45,6 +45,7 @@ from dataclasses import replace
 from hypothesis import strategies as st
 
 from grader.checks.api import fail, hidden
+from grader.checks.translated import _, ngettext
 from grader.checks.contract import for_all
 from grader.checks.exercise4.support import (Run, Scenario, _expect_batch, expect_accuracies, expect_histories,
                                              expect_losses, expect_updates, first_batch_difference,
@@ -74,18 +75,19 @@ def run_judged(student, scenario: Scenario) -> Run:
     except StudentRaised as exc:
         if exc.not_implemented:
             raise
-        fail(f"{scenario.call_text()} raised {exc.type_name}: {exc.text}.", hint=raised_hint(scenario),
+        fail(_("{call} raised {error}: {text}.").format(call=scenario.call_text(), error=exc.type_name,
+                                                        text=exc.text), hint=raised_hint(scenario),
              error=exc.student_message(), call=scenario.call_text())
 
 
 def raised_hint(s: Scenario) -> str:
     if s.labels:
-        return ("t_train may hold integer labels of shape (N,) as well as one-hot rows (N, C): select rows with "
-                "t_train[batch_mask], which works for both (t_train[batch_mask, :] fails for labels).")
+        return _("t_train may hold integer labels of shape (N,) as well as one-hot rows (N, C): select rows with "
+                 "t_train[batch_mask], which works for both (t_train[batch_mask, :] fails for labels).")
     if s.batch_size == s.train_size:
-        return ("batch_size may equal the number of training rows: every draw of batch_size rows from N rows must "
-                "work then too, e.g. np.random.choice(train_size, batch_size).")
-    return "train_network must work for every training set size and batch_size <= N; see the call above."
+        return _("batch_size may equal the number of training rows: every draw of batch_size rows from N rows must "
+                 "work then too, e.g. np.random.choice(train_size, batch_size).")
+    return _("train_network must work for every training set size and batch_size <= N; see the call above.")
 
 
 # -- the checks -----------------------------------------------------------------------------------
@@ -99,8 +101,9 @@ def check_batches(student, scenario: Scenario) -> None:
     r = run_judged(student, scenario)
     calls, call = r.gradient_calls, scenario.call_text()
     if len(calls) != scenario.iters_num:
-        fail(f"{call} called network.gradient {len(calls)} times; expected once per iteration, "
-             f"{scenario.iters_num} times.", hint="one gradient call per iteration, iters_num iterations.", call=call)
+        fail(_("{call} called network.gradient {count} times; expected once per iteration, {iters} times.").format(
+                 call=call, count=len(calls), iters=scenario.iters_num),
+             hint=_("one gradient call per iteration, iters_num iterations."), call=call)
     for i, c in enumerate(calls):
         _expect_batch(scenario, i, c, call)
 
@@ -136,14 +139,17 @@ def check_reach(student, scenario: Scenario) -> None:
     if not missing:
         return
     rows = sum(len(c.rows) for c in r.gradient_calls)
-    fail(f"{scenario.call_text()} never drew training row{'s' if len(missing) > 1 else ''} "
-         f"{', '.join(map(str, missing))} of {scenario.train_size}: its {len(r.gradient_calls)} batches held "
-         f"{rows} rows, and a random draw would miss a given row that often with probability below "
-         f"{MISS_PROBABILITY:g}.",
-         hint="every row must have a chance in every batch: draw indices from range(train_size), e.g. "
-              "np.random.choice(train_size, batch_size) (not train_size - 1), or use a new permutation of all "
-              "rows each epoch; seed the generator once, before the loop (seeding it again every epoch repeats "
-              "the same batches).", call=scenario.call_text(), missing=missing)
+    fail(ngettext("{call} never drew training row {missing} of {size}: its {batches} batches held {rows} rows, and "
+                  "a random draw would miss a given row that often with probability below {probability}.",
+                  "{call} never drew training rows {missing} of {size}: its {batches} batches held {rows} rows, "
+                  "and a random draw would miss a given row that often with probability below {probability}.",
+                  len(missing)).format(call=scenario.call_text(), missing=", ".join(map(str, missing)),
+                                       size=scenario.train_size, batches=len(r.gradient_calls), rows=rows,
+                                       probability=f"{MISS_PROBABILITY:g}"),
+         hint=_("every row must have a chance in every batch: draw indices from range(train_size), e.g. "
+                "np.random.choice(train_size, batch_size) (not train_size - 1), or use a new permutation of all "
+                "rows each epoch; seed the generator once, before the loop (seeding it again every epoch repeats "
+                "the same batches)."), call=scenario.call_text(), missing=missing)
 
 
 @hidden(points=1)
@@ -189,9 +195,10 @@ def check_steering(student, scenario: Scenario, offset: int, test_scale: float) 
         i = first_param_difference(first, other)
     if i is None:
         return
-    fail(f"{scenario.call_text()} trained differently when only the values network.loss and network.accuracy "
-         f"returned (they dropped in the middle of the second run) and the content of the test rows changed: the "
-         f"first difference is in iteration {i}. The batches and parameters must not depend on them.",
-         hint="the update is exactly params[key] -= learning_rate * grads[key]: do not adapt the learning rate, "
-              "stop early or pick batches by the loss or the accuracies, and never let test data (or the test "
-              "accuracy) influence training.", call=scenario.call_text())
+    fail(_("{call} trained differently when only the values network.loss and network.accuracy returned (they "
+           "dropped in the middle of the second run) and the content of the test rows changed: the first "
+           "difference is in iteration {i}. The batches and parameters must not depend on them.").format(
+             call=scenario.call_text(), i=i),
+         hint=_("the update is exactly params[key] -= learning_rate * grads[key]: do not adapt the learning rate, "
+                "stop early or pick batches by the loss or the accuracies, and never let test data (or the test "
+                "accuracy) influence training."), call=scenario.call_text())

@@ -6,6 +6,7 @@ helpers of both live in support.py.
 """
 
 from grader.checks.api import attach, fail, public
+from grader.checks.translated import _
 from reference.exercise3.two_layer_net import TwoLayerNet as ReferenceNet
 from reference.exercise4.train import train_network as reference_train_network
 
@@ -60,7 +61,7 @@ def test_same_seed_gives_same_batches(student):
 def test_trains_two_layer_net_on_mnist(student, options):
     """trains TwoLayerNet 784-50-10 on MNIST to test accuracy >= 0.88, at most 3x the reference's time + 1 s"""
     data = prepared_mnist(options.data_dir)
-    ref_seconds, _, ref_accuracy = e2e.recent_reference(data, reference_train_network, ReferenceNet)
+    ref_seconds, _curve, ref_accuracy = e2e.recent_reference(data, reference_train_network, ReferenceNet)
     attach(reference_seconds=round(ref_seconds, 3), reference_test_accuracy=round(ref_accuracy, 4),
            device="cpu", dataset=data.source, settings=data.settings_text())
     seconds, history, params = time_student_training(student, data, ref_seconds)
@@ -74,14 +75,17 @@ def test_trains_two_layer_net_on_mnist(student, options):
     attach_mnist_report(history, seconds, ref_seconds, ref_accuracy, test_accuracy)
     required = e2e.required_accuracy(ref_accuracy)
     if test_accuracy < required:
-        fail(f"after {data.settings_text()} the network's test accuracy is {test_accuracy:.3f} (computed by the "
-             f"grader from network.params); at least {required:.3f} is needed, and the reference reaches "
-             f"{ref_accuracy:.3f} from the same starting weights.",
-             hint="the rule checks above name the mistake if one of them fails; if they all pass, make sure "
-                  "train_network changes the network it was given (network.params), not a copy.",
+        fail(_("after {run} the network's test accuracy is {accuracy} (computed by the grader from "
+               "network.params); at least {required} is needed, and the reference reaches {reference} from the "
+               "same starting weights.").format(run=data.settings_text(), accuracy=f"{test_accuracy:.3f}",
+                                                required=f"{required:.3f}", reference=f"{ref_accuracy:.3f}"),
+             hint=_("the rule checks above name the mistake if one of them fails; if they all pass, make sure "
+                    "train_network changes the network it was given (network.params), not a copy."),
              settings=data.settings_text())
     limit = e2e.time_limit(ref_seconds)
     if seconds > limit:
-        fail(f"{data.settings_text()} took {seconds:.2f} s; the reference took {ref_seconds:.2f} s on this machine, "
-             f"and at most {limit:.2f} s ({e2e.TIME_FACTOR:g} x + {e2e.TIME_SLACK_S:g} s) is allowed.",
-             hint=SLOW_HINT, settings=data.settings_text())
+        fail(_("{run} took {seconds} s; the reference took {reference} s on this machine, and at most {limit} s "
+               "({factor} x + {slack} s) is allowed.").format(
+                 run=data.settings_text(), seconds=f"{seconds:.2f}", reference=f"{ref_seconds:.2f}",
+                 limit=f"{limit:.2f}", factor=f"{e2e.TIME_FACTOR:g}", slack=f"{e2e.TIME_SLACK_S:g}"),
+             hint=_(SLOW_HINT), settings=data.settings_text())
