@@ -252,7 +252,7 @@ def hidden_only(monkeypatch):
 
 
 @pytest.mark.parametrize("case, check, shrunk", [
-    ("bug_std_zero_replaced_by_one", "normalize_contract", "x_train = array([[0.]]); x_1 = array([[0.125]])"),
+    ("bug_std_zero_replaced_by_one", "normalize_contract", "x_train = [[0.0]]; x_1 = [[0.125]]"),
     ("bug_empty_hidden_sizes", "build_model_contract", "build_model(1, hidden_sizes=(), num_classes=2)"),
     ("bug_squeeze_logits", "evaluate_contract", "on 1 row in batches of 1"),
     ("bug_patience_counter_not_reset", "fit_early_stopping_contract", "patience=2"),

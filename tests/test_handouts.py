@@ -1,5 +1,5 @@
 """The stubs' instructions and the checks of exercises 5-7 in Korean (grader/handouts.py,
-grader/checks/localised.py): the Korean stub is the same code with translated docstrings, and a
+grader/checks/translated.py): the Korean stub is the same code with translated docstrings, and a
 submission graded in Korean gets the English verdicts, in Korean words, grouped the same way."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import pytest
 from conftest import CASES
 from grader import i18n
 from grader.catalog import EXERCISES, get_exercise
-from grader.checks.localised import _ as sentence
+from grader.checks.translated import _ as sentence
 from grader.handouts import docstrings, instructions, localise_file, localised_source
 from grader.options import GradingOptions
 from grader.results import cause_key

@@ -84,6 +84,11 @@ def english_of(text: Any) -> Any:
     return text
 
 
+def join(separator: str, parts: list) -> str:
+    """Sentences joined (a list of failures), knowing the English of each."""
+    return said(separator.join(map(str, parts)), separator.join(str(english_of(part)) for part in parts))
+
+
 def forget() -> None:
     """Forget every sentence remembered (a test that starts afresh)."""
     _english.clear()

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from grader.checks.api import fail, show
-from grader.checks.localised import _, hidden
+from grader.checks.api import fail, hidden, show
+from grader.checks.translated import _
 from grader.checks.exercise5.support import (ADAM_HINT, MOMENTUM_HINT, OWN_STATE_HINT, AdaGradModel, AdamModel,
                                              adam_mistakes, expect_steps, first_difference, gradient_sequence,
                                              initial_params, label, leak_hint, momentum_mistakes, read_params,

@@ -61,9 +61,9 @@ import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from grader.checks.api import fail, show
+from grader.checks.api import fail, hidden, show
 from grader.checks.contract import for_all, in_layout, layouts, shapes
-from grader.checks.localised import N_, _, english, hidden, join
+from grader.checks.translated import N_, _, english_of as english, join
 from grader.checks.exercise5.support import (STEP_ATOL, STEP_RTOL, first_difference, label, read_params,
                                              run_model)
 from grader.sandbox.errors import StudentRaised

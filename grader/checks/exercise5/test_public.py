@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from grader.checks.api import attach, fail
-from grader.checks.localised import _, join, public
+from grader.checks.api import attach, fail, public
+from grader.checks.translated import _, join
 from grader.checks.exercise5.support import (ADAGRAD_HINT, ADAM_HINT, BOOK_LEARNING_RATES, DESCENT_LIMIT, DESCENT_STEPS,
                                              MOMENTUM_HINT, SGD_HINT, adagrad_mistakes, adam_mistakes, expect_steps,
                                              momentum_mistakes, reference_descent, sgd_mistakes, student_descent)

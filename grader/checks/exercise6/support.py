@@ -24,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 from grader.checks.api import as_array, as_float, expect_close, expect_shape, fail, show
-from grader.checks.localised import N_, _, english
+from grader.checks.translated import N_, _, english_of as english
 from grader.sandbox.errors import StudentRaised
 from reference.exercise6 import batchnorm as ref
 

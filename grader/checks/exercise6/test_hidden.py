@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from grader.checks.api import as_array, attach, expect_close, fail, show
-from grader.checks.localised import _, hidden
+from grader.checks.api import as_array, attach, expect_close, fail, hidden, show
+from grader.checks.translated import _
 from grader.checks.exercise6.support import (BETA, BN_ATOL, BN_RTOL, GAMMA, GRAD_TOL, SQRT_HINT, batch, bn_forward,
                                              column_scales, eps_problem, expect_dropped_fraction,
                                              expect_running_statistics, near_constant_backward, near_constant_batch,

@@ -66,8 +66,8 @@ import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from grader.checks.api import as_array, fail, show
-from grader.checks.localised import N_, _, english, hidden, join
+from grader.checks.api import as_array, fail, hidden, show
+from grader.checks.translated import N_, _, english_of as english, join
 from grader.checks.contract import for_all, in_layout, layouts, shapes
 from grader.checks.exercise6.support import EPS_RANGE, GRAD_TOL, seed_students_generator
 from grader.sandbox.errors import StudentRaised

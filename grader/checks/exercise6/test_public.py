@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from grader.checks.api import as_array, attach, expect_close, expect_shape, fail, show
-from grader.checks.localised import _, join, public
+from grader.checks.api import as_array, attach, expect_close, expect_shape, fail, public, show
+from grader.checks.translated import _, join
 from grader.checks.exercise6.support import (BETA, BN_ATOL, BN_RTOL, D, EXPECTATION_RTOL, GAMMA, GRAD_TOL,
                                              backward_case, batch, bn_forward, dgamma_dbeta_hint, dropout_train,
                                              dx_models, expect_dropped_fraction, expect_init_scale,

@@ -38,7 +38,7 @@ from grader.checks.api import CheckFailed, attach, could_not_run, fail
 from grader.checks.exercise7.support import read_history, rounded
 from grader.checks.exercise7.remote import Remote, local_model, state_arrays
 from grader.checks.exercise7.scenarios import grader_evaluate
-from grader.checks.localised import N_, _
+from grader.checks.translated import N_, _
 from grader.course.oracle import ReferenceUnavailable
 from grader.course.oracle.question import reference_question, standing_in
 from grader.mnist import MnistError, load_mnist

@@ -20,7 +20,7 @@ import numpy as np
 import torch
 
 from grader.checks.exercise7.remote import Layers, local_loader, local_model, state_arrays
-from grader.checks.localised import _
+from grader.checks.translated import _
 from grader.course.oracle.question import reference_question
 from reference.exercise7 import torch_training as ref
 

@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from grader.checks.api import as_array, as_float, expect_shape, fail, show
-from grader.checks.localised import N_, _, english, join
+from grader.checks.translated import N_, _, english_of as english, join
 from grader.checks.exercise7 import scenarios
 from grader.checks.exercise7.remote import DeviceMoves, ForwardRecorder, Remote, local_loader, local_model
 from grader.sandbox.codec import Tensor

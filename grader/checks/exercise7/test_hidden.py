@@ -6,8 +6,8 @@ from dataclasses import replace
 
 import numpy as np
 
-from grader.checks.api import fail, show
-from grader.checks.localised import _, hidden, join
+from grader.checks.api import fail, hidden, show
+from grader.checks.translated import _, join
 from grader.checks.exercise7 import scenarios
 from grader.checks.exercise7.remote import Remote, SimulatedCuda
 from grader.checks.exercise7.support import (SPEC_SIGNATURES, check_architecture, check_restored, device_type,

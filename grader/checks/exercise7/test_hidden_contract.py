@@ -88,11 +88,11 @@ import torch
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from grader.checks.api import as_array, as_float, fail, show
+from grader.checks.api import as_array, as_float, fail, hidden, show
 from grader.checks.contract import for_all, in_layout, layouts
 from grader.checks.exercise7 import scenarios
 from grader.checks.exercise7.remote import Remote, SimulatedCuda, local_loader, local_model, state_arrays
-from grader.checks.localised import N_, _, english, hidden
+from grader.checks.translated import N_, _, english_of as english
 from grader.checks.exercise7.support import (OUTPUT_ATOL, OUTPUT_RTOL, as_pair, device_type, layer_shapes,
                                              normalized_arrays, read_history, rounded, weights_match, worst_weight)
 from grader.sandbox.errors import StudentRaised

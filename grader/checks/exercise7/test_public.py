@@ -10,8 +10,8 @@ test_hidden.py live in support.py; this file holds the checks.
 
 import numpy as np
 
-from grader.checks.api import as_float, expect_shape, fail, show
-from grader.checks.localised import _, public
+from grader.checks.api import as_float, expect_shape, fail, public, show
+from grader.checks.translated import _
 from grader.checks.exercise7 import mnist_run, scenarios
 from grader.checks.exercise7.remote import Remote
 from grader.checks.exercise7.support import (LOSS_RTOL, MOVE_NOTE, NORMALIZE_ATOL, NORMALIZE_RTOL,
