@@ -20,6 +20,7 @@ import pytest
 from grader.catalog import CHECKS_ROOT, Exercise
 from grader.checks import api
 from grader.checks.outcome import classify
+from grader.i18n import _
 from grader.options import GradingOptions
 from grader.results import COULD_NOT_RUN, PASSED, CheckResult
 from grader.sandbox.errors import GRADER
@@ -63,7 +64,7 @@ class CheckPlugin:
             self.results[item.nodeid] = CheckResult(  # until it runs: a check left unrun is the grader's
                 name=item.name.removeprefix("test_"), max_score=meta["points"], visibility=meta["visibility"],
                 status=COULD_NOT_RUN, origin=GRADER, message="the check did not run (a problem of the grader, not "
-                "of your code)", title=doc[0] if doc else "")
+                "of your code)", title=_(doc[0]) if doc else "")
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_protocol(self, item, nextitem):
@@ -191,7 +192,7 @@ def list_checks(exercise: Exercise, visibility: str | None = None) -> list[tuple
             meta = _check_marker(name, func)
             if meta:
                 doc = (func.__doc__ or "").strip().splitlines()
-                found.append((name.removeprefix("test_"), meta["points"], meta["visibility"], doc[0] if doc else ""))
+                found.append((name.removeprefix("test_"), meta["points"], meta["visibility"], _(doc[0]) if doc else ""))
     return found
 
 
