@@ -103,3 +103,17 @@ def test_hidden_titles_stay_out_of_the_students_bundle():
     hidden_only = set(catalogs.check_titles("titles_hidden")) - set(catalogs.check_titles("titles"))
     assert hidden_only and not hidden_only & {message.id for message in public_catalog}
     assert not any(is_secret(catalogs.LOCALE / "ko" / "LC_MESSAGES" / f"titles{suffix}") for suffix in (".po", ".mo"))
+
+
+def test_each_title_is_translated_in_one_catalog_only():
+    """Catalogs are chained (grader/i18n.py): a title translated in two catalogs reads as the first
+    one's, so one exercise's titles could read in another style than the rest's. The titles belong
+    to the titles catalogs alone."""
+    titles = {*catalogs.check_titles("titles"), *catalogs.check_titles("titles_hidden")}
+    elsewhere = {}
+    for po_path in sorted((catalogs.LOCALE / "ko" / "LC_MESSAGES").glob("*.po")):
+        if po_path.stem not in catalogs.TITLES:
+            translated = {m.id for m in test_i18n.catalog(po_path.stem) if m.id and m.string}
+            elsewhere.update({title: po_path.name for title in titles & translated})
+    assert not elsewhere, (f"{len(elsewhere)} check titles are also translated outside the titles catalogs "
+                           f"(tools/catalogs.py TITLES), e.g. {sorted(elsewhere.items())[:3]}")
