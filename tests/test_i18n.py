@@ -16,6 +16,8 @@ from grader import i18n
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
 import catalogs  # noqa: E402
 
+CATALOGS = [*catalogs.DOMAINS, *catalogs.TITLES]
+"""Every domain: the messages' and the checks' titles' (tests/test_i18n_titles.py)."""
 PLACEHOLDER = re.compile(r"\{(\w*)[^{}]*\}|%\((\w+)\)[sdrf]")
 
 
@@ -31,7 +33,7 @@ def catalog(domain: str, language: str = "ko"):
         return read_po(handle)
 
 
-@pytest.mark.parametrize("domain", list(catalogs.DOMAINS))
+@pytest.mark.parametrize("domain", CATALOGS)
 def test_every_message_has_a_korean_entry(domain):
     needed = catalogs.extracted(domain)
     po = catalog(domain)
@@ -43,7 +45,7 @@ def test_every_message_has_a_korean_entry(domain):
                          f"`python tools/catalogs.py` and translate them:\n" + "\n".join(missing[:30]))
 
 
-@pytest.mark.parametrize("domain", list(catalogs.DOMAINS))
+@pytest.mark.parametrize("domain", CATALOGS)
 def test_translations_keep_every_placeholder(domain):
     po = catalog(domain)
     wrong = []
@@ -58,7 +60,7 @@ def test_translations_keep_every_placeholder(domain):
     assert not wrong, "placeholders differ between English and Korean:\n" + "\n".join(wrong)
 
 
-@pytest.mark.parametrize("domain", list(catalogs.DOMAINS))
+@pytest.mark.parametrize("domain", CATALOGS)
 def test_compiled_catalogs_match_their_sources(domain):
     po = catalog(domain)
     if po is None:

@@ -11,6 +11,7 @@ entry is missing or its placeholders differ. docs/translating.md has the rules f
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
 from pathlib import Path
@@ -60,6 +61,8 @@ def extracted(domain: str) -> dict[str, Path]:
     pair by its singular), each with a file that uses it: what tests/test_i18n.py requires."""
     from babel.messages.extract import extract_from_file
 
+    if domain in TITLES:
+        return check_titles(domain)
     keywords = {"_": None, "N_": None, "ngettext": (1, 2)}
     found: dict[str, Path] = {}
     for file in files(domain):
@@ -110,6 +113,59 @@ def _method(file: Path) -> str:
                 "python" if file.suffix == ".py" else "jinja2")
 
 
+# -- the checks' titles ---------------------------------------------------------------------------
+CHECKS = ROOT / "grader" / "checks"
+TITLES: dict[str, str] = {"titles": "test_public.py", "titles_hidden": "test_hidden*.py"}
+"""Domains of the checks' titles, by the check files they come from. A title is the first line of
+a check's docstring (grader/checks/runner.py shows it through `_`), not a `_()` call, so Babel
+cannot extract it. The hidden checks' titles have their own catalog, named like test_hidden.py so
+that the students' bundle leaves it out too (grader/course/release.py, `is_secret`)."""
+
+
+def check_titles(domain: str) -> dict[str, Path]:
+    """Each title of `domain`'s check files (grader/checks/exerciseN/), with a file that has it."""
+    found: dict[str, Path] = {}
+    for file in sorted(CHECKS.glob(f"exercise*/{TITLES[domain]}")):
+        for title in titles_in(file):
+            found.setdefault(title, file)
+    return found
+
+
+def titles_in(file: Path) -> list[str]:
+    """The titles of a check file's test_* functions, stripped exactly as the runner strips them."""
+    tree = ast.parse(file.read_text(encoding="utf-8"))
+    docs = [ast.get_docstring(node, clean=False) or "" for node in tree.body
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name.startswith("test_")]
+    return [doc.strip().splitlines()[0] for doc in docs if doc.strip()]
+
+
+def extract_titles(domain: str) -> Path:
+    """Write templates/<domain>.pot with `domain`'s titles, in the form `extract` writes."""
+    from babel.messages.catalog import Catalog
+    from babel.messages.pofile import write_po
+
+    catalog = Catalog(domain=domain)
+    for title in check_titles(domain):
+        catalog.add(title)
+    TEMPLATES.mkdir(parents=True, exist_ok=True)
+    pot = TEMPLATES / f"{domain}.pot"
+    with pot.open("wb") as handle:
+        write_po(handle, catalog, omit_header=True, sort_output=True, no_location=True)
+    return pot
+
+
+def compile_titles(po: Path) -> None:
+    """Compile a titles catalog without Babel's %-format check: a title is never %-formatted, yet
+    Babel reads "30% of the units" as a placeholder (`% o`) that the translation would have to keep."""
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    with po.open("rb") as handle:
+        catalog = read_po(handle)
+    with po.with_suffix(".mo").open("wb") as handle:
+        write_mo(handle, catalog, use_fuzzy=True)
+
+
 def pybabel(*args: str) -> None:
     subprocess.run([sys.executable, "-m", "babel.messages.frontend", *args], check=True, cwd=ROOT)
 
@@ -151,6 +207,9 @@ def update(domain: str, pot: Path) -> None:
 def compile_all() -> None:
     for language in TRANSLATED:
         for po in sorted((LOCALE / language / "LC_MESSAGES").glob("*.po")):
+            if po.stem in TITLES:
+                compile_titles(po)
+                continue
             pybabel("compile", "-D", po.stem, "-d", str(LOCALE), "-l", language, "--use-fuzzy")
 
 
@@ -160,6 +219,8 @@ def main(argv: list[str]) -> None:
             pot = extract(domain)
             if pot is not None:
                 update(domain, pot)
+        for domain in TITLES:
+            update(domain, extract_titles(domain))
     compile_all()
 
 

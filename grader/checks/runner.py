@@ -197,7 +197,7 @@ def list_checks(exercise: Exercise, visibility: str | None = None) -> list[tuple
             meta = _check_marker(name, func)
             if meta:
                 doc = (func.__doc__ or "").strip().splitlines()
-                title = _(doc[0]) if doc else ""  # grader/checks/titles.py puts it in the catalog
+                title = _(doc[0]) if doc else ""  # tools/catalogs.py puts it in the titles catalogs
                 found.append((name.removeprefix("test_"), meta["points"], meta["visibility"], title))
     return found
 
