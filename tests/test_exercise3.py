@@ -134,6 +134,7 @@ def test_sequence_failure_shows_the_calls_that_lead_to_it(grade):
     assert {c.name for c in result.checks if not c.passed} == {"call_sequences"}
 
 
+@pytest.mark.slow
 def test_contract_checks_grade_the_same_twice(grade):
     """Is a submission that fails several contract checks graded identically twice (same
     scores, same shrunk examples in the messages)?"""

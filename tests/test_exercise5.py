@@ -25,6 +25,7 @@ def test_positional_order_bug_is_shown_on_the_smallest_scenario(grade):
     assert "update call 1 of" in message and "by position" in message
 
 
+@pytest.mark.slow
 def test_grading_is_deterministic(grade):
     """Does the same submission get the same score and messages when graded twice?"""
     case = CORPUS / "exercise5" / "bug_sgd_reshape_view"
@@ -37,7 +38,8 @@ ACCEPTED = sorted((CORPUS / "exercise5").glob("ok_*/optimizers.py")) + sorted(
     (CORPUS.parent / "cases" / "exercise5").glob("ok_*/optimizers.py"))
 
 
-@pytest.mark.parametrize("path", ACCEPTED, ids=lambda p: p.parent.name)
+@pytest.mark.parametrize("path", [ACCEPTED[0], *(pytest.param(p, marks=pytest.mark.slow) for p in ACCEPTED[1:])],
+                         ids=lambda p: p.parent.name)
 def test_accepted_forms_pass_many_more_scenarios(path):
     """Does every valid alternative (PyTorch momentum, the book's lr_t Adam, eps 1e-8, reassigned
     entries, nditer loops) pass 40 generated scenarios, 5 times what grading draws?"""

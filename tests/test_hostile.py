@@ -96,6 +96,8 @@ SLOW = {"hang_in_function", "huge_output", "hang_at_import"}
 """Cases that spend their whole time budget: graded at the strongest level, and at `local`,
 whose own way of ending hangs and floods they test."""
 HOSTILE_LEVELS = [*LEVELS, "local"]
+HEAVY = {"shared_memory_bomb"}
+"""Cases that take seconds at every level: in the full suite, not the fast tier."""
 
 
 # -- the sandboxes, the canaries, the processes ---------------------------------------------
@@ -272,6 +274,8 @@ def cases_and_levels():
             marks = [pytest.mark.skip(reason="spends its whole time budget: graded at the strongest level and "
                                              "at local only")] \
                 if case in SLOW and level not in (strongest, "local") else [pytest.mark.slow] if case in SLOW else []
+            if case in HEAVY:
+                marks = [*marks, pytest.mark.slow]
             yield pytest.param(case, level, id=f"{case}-{level}", marks=marks)
 
 
@@ -321,7 +325,7 @@ CLI_CASES = ["os_exit_at_import", "segfault_ctypes", "rpc_garbage", "non_utf8_ou
              "unsendable_returns", "close_all_fds"]
 
 
-@pytest.mark.parametrize("case", CLI_CASES)
+@pytest.mark.parametrize("case", [CLI_CASES[0], *(pytest.param(case, marks=pytest.mark.slow) for case in CLI_CASES[1:])])
 def test_cli_grades_hostile_submission_and_exits_0(case, tmp_path):
     """Does `grade exercise1 --submission <hostile>` exit 0 with a below-full JSON result, no
     traceback, and none of the student's terminal escapes on the screen?"""

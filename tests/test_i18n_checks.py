@@ -22,8 +22,9 @@ HANGUL = re.compile("[\uac00-\ud7a3]")
 NUMBER = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?(?:e[-+]?\d+)?")
 
 BUGGY = [("exercise1", "bug_softmax_squeeze"), ("exercise1", "bug_cee_one_hot_by_values"),
-         ("exercise1", "bug_cee_single_label_by_size"), ("exercise3", "bug_softmax_without_max_shift"),
-         ("exercise3", "bug_label_check_by_last_dim")]
+         ("exercise1", "bug_cee_single_label_by_size"),
+         pytest.param("exercise3", "bug_softmax_without_max_shift", marks=pytest.mark.slow),
+         pytest.param("exercise3", "bug_label_check_by_last_dim", marks=pytest.mark.slow)]
 """Wrong answers (exercise 1's softmax and labels, exercise 3's overflow and label detection) and
 one submission whose code raises (status error)."""
 
