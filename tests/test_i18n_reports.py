@@ -297,12 +297,16 @@ def chromium(page: Path, tmp_path: Path, *args: str) -> str:
 @pytest.mark.browser
 @pytest.mark.slow
 @pytest.mark.skipif(CHROMIUM is None, reason="headless Chromium is not installed (Debian: apt-get install chromium)")
-def test_browser_draws_the_korean_report_of_a_buggy_exercise3(graded, tmp_path):
-    """Headless Chromium loads the Korean report of a buggy exercise-3 hand-in: its DOM holds the
-    Korean words and the verdicts, and its screenshot draws Hangul glyphs, not one empty box
-    repeated (two strings of the same syllables in another order must not render alike)."""
-    result = graded("exercise3", EXERCISE3_BUG)
+def test_browser_draws_the_korean_report_of_a_buggy_exercise3(grade, tmp_path):
+    """Headless Chromium loads the Korean report of a buggy exercise-3 hand-in graded in Korean
+    (`grade exercise3 --lang ko`): its DOM holds the Korean words, titles and hints and the
+    verdicts, and its screenshot draws Hangul glyphs, not one empty box repeated (two strings of
+    the same syllables in another order must not render alike)."""
+    with language("ko"):
+        result = grade("exercise3", EXERCISE3_BUG)
     assert any(c.status == "failed" and c.visibility == "public" for c in result.checks)
+    failed = next(c for c in result.checks if c.status == "failed" and c.visibility == "public")
+    assert HANGUL.search(failed.title) and HANGUL.search(failed.hint), (failed.title, failed.hint)
     with language("ko"):
         page = tmp_path / "report-ko.html"
         page.write_text(render_report(result, "student"), encoding="utf-8")

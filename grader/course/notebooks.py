@@ -108,7 +108,7 @@ def _intro(exercise: Exercise, docstring: str) -> str:
         title, body = first.rstrip("."), rest.strip("\n")
     else:
         title = _("Exercise {number}: {topic}").format(number=exercise.name.removeprefix("exercise"),
-                                                        topic=exercise.topic)
+                                                        topic=_(exercise.topic))
         body = docstring
     how = _("**How to work in this notebook.** Complete each code cell below that raises `NotImplementedError`, "
             "keeping the names and parameters as they are. Add your own cells to try things out: printing, "

@@ -81,7 +81,7 @@ def render_report(result: GradeResult, audience: str = "student", *, hand_in: Ha
     shown = result.visible_checks(audience)
     hidden = [c for c in result.checks if c not in shown]
     context = {
-        "result": result, "audience": audience, "topic": exercise.topic if exercise else "",
+        "result": result, "audience": audience, "topic": _(exercise.topic) if exercise else "",
         "percent": percent(result.score, result.max_score),
         "checks": [dict(check_view(c, audience), lines=line_link(code, c.name)) for c in shown],
         "code": code, "submission_link": submission_link,
