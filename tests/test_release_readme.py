@@ -99,13 +99,15 @@ def test_korean_table_names_each_released_exercise_with_its_topic_and_checks():
 
 def test_prose_keeps_code_spans_whole_and_counts_hangul_twice():
     """Is a paragraph wrapped at spaces outside `code`, each line within the width (a Hangul
-    syllable taking two columns)?"""
+    syllable taking two columns), no line starting like a Markdown list or heading?"""
     text = "가나다 " * 10 + "`grade exercise1 --lang en` " + "word " * 10
     lines = prose(text, width=30).splitlines()
     assert "`grade exercise1 --lang en`" in lines
     assert all(release.columns(line) <= 30 for line in lines), lines
     assert release.columns("한국어 ok") == 9
     assert " ".join(lines) == text.strip()
+    marked = prose("word " * 5 + "- 1. > # word", width=25).splitlines()
+    assert len(marked) == 2 and not any(re.match(r"[-*+>#] |\d+\. ", line) for line in marked), marked
 
 
 @pytest.mark.parametrize("code", ["en", "ko"])

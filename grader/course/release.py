@@ -6,7 +6,8 @@ DIR/dlcourse/ (and DIR/dlcourse.zip of it) holds:
     wheelhouse/dlcourse-VERSION-py3-none-any.whl   the bundle built as a wheel: what students
                           install (README.md): a wheel needs no build backend, so the same line
                           works offline, from a wheelhouse, on any Python the course supports
-    README.md             how to install, work, and check, for students
+    README.md             how to install, work, and check, for students, in the release's
+                          language (`grade release --lang ko|en`)
     RELEASE.json          what was released: exercises, public checks, checks kept back
     exercises/exerciseN/  the stubs, exactly as in the course repository
     notebooks/exerciseN.ipynb   the same stubs as notebooks (grader/course/notebooks.py)
@@ -424,6 +425,8 @@ def dependency_names(dependencies: list[str]) -> list[str]:
 
 README_WIDTH = 100
 """The README's prose is wrapped at this many columns (a Hangul syllable takes two)."""
+MARKDOWN_MARK = re.compile(r"[-*+>#]+|\d+[.)]")
+"""A word that starts a list, a quote or a heading when it begins a line."""
 CPU_TORCH = "pip install torch --index-url https://download.pytorch.org/whl/cpu"
 
 
@@ -592,10 +595,11 @@ def listed(names: list[str]) -> str:
 
 def prose(text: str, width: int = README_WIDTH) -> str:
     """A paragraph wrapped at `width` columns, broken only at spaces outside `code spans`, so
-    a command in backticks stays on one line (and readable by the tests that run it)."""
+    a command in backticks stays on one line (and readable by the tests that run it), and never
+    before a word that would start a Markdown list, quote or heading."""
     lines, line = [], ""
     for word in re.findall(r"(?:[^\s`]|`[^`]*`|`)+", text):
-        if line and columns(line) + 1 + columns(word) > width:
+        if line and columns(line) + 1 + columns(word) > width and not MARKDOWN_MARK.fullmatch(word):
             lines.append(line)
             line = word
         else:
