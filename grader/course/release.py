@@ -6,7 +6,8 @@ DIR/dlcourse/ (and DIR/dlcourse.zip of it) holds:
     wheelhouse/dlcourse-VERSION-py3-none-any.whl   the bundle built as a wheel: what students
                           install (README.md): a wheel needs no build backend, so the same line
                           works offline, from a wheelhouse, on any Python the course supports
-    README.md             how to install, work, and check, for students
+    README.md             how to install, work, and check, for students, in the release's
+                          language (`grade release --lang ko|en`)
     RELEASE.json          what was released: exercises, public checks, checks kept back
     exercises/exerciseN/  the stubs, exactly as in the course repository
     notebooks/exerciseN.ipynb   the same stubs as notebooks (grader/course/notebooks.py)
@@ -42,6 +43,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import unicodedata
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -415,98 +417,199 @@ def dependency_names(dependencies: list[str]) -> list[str]:
     "tomli; python_version<'3.11'" -> "tomli (where python_version<'3.11')"."""
     names = []
     for dependency in dependencies:
-        requirement, _, marker = dependency.partition(";")
+        requirement, _semicolon, marker = dependency.partition(";")
         name = re.match(r"[A-Za-z0-9._-]*", requirement.strip()).group()
-        names.append(f"{name} (where {marker.strip()})" if marker.strip() else name)
+        names.append(_("{name} (where {marker})").format(name=name, marker=marker.strip()) if marker.strip() else name)
     return names
 
 
+README_WIDTH = 100
+"""The README's prose is wrapped at this many columns (a Hangul syllable takes two)."""
+MARKDOWN_MARK = re.compile(r"[-*+>#]+|\d+[.)]")
+"""A word that starts a list, a quote or a heading when it begins a line."""
+CPU_TORCH = "pip install torch --index-url https://download.pytorch.org/whl/cpu"
+
+
 def readme_text(report: list[ReleasedExercise], project: CourseProject) -> str:
+    """The bundle's README.md in the current language (`grade release --lang ko|en`).
+
+    Its prose comes from the `cli` catalog one paragraph at a time; the commands and code are
+    the same in every language (tests/test_release.py and .ci/bundle_install run them as the
+    README writes them), only their `# comments` are translated."""
+    wheel = f"{WHEELHOUSE}/{wheel_name()}"
+    text = _readme_prose(project)
+    return f"""# {text["title"]}
+
+{text["course"]}
+
+{text["languages"]}
+
+## {text["install heading"]}
+
+{text["install"]}
+
+    python -m venv .venv
+    . .venv/bin/activate                  # {text["windows"]}
+    {CPU_TORCH}   # {text["cpu"]}
+    pip install {wheel}
+
+{text["torch"]}
+
+{text["wheelhouse"]}
+
+    pip download -d {WHEELHOUSE} torch --index-url https://download.pytorch.org/whl/cpu
+    pip download -d {WHEELHOUSE} --find-links {WHEELHOUSE} {wheel}
+
+{text["offline"]}
+
+    pip install --no-index --find-links {WHEELHOUSE} {wheel}
+
+{text["colab"]}
+
+    !unzip -q dlcourse.zip && pip install -q dlcourse/{wheel}
+    %cd dlcourse
+
+{text["course folder"]}
+
+## {text["work heading"]}
+
+{text["work"]}
+
+    grade exercise1                                    # {text["checks"]}
+    grade exercise1 --submission notebooks/exercise1.ipynb
+
+{text["saved notebook"]}
+
+{text["in a notebook"]}
+
+    import grader
+    grader.check("exercise1")
+
+{text["kernel"]}
+
+{text["isolation"]}
+
+{text["hidden"]}
+
+{text["imports"]}
+
+{text["table header"]}
+|---|---|---|---|
+{readme_table(report)}
+
+## {text["hand in heading"]}
+
+{text["hand in"]}
+"""
+
+
+def _readme_prose(project: CourseProject) -> dict[str, str]:
+    """The README's headings, paragraphs (wrapped) and code comments, in the current language."""
+    packages = listed(dependency_names(project.dependencies))
+    python = project.requires_python.removeprefix(">=")
+    return {
+        "title": _("Deep-learning exercises"),
+        "install heading": _("Install (once)"),
+        "work heading": _("Work and check"),
+        "hand in heading": _("Hand in"),
+        "table header": _("| exercise | file | topic | checks here |"),
+        "course": prose(_(
+            "These exercises follow the book *Deep Learning from Scratch*: you write each part of a neural network "
+            "yourself with NumPy, then train one with PyTorch, and the `grade` command checks your code as you go.")),
+        "languages": prose(_(
+            "Feedback in Korean: add `--lang ko` to any `grade` command (`grade exercise1 --lang ko`), or write "
+            "`grader.check(\"exercise1\", language=\"ko\")` in a notebook. Without `--lang`, `grade` follows your "
+            "computer's language setting (the `LANG` environment variable), and English when it has none; "
+            "`--lang en` asks for English.")),
+        "install": prose(_(
+            "Unzip `dlcourse.zip`: the `dlcourse` folder is your course folder. In it, in a terminal, make a virtual "
+            "environment (Python {python} or newer) and install the course's `grade` command, on Linux, macOS or "
+            "Windows:").format(python=python)),
+        "windows": _("on Windows: {command}").format(command=".venv\\Scripts\\activate"),
+        "cpu": _("laptop without an NVIDIA GPU"),
+        "torch": prose(_(
+            "The torch line is for a computer without an NVIDIA GPU (most laptops): it installs PyTorch's CPU build, "
+            "about 200 MB, instead of the CUDA build pip picks on Linux, about 5 GB. Skip it on a machine with an "
+            "NVIDIA GPU. The last line installs `grade` with what it needs: {packages}.").format(packages=packages)),
+        "wheelhouse": prose(_(
+            "Without internet access, install from a wheelhouse: `{wheelhouse}/` with the wheels of the dependencies "
+            "beside the course's own. Your instructor may hand it out; or make it on a machine online, in the course "
+            "folder (the first line fetches the CPU build of PyTorch, as above):").format(wheelhouse=WHEELHOUSE)),
+        "offline": prose(_("then, offline:")),
+        "colab": prose(_(
+            "In Google Colab (PyTorch is already there), in a code cell, with `dlcourse.zip` uploaded to the "
+            "session's files:")),
+        "course folder": prose(_(
+            "Then work in the course folder: `grade` grades the `exercises/` folder of the course folder you run it "
+            "in, from any folder inside it (`notebooks/` too).")),
+        "work": prose(_(
+            "Fill in the functions in `exercises/exerciseN/` (or, if you prefer notebooks, in "
+            "`notebooks/exerciseN.ipynb`: the same exercise), then, in this folder:")),
+        "checks": _("checks {folder}").format(folder="exercises/exercise1/"),
+        "saved notebook": prose(_("The second line grades the notebook file as you last saved it.")),
+        "in a notebook": prose(_("In a notebook (Jupyter or Colab), run its last cell, or anywhere in it:")),
+        "kernel": prose(_(
+            "It checks the functions the notebook has defined so far (run your edited cells first; no need to save) "
+            "and shows a table of the public checks.")),
+        "isolation": prose(_(
+            "`grade` says which isolation level ran: `bwrap` or `process` on Linux (your code runs in the course's "
+            "sandbox), `local` elsewhere (macOS, Windows, Colab without the sandbox): a score at `local` is feedback "
+            "for you, not your instructor's grade.")),
+        "hidden": prose(_(
+            "`grade list` shows the exercises and their points. You see the public checks' verdict and messages; "
+            "hidden checks run when your instructor grades, so passing every public check does not guarantee full "
+            "marks.")),
+        "imports": prose(_(
+            "When an exercise imports another one (`from exercises.exercise1.losses import softmax`), it uses your "
+            "own `exercises/exercise1/losses.py` here (if you work in notebooks, copy your finished functions there "
+            "too); when your instructor grades, it uses the model solution, so a mistake in one exercise costs "
+            "points only once.")),
+        "hand in": prose(_(
+            "Hand in the module file, its folder, the notebook, or a .zip of one of them, as your instructor tells "
+            "you.")),
+    }
+
+
+def readme_table(report: list[ReleasedExercise]) -> str:
+    """The README table's rows: each released exercise, its files, topic and public checks."""
     rows = []
     for entry in report:
         if entry.skipped:
             continue
         exercise = get_exercise(entry.name)
-        kept = f"; {len(entry.kept_back)} run only when your instructor grades" if entry.kept_back else ""
-        rows.append(f"| {entry.name} | `exercises/{entry.name}/{exercise.module}.py` or "
-                    f"`notebooks/{entry.name}.ipynb` | {exercise.topic} | {len(entry.public_checks)} public{kept} |")
-    table = "\n".join(rows) or "| (none yet) | | | |"
-    names = dependency_names(project.dependencies)
-    installed = f"{', '.join(names[:-1])} and {names[-1]}" if len(names) > 1 else "".join(names)
-    wheel = f"{WHEELHOUSE}/{wheel_name()}"
-    return f"""# Deep-learning exercises
+        files = _("{module_file} or {notebook}").format(module_file=f"`exercises/{entry.name}/{exercise.module}.py`",
+                                                         notebook=f"`notebooks/{entry.name}.ipynb`")
+        checks = (_("{public} public; {kept} run only when your instructor grades") if entry.kept_back
+                  else _("{public} public")).format(public=len(entry.public_checks), kept=len(entry.kept_back))
+        rows.append(f"| {entry.name} | {files} | {_(exercise.topic)} | {checks} |")
+    none_yet = _("(none yet)")
+    return "\n".join(rows) or f"| {none_yet} | | | |"
 
-## Install (once)
 
-Unzip `dlcourse.zip`: the `dlcourse` folder is your course folder. In it, in a terminal, make a
-virtual environment (Python {project.requires_python.removeprefix(">=")} or newer) and install the
-course's `grade` command, on Linux, macOS or Windows:
+def listed(names: list[str]) -> str:
+    """["numpy", "click", "torch"] -> "numpy, click and torch", in the current language."""
+    if len(names) < 2:
+        return "".join(names)
+    return _("{names} and {last}").format(names=", ".join(names[:-1]), last=names[-1])
 
-    python -m venv .venv
-    . .venv/bin/activate                  # on Windows: .venv\\Scripts\\activate
-    pip install torch --index-url https://download.pytorch.org/whl/cpu   # laptop without an NVIDIA GPU
-    pip install {wheel}
 
-The torch line is for a computer without an NVIDIA GPU (most laptops): it installs PyTorch's CPU
-build, about 200 MB, instead of the CUDA build pip picks on Linux, about 5 GB. Skip it on a
-machine with an NVIDIA GPU. The last line installs `grade` with what it needs: {installed}.
+def prose(text: str, width: int = README_WIDTH) -> str:
+    """A paragraph wrapped at `width` columns, broken only at spaces outside `code spans`, so
+    a command in backticks stays on one line (and readable by the tests that run it), and never
+    before a word that would start a Markdown list, quote or heading."""
+    lines, line = [], ""
+    for word in re.findall(r"(?:[^\s`]|`[^`]*`|`)+", text):
+        if line and columns(line) + 1 + columns(word) > width and not MARKDOWN_MARK.fullmatch(word):
+            lines.append(line)
+            line = word
+        else:
+            line = f"{line} {word}" if line else word
+    return "\n".join([*lines, line])
 
-Without internet access, install from a wheelhouse: `wheelhouse/` with the wheels of the
-dependencies beside the course's own. Your instructor may hand it out; or make it on a machine
-online, in the course folder (the first line fetches the CPU build of PyTorch, as above):
 
-    pip download -d {WHEELHOUSE} torch --index-url https://download.pytorch.org/whl/cpu
-    pip download -d {WHEELHOUSE} --find-links {WHEELHOUSE} {wheel}
-
-then, offline:
-
-    pip install --no-index --find-links {WHEELHOUSE} {wheel}
-
-In Google Colab (PyTorch is already there), in a code cell, with `dlcourse.zip` uploaded to the
-session's files:
-
-    !unzip -q dlcourse.zip && pip install -q dlcourse/{wheel}
-    %cd dlcourse
-
-Then work in the course folder: `grade` grades the `exercises/` folder of the course folder you
-run it in, from any folder inside it (`notebooks/` too).
-
-## Work and check
-
-Fill in the functions in `exercises/exerciseN/` (or, if you prefer notebooks, in
-`notebooks/exerciseN.ipynb`: the same exercise), then, in this folder:
-
-    grade exercise1                                    # checks exercises/exercise1/
-    grade exercise1 --submission notebooks/exercise1.ipynb
-
-In a notebook (Jupyter or Colab), run its last cell, or anywhere in it:
-
-    import grader
-    grader.check("exercise1")
-
-It checks the functions the notebook has defined so far (run your edited cells first; no need to
-save) and shows a table of the public checks.
-
-`grade` says which isolation level ran: `bwrap` or `process` on Linux (your code runs in the
-course's sandbox), `local` elsewhere (macOS, Windows, Colab without the sandbox): a score at
-`local` is feedback for you, not your instructor's grade.
-
-`grade list` shows the exercises and their points. You see the public checks' verdict and
-messages; hidden checks run when your instructor grades, so passing every public check does not
-guarantee full marks. When an exercise imports another one (`from exercises.exercise1.losses
-import softmax`), it uses your own `exercises/exercise1/losses.py` here (if you work in
-notebooks, copy your finished functions there too); when your instructor grades, it uses the
-model solution, so a mistake in one exercise costs points only once.
-
-| exercise | file | topic | checks here |
-|---|---|---|---|
-{table}
-
-## Hand in
-
-Hand in the module file, its folder, the notebook, or a .zip of one of them, as your
-instructor tells you.
-"""
+def columns(text: str) -> int:
+    """Columns `text` takes in a terminal or an editor: two for a wide character (Hangul)."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
 def _zip(folder: Path) -> Path:
