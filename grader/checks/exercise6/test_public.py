@@ -174,7 +174,7 @@ def test_dropout_expected_training_output_equals_test_output(student):
     hint = _("the expected training output must equal the test output: either multiply by (1 - dropout_ratio) at "
              "test time, or divide the kept units by (1 - dropout_ratio) in training and return x at test time.")
     if np.isclose(test_scale, 1.0) and abs(train_scale - (1 - ratio)) <= EXPECTATION_RTOL * (1 - ratio):
-        hint = _("training keeps 70% of x on average, so at test time return x * (1 - dropout_ratio) "
+        hint = _("training keeps 70 percent of x on average, so at test time return x * (1 - dropout_ratio) "
                  "(the book), or scale kept units by 1 / (1 - dropout_ratio) in training (inverted dropout).")
     elif np.isclose(test_scale, 1 - ratio) and abs(train_scale - 1) <= EXPECTATION_RTOL:
         hint = _("you already divide the kept units by (1 - dropout_ratio) in training (inverted dropout), so at "
