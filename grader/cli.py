@@ -299,7 +299,7 @@ def write_and_say(graded, targets: list) -> None:
               help="Also compare the submissions for copies: OUT/similarity.html and .csv (see `grade similarity`).")
 @grading_options
 @click.option("--check-timeout", type=float, default=None, hidden=True,
-              help="Tests only: seconds per check (the submission gets three times as long).")
+              help="Tests only: seconds per check (the submission gets 20 times as long).")
 def batch(submissions, exercise_name, out, jobs, force, formats, cluster, cluster_certs, cluster_timeout,
           insecure_cluster, similarity, isolation, device, data_dir, check_timeout) -> None:
     """Grade every student in SUBMISSIONS (one folder, .py, .ipynb or .zip each).
@@ -485,9 +485,9 @@ def _exercise_names(names: tuple[str, ...]) -> list[str] | None:
 def release(out, exercises, no_cases, no_verify, isolation) -> None:
     """Write the students' bundle: stubs, notebooks, public checks and a `grade` without references
     or hidden checks, plus a .zip of it."""
+    _require_course_repository("release")
     from grader.course.release import ReleaseError, build_release
 
-    _require_course_repository("release")
     try:
         made = build_release(out, _exercise_names(exercises), record_cases=not no_cases, verify=not no_verify,
                              isolation=isolation, progress=lambda message: click.echo(message, err=True))
@@ -517,9 +517,9 @@ def check_course_command(exercises, no_cases, mutants, per_operator, html_path, 
     """After editing an exercise: the reference must get full marks, the stub zero, every buggy case in
     tests/cases/ must lose points (and every ok_ case none); exit status 1 when something is off.
     With --mutants: the mutation report instead; exit status 1 when a mutant survives."""
+    _require_course_repository("check-course")
     from grader.course.course_check import check_course, check_mutants, format_table
 
-    _require_course_repository("check-course")
     if mutants:
         reports, text = check_mutants(_exercise_names(exercises), per_operator=per_operator, isolation=isolation,
                                       html_path=html_path,

@@ -23,12 +23,16 @@ from grader.batch import cluster
 from grader.batch import run as batch
 from grader.cluster_security import (ClusterAccess, ClusterSetupError, check_scheduler, cluster_access,
                                      write_certificates)
+from grader.options import GradingOptions, Limits
 from test_batch import OPTIONS, make_submissions, read_rows, stored
 from test_cluster import HOST, START_TIMEOUT_S, LocalCluster, dask_command, free_port, verdicts
 
 pytestmark = [pytest.mark.cluster, pytest.mark.slow]
 
 PRELOAD = Path(__file__).with_name("trust_hang_preload.py")
+WATCHED = GradingOptions(limits=Limits(check_timeout=1.5, submission_timeout=3.0))
+"""Short limits for the watchdog's test: a stuck grading is stopped after the submission's
+budget plus the margin."""
 
 
 def run_grade(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
@@ -267,7 +271,7 @@ def test_a_hung_grading_is_stopped_recorded_as_the_machines_fault_and_regraded(t
         (tmp_path / "subs" / name).mkdir(parents=True)
         (tmp_path / "subs" / name / "losses.py").write_text(f"# {name}\n" + ref)
     report = cluster.run_cluster_batch(tmp_path / "subs", "exercise1", tmp_path / "out", scheduler=tls_cluster.access,
-                                       options=OPTIONS)
+                                       options=WATCHED)
     assert (report.students, report.graded, report.incomplete) == (4, 4, 2) and not report.interrupted
     for name in ("ok1", "ok2"):
         assert stored(tmp_path / "out", name)["score"] == stored(tmp_path / "out", name)["max_score"]
@@ -275,7 +279,7 @@ def test_a_hung_grading_is_stopped_recorded_as_the_machines_fault_and_regraded(t
         checks = stored(tmp_path / "out", name)["checks"]
         assert {(c["status"], c["origin"]) for c in checks} == {("could_not_run", "machine")}, name
         assert "did not finish within" in checks[0]["message"]
-    again = batch.run_batch(tmp_path / "subs", "exercise1", tmp_path / "out", jobs=1, options=OPTIONS)
+    again = batch.run_batch(tmp_path / "subs", "exercise1", tmp_path / "out", jobs=1, options=WATCHED)
     assert (again.graded, again.skipped) == (2, 2), "exactly the two stopped students are graded again"
     assert all(stored(tmp_path / "out", n)["score"] == stored(tmp_path / "out", n)["max_score"]
                for n in ("watchdog_stuck", "watchdog_sandbox"))

@@ -165,6 +165,33 @@ def is_secret(path: Path) -> bool:
     return "hidden" in path.name.lower()
 
 
+def _public_catalogs(grader: Path) -> None:
+    """The bundle keeps only compiled catalogs (no .po or .pot sources), and each exercise's
+    catalog holds only the messages of the checks that ship: a hidden check's hints (some name
+    the reference's own code) never leave with the translations."""
+    from babel.messages.extract import extract_from_file
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    shutil.rmtree(grader / "locale" / "templates", ignore_errors=True)
+    for po in sorted((grader / "locale").glob("*/LC_MESSAGES/*.po")):
+        if po.stem in EXERCISES:
+            shipped = grader / "checks" / po.stem
+            said = {message[0] if isinstance(message, tuple) else message
+                    for file in sorted(shipped.glob("*.py"))
+                    for _line, message, _comments, _context in extract_from_file(
+                        "python", str(file), keywords={"_": None, "N_": None, "ngettext": (1, 2)})}
+            with po.open("rb") as handle:
+                catalog = read_po(handle)
+            for message in list(catalog):
+                key = message.id[0] if isinstance(message.id, tuple) else message.id
+                if key and key not in said:
+                    del catalog[message.id]
+            with po.with_suffix(".mo").open("wb") as handle:
+                write_mo(handle, catalog, use_fuzzy=True)
+        po.unlink()
+
+
 def _copy_grader(folder: Path, released: set[str]) -> None:
     def ignore(directory: str, names: list[str]) -> set[str]:
         here = Path(directory)
@@ -174,6 +201,7 @@ def _copy_grader(folder: Path, released: set[str]) -> None:
         return skip
 
     shutil.copytree(GRADER_ROOT, folder / "grader", ignore=ignore)
+    _public_catalogs(folder / "grader")
     checks = folder / "grader" / "checks"
     init = checks / "__init__.py"
     init.write_text(init.read_text(encoding="utf-8") + f"\n\n{HOOK_MARK}\n"

@@ -213,7 +213,8 @@ def test_dropout_backward_uses_the_forward_mask(student):
     if np.allclose(dx, expected, rtol=1e-9, atol=1e-12):
         return
     if np.allclose(dx, dout):
-        hint = _("backward let dout through every unit: return dout * self.mask (the mask saved by forward).")
+        hint = _("backward let dout through every unit: multiply it by the mask that forward saved, so the "
+                 "units forward dropped pass nothing back.")
     elif np.count_nonzero(dx) > 0 and not np.array_equal(dx != 0, kept):
         hint = _("backward used other units than the last forward kept: save the mask in forward (self.mask = ...) "
                  "on every training call, and reuse it in backward instead of drawing a new one.")
