@@ -332,3 +332,16 @@ def test_browser_draws_the_korean_report_of_a_buggy_exercise3(grade, tmp_path):
     if os.environ.get("UPDATE_SCREENSHOTS"):
         SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(shot, SCREENSHOT)
+
+
+def test_a_result_graded_in_english_shows_korean_titles_when_redrawn_in_korean():
+    """`grade feedback --lang ko` redraws reports of a batch graded in English: are the checks'
+    titles (kept in the result as graded) shown in Korean, in the terminal and the HTML?"""
+    title = "softmax of one score vector matches the book's example"
+    result = GradeResult("exercise1", checks=[CheckResult("softmax_vector", 1.0, "public", "passed", score=1.0,
+                                                          title=title)])
+    with language("ko"):
+        terminal, page = render(result), render_report(result, "student")
+    assert title not in terminal and title not in page
+    assert HANGUL.search(terminal.split("softmax", 1)[1][:40])
+    assert title in render(result)

@@ -39,6 +39,13 @@ def made_at(when: datetime.datetime | None = None) -> str:
     return _("Made on {when}").format(when=f"{stamp} {when.strftime('%Z')}".strip())
 
 
+def title_of(title: str) -> str:
+    """A check's title in the reader's language. A result keeps the title in the language it was
+    graded in; one graded in English is its catalog's message id, so a report redrawn later in
+    Korean (`grade feedback --lang ko`) still shows it translated."""
+    return _(title) if title else title
+
+
 def origin_note(check, audience: str = "student") -> str:
     """What a report says about who a check's outcome belongs to, beyond its status: another
     exercise's code that made it fail (so the student fixes it there), and for instructors the

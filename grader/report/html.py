@@ -27,7 +27,7 @@ import jinja2
 from grader.catalog import EXERCISES, PROJECT_ROOT
 from grader.hand_in_review import shared_error
 from grader.i18n import _, install_in, ngettext
-from grader.report import charts, fact_label, location_text, made_at, origin_note
+from grader.report import charts, fact_label, location_text, made_at, origin_note, title_of
 from grader.report.code_view import code_blocks, line_link
 from grader.results import (CheckResult, Curves, GradeResult, GradientTable, OtherDetail, Timing, attachments_of,
                             cut_output, is_cut_notice, write_atomic)
@@ -53,6 +53,7 @@ def environment() -> jinja2.Environment:
     env.filters["origin_note"] = origin_note
     env.filters["fact_label"] = fact_label
     env.filters["location_text"] = location_text
+    env.filters["title_of"] = title_of
     install_in(env)
     return env
 

@@ -10,7 +10,7 @@ from typing import Callable, TextIO
 import click
 
 from grader.i18n import N_, _, ngettext
-from grader.report import fact_label, local_feedback_notice, location_text
+from grader.report import fact_label, local_feedback_notice, location_text, title_of
 from grader.results import PASSED, CheckResult, GradeResult
 
 MARKS = {PASSED: ("✓", "green"), "failed": ("✗", "red"), "error": ("!", "yellow"), "could_not_run": ("?", "blue")}
@@ -26,7 +26,7 @@ NOT_GRADED = N_("not graded: the grader's fault")
 
 def check_line(check: CheckResult) -> str:
     mark, colour = MARKS.get(check.status, ("?", "white"))
-    title = check.title or check.name
+    title = title_of(check.title) or check.name
     points = f"{_points(check.score)}/{_points(check.max_score)}"
     tag = " [" + _("hidden") + "]" if check.visibility == "hidden" else ""
     if check.not_graded:
