@@ -106,12 +106,25 @@ def for_all(strategy: st.SearchStrategy, check: Callable[[Any], None], *, exampl
                 raise
             behaviour = (key, index, type(error).__name__, str(error))
             if behaviour in _shrunk:
-                check(copy.deepcopy(_shrunk[behaviour]))  # raises this submission's own failure there
+                _check_known_smallest(check, _shrunk[behaviour], error)
             smallest = _shrink(strategy, check, examples, deadline)
             if smallest is None:
                 raise  # Hypothesis did not reproduce it (the student's code is not deterministic)
             failure, _shrunk[behaviour] = smallest
             raise failure from None
+
+
+def _check_known_smallest(check: Callable[[Any], None], smallest: Any, first: BaseException) -> None:
+    """Try the smallest example another submission failed with the same behaviour: raises this
+    submission's own failure there; returns when it passes there (then it is shrunk as usual).
+    A hang or crash on that example does not replace the wrong answer found first, as shrinking
+    would not let it."""
+    try:
+        check(copy.deepcopy(smallest))
+    except BaseException as error:  # noqa: BLE001 - a wrong answer there is the one reported
+        if _shrinkable(error):
+            raise
+        raise first from None
 
 
 def _call_site() -> tuple:
