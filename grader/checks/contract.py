@@ -210,6 +210,23 @@ def _first_failure(group: BaseException) -> BaseException:
     return _first_failure(inner[0]) if inner else group
 
 
+class pinned:
+    """The student's module with each attribute looked up once per check, as `from losses import
+    softmax` would: each example then costs one round trip into the student's process (the
+    call), not two (the lookup, then the call). A missing attribute is asked again each time."""
+
+    def __init__(self, module: Any):
+        self._module = module
+        self._found: dict[str, Any] = {}
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        if name not in self._found:
+            self._found[name] = getattr(self._module, name)
+        return self._found[name]
+
+
 # --- strategies for what SPEC.md allows -------------------------------------------------------
 
 def layouts() -> st.SearchStrategy[str]:

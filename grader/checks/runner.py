@@ -3,13 +3,21 @@
 pytest runs in the grader's own process (the checks and the reference live here); only the
 student's code runs in the sandbox, reached through the `student` fixture. Results are
 collected through pytest's public hooks by a plugin object, never from pytest's output.
+
+pytest configures itself and collects an exercise's checks once per grading process
+(`CollectedChecks`), then runs the same collected checks for every submission that process
+grades: a batch worker pays pytest's start-up (about 25 ms, as much as the checks of
+exercise 1 themselves) once, not once a student. Every fixture is torn down after each
+submission's last check, as a fresh pytest run would.
 """
 
 from __future__ import annotations
 
 import contextlib
 import io
+import os
 import sys
+import threading
 import time
 import types
 from pathlib import Path
@@ -30,18 +38,34 @@ from grader.sandbox.student_process import StudentProcess
 class CheckPlugin:
     """Gives checks their `student` and `options` fixtures and turns each test outcome into a CheckResult."""
 
-    def __init__(self, exercise: Exercise, process: StudentProcess, options: GradingOptions,
-                 progress: Callable | None = None, started: Callable | None = None,
-                 only: Collection[str] | None = None):
-        self.exercise = exercise
+    def __init__(self, only: Collection[str] | None = None):
         self.only = only
         self.unknown: set[str] = set()
-        self.process = process
-        self.grading_options = options
+        self.collect_errors: list[str] = []
+        self.checks: list[tuple[str, dict, str]] = []  # (nodeid, marker, title line) of each collected check
         self.results: dict[str, CheckResult] = {}
-        self.progress = progress
-        self.started = started
+        self.exercise: Exercise | None = None
+        self.process: StudentProcess | None = None
+        self.grading_options: GradingOptions | None = None
+        self.progress: Callable | None = None
+        self.started: Callable | None = None
         self.real_stdout = sys.stdout
+
+    def begin(self, exercise: Exercise, process: StudentProcess, options: GradingOptions,
+              progress: Callable | None, started: Callable | None) -> None:
+        """Ready for one submission: every check starts as not run, which is the grader's fault
+        until it runs (titles in the language of this grading)."""
+        self.exercise, self.process, self.grading_options = exercise, process, options
+        self.progress, self.started, self.real_stdout = progress, started, sys.stdout
+        self.results = {}
+        for nodeid, meta, title in self.checks:
+            unrun = CheckResult(
+                name=nodeid.rsplit("::", 1)[-1].removeprefix("test_"), max_score=meta["points"],
+                visibility=meta["visibility"], status=COULD_NOT_RUN, origin=GRADER,
+                message=_("the check did not run (a problem of the grader, not of your code)"),
+                title=_(title) if title else "")
+            unrun.cause = cause_of(unrun)
+            self.results[nodeid] = unrun
 
     @pytest.fixture
     def student(self, request):
@@ -61,12 +85,11 @@ class CheckPlugin:
             if meta is None:
                 raise pytest.UsageError(f"{item.nodeid} has no @public/@hidden marker with points")
             doc = (item.function.__doc__ or "").strip().splitlines()
-            unrun = CheckResult(  # until it runs: a check left unrun is the grader's
-                name=item.name.removeprefix("test_"), max_score=meta["points"], visibility=meta["visibility"],
-                status=COULD_NOT_RUN, origin=GRADER, message=_("the check did not run (a problem of the grader, not "
-                                                               "of your code)"), title=_(doc[0]) if doc else "")
-            unrun.cause = cause_of(unrun)
-            self.results[item.nodeid] = unrun
+            self.checks.append((item.nodeid, meta, doc[0] if doc else ""))
+
+    def pytest_collectreport(self, report):
+        if report.failed:
+            self.collect_errors.append(report.longreprtext)
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_protocol(self, item, nextitem):
@@ -164,8 +187,105 @@ def run_checks(exercise: Exercise, process: StudentProcess, options: GradingOpti
     files = check_files(exercise, visibility)
     if not files:
         raise FileNotFoundError(f"no checks found for {exercise.name} in {exercise.checks_dir}")
-    plugin = CheckPlugin(exercise, process, options, progress, started, checks)
-    args = [*map(str, files), "-c", str(CHECKS_ROOT / "pytest.ini"), "--rootdir", str(CHECKS_ROOT.parent.parent),
+    key = (tuple(map(str, files)), None if checks is None else frozenset(checks))
+    collected = _collected.get(key)
+    if collected is None or not collected.lock.acquire(blocking=False):
+        collected = CollectedChecks(exercise.name, files, checks)  # first, or in use by another thread
+        if key not in _collected:
+            _remember(key, collected)
+        collected.lock.acquire()
+    try:
+        return collected.run(exercise, process, options, progress, started)
+    finally:
+        collected.lock.release()
+
+
+_collected: dict[tuple, "CollectedChecks"] = {}
+"""The checks pytest has collected in this process, by (check files, checks selected). A check
+module is imported once per process either way (as with pytest.main), so an edited check file
+takes effect in the next grading process."""
+KEEP_COLLECTED = 16
+
+def _remember(key: tuple, collected: "CollectedChecks") -> None:
+    while len(_collected) >= KEEP_COLLECTED:
+        _collected.pop(next(iter(_collected))).close()
+    _collected[key] = collected
+
+
+class _Discard(io.TextIOBase):
+    """pytest's terminal reporter writes here: the results come through the plugin's hooks."""
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        return len(text)
+
+
+class CollectedChecks:
+    """pytest configured and an exercise's checks collected, once; `run` runs them against one
+    student's process, as many times as there are students. pytest offers no public call for
+    this: it is built from the steps of pytest.main (pytest's main.wrap_session and
+    runtestloop) and the rerun protocol that pytest-rerunfailures relies on
+    (runner.runtestprotocol sets up a check again after it ran)."""
+
+    def __init__(self, exercise_name: str, files: list[Path], only: Collection[str] | None):
+        from _pytest.config import _prepareconfig
+
+        self.exercise_name = exercise_name
+        self.lock = threading.Lock()
+        self.plugin = CheckPlugin(only)
+        self.config = _prepareconfig(_pytest_args(files), plugins=[self.plugin])
+        try:
+            with contextlib.redirect_stdout(_Discard()):  # the terminal reporter keeps the stdout it starts with
+                self.config._do_configure()
+                self.session = pytest.Session.from_config(self.config)
+                self.config.hook.pytest_sessionstart(session=self.session)
+                self.config.hook.pytest_collection(session=self.session)
+        except BaseException:
+            self.close()
+            raise
+        if self.plugin.unknown:
+            self.close()
+            raise ValueError(f"{exercise_name} has no check named {', '.join(sorted(self.plugin.unknown))}")
+        if self.plugin.collect_errors:
+            self.close()
+            raise RuntimeError(f"the checks of {exercise_name} could not be collected:\n"
+                               f"{''.join(self.plugin.collect_errors)[-2000:]}")
+
+    def run(self, exercise: Exercise, process: StudentProcess, options: GradingOptions,
+            progress: Callable | None, started: Callable | None) -> list[CheckResult]:
+        """Every check once, in order; after the last one every fixture is torn down."""
+        self.plugin.begin(exercise, process, options, progress, started)
+        items = self.session.items
+        start_dir = os.getcwd()
+        try:
+            with contextlib.redirect_stdout(io.StringIO()):
+                for index, item in enumerate(items):
+                    nextitem = items[index + 1] if index + 1 < len(items) else None
+                    self.config.hook.pytest_runtest_protocol(item=item, nextitem=nextitem)
+        except BaseException:  # Ctrl+C, or pytest's own failure: half set up, so never used again
+            self.forget()
+            raise
+        finally:
+            os.chdir(start_dir)
+        return list(self.plugin.results.values())
+
+    def forget(self) -> None:
+        with contextlib.suppress(Exception):  # close what the interrupted check had set up
+            self.session._setupstate.teardown_exact(None)
+        for key, collected in list(_collected.items()):
+            if collected is self:
+                del _collected[key]
+        self.close()
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self.config._ensure_unconfigure()
+
+
+def _pytest_args(files: list[Path]) -> list[str]:
+    return [*map(str, files), "-c", str(CHECKS_ROOT / "pytest.ini"), "--rootdir", str(CHECKS_ROOT.parent.parent),
             "-q", "--capture=no", "-p", "no:cacheprovider", "-p", "no:randomly", "-W", "ignore", "--tb=no", "--assert=plain",
             "--no-header",
             # plugins installed on the machine (hypothesis, randomly, ...) must not change grading
@@ -176,14 +296,6 @@ def run_checks(exercise: Exercise, process: StudentProcess, options: GradingOpti
             "-p", "no:unraisableexception", "-p", "no:threadexception", "-p", "no:faulthandler",
             "-p", "no:logging", "-p", "no:junitxml", "-p", "no:doctest", "-p", "no:pastebin",
             "-p", "no:stepwise", "-p", "no:warnings"]
-    with contextlib.redirect_stdout(io.StringIO()) as out:
-        code = pytest.main(args, plugins=[plugin])
-    if plugin.unknown:
-        raise ValueError(f"{exercise.name} has no check named {', '.join(sorted(plugin.unknown))}")
-    if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
-        raise RuntimeError(f"the checks of {exercise.name} could not run (pytest exit {int(code)}):\n"
-                           f"{out.getvalue()[-2000:]}")
-    return list(plugin.results.values())
 
 
 def list_checks(exercise: Exercise, visibility: str | None = None) -> list[tuple[str, float, str, str]]:

@@ -55,7 +55,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from grader.checks.api import as_array, expect_close, fail, hidden, show
-from grader.checks.contract import call_showing_input, expect_close_or_hint, for_all, in_layout
+from grader.checks.contract import call_showing_input, expect_close_or_hint, for_all, in_layout, pinned
 from grader.checks.exercise2.support import diff_hint
 from grader.checks.translated import N_, _
 from reference.exercise2 import gradients as ref
@@ -184,6 +184,7 @@ def check_diff_example(student, example) -> None:
 @hidden(points=0.5)
 def test_numerical_diff_contract(student):
     """numerical_diff is the central difference with h = 1e-4 for any number x (int, float, 0) and smooth f"""
+    student = pinned(student)
     for_all(st.tuples(st.sampled_from(ONE_VARIABLE), numbers(10)),
             lambda example: check_diff_example(student, example), examples=EXAMPLES["diff"])
 
@@ -210,6 +211,7 @@ def check_gradient_example(student, example) -> None:
 @hidden(points=1)
 def test_numerical_gradient_contract(student):
     """numerical_gradient matches the reference for x of 1, 2 or 3 axes, size-1 sides and non-quadratic f"""
+    student = pinned(student)
     for_all(gradient_inputs(), lambda example: check_gradient_example(student, example),
             examples=EXAMPLES["gradient"])
 
@@ -262,6 +264,7 @@ def _closure_hint(start: np.ndarray, got: np.ndarray) -> str:
 @hidden(points=1)
 def test_numerical_gradient_in_place_contract(student):
     """numerical_gradient perturbs x itself (float64 or float32) and leaves it bit-for-bit as it was"""
+    student = pinned(student)
     for_all(gradient_inputs(dims=(1, 2), dtypes=(np.float64, np.float32), functions=QUADRATIC),
             lambda example: check_in_place_example(student, example), examples=EXAMPLES["in_place"])
 
@@ -295,4 +298,5 @@ def _descent_hint(form: str, steps: int) -> str:
 @hidden(points=0.5)
 def test_gradient_descent_contract(student):
     """gradient_descent matches the reference for any lr (0 too), step_num from 0, positional or keyword calls"""
+    student = pinned(student)
     for_all(descent_inputs(), lambda example: check_descent_example(student, example), examples=EXAMPLES["descent"])
