@@ -7,7 +7,7 @@ import sys
 
 import numpy as np
 
-from conftest import CORPUS, message_of
+from conftest import CASES, CORPUS, message_of
 from grader.checks import contract
 from grader.checks.exercise1 import test_hidden_contract as checks
 
@@ -36,11 +36,11 @@ def test_label_mistake_is_shown_on_a_two_class_example(grade):
 
 def test_a_raising_submission_is_told_the_input_that_made_it_raise(grade):
     """Does an exception from the student's code (status error, not a wrong answer) name the call
-    and the shrunk input: a batch of one row with one label?"""
-    result = grade(EXERCISE, CORPUS / EXERCISE / "bug_cee_single_label_by_size")
-    check = next(c for c in result.checks if c.name == "cross_entropy_labels_contract")
+    and the shrunk input: the smallest 1-D x, on which softmax over axis=1 raises?"""
+    result = grade(EXERCISE, CASES / EXERCISE / "bug_softmax_axis1")
+    check = next(c for c in result.checks if c.name == "softmax_contract")
     assert check.status == "error"
-    assert "cross_entropy_error(y, t) for y=[[" in check.message and "raised IndexError" in check.message
+    assert "`softmax(x) for x=[0.0]` raised AxisError" in check.message, check.message
 
 
 def test_grading_twice_gives_the_same_result(grade):

@@ -36,6 +36,7 @@ from grader.checks.api import CheckFailed, current_check
 from grader.checks.translated import _
 from grader.sandbox.codec import LAYOUTS, Layout
 from grader.sandbox.errors import StudentCodeError, StudentRaised
+from grader.sandbox.session import messages_so_far
 
 DEFAULT_EXAMPLES = 40
 DEFAULT_BUDGET_S = 5.0
@@ -45,11 +46,18 @@ but correct submission passes on the examples it had time for, never fails for b
 has by default (catalog.Exercise.check_timeout): a check calling `for_all` more than once, or
 with a larger budget, needs a `timeout=` that covers them all."""
 SHRINK_BUDGET_S = 3.0
-"""Seconds allowed to shrink a failure once found, beyond the exploring budget."""
-MAX_SHRINK_CALLS = 150
-"""Inputs tried while shrinking, after the first failure: a count, not seconds, so the example
-shown is the same on a loaded machine; enough to bring a random array down to a small one, and
-it keeps a batch of buggy submissions from paying Hypothesis's shrinking (about 3.5 ms a try)."""
+"""Seconds allowed to shrink a failure once found, beyond the exploring budget: a safety net
+for slow code only. The limits below end shrinking first, and they are counts, not seconds, so
+the example shown is the same on a loaded machine."""
+MAX_SHRINK_DRAWS = 150
+"""Inputs Hypothesis draws while shrinking, after the first failure (each costs Hypothesis
+about 2 ms for an array, several for a whole scenario): enough to bring a random array down to a
+small one."""
+MAX_SHRINK_MESSAGES = 400
+"""Messages to the student's process while shrinking (session.messages_so_far): bounds the
+shrinking of checks whose every input runs a whole scenario (an optimizer over several calls, a
+network's sequence of methods); a function checked one call an input stops at MAX_SHRINK_DRAWS
+first."""
 SEED = 20261205
 
 _drawn: dict[tuple, list] = {}
@@ -67,15 +75,25 @@ example first and shrunk only when it passes there, which saves Hypothesis's shr
 gives the same message."""
 _calls = {"run": None, "seen": Counter()}
 """The check run now in progress (api's record of it) and how often each place called `for_all` in it."""
+_shrinking = False
+"""Whether a failure is being shrunk now (see `shrinking`)."""
 
 
 class _StopExploring(BaseException):
     """Carries a failure out of Hypothesis without shrinking it (a BaseException, so Hypothesis
     does not treat it as a test failure to minimise)."""
 
-    def __init__(self, error: BaseException):
+    def __init__(self, error: BaseException | None):
         super().__init__(str(error))
         self.error = error
+
+
+def shrinking() -> bool:
+    """True while a failure is being shrunk: then only whether an input fails matters, so a check
+    may skip what only words its message (e.g. a hint that reruns the student's code on variants
+    of the input). The smallest failing input is checked once more afterwards, with the message
+    in full."""
+    return _shrinking
 
 
 def _shrinkable(error: BaseException) -> bool:
@@ -94,9 +112,9 @@ def for_all(strategy: st.SearchStrategy, check: Callable[[Any], None], *, exampl
     with the example in its message, and must not change the example it is given."""
     key = (current_check(), *_call_site(), repr(strategy), examples)
     if key not in _drawn:
-        _drawn[key] = _draw(strategy, examples)
+        _drawn[key] = _smallest_first(_draw(strategy, examples))
     deadline = time.monotonic() + budget_s
-    for index, example in enumerate(_drawn[key]):
+    for index, example in _drawn[key]:
         if time.monotonic() > deadline:
             return  # out of time: the examples left are skipped, never failed
         try:
@@ -107,11 +125,25 @@ def for_all(strategy: st.SearchStrategy, check: Callable[[Any], None], *, exampl
             behaviour = (key, index, type(error).__name__, str(error))
             if behaviour in _shrunk:
                 _check_known_smallest(check, _shrunk[behaviour], error)
-            smallest = _shrink(strategy, check, examples, deadline)
+            smallest = _shrink(strategy, check, examples, deadline, start_at=index)
             if smallest is None:
                 raise  # Hypothesis did not reproduce it (the student's code is not deterministic)
             failure, _shrunk[behaviour] = smallest
             raise failure from None
+
+
+def _smallest_first(examples: list) -> list[tuple[int, Any]]:
+    """(Hypothesis's index, example), the smallest examples first (by the size of their pickled
+    data: array elements, dict keys, call steps; ties in Hypothesis's order): the first failing
+    example is then the smallest that fails, which is what the student sees even where shrinking
+    stops early, and shrinking it costs least."""
+    def size(item: tuple[int, Any]) -> tuple[int, int]:
+        try:
+            return len(pickle.dumps(item[1], protocol=5)), item[0]
+        except Exception:  # noqa: BLE001 - an example pickle cannot copy: keep its place
+            return 0, item[0]
+
+    return sorted(enumerate(examples), key=size)
 
 
 def _check_known_smallest(check: Callable[[Any], None], smallest: Any, first: BaseException) -> None:
@@ -162,33 +194,38 @@ def _draw(strategy: st.SearchStrategy, examples: int) -> list:
 
 
 def _shrink(strategy: st.SearchStrategy, check: Callable[[Any], None], examples: int,
-            deadline: float) -> tuple[BaseException, Any] | None:
-    """Let Hypothesis replay the same examples (same seed) up to the failing one and shrink it:
+            deadline: float, start_at: int = 0) -> tuple[BaseException, Any] | None:
+    """Let Hypothesis replay the same examples (same seed) up to the failing one, number
+    `start_at` in its order (the ones before it pass unchecked), and shrink it:
     (the failure, the example) of the smallest failing example found, or None when none failed
     this time. Every input Hypothesis tries while shrinking is smaller than the last one that
     failed, so the last failure seen is the smallest so far; shrinking stops after
-    MAX_SHRINK_CALLS inputs (or SHRINK_BUDGET_S), or when an input hangs or crashes the
-    student's code."""
-    shrink_deadline = max(deadline, time.monotonic() + SHRINK_BUDGET_S)
+    MAX_SHRINK_DRAWS inputs or MAX_SHRINK_MESSAGES messages to the student's code (or
+    SHRINK_BUDGET_S), or when an input hangs or crashes the student's code. The smallest is
+    then checked again outside shrinking mode, for its full message."""
+    global _shrinking
+    budget = _ShrinkBudget(max(deadline, time.monotonic() + SHRINK_BUDGET_S))
     failures: list[tuple[BaseException, Any]] = []
-    tries_after_failure = 0
+    replayed = 0
 
     @_settings(examples, (Phase.explicit, Phase.generate, Phase.shrink))
-    @given(strategy)
+    @given(_counting_draws(strategy, budget))
     def explore(example: Any) -> None:
-        nonlocal tries_after_failure
-        if failures:
-            tries_after_failure += 1
-            if tries_after_failure > MAX_SHRINK_CALLS or time.monotonic() > shrink_deadline:
-                raise _StopExploring(failures[-1][0])
+        nonlocal replayed
+        if not failures and replayed < start_at:
+            replayed += 1
+            return
+        budget.check()
         try:
             check(example)
         except BaseException as error:  # noqa: BLE001 - sorted below, re-raised either way
             if not _shrinkable(error):
                 raise _StopExploring(error) from None
             failures.append((error, example))
+            budget.start()
             raise
 
+    _shrinking = True
     try:
         explore()
     except _StopExploring:
@@ -201,7 +238,59 @@ def _shrink(strategy: st.SearchStrategy, check: Callable[[Any], None], examples:
                                  "randomness between calls).")) from flaky
     except Exception:  # noqa: BLE001 - Hypothesis re-raised the smallest failure, already recorded
         pass
-    return failures[-1] if failures else None
+    finally:
+        _shrinking = False
+    if not failures:
+        return None
+    return _in_full(check, *failures[-1])
+
+
+class _ShrinkBudget:
+    """Counts what shrinking has cost since the first failure; ends it past the limits."""
+
+    def __init__(self, deadline: float):
+        self.deadline = deadline
+        self.draws = 0
+        self.first_message: int | None = None
+
+    def start(self) -> None:
+        if self.first_message is None:
+            self.first_message = messages_so_far()
+
+    def spend_draw(self) -> None:
+        if self.first_message is not None:
+            self.draws += 1
+
+    def check(self) -> None:
+        """Ends shrinking past a limit. Called as an input reaches the check, never while one is
+        drawn (Hypothesis takes a draw cut short for a strategy that changes between runs)."""
+        if self.first_message is None:
+            return
+        if (self.draws > MAX_SHRINK_DRAWS or messages_so_far() - self.first_message > MAX_SHRINK_MESSAGES
+                or time.monotonic() > self.deadline):
+            raise _StopExploring(None)
+
+
+def _counting_draws(strategy: st.SearchStrategy, budget: _ShrinkBudget) -> st.SearchStrategy:
+    """`strategy`, drawing the same examples, with each draw counted against the shrinking budget
+    (Hypothesis also draws inputs it rejects before they reach the check)."""
+    @st.composite
+    def counted(draw: Callable) -> Any:
+        budget.spend_draw()
+        return draw(strategy)
+
+    return counted()
+
+
+def _in_full(check: Callable[[Any], None], failure: BaseException, example: Any) -> tuple[BaseException, Any]:
+    """(the failure, the example) with the failure's message in full: `example` checked again
+    outside shrinking mode. A check that passes or hangs there keeps the failure found."""
+    try:
+        check(copy.deepcopy(example))
+    except BaseException as error:  # noqa: BLE001 - a wrong answer is the one reported
+        if _shrinkable(error):
+            return error, example
+    return failure, example
 
 
 def _first_failure(group: BaseException) -> BaseException:

@@ -22,6 +22,14 @@ POLL_SECONDS = 0.25
 it started may hold its end of the connection open after it died."""
 OUTPUT_LIMIT = 20_000
 """Characters of the student's printed output kept for the report; the rest is counted, not stored."""
+_messages = 0
+
+
+def messages_so_far() -> int:
+    """Messages the grader has sent to students' processes in this process (requests and answers
+    to callbacks): a measure of work done with the student's code that, unlike seconds, does not
+    depend on the machine's load (contract.py bounds shrinking by it)."""
+    return _messages
 
 
 class OutputCollector(threading.Thread):
@@ -300,6 +308,8 @@ class Session:
         return reply
 
     def _exchange(self, message: tuple, label: str) -> Any:
+        global _messages
+        _messages += 1
         self._send(codec.encode(message, self._as_reference), label)
         while True:
             reply = self._receive(label)
@@ -337,6 +347,8 @@ class Session:
         function's signature, or a method it does not have, are the student's mistake, raised
         at their call; an exception from the grader function's own body is the grader's fault:
         recorded in `self.fault`, answered with a neutral error."""
+        global _messages
+        _messages += 1
         _, key, method, args, kwargs, state = reply
         target = self.callbacks.get(key)
         answer = self._callback_outcome(target, method, args, kwargs, state)
