@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 import subprocess
 import sys
 import time
@@ -105,6 +106,46 @@ def test_a_failure_is_shrunk_to_the_smallest_failing_example():
     with pytest.raises(CheckFailed) as caught:
         for_all(float_arrays(shapes(max_dims=1)), fail_if(lambda x: x.shape[0] >= 3))
     assert caught.value.message == f"fails for {np.zeros(3)!r}"
+
+
+def test_examples_are_explored_smallest_first():
+    """Are the drawn examples tried smallest first (the first failure a student meets is then
+    the smallest drawn one), every one of them still tried?"""
+    check = fail_if(lambda xs: False)
+    for_all(INTEGER_LISTS, check, examples=30)
+    sizes = [len(pickle.dumps(xs, protocol=5)) for xs in check.seen]
+    assert len(check.seen) == 30 and sizes == sorted(sizes)
+    assert sorted(map(tuple, check.seen)) == sorted(map(tuple, contract._draw(INTEGER_LISTS, 30)))
+
+
+def test_shrinking_is_bounded_by_a_count_of_draws(monkeypatch):
+    """Does shrinking stop after MAX_SHRINK_DRAWS inputs, whatever the machine's speed, and
+    still report a failing example no larger than the one found first?"""
+    monkeypatch.setattr(contract, "MAX_SHRINK_DRAWS", 3)
+    check = fail_if(lambda xs: sum(xs) >= 500)
+    with pytest.raises(CheckFailed) as caught:
+        for_all(INTEGER_LISTS, check, examples=30)
+    first = next(xs for xs in check.seen if sum(xs) >= 500)
+    shown = eval(caught.value.message.removeprefix("fails for "))  # noqa: S307 - our own repr of a list
+    assert sum(shown) >= 500 and len(pickle.dumps(shown, protocol=5)) <= len(pickle.dumps(first, protocol=5))
+    tried_after_first = len(check.seen) - check.seen.index(first) - 1
+    assert tried_after_first <= 3 + 2 + 1, "the replay up to it, 3 shrinking draws, the message in full"
+
+
+def test_the_message_shown_is_worked_out_outside_shrinking_mode():
+    """May a check skip costly wording while a failure is shrunk (contract.shrinking()), and is
+    the smallest input then checked once more for the message in full?"""
+    modes = []
+
+    def check(xs):
+        modes.append(contract.shrinking())
+        if max(xs) >= 10:
+            raise CheckFailed("short" if contract.shrinking() else f"in full: fails for {xs!r}")
+
+    with pytest.raises(CheckFailed) as caught:
+        for_all(INTEGER_LISTS, check)
+    assert caught.value.message == "in full: fails for [10]"
+    assert True in modes and modes[-1] is False and not contract.shrinking()
 
 
 def test_the_students_exception_is_shrunk_too():
