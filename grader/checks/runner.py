@@ -198,6 +198,8 @@ def run_checks(exercise: Exercise, process: StudentProcess, options: GradingOpti
         return collected.run(exercise, process, options, progress, started)
     finally:
         collected.lock.release()
+        if _collected.get(key) is not collected:  # another thread's stand-in: not kept
+            collected.close()
 
 
 _collected: dict[tuple, "CollectedChecks"] = {}
