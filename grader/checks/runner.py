@@ -188,6 +188,12 @@ def run_checks(exercise: Exercise, process: StudentProcess, options: GradingOpti
     if not files:
         raise FileNotFoundError(f"no checks found for {exercise.name} in {exercise.checks_dir}")
     key = (tuple(map(str, files)), None if checks is None else frozenset(checks))
+    if threading.current_thread() is not threading.main_thread():  # a watchdog's or a Dask worker's thread
+        collected = CollectedChecks(exercise.name, files, checks)
+        try:
+            return collected.run(exercise, process, options, progress, started)
+        finally:
+            collected.close()
     collected = _collected.get(key)
     if collected is None or not collected.lock.acquire(blocking=False):
         collected = CollectedChecks(exercise.name, files, checks)  # first, or in use by another thread
