@@ -187,29 +187,21 @@ def run_checks(exercise: Exercise, process: StudentProcess, options: GradingOpti
     files = check_files(exercise, visibility)
     if not files:
         raise FileNotFoundError(f"no checks found for {exercise.name} in {exercise.checks_dir}")
-    key = (tuple(map(str, files)), None if checks is None else frozenset(checks))
     if threading.current_thread() is not threading.main_thread():  # a watchdog's or a Dask worker's thread
         collected = CollectedChecks(exercise.name, files, checks)
         try:
             return collected.run(exercise, process, options, progress, started)
         finally:
             collected.close()
-    collected = _collected.get(key)
-    if collected is None or not collected.lock.acquire(blocking=False):
-        collected = CollectedChecks(exercise.name, files, checks)  # first, or in use by another thread
-        if key not in _collected:
-            _remember(key, collected)
-        collected.lock.acquire()
-    try:
-        return collected.run(exercise, process, options, progress, started)
-    finally:
-        collected.lock.release()
-        if _collected.get(key) is not collected:  # another thread's stand-in: not kept
-            collected.close()
+    key = (tuple(map(str, files)), None if checks is None else frozenset(checks))
+    if key not in _collected:
+        _remember(key, CollectedChecks(exercise.name, files, checks))
+    return _collected[key].run(exercise, process, options, progress, started)
 
 
 _collected: dict[tuple, "CollectedChecks"] = {}
-"""The checks pytest has collected in this process, by (check files, checks selected). A check
+"""The checks pytest has collected in this process's main thread (where batch workers grade),
+by (check files, checks selected); other threads collect afresh each time. A check
 module is imported once per process either way (as with pytest.main), so an edited check file
 takes effect in the next grading process."""
 KEEP_COLLECTED = 16
@@ -240,8 +232,6 @@ class CollectedChecks:
     def __init__(self, exercise_name: str, files: list[Path], only: Collection[str] | None):
         from _pytest.config import _prepareconfig
 
-        self.exercise_name = exercise_name
-        self.lock = threading.Lock()
         self.plugin = CheckPlugin(only)
         self.config = _prepareconfig(_pytest_args(files), plugins=[self.plugin])
         try:
