@@ -80,6 +80,12 @@ class AlwaysEqual:
 def liar():
     return AlwaysEqual()
 
+def unseeded_draws():
+    import random
+    import numpy as np
+    return [np.random.default_rng().random(2).tolist(), np.random.default_rng().random(2).tolist(),
+            np.random.rand(2).tolist(), random.random()]
+
 def shout():
     print("\\x1b[2Jcleared")
     sys.stdout.buffer.write(b"\\xff not utf-8\\n")
@@ -304,6 +310,17 @@ def test_generator_fails_as_array_cleanly(student):
     """Does a returned generator fail as_array with words a student understands?"""
     with pytest.raises(CheckFailed, match=r"generator\(\) returned a generator object, not a numpy array"):
         as_array(student.module.generator(), call="generator()")
+
+
+def test_unseeded_generators_draw_the_same_numbers_on_every_run(student, sandboxes, tmp_path):
+    """Does a second process of the same submission draw what the first drew, with generators it never seeded?"""
+    first = student.module.call("unseeded_draws")
+    again = Student(student.session.launcher, tmp_path / "again")
+    try:
+        assert again.module.call("unseeded_draws") == first
+    finally:
+        again.close()
+    assert first[0] != first[1]  # two new generators still differ
 
 
 def test_missing_attribute_is_an_attribute_error(student):

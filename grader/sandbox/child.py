@@ -21,6 +21,7 @@ import linecache
 import operator
 import os
 import pickle
+import random
 import signal
 import socket
 import sys
@@ -661,6 +662,7 @@ def run_submission(config: dict, sock: socket.socket | None = None) -> None:
     student_dirs = (config["student_dir"],)
     _other_exercises = os.path.join(config["pkgs_dir"], "exercises") + os.sep
     share_gpu_memory(config.get("gpu_memory_fraction"))
+    make_randomness_repeatable()
     _student_started = True
     try:
         module = load_student_module(config)
@@ -671,6 +673,22 @@ def run_submission(config: dict, sock: socket.socket | None = None) -> None:
     _flush_output()
     _send(("ready", key, list(_load_notes)) if _load_notes else ("ready", key))
     serve(student_dirs)
+
+
+def make_randomness_repeatable() -> None:
+    """Start every generator the student's code can use without a seed from the same state on every
+    run: numpy's and random's global ones, and each new `np.random.default_rng()` (its entropy is
+    the n-th value of a fixed sequence, so two generators still differ). A submission graded twice
+    then draws the same dropout masks and gets the same verdict, even with its own unseeded generator."""
+    random.seed(0)
+    try:
+        import numpy.random
+        from numpy.random import bit_generator
+    except ImportError:
+        return
+    numpy.random.seed(0)
+    generators_made = itertools.count()
+    bit_generator.randbits = lambda bits: random.Random(next(generators_made)).getrandbits(bits)
 
 
 def _connection_lost() -> bool:
