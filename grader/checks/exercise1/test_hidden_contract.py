@@ -41,10 +41,9 @@ from __future__ import annotations
 
 import numpy as np
 from hypothesis import strategies as st
-from hypothesis.extra import numpy as hnp
 
 from grader.checks.api import hidden
-from grader.checks.contract import (call_showing_input, expect_close_or_hint, for_all, in_layout, layouts,
+from grader.checks.contract import (arrays, call_showing_input, expect_close_or_hint, for_all, in_layout, layouts,
                                      pinned)
 from grader.checks.exercise1.support import loss_hint, softmax_hint
 from grader.checks.translated import _
@@ -61,6 +60,8 @@ SCORE_LIMIT = 1e4
 # --- strategies ------------------------------------------------------------------------------
 
 SHAPE_KINDS = ("vector", "one row", "one column", "batch")
+ZERO_OR_UNIT = st.just(0.0) | st.floats(0.0, 1.0)
+"""Elements of a probability row before it is normalised: exact zeros often."""
 
 
 def kind_shapes(kinds: tuple = SHAPE_KINDS, min_classes: int = 1) -> st.SearchStrategy[tuple]:
@@ -85,7 +86,7 @@ def scores(draw) -> tuple[np.ndarray, str]:
         elements = st.integers(-int(limit), int(limit))
     else:
         elements = st.floats(-limit, limit, width=64 if dtype is np.float64 else 32)
-    return draw(hnp.arrays(dtype, shape, elements=elements)), draw(layouts())
+    return draw(arrays(dtype, shape, elements)), draw(layouts())
 
 
 @st.composite
@@ -93,7 +94,7 @@ def outputs_and_one_hot(draw) -> tuple[np.ndarray, np.ndarray, str, str]:
     """sum_squares_error's inputs: y any values, t one-hot of y's shape (C == 1 allowed)."""
     shape = draw(kind_shapes())
     dtype = draw(st.sampled_from([np.float64, np.float32]))
-    y = draw(hnp.arrays(dtype, shape, elements=st.floats(-10, 10, width=64 if dtype is np.float64 else 32)))
+    y = draw(arrays(dtype, shape, st.floats(-10, 10, width=64 if dtype is np.float64 else 32)))
     labels = draw(_labels(shape))
     t = np.eye(shape[-1], dtype=draw(st.sampled_from([np.float64, np.int64])))[labels]
     return y, t, draw(layouts()), draw(layouts())
@@ -102,7 +103,7 @@ def outputs_and_one_hot(draw) -> tuple[np.ndarray, np.ndarray, str, str]:
 def _labels(shape: tuple) -> st.SearchStrategy:
     """One label per row of a y of `shape` (an int for 1-D y), any values in 0..C-1."""
     one = st.integers(0, shape[-1] - 1)
-    return one if len(shape) == 1 else hnp.arrays(np.int64, shape[:1], elements=one)
+    return one if len(shape) == 1 else arrays(np.int64, shape[:1], one)
 
 
 @st.composite
@@ -110,7 +111,7 @@ def probabilities(draw, kinds: tuple = ("vector", "one row", "batch")) -> np.nda
     """y for the cross-entropy: (C,) or (N, C) rows in [0, 1] summing to 1, C >= 2, exact zeros."""
     shape = draw(kind_shapes(kinds, min_classes=2))
     dtype = draw(st.sampled_from([np.float64, np.float32]))
-    raw = draw(hnp.arrays(np.float64, shape, elements=st.just(0.0) | st.floats(0.0, 1.0)))  # zeros: often
+    raw = draw(arrays(np.float64, shape, ZERO_OR_UNIT))
     sums = raw.sum(axis=-1, keepdims=True)
     rows = np.where(sums > 0, raw / np.where(sums > 0, sums, 1.0), 1.0 / shape[-1])
     return rows.astype(dtype)

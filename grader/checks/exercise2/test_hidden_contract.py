@@ -52,9 +52,9 @@ from __future__ import annotations
 import math
 import numpy as np
 from hypothesis import strategies as st
-from hypothesis.extra import numpy as hnp
 
 from grader.checks.api import as_array, expect_close, fail, hidden, show
+from grader.checks import contract
 from grader.checks.contract import call_showing_input, expect_close_or_hint, for_all, in_layout, pinned
 from grader.checks.exercise2.support import diff_hint
 from grader.checks.translated import N_, _
@@ -143,7 +143,7 @@ def numbers(limit: float) -> st.SearchStrategy:
 
 def arrays(shape: st.SearchStrategy, dtype=np.float64, limit: float = 5.0) -> st.SearchStrategy[np.ndarray]:
     width = 32 if dtype is np.float32 else 64
-    return hnp.arrays(dtype, shape, elements=st.floats(-limit, limit, width=width))
+    return contract.arrays(dtype, shape, st.floats(-limit, limit, width=width))
 
 
 @st.composite

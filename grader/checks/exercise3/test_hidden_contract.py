@@ -78,10 +78,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from hypothesis import strategies as st
-from hypothesis.extra import numpy as hnp
 
 from grader.checks.api import CheckFailed, as_float, fail, hidden, show
-from grader.checks.contract import for_all, in_layout, layouts
+from grader.checks.contract import arrays, built_once, for_all, in_layout, layouts
 from grader.checks.exercise3.support import KEYS, own_loss_gradient, plain_dict, read_params, ref_with
 from grader.checks.translated import _
 from grader.sandbox.errors import StudentRaised
@@ -167,14 +166,19 @@ def compact(a: np.ndarray, limit: int = 120) -> str:
     return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
+@built_once
 def sizes_strategy(max_side: int = 4, max_classes: int = 4) -> st.SearchStrategy[tuple]:
     """(input, hidden, output), with coincident sizes drawn on purpose as often as distinct ones."""
-    def with_classes(o: int) -> st.SearchStrategy[tuple]:
-        side = st.one_of(st.just(o), st.integers(1, max_side))
-        return st.tuples(side, side, st.just(o))
-    return st.integers(2, max_classes).flatmap(with_classes)
+    return st.integers(2, max_classes).flatmap(lambda o: sizes_with_classes(o, max_side))
 
 
+@built_once
+def sizes_with_classes(o: int, max_side: int) -> st.SearchStrategy[tuple]:
+    side = st.one_of(st.just(o), st.integers(1, max_side))
+    return st.tuples(side, side, st.just(o))
+
+
+@built_once
 def param_arrays(sizes: tuple, scale: float, out_scale: float) -> st.SearchStrategy[dict]:
     i, h, o = sizes
 
@@ -184,10 +188,11 @@ def param_arrays(sizes: tuple, scale: float, out_scale: float) -> st.SearchStrat
                                   "W2": array((h, o), out_scale), "b2": array((o,), out_scale)})
 
 
+@built_once
 def arrays_in(shape: tuple, bound: float, dtype=np.float64) -> st.SearchStrategy[np.ndarray]:
     """Float arrays in [-bound, bound]: drawn as numbers in [-1, 1] times bound (Hypothesis
     shrinks them to 0 and to small round values)."""
-    unit = hnp.arrays(np.float64, shape, elements=st.floats(-1, 1, allow_nan=False, allow_infinity=False))
+    unit = arrays(np.float64, shape, st.floats(-1, 1, allow_nan=False, allow_infinity=False))
     return unit.map(lambda a: (a * bound).astype(dtype))
 
 
@@ -201,7 +206,7 @@ def examples(draw, *, max_side: int = 4, max_classes: int = 4, max_batch: int = 
     params = draw(param_arrays(sizes, 3.0, out_scale))
     x_dtype = draw(st.sampled_from([np.float64, np.float32]))
     x = draw(arrays_in((n, i), 5.0, x_dtype))
-    labels = draw(hnp.arrays(np.int64, (n,), elements=st.integers(0, o - 1)))
+    labels = draw(arrays(np.int64, (n,), st.integers(0, o - 1)))
     layout = draw(layouts()) if any_layout else "C"
     return Example(sizes, params, x, labels, layout)
 
@@ -229,7 +234,7 @@ def net_cases(draw, *, max_side: int = 4, max_classes: int = 4, max_batch: int =
         n = {"one": 1, "classes": o}.get(kind) or draw(st.integers(1, max_batch))
         x_dtype = draw(st.sampled_from([np.float64, np.float32]))
         x = draw(arrays_in((n, i), 5.0, x_dtype))
-        labels = draw(hnp.arrays(np.int64, (n,), elements=st.integers(0, o - 1)))
+        labels = draw(arrays(np.int64, (n,), st.integers(0, o - 1)))
         layout = draw(layouts()) if any_layout else "C"
         found.append(Example(sizes, params, x, labels, layout))
     return NetCase(found)
@@ -602,7 +607,7 @@ def scenarios(draw) -> Scenario:
         x = draw(arrays_in((n, i), 5.0))
         if unlike is not None and np.array_equal(x, unlike.x):
             x = x + 1.0  # other rows than the batch before
-        labels = draw(hnp.arrays(np.int64, (n,), elements=st.integers(0, o - 1)))
+        labels = draw(arrays(np.int64, (n,), st.integers(0, o - 1)))
         return Example(sizes, params, x, labels)
 
     def form() -> tuple:

@@ -59,10 +59,9 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 from hypothesis import strategies as st
-from hypothesis.extra import numpy as hnp
 
 from grader.checks.api import CheckFailed, fail, hidden, show
-from grader.checks.contract import for_all, in_layout, layouts, shapes, shrinking
+from grader.checks.contract import arrays, for_all, in_layout, layouts, shapes, shrinking
 from grader.checks.translated import N_, _, english_of as english, join
 from grader.checks.exercise5.support import (STEP_ATOL, STEP_RTOL, first_difference, label, read_params,
                                              run_model)
@@ -116,10 +115,10 @@ def scenarios(draw) -> Scenario:
     hyper = {p: draw(st.sampled_from(values)) for p, values in HYPER_VALUES.items()}
     keys = draw(st.lists(st.sampled_from(KEY_NAMES), min_size=1, max_size=4, unique=True))
     key_shapes = {k: draw(SHAPES) for k in keys}
-    params = {k: draw(hnp.arrays(np.float64, s, elements=st.floats(-5, 5))) for k, s in key_shapes.items()}
+    params = {k: draw(arrays(np.float64, s, st.floats(-5, 5))) for k, s in key_shapes.items()}
     order = draw(st.permutations(keys))
     steps = draw(st.integers(1, 3))
-    grads = [{k: draw(hnp.arrays(np.float64, key_shapes[k], elements=GRADIENT)) for k in order} for _step in range(steps)]
+    grads = [{k: draw(arrays(np.float64, key_shapes[k], GRADIENT)) for k in order} for _step in range(steps)]
     return Scenario(hyper, draw(st.booleans()), params, {k: draw(layouts()) for k in keys}, grads,
                     {k: draw(layouts()) for k in keys})
 

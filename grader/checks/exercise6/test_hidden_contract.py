@@ -64,11 +64,10 @@ from dataclasses import dataclass
 
 import numpy as np
 from hypothesis import strategies as st
-from hypothesis.extra import numpy as hnp
 
 from grader.checks.api import as_array, fail, hidden, show
 from grader.checks.translated import N_, _, english_of as english, join
-from grader.checks.contract import for_all, in_layout, layouts, shapes
+from grader.checks.contract import arrays, built_once, for_all, in_layout, layouts, shapes
 from grader.checks.exercise6.support import EPS_RANGE, GRAD_TOL, seed_students_generator
 from grader.sandbox.errors import StudentRaised
 from reference.exercise6 import batchnorm as ref
@@ -81,6 +80,9 @@ EXACT = 1e-9
 """Dropout's relations (mask and scale) are exact up to rounding."""
 MOMENTA = (0.9, 0.0, 0.5, 0.95)
 OFFSETS = (0.0, 5.0, -40.0, 1e8)
+FEATURE_SCALES = st.sampled_from((10.0, 30.0, 17.0))
+GAMMAS = st.sampled_from((1.0, 1.5, -0.7, 2.0))
+BETAS = st.sampled_from((0.0, 0.3, -1.0))
 RATIOS = (0.5, 0.0, 0.2, 0.8)
 
 
@@ -108,14 +110,18 @@ class BNScenario:
         return _("{layer}, then {calls}").format(layer=self.made(), calls=join(" -> ", names))
 
 
+@built_once
 def bn_batches(d: int, offsets: tuple) -> st.SearchStrategy[np.ndarray]:
     """x of shape (N, D): integers 0..3 (row 0: 4..7, so no feature of a batch with N >= 2 is
     constant) times 10 to 30, plus a per-feature offset."""
-    def build(n):
-        base = hnp.arrays(np.int64, (n, d), elements=st.integers(0, 3))
-        scale = hnp.arrays(np.float64, (d,), elements=st.sampled_from((10.0, 30.0, 17.0)))
-        return st.builds(lambda b, s: (b + 4 * (np.arange(n) == 0)[:, None]) * s + np.asarray(offsets), base, scale)
-    return st.integers(1, 6).flatmap(build)
+    return st.integers(1, 6).flatmap(lambda n: bn_batch(n, d, offsets))
+
+
+@built_once
+def bn_batch(n: int, d: int, offsets: tuple) -> st.SearchStrategy[np.ndarray]:
+    base = arrays(np.int64, (n, d), st.integers(0, 3))
+    scale = arrays(np.float64, (d,), FEATURE_SCALES)
+    return st.builds(lambda b, s: (b + 4 * (np.arange(n) == 0)[:, None]) * s + np.asarray(offsets), base, scale)
 
 
 BN_SEGMENTS = (("train", "backward"), ("test",), ("train",), ("train", "backward", "backward"))
@@ -128,15 +134,15 @@ and a repeated backward are in every example), with at most one of these pieces 
 @st.composite
 def bn_scenarios(draw) -> BNScenario:
     d = draw(st.integers(1, 4))
-    gamma = draw(hnp.arrays(np.float64, (d,), elements=st.sampled_from((1.0, 1.5, -0.7, 2.0))))
-    beta = draw(hnp.arrays(np.float64, (d,), elements=st.sampled_from((0.0, 0.3, -1.0))))
+    gamma = draw(arrays(np.float64, (d,), GAMMAS))
+    beta = draw(arrays(np.float64, (d,), BETAS))
     offsets = tuple(draw(st.sampled_from(OFFSETS)) for _feature in range(d))
     segments = draw(st.lists(st.sampled_from(BN_SEGMENTS), max_size=1))
     kinds = ["test", "train"] + [kind for segment in segments for kind in segment] + ["train", "backward", "backward"]
     ops, n = [], None
     for kind in kinds:
         if kind == "backward":
-            dout = draw(hnp.arrays(np.float64, (n, d), elements=st.floats(-2, 2)))
+            dout = draw(arrays(np.float64, (n, d), st.floats(-2, 2)))
             ops.append(("backward", dout, draw(layouts())))
             continue
         x = draw(bn_batches(d, offsets))
@@ -299,7 +305,7 @@ def dropout_scenarios(draw) -> tuple:
             kind = "train"
         if kind != "backward":
             last_forward = kind
-        ops.append((kind, draw(hnp.arrays(np.float64, shape, elements=NONZERO)), draw(layouts())))
+        ops.append((kind, draw(arrays(np.float64, shape, NONZERO)), draw(layouts())))
     return ratio, ops
 
 
