@@ -8,8 +8,14 @@ workers forked, sandboxes started, every student graded, every result, report, t
 gradebook and the summary written. Each setting is repeated and the median is reported,
 since the machine may be shared.
 
+With `--class course` the class is one a course meets instead: three students in four hand in
+a right answer (the reference in every form, the valid alternatives of tests/cases), one in four
+a wrong one (the known bugs of tests/cases, each at most once, spread over the list). The tests'
+class (the default) holds every known bug, so it weighs the cost of a failure (shrunk to its
+smallest input by the contract checks) far more than a course does.
+
 Run: python benchmarks/bench_batch.py [--students 100] [--repeat 3] [--exercise exercise1 ...]
-     [--baseline DIR]
+     [--class tests|course] [--baseline DIR]
 
 With `--baseline DIR` (another checkout of the project, e.g. `git archive main | tar -x -C /tmp/before`)
 the same class is graded by both checkouts in one run: each timing is a fresh Python process
@@ -75,6 +81,24 @@ def make_class(exercise: str, folder: Path, students: int) -> None:
         copy += 1
 
 
+def make_course_class(exercise: str, folder: Path, students: int) -> None:
+    """One student in four wrong (see the module docstring); the rest right."""
+    with tempfile.TemporaryDirectory() as tmp:
+        everyone = Path(tmp) / "class"
+        make_submissions(exercise, everyone, size=0, hostile=False)
+        entries = sorted(p for p in everyone.iterdir() if p.name != "notes.txt")
+        right = [p for p in entries if p.name.startswith(("ref_", "case_ok_"))]
+        wrong = [p for p in entries if p.name.startswith("case_bug_")]
+        wanted = min(len(wrong), students // 4)
+        chosen = [wrong[i * len(wrong) // wanted] for i in range(wanted)] if wanted else []
+        folder.mkdir(parents=True)
+        for i in range(students - wanted):
+            chosen.append(right[i % len(right)])
+        for i, source in enumerate(chosen):
+            target = folder / f"s{i:03d}_{source.stem}{source.suffix}"
+            (shutil.copytree if source.is_dir() else shutil.copy)(source, target)
+
+
 def time_batch(checkout: Path, exercise: str, subs: Path, jobs: int) -> float:
     """Seconds for `checkout`'s grader to grade the class in a fresh process, end to end."""
     env = dict(os.environ, PYTHONPATH=str(checkout))
@@ -99,6 +123,8 @@ def main() -> None:
     parser.add_argument("--exercise", action="append", help="exercise to grade (repeatable; default exercise1)")
     parser.add_argument("--jobs", type=int, action="append", help="worker count (repeatable; default 1 and 2)")
     parser.add_argument("--baseline", type=Path, help="another checkout of the project to measure alternately")
+    parser.add_argument("--class", dest="kind", choices=("tests", "course"), default="tests",
+                        help="the tests' class (every known bug) or a course's (one student in four wrong)")
     args = parser.parse_args()
     checkouts = {"this": ROOT}
     if args.baseline:
@@ -108,14 +134,14 @@ def main() -> None:
     for exercise in args.exercise or ["exercise1"]:
         with tempfile.TemporaryDirectory() as tmp:
             subs = Path(tmp) / "subs"
-            make_class(exercise, subs, args.students)
+            (make_course_class if args.kind == "course" else make_class)(exercise, subs, args.students)
             count = len(list(subs.iterdir()))
             for jobs in args.jobs or [1, 2]:
                 times: dict[str, list[float]] = {name: [] for name in checkouts}
                 for _ in range(args.repeat):
                     for name, checkout in checkouts.items():
                         times[name].append(time_batch(checkout, exercise, subs, jobs))
-                report(exercise, count, jobs, times)
+                report(f"{exercise}, a course's class" if args.kind == "course" else exercise, count, jobs, times)
 
 
 def report(exercise: str, count: int, jobs: int, times: dict[str, list[float]]) -> None:
