@@ -245,9 +245,10 @@ class Launcher:
 
     # -- the zygote ---------------------------------------------------------------------
     def _command(self, fd: int) -> list[str]:
-        # torch._dynamo: torch.optim imports it when the first optimizer is created (1-3 s), so
-        # without it every student's process would pay that again.
-        preload = "numpy,torch,torch._dynamo" if self.exercise.uses_torch else "numpy"
+        # torch._dynamo: torch.optim imports it when the first optimizer is created (1-3 s), and
+        # numpy.random (10 ms): every student's process seeds it (child.make_randomness_repeatable),
+        # so without them every student's process would pay that again.
+        preload = "numpy,numpy.random" + (",torch,torch._dynamo" if self.exercise.uses_torch else "")
         private = "/tmp,/dev/shm" if self.isolation == "bwrap" else ""
         user = ",".join(map(str, self.user)) if self.user else ""
         python = [sys.executable, "-I", str(self.harness / "zygote.py"), str(fd), preload, private, user]
