@@ -4,9 +4,11 @@ once, and a student's function that answers differently for the same input still
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import pickle
+import re
 import subprocess
 import sys
 import time
@@ -18,12 +20,19 @@ from hypothesis import strategies as st
 
 from grader.checks import contract
 from grader.checks.api import CheckFailed, running_check
-from grader.checks.contract import float_arrays, for_all, shapes
+from grader.checks.contract import for_all, shapes
 from grader.sandbox.errors import StudentRaised, StudentTimeout
 
 ROOT = Path(__file__).resolve().parent.parent
 
 INTEGER_LISTS = st.lists(st.integers(0, 1000), min_size=1, max_size=20)
+FINITE = st.floats(-10, 10, allow_nan=False, allow_infinity=False)
+
+
+def float_arrays(shape):
+    """Finite float64 arrays of `shape` (a tuple or a strategy of shapes), built in a flatmap as a
+    check's strategies often are: for two tuples, the strategies print alike."""
+    return st.just(np.float64).flatmap(lambda dtype: contract.arrays(dtype, shape, FINITE))
 
 
 @pytest.fixture(autouse=True)
@@ -49,11 +58,12 @@ DRAW_IN_A_FRESH_PROCESS = """
 import json, sys
 import numpy as np
 from grader.checks.api import running_check
-from grader.checks.contract import float_arrays, for_all, shapes
+from grader.checks.contract import arrays, for_all, shapes
 from hypothesis import strategies as st
 seen = []
 with running_check("softmax_contract", {}):
-    for_all(st.tuples(float_arrays(shapes(max_dims=2)), st.lists(st.integers(0, 9))),
+    floats = arrays(np.float64, shapes(max_dims=2), st.floats(-10, 10, allow_nan=False, allow_infinity=False))
+    for_all(st.tuples(floats, st.lists(st.integers(0, 9))),
             lambda example: seen.append([example[0].shape, example[0].tolist(), example[1]]), examples=25)
 print(json.dumps(seen))
 """
@@ -239,3 +249,33 @@ def test_a_grader_fault_is_not_blamed_on_the_student():
     with pytest.raises(KeyError):
         for_all(INTEGER_LISTS, check)
     assert len(seen) == 2
+
+
+COMPOSITE_ARGUMENTS = {"label_targets": (("vector", "one row", "batch"),)}
+"""Arguments of the composites that need some (the rest are drawn with their defaults)."""
+
+
+def _composites() -> list[tuple[str, str]]:
+    """(exercise, name) of every composite strategy in the contract checks."""
+    found = []
+    for path in sorted((ROOT / "grader" / "checks").glob("exercise*/test_hidden_contract.py")):
+        for name in re.findall(r"@st\.composite\s*\ndef (\w+)\(draw\b", path.read_text()):
+            found.append((path.parent.name, name))
+    return found
+
+
+@pytest.mark.parametrize("exercise, name", _composites())
+def test_composite_strategies_build_each_array_strategy_once(monkeypatch, exercise, name):
+    """Does drawing the same examples again build no new array strategy? Shrinking draws a hundred
+    inputs, and a strategy built inside a composite is otherwise built and validated on every draw
+    (use contract.arrays and contract.built_once)."""
+    from hypothesis.extra import numpy as hnp
+
+    module = importlib.import_module(f"grader.checks.{exercise}.test_hidden_contract")
+    strategy = getattr(module, name)(*COMPOSITE_ARGUMENTS.get(name, ()))
+    first = contract._draw(strategy, 8)
+    built, real = [], hnp.arrays
+    monkeypatch.setattr(hnp, "arrays", lambda *args, **kwargs: built.append(args) or real(*args, **kwargs))
+    again = contract._draw(strategy, 8)
+    assert len(again) == len(first) == 8
+    assert built == [], f"{name} built {len(built)} array strategies while drawing examples it had drawn before"

@@ -54,8 +54,7 @@ import numpy as np
 from hypothesis import strategies as st
 
 from grader.checks.api import as_array, expect_close, fail, hidden, show
-from grader.checks import contract
-from grader.checks.contract import call_showing_input, expect_close_or_hint, for_all, in_layout, pinned
+from grader.checks.contract import arrays, call_showing_input, expect_close_or_hint, for_all, in_layout, pinned
 from grader.checks.exercise2.support import diff_hint
 from grader.checks.translated import N_, _
 from reference.exercise2 import gradients as ref
@@ -141,9 +140,9 @@ def numbers(limit: float) -> st.SearchStrategy:
                      st.floats(-limit, limit).map(np.float64))
 
 
-def arrays(shape: st.SearchStrategy, dtype=np.float64, limit: float = 5.0) -> st.SearchStrategy[np.ndarray]:
+def float_arrays(shape: tuple, dtype=np.float64, limit: float = 5.0) -> st.SearchStrategy[np.ndarray]:
     width = 32 if dtype is np.float32 else 64
-    return contract.arrays(dtype, shape, st.floats(-limit, limit, width=width))
+    return arrays(dtype, shape, st.floats(-limit, limit, width=width))
 
 
 @st.composite
@@ -155,7 +154,7 @@ def gradient_inputs(draw, dims: tuple = (1, 2, 3), dtypes: tuple = (np.float64,)
     side = {1: st.integers(1, 5 if 3 in dims else 4), 2: st.integers(1, 3), 3: st.integers(1, 2)}[ndim]
     shape = tuple(draw(side) for _ in range(ndim))
     dtype = draw(st.sampled_from(dtypes))
-    x = draw(arrays(st.just(shape), dtype, 2.0 if dtype is np.float32 else 5.0))
+    x = draw(float_arrays(shape, dtype, 2.0 if dtype is np.float32 else 5.0))
     layout = draw(st.sampled_from(("C", "offset", "strided") if ndim == 1 else ("C", "offset")))
     return draw(st.sampled_from(functions)), x, layout
 
@@ -164,7 +163,7 @@ def gradient_inputs(draw, dims: tuple = (1, 2, 3), dtypes: tuple = (np.float64,)
 def descent_inputs(draw) -> tuple:
     ndim = draw(st.sampled_from((1, 2)))
     shape = (draw(st.integers(1, 3)),) if ndim == 1 else (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
-    x = draw(arrays(st.just(shape), np.float64, 3.0))
+    x = draw(float_arrays(shape, np.float64, 3.0))
     return (draw(st.sampled_from((sum_of_squares, squares_plus_sum, squares_around_one))), x,
             draw(st.sampled_from((0.1, 0.0, 0.01, 0.25))), draw(st.integers(0, 3)),
             draw(st.sampled_from(("keywords", "positional", "lr by position"))))

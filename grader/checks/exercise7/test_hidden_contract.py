@@ -86,10 +86,9 @@ from pathlib import Path
 import numpy as np
 import torch
 from hypothesis import strategies as st
-from hypothesis.extra import numpy as hnp
 
 from grader.checks.api import as_array, as_float, fail, hidden, show
-from grader.checks.contract import for_all, in_layout, layouts
+from grader.checks.contract import arrays, for_all, in_layout, layouts
 from grader.checks.exercise7 import scenarios
 from grader.checks.exercise7.remote import Remote, SimulatedCuda, local_loader, local_model, state_arrays
 from grader.checks.translated import N_, _, english_of as english
@@ -156,6 +155,10 @@ NORMALIZE_MAX_EPS = 1e-5
 FLOAT32_EPS = float(np.finfo(np.float32).eps)
 
 
+EIGHTHS = st.integers(-8, 8).map(lambda k: k / 8)
+"""Values k / 8: sums of a few of them are exact in float32."""
+
+
 @st.composite
 def normalize_inputs(draw):
     """(x_train, others, layouts): see the module docstring for the dimensions."""
@@ -163,9 +166,8 @@ def normalize_inputs(draw):
     dtype = draw(st.sampled_from((np.float64, np.float32)))
     offset = np.array(draw(st.lists(st.sampled_from((0.0, 3.0, 200.0)), min_size=d, max_size=d)))
     spread = np.array(draw(st.lists(st.sampled_from((1.0, 0.0, 0.5)), min_size=d, max_size=d)))
-    unit = st.integers(-8, 8).map(lambda k: k / 8)  # sums of a few such values are exact in float32
-    x_train = (offset + spread * draw(hnp.arrays(np.float64, (n, d), elements=unit))).astype(dtype)
-    others = [(offset + draw(hnp.arrays(np.float64, (m, d), elements=unit))).astype(dtype)
+    x_train = (offset + spread * draw(arrays(np.float64, (n, d), EIGHTHS))).astype(dtype)
+    others = [(offset + draw(arrays(np.float64, (m, d), EIGHTHS))).astype(dtype)
               for m in draw(st.lists(st.integers(1, 3), max_size=3))]
     arrays_layouts = draw(st.lists(layouts(), min_size=1 + len(others), max_size=1 + len(others)))
     return x_train, others, arrays_layouts
@@ -362,9 +364,9 @@ def loader_inputs(draw):
 
     def part():
         n = draw(st.integers(1, 7))
-        x = draw(hnp.arrays(np.float64, (n, d), elements=st.floats(-5, 5, allow_nan=False, width=32)))
+        x = draw(arrays(np.float64, (n, d), st.floats(-5, 5, allow_nan=False, width=32)))
         x[:, 0] = np.arange(n)  # column 0 numbers the rows, so their order is visible
-        t = draw(hnp.arrays(draw(st.sampled_from(LABEL_DTYPES)), n, elements=st.integers(0, 2)))
+        t = draw(arrays(draw(st.sampled_from(LABEL_DTYPES)), n, st.integers(0, 2)))
         return x.astype(x_dtype), t, draw(layouts())
 
     (x_train, t_train, lay_train), (x_val, t_val, lay_val) = part(), part()
