@@ -81,12 +81,8 @@ _shrinking = False
 
 
 class _StopExploring(BaseException):
-    """Carries a failure out of Hypothesis without shrinking it (a BaseException, so Hypothesis
-    does not treat it as a test failure to minimise)."""
-
-    def __init__(self, error: BaseException | None):
-        super().__init__(str(error))
-        self.error = error
+    """Ends shrinking: past its limits, or on a hang or crash, which is not worth shrinking (a
+    BaseException, so Hypothesis does not treat it as a test failure to minimise)."""
 
 
 def shrinking() -> bool:
@@ -221,7 +217,7 @@ def _shrink(strategy: st.SearchStrategy, check: Callable[[Any], None], examples:
             check(example)
         except BaseException as error:  # noqa: BLE001 - sorted below, re-raised either way
             if not _shrinkable(error):
-                raise _StopExploring(error) from None
+                raise _StopExploring from None
             failures.append((error, example))
             budget.start()
             raise
@@ -269,7 +265,7 @@ class _ShrinkBudget:
             return
         if (self.draws > MAX_SHRINK_DRAWS or messages_so_far() - self.first_message > MAX_SHRINK_MESSAGES
                 or time.monotonic() > self.deadline):
-            raise _StopExploring(None)
+            raise _StopExploring
 
 
 def _counting_draws(strategy: st.SearchStrategy, budget: _ShrinkBudget) -> st.SearchStrategy:
